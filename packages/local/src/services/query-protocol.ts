@@ -1,0 +1,212 @@
+/**
+ * Helpers shared by the AWS "query" protocol services (SNS, STS): form-encoded requests
+ * (`Action=...&Version=...`) answered with XML.
+ *
+ * The SDK's query deserializer is strict about element names: it reads `<OpResponse><OpResult>` and
+ * silently yields `undefined` fields for a wrong root, so every response goes through
+ * `queryResponse`, which derives both names from the action. Errors go through `queryErrorResponse`:
+ * the SDK maps `<Error><Code>` to an exception class through the model's `awsQueryError` code.
+ */
+import type { ServiceRequest, ServiceResponse } from "../types";
+
+/** A client-visible failure: `code` is the wire code (e.g. `NotFound`, `InvalidParameter`). */
+export class QueryError extends Error {
+  constructor(
+    readonly code: string,
+    message: string,
+    readonly status = 400,
+    readonly type: "Sender" | "Receiver" = "Sender",
+  ) {
+    super(message);
+    this.name = code;
+  }
+}
+
+/** Form body plus URL query, body winning: the SDK sends POST bodies, curl users send GET queries. */
+export function readQueryParams(request: ServiceRequest): URLSearchParams {
+  const params = new URLSearchParams(request.query);
+  const contentType = request.headers["content-type"] ?? "";
+  if (request.body.length > 0 && !contentType.includes("json")) {
+    for (const [key, value] of new URLSearchParams(request.body.toString("utf8"))) {
+      params.set(key, value);
+    }
+  }
+  return params;
+}
+
+/**
+ * The query protocol flattens structures into dotted keys (`Attributes.entry.1.key`,
+ * `PublishBatchRequestEntries.member.2.Message`). `nested` rebuilds the tree so that readers can
+ * walk it instead of string-matching keys.
+ */
+export type ParamTree = { [key: string]: ParamTree | string };
+
+export function nested(params: URLSearchParams, prefix: string): ParamTree | undefined {
+  const root: ParamTree = {};
+  let found = false;
+  const head = `${prefix}.`;
+  for (const [key, value] of params) {
+    if (!key.startsWith(head)) continue;
+    found = true;
+    const parts = key.slice(head.length).split(".");
+    let node = root;
+    for (let i = 0; i < parts.length - 1; i++) {
+      const part = parts[i]!;
+      const next = node[part];
+      if (typeof next === "object") node = next;
+      else {
+        const created: ParamTree = {};
+        node[part] = created;
+        node = created;
+      }
+    }
+    node[parts[parts.length - 1]!] = value;
+  }
+  return found ? root : undefined;
+}
+
+/** Items of a `member.N` / `entry.N` list in index order (the SDK numbers from 1). */
+export function listItems(tree: ParamTree | undefined, wrapper: "member" | "entry"): ParamTree[] {
+  const list = tree?.[wrapper];
+  if (!list || typeof list !== "object") return [];
+  return Object.keys(list)
+    .filter((k) => /^\d+$/.test(k))
+    .sort((a, b) => Number(a) - Number(b))
+    .map((k) => list[k])
+    .filter((v): v is ParamTree => typeof v === "object");
+}
+
+/** `Prefix.entry.N.key` / `Prefix.entry.N.value` maps (SNS `Attributes`). */
+export function readEntryMap(params: URLSearchParams, prefix: string): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const item of listItems(nested(params, prefix), "entry")) {
+    const key = item.key;
+    const value = item.value;
+    if (typeof key === "string") out[key] = typeof value === "string" ? value : "";
+  }
+  return out;
+}
+
+/** `Prefix.member.N` string lists. */
+export function readMemberList(params: URLSearchParams, prefix: string): string[] {
+  const tree = nested(params, prefix);
+  const list = tree?.member;
+  if (!list || typeof list !== "object") return [];
+  return Object.keys(list)
+    .sort((a, b) => Number(a) - Number(b))
+    .map((k) => list[k])
+    .filter((v): v is string => typeof v === "string");
+}
+
+export function xmlEscape(value: string): string {
+  return value
+    .replace(/&/g, "&amp;")
+    .replace(/</g, "&lt;")
+    .replace(/>/g, "&gt;")
+    .replace(/"/g, "&quot;")
+    .replace(/'/g, "&apos;")
+    .replace(/\r/g, "&#xD;");
+}
+
+/** Pre-rendered XML, for the shapes `xml()` cannot express on its own (maps of entries). */
+export class RawXml {
+  constructor(readonly xml: string) {}
+}
+
+export type XmlValue =
+  | string
+  | number
+  | boolean
+  | undefined
+  | RawXml
+  | XmlValue[]
+  | { [element: string]: XmlValue };
+
+/**
+ * Renders a value as XML children. Objects become elements, arrays become `<member>` lists (the
+ * query protocol's default list encoding), `undefined` is omitted so optional fields vanish.
+ */
+export function xml(value: XmlValue): string {
+  if (value === undefined) return "";
+  if (value instanceof RawXml) return value.xml;
+  if (Array.isArray(value)) return value.map((item) => `<member>${xml(item)}</member>`).join("");
+  if (typeof value === "object") {
+    return Object.entries(value)
+      .filter(([, child]) => child !== undefined)
+      .map(([name, child]) => `<${name}>${xml(child)}</${name}>`)
+      .join("");
+  }
+  return xmlEscape(String(value));
+}
+
+/** `<entry><key>k</key><value>v</value></entry>` maps, as SNS returns `Attributes`. */
+export function xmlEntryMap(map: Record<string, string>): RawXml {
+  return new RawXml(
+    Object.entries(map)
+      .map(([k, v]) => `<entry><key>${xmlEscape(k)}</key><value>${xmlEscape(v)}</value></entry>`)
+      .join(""),
+  );
+}
+
+/** `<ActionResponse xmlns><ActionResult>…</ActionResult><ResponseMetadata>…` */
+export function queryResponse(
+  action: string,
+  xmlns: string,
+  requestId: string,
+  result?: XmlValue,
+): ServiceResponse {
+  const resultXml = result === undefined ? "" : `<${action}Result>${xml(result)}</${action}Result>`;
+  const body =
+    `<?xml version="1.0" encoding="UTF-8"?>\n<${action}Response xmlns="${xmlns}">${resultXml}` +
+    `<ResponseMetadata><RequestId>${xmlEscape(requestId)}</RequestId></ResponseMetadata>` +
+    `</${action}Response>`;
+  return {
+    status: 200,
+    headers: { "content-type": "text/xml", "x-amzn-requestid": requestId },
+    body,
+  };
+}
+
+export function queryErrorResponse(
+  error: QueryError,
+  xmlns: string,
+  requestId: string,
+): ServiceResponse {
+  const body =
+    `<?xml version="1.0" encoding="UTF-8"?>\n<ErrorResponse xmlns="${xmlns}"><Error>` +
+    `<Type>${error.type}</Type><Code>${xmlEscape(error.code)}</Code>` +
+    `<Message>${xmlEscape(error.message)}</Message></Error>` +
+    `<RequestId>${xmlEscape(requestId)}</RequestId></ErrorResponse>`;
+  return {
+    status: error.status,
+    headers: { "content-type": "text/xml", "x-amzn-requestid": requestId },
+    body,
+  };
+}
+
+/** Runs an action handler, turning `QueryError`s (and bugs, as InternalError 500) into XML. */
+export async function runQueryAction(
+  xmlns: string,
+  requestId: string,
+  action: () => Promise<ServiceResponse> | ServiceResponse,
+): Promise<ServiceResponse> {
+  try {
+    return await action();
+  } catch (err) {
+    if (err instanceof QueryError) return queryErrorResponse(err, xmlns, requestId);
+    const message = err instanceof Error ? err.message : String(err);
+    return queryErrorResponse(
+      new QueryError("InternalError", message, 500, "Receiver"),
+      xmlns,
+      requestId,
+    );
+  }
+}
+
+export function requireParam(params: URLSearchParams, name: string): string {
+  const value = params.get(name);
+  if (value === null || value === "") {
+    throw new QueryError("InvalidParameter", `Invalid parameter: ${name}`);
+  }
+  return value;
+}
