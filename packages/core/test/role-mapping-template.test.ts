@@ -1,0 +1,311 @@
+import { describe, expect, it } from "vitest";
+import {
+  type CloudFormationTemplate,
+  identityPoolRoleConfigFromTemplate,
+  placeholderLookup,
+  RoleTemplateError,
+  resolveIntrinsic,
+} from "../src/role-mapping-template";
+import { resolveRole } from "../src/roles";
+
+/**
+ * Hand-written in the shape `cdk synth` produces for CfnIdentityPoolRoleAttachment: the provider
+ * key as nested Fn::Join over pseudo parameters and Refs, roles as Fn::GetAtt. The Auth stack's
+ * owner adds a test against the real synthesized stack.
+ */
+const providerName = {
+  "Fn::Join": [
+    "",
+    [
+      "cognito-idp.",
+      { Ref: "AWS::Region" },
+      ".",
+      { Ref: "AWS::URLSuffix" },
+      "/",
+      { Ref: "UserPool6BA7E5F2" },
+    ],
+  ],
+};
+
+function authTemplate(): CloudFormationTemplate {
+  return {
+    Resources: {
+      UserPool6BA7E5F2: { Type: "AWS::Cognito::UserPool", Properties: {} },
+      UserPoolClient2F5918F7: {
+        Type: "AWS::Cognito::UserPoolClient",
+        Properties: { UserPoolId: { Ref: "UserPool6BA7E5F2" } },
+      },
+      MemberRole5D0C5D2A: { Type: "AWS::IAM::Role", Properties: {} },
+      GuestRoleB1C3A9E4: { Type: "AWS::IAM::Role", Properties: {} },
+      AdminRole38563C57: { Type: "AWS::IAM::Role", Properties: {} },
+      IdentityPool: {
+        Type: "AWS::Cognito::IdentityPool",
+        Properties: { AllowUnauthenticatedIdentities: true, AllowClassicFlow: false },
+      },
+      IdentityPoolRoles: {
+        Type: "AWS::Cognito::IdentityPoolRoleAttachment",
+        Properties: {
+          IdentityPoolId: { Ref: "IdentityPool" },
+          Roles: {
+            authenticated: { "Fn::GetAtt": ["MemberRole5D0C5D2A", "Arn"] },
+            unauthenticated: { "Fn::GetAtt": ["GuestRoleB1C3A9E4", "Arn"] },
+          },
+          RoleMappings: {
+            userPool: {
+              IdentityProvider: {
+                "Fn::Join": [":", [providerName, { Ref: "UserPoolClient2F5918F7" }]],
+              },
+              Type: "Token",
+              AmbiguousRoleResolution: "Deny",
+            },
+            "accounts.google.com": {
+              Type: "Rules",
+              AmbiguousRoleResolution: "AuthenticatedRole",
+              RulesConfiguration: {
+                Rules: [
+                  {
+                    Claim: "hd",
+                    MatchType: "Equals",
+                    Value: "example.com",
+                    RoleARN: { "Fn::GetAtt": ["AdminRole38563C57", "Arn"] },
+                  },
+                ],
+              },
+            },
+          },
+        },
+      },
+    },
+  };
+}
+
+/** The parts of the fixture's attachment properties that the rejection cases edit. */
+interface FixtureProperties {
+  RoleMappings: Record<
+    string,
+    { RulesConfiguration?: { Rules: { MatchType: string }[] } } & Record<string, unknown>
+  >;
+}
+
+const USER_POOL_KEY =
+  "cognito-idp.us-east-1.amazonaws.com/us-east-1_UserPool6BA7E5F2:UserPoolClient2F5918F7";
+
+describe("resolveIntrinsic", () => {
+  const lookup = {
+    known: { UserPool: "eu-west-1_Real", "Role.Arn": "arn:aws:iam::111122223333:role/real" },
+  };
+
+  it.each([
+    { name: "Ref to a known value", value: { Ref: "UserPool" }, expected: "eu-west-1_Real" },
+    {
+      name: "Ref to a pseudo parameter",
+      value: { Ref: "AWS::URLSuffix" },
+      expected: "amazonaws.com",
+    },
+    { name: "Ref to an unknown resource", value: { Ref: "Other" }, expected: "Other" },
+    {
+      name: "Fn::GetAtt in list form",
+      value: { "Fn::GetAtt": ["Role", "Arn"] },
+      expected: "arn:aws:iam::111122223333:role/real",
+    },
+    {
+      name: "Fn::GetAtt in dotted form",
+      value: { "Fn::GetAtt": "Role.Arn" },
+      expected: "arn:aws:iam::111122223333:role/real",
+    },
+    {
+      name: "nested Fn::Join",
+      value: { "Fn::Join": [":", [{ "Fn::Join": ["", ["a", { Ref: "UserPool" }]] }, "b"]] },
+      expected: "aeu-west-1_Real:b",
+    },
+    {
+      name: "Fn::Sub with references, attributes and pseudo parameters",
+      // biome-ignore lint/suspicious/noTemplateCurlyInString: CloudFormation Fn::Sub syntax
+      value: { "Fn::Sub": "cognito-idp.${AWS::Region}.${AWS::URLSuffix}/${UserPool}|${Role.Arn}" },
+      expected:
+        "cognito-idp.us-east-1.amazonaws.com/eu-west-1_Real|arn:aws:iam::111122223333:role/real",
+    },
+    {
+      name: "Fn::Sub with a variable map and a literal escape",
+      // biome-ignore lint/suspicious/noTemplateCurlyInString: CloudFormation Fn::Sub syntax
+      value: { "Fn::Sub": ["${Client}:${!Literal}", { Client: { Ref: "UserPool" } }] },
+      // biome-ignore lint/suspicious/noTemplateCurlyInString: the literal Fn::Sub leaves behind
+      expected: "eu-west-1_Real:${Literal}",
+    },
+    {
+      name: "plain values inside objects and arrays",
+      value: { a: [1, { Ref: "UserPool" }], b: true },
+      expected: { a: [1, "eu-west-1_Real"], b: true },
+    },
+  ])("resolves $name", ({ value, expected }) => {
+    // Act
+    const resolved = resolveIntrinsic(value, lookup);
+
+    // Assess
+    expect(resolved).toEqual(expected);
+  });
+
+  it.each([
+    { name: "an unsupported function", value: { "Fn::ImportValue": "Shared-Pool" } },
+    { name: "a malformed Fn::Join", value: { "Fn::Join": ["", "not-a-list"] } },
+    { name: "a malformed Fn::GetAtt", value: { "Fn::GetAtt": ["OnlyLogicalId"] } },
+  ])("refuses $name with a typed error", ({ value }) => {
+    // Act
+    const attempt = () => resolveIntrinsic(value, lookup);
+
+    // Assess
+    expect(attempt).toThrow(RoleTemplateError);
+  });
+
+  it("asks the fallback for anything it does not know", () => {
+    // Prepare
+    const seen: unknown[] = [];
+    const fallback = (reference: unknown) => {
+      seen.push(reference);
+      return "<placeholder>";
+    };
+
+    // Act
+    const resolved = resolveIntrinsic({ "Fn::GetAtt": ["Thing", "Id"] }, { fallback });
+
+    // Assess
+    expect(resolved).toBe("<placeholder>");
+    expect(seen).toEqual([{ kind: "GetAtt", logicalId: "Thing", attribute: "Id" }]);
+  });
+});
+
+describe("identityPoolRoleConfigFromTemplate", () => {
+  it("reads roles and role mappings with AWS-shaped placeholders", () => {
+    // Prepare
+    const template = authTemplate();
+
+    // Act
+    const attachments = identityPoolRoleConfigFromTemplate(template);
+
+    // Assess
+    expect(attachments).toEqual([
+      {
+        logicalId: "IdentityPoolRoles",
+        identityPoolId: "us-east-1:IdentityPool",
+        config: {
+          roles: {
+            authenticated: "arn:aws:iam::000000000000:role/MemberRole5D0C5D2A",
+            unauthenticated: "arn:aws:iam::000000000000:role/GuestRoleB1C3A9E4",
+          },
+          roleMappings: {
+            [USER_POOL_KEY]: { type: "Token", ambiguousRoleResolution: "Deny" },
+            "accounts.google.com": {
+              type: "Rules",
+              ambiguousRoleResolution: "AuthenticatedRole",
+              rulesConfiguration: {
+                rules: [
+                  {
+                    claim: "hd",
+                    matchType: "Equals",
+                    value: "example.com",
+                    roleArn: "arn:aws:iam::000000000000:role/AdminRole38563C57",
+                  },
+                ],
+              },
+            },
+          },
+          allowUnauthenticatedIdentities: true,
+        },
+      },
+    ]);
+  });
+
+  it("uses known values, such as deployed ids, instead of placeholders", () => {
+    // Prepare
+    const template = authTemplate();
+    const lookup = placeholderLookup(template, {
+      "AWS::Region": "eu-west-1",
+      UserPool6BA7E5F2: "eu-west-1_AbCdEf123",
+      UserPoolClient2F5918F7: "client1234",
+    });
+
+    // Act
+    const [attachment] = identityPoolRoleConfigFromTemplate(template, lookup);
+
+    // Assess
+    expect(Object.keys(attachment?.config.roleMappings ?? {})).toContain(
+      "cognito-idp.eu-west-1.amazonaws.com/eu-west-1_AbCdEf123:client1234",
+    );
+  });
+
+  it("feeds resolveRole: Token with Deny refuses an ambiguous token", () => {
+    // Prepare
+    const [attachment] = identityPoolRoleConfigFromTemplate(authTemplate());
+    const claims = { "cognito:roles": ["arn:aws:iam::1:role/a", "arn:aws:iam::1:role/b"] };
+
+    // Act
+    const result = resolveRole({ config: attachment!.config, providerKey: USER_POOL_KEY, claims });
+
+    // Assess
+    expect(result).toMatchObject({ decision: "deny", error: "NotAuthorizedException" });
+  });
+
+  it("returns nothing for a template without role attachments", () => {
+    // Act
+    const attachments = identityPoolRoleConfigFromTemplate({
+      Resources: { Bucket: { Type: "AWS::S3::Bucket" } },
+    });
+
+    // Assess
+    expect(attachments).toEqual([]);
+  });
+
+  it.each([
+    {
+      name: "a Rules mapping with 26 rules",
+      mutate: (properties: FixtureProperties) => {
+        properties.RoleMappings["accounts.google.com"]!.RulesConfiguration!.Rules = Array.from(
+          { length: 26 },
+          (_, i) => ({
+            Claim: "hd",
+            MatchType: "Equals",
+            Value: `${i}`,
+            RoleARN: "arn:aws:iam::1:role/abcdefgh",
+          }),
+        );
+      },
+      message: /IdentityPoolRoles/,
+    },
+    {
+      name: "an unknown MatchType",
+      mutate: (properties: FixtureProperties) => {
+        const [firstRule] =
+          properties.RoleMappings["accounts.google.com"]?.RulesConfiguration?.Rules ?? [];
+        if (firstRule) firstRule.MatchType = "Like";
+      },
+      message: /matchType/,
+    },
+    {
+      name: "two mappings for one provider",
+      mutate: (properties: FixtureProperties) => {
+        properties.RoleMappings.again = { ...properties.RoleMappings.userPool };
+      },
+      message: /two role mappings/,
+    },
+  ])("rejects $name", ({ mutate, message }) => {
+    // Prepare
+    const template = authTemplate();
+    mutate(template.Resources.IdentityPoolRoles?.Properties as FixtureProperties);
+
+    // Act
+    const attempt = () => identityPoolRoleConfigFromTemplate(template);
+
+    // Assess
+    expect(attempt).toThrow(RoleTemplateError);
+    expect(attempt).toThrow(message);
+  });
+
+  it("refuses something that is not a template", () => {
+    // Act
+    const attempt = () =>
+      identityPoolRoleConfigFromTemplate({ Outputs: {} } as unknown as CloudFormationTemplate);
+
+    // Assess
+    expect(attempt).toThrow(RoleTemplateError);
+  });
+});
