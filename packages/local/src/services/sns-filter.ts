@@ -89,10 +89,7 @@ function validateNode(
 ): number {
   let product = 1;
   for (const [key, value] of Object.entries(node)) {
-    if (key === "$or") {
-      if (!Array.isArray(value) || value.length < 2 || !value.every(isObject)) {
-        throw new FilterPolicyError('"$or" must be an array of at least two filter policies');
-      }
+    if (isOrOperator(key, value)) {
       let sum = 0;
       for (const branch of value as Record<string, unknown>[]) {
         if (Object.keys(branch).length === 0) {
@@ -238,7 +235,7 @@ export function matchesFilterPolicy(policy: FilterPolicy, message: FilterableMes
 
 function matchNode(node: PolicyNode, lookup: Lookup, path: string[]): boolean {
   for (const [key, value] of Object.entries(node)) {
-    if (key === "$or") {
+    if (isOrOperator(key, value)) {
       const branches = value as PolicyNode[];
       if (!branches.some((branch) => matchNode(branch, lookup, path))) return false;
     } else if (Array.isArray(value)) {
@@ -367,6 +364,14 @@ function bodyLookup(body: string | undefined): Lookup {
     if (isScalar(node)) return [node];
     return []; // an object where the policy expects a leaf: present, matches no value
   };
+}
+
+/**
+ * SNS treats `"$or"` as the OR operator only when its value is a list of at least two policy
+ * objects; anything else makes it an ordinary key named "$or".
+ */
+function isOrOperator(key: string, value: unknown): value is Record<string, unknown>[] {
+  return key === "$or" && Array.isArray(value) && value.length >= 2 && value.every(isObject);
 }
 
 function isScalar(value: unknown): value is Scalar {
