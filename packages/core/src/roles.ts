@@ -177,7 +177,7 @@ export function resolveRole(input: ResolveRoleInput): RoleResolution {
 
   const mapping = ownValue(input.config.roleMappings, input.providerKey);
   if (mapping === undefined) {
-    trace.push(`No role mapping for ${input.providerKey}: the pool's authenticated role applies.`);
+    trace.push(`No role mapping for ${input.providerKey}.`);
     if (input.customRoleArn !== undefined) {
       trace.push("CustomRoleArn is ignored without a role mapping for this provider.");
     }
@@ -320,11 +320,8 @@ function resolveAmbiguity(
   why: string,
   trace: string[],
 ): RoleResolution {
-  trace.push(why);
   if (mapping.ambiguousRoleResolution === "AuthenticatedRole") {
-    trace.push(
-      "AmbiguousRoleResolution is AuthenticatedRole: the pool's authenticated role applies.",
-    );
+    trace.push(`${why} AmbiguousRoleResolution is AuthenticatedRole.`);
     return authenticatedRole(input.config, "ambiguous", trace);
   }
   return deny(

@@ -43,6 +43,13 @@ export interface LocalService {
   /** Wipes all state of this service. */
   reset(): Promise<void>;
   close(): Promise<void>;
+  /**
+   * Optional local-only control endpoint, outside the AWS namespace: the edge routes
+   * `/_local/<service name>/<path>` here with `path` relative to that prefix (no leading slash),
+   * e.g. `deliveries` for `GET /_local/sns/deliveries`. The full request is passed for services
+   * that need the method or body; most only need the path and query.
+   */
+  control?(path: string, query: URLSearchParams, request: ServiceRequest): Promise<ServiceResponse>;
 }
 
 /** Account id used in every local ARN. */

@@ -1,0 +1,11 @@
+import { Logger } from "@aws-lambda-powertools/logger";
+import { Metrics } from "@aws-lambda-powertools/metrics";
+import { Tracer } from "@aws-lambda-powertools/tracer";
+
+/**
+ * The one place Powertools singletons are made. Service name, namespace and log level come from
+ * the POWERTOOLS_* variables the stacks set on every function.
+ */
+export const logger = new Logger();
+export const metrics = new Metrics();
+export const tracer = new Tracer();

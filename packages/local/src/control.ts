@@ -1,0 +1,56 @@
+import { CONTROL_PREFIX, type ControlHandler } from "./edge";
+import type { LocalService, ServiceName, ServiceRequest, ServiceResponse } from "./types";
+
+export interface ControlContext {
+  services: ReadonlyMap<ServiceName, LocalService>;
+  region: string;
+  dataDir: string | undefined;
+  reset(): Promise<void>;
+  /** Extra health details (durability of persisted services). */
+  health(): Record<string, unknown>;
+}
+
+const LOOPBACK_HOST = /^(127\.\d{1,3}\.\d{1,3}\.\d{1,3}|localhost|\[::1\])(:\d+)?$/;
+
+/**
+ * The local control API under `/_local/`: health, reset, and `/_local/<service>/<path>` routed to
+ * that service's `control()`. It is for tools and tests on this machine, so it refuses requests
+ * addressed to any other host name (DNS rebinding) and state changes started by a web page.
+ */
+export function createControlHandler(context: ControlContext): ControlHandler {
+  return async (request: ServiceRequest): Promise<ServiceResponse> => {
+    if (!LOOPBACK_HOST.test(request.headers.host ?? "")) {
+      return json(403, { __type: "Forbidden", message: "The control API answers loopback hosts" });
+    }
+    if (request.method !== "GET" && request.headers.origin !== undefined) {
+      return json(403, { __type: "Forbidden", message: "Browsers may only read the control API" });
+    }
+    const path = request.path.slice(CONTROL_PREFIX.length);
+
+    if (path === "health" && request.method === "GET") {
+      return json(200, {
+        status: "ok",
+        region: context.region,
+        persistent: context.dataDir !== undefined,
+        services: [...context.services.keys()],
+        ...context.health(),
+      });
+    }
+    if (path === "reset" && request.method === "POST") {
+      await context.reset();
+      return json(200, { reset: [...context.services.keys()] });
+    }
+
+    const slash = path.indexOf("/");
+    const serviceName = (slash === -1 ? path : path.slice(0, slash)) as ServiceName;
+    const service = context.services.get(serviceName);
+    if (service?.control) {
+      return service.control(slash === -1 ? "" : path.slice(slash + 1), request.query, request);
+    }
+    return json(404, { __type: "NotFound", message: `No control route ${request.path}` });
+  };
+}
+
+function json(status: number, body: unknown): ServiceResponse {
+  return { status, headers: { "content-type": "application/json" }, body: JSON.stringify(body) };
+}

@@ -1,0 +1,199 @@
+import { randomUUID } from "node:crypto";
+import { createServer as createHttpServer } from "node:http";
+import { createServer as createHttp2Server } from "node:http2";
+import { type AddressInfo, createServer as createNetServer, type Socket } from "node:net";
+import { corsHeaders, isPreflight, preflightHeaders } from "./edge/cors";
+import { awsErrorResponse, LocalAwsError, NonLoopbackHostError } from "./edge/errors";
+import {
+  BodyTooLargeError,
+  type EdgeRequest,
+  type EdgeResponse,
+  plainHeaders,
+  readBody,
+  writeResponse,
+} from "./edge/exchange";
+import { sniffWireVersion } from "./edge/h2c";
+import { JSON_CONTENT_TYPE } from "./edge/protocols";
+import { guessProtocol, resolveRoute } from "./edge/routing";
+import { sigV4Scope } from "./edge/sigv4";
+import type { LocalService, ServiceName, ServiceRequest, ServiceResponse } from "./types";
+
+/** Everything under this prefix is the local control API, never an AWS call. */
+export const CONTROL_PREFIX = "/_local/";
+
+export type ControlHandler = (request: ServiceRequest) => Promise<ServiceResponse>;
+
+export interface EdgeOptions {
+  host: string;
+  port: number;
+  region: string;
+  services: ReadonlyMap<ServiceName, LocalService>;
+  control: ControlHandler;
+}
+
+export interface Edge {
+  readonly host: string;
+  readonly port: number;
+  readonly endpoint: string;
+  close(): Promise<void>;
+}
+
+export function assertLoopbackHost(host: string): string {
+  if (host === "localhost") return "127.0.0.1";
+  if (host === "::1" || /^127\.\d{1,3}\.\d{1,3}\.\d{1,3}$/.test(host)) return host;
+  throw new NonLoopbackHostError(host);
+}
+
+/**
+ * One port for every emulated service, as AWS_ENDPOINT_URL expects. Each connection is sniffed
+ * once: HTTP/2 prior-knowledge clients (the SDK's Kinesis client on http:// endpoints) go to an
+ * h2c server, everything else to an HTTP/1.1 server; both share the same request handler.
+ */
+export async function startEdge(options: EdgeOptions): Promise<Edge> {
+  const host = assertLoopbackHost(options.host);
+  const onRequest = (request: EdgeRequest, response: EdgeResponse) => {
+    void handleExchange(options, request, response);
+  };
+
+  // SDK clients keep connections alive; a server that drops idle sockets first (Node's default
+  // is 5 s) races the client's next request into ECONNRESET. AWS keeps them for about a minute.
+  const http1 = createHttpServer({ keepAliveTimeout: 65_000 }, onRequest);
+  const h2c = createHttp2Server({}, onRequest);
+  const sockets = new Set<Socket>();
+
+  const server = createNetServer((socket) => {
+    sockets.add(socket);
+    socket.once("close", () => sockets.delete(socket));
+    socket.on("error", () => socket.destroy());
+    void sniffWireVersion(socket).then((version) => {
+      if (version === "h2c") {
+        h2c.emit("connection", socket);
+      } else if (version === "http/1.1") {
+        http1.emit("connection", socket);
+        socket.resume();
+      }
+    });
+  });
+
+  await new Promise<void>((resolve, reject) => {
+    server.once("error", reject);
+    server.listen(options.port, host, () => {
+      server.off("error", reject);
+      resolve();
+    });
+  });
+  const { port } = server.address() as AddressInfo;
+  const endpoint = `http://${host.includes(":") ? `[${host}]` : host}:${port}`;
+
+  return {
+    host,
+    port,
+    endpoint,
+    async close() {
+      const closed = new Promise<void>((resolve) => server.close(() => resolve()));
+      for (const socket of sockets) socket.destroy();
+      http1.closeAllConnections();
+      await closed;
+    },
+  };
+}
+
+async function handleExchange(
+  options: EdgeOptions,
+  request: EdgeRequest,
+  response: EdgeResponse,
+): Promise<void> {
+  const requestId = randomUUID();
+  const responseHeaders = { ...corsHeaders(), "x-amzn-requestid": requestId };
+  const method = request.method ?? "GET";
+  const headers = plainHeaders(request);
+  const url = new URL(request.url ?? "/", "http://edge.local");
+
+  if (isPreflight(method, headers)) {
+    writeResponse(response, { status: 200 }, { ...preflightHeaders(headers), ...responseHeaders });
+    return;
+  }
+
+  let result: ServiceResponse;
+  try {
+    const body = await readBody(request);
+    const scope = sigV4Scope(headers, url.searchParams);
+    const serviceRequest: ServiceRequest = {
+      method,
+      path: url.pathname,
+      query: url.searchParams,
+      headers,
+      body,
+      requestId,
+      region: scope?.region ?? options.region,
+      accessKeyId: scope?.accessKeyId,
+    };
+    result = url.pathname.startsWith(CONTROL_PREFIX)
+      ? await options.control(serviceRequest)
+      : await dispatch(options.services, serviceRequest);
+  } catch (error) {
+    result = failureResponse(error, requestId, headers);
+  }
+  if (!response.destroyed && !response.headersSent) {
+    writeResponse(response, result, responseHeaders);
+  }
+}
+
+async function dispatch(
+  services: ReadonlyMap<ServiceName, LocalService>,
+  request: ServiceRequest,
+): Promise<ServiceResponse> {
+  const route = resolveRoute(request);
+  if (!route) {
+    const protocol = guessProtocol(request);
+    return awsErrorResponse(
+      protocol,
+      {
+        status: 400,
+        code: protocol === "query" ? "InvalidAction" : "UnknownOperationException",
+        message:
+          "No local service matches this request (X-Amz-Target, SigV4 credential scope or Version)",
+      },
+      request.requestId,
+    );
+  }
+  const service = services.get(route.service);
+  if (!service) {
+    return awsErrorResponse(
+      route.protocol,
+      {
+        status: 400,
+        code: route.protocol === "query" ? "InvalidAction" : "UnknownOperationException",
+        message: `The local ${route.service} service is not running`,
+      },
+      request.requestId,
+      JSON_CONTENT_TYPE[route.service],
+    );
+  }
+  return service.handle(request);
+}
+
+/** Anything a service throws becomes an AWS-shaped error instead of a dropped connection. */
+function failureResponse(
+  error: unknown,
+  requestId: string,
+  headers: Record<string, string>,
+): ServiceResponse {
+  const protocol = guessProtocol({
+    method: "POST",
+    path: "/",
+    query: new URLSearchParams(),
+    headers,
+    body: Buffer.alloc(0),
+  });
+  if (error instanceof BodyTooLargeError) {
+    return awsErrorResponse(
+      protocol,
+      { status: 413, code: "RequestEntityTooLargeException", message: error.message },
+      requestId,
+    );
+  }
+  const code = error instanceof LocalAwsError ? error.code : "InternalFailure";
+  const message = error instanceof Error ? error.message : String(error);
+  return awsErrorResponse(protocol, { status: 500, code, message }, requestId);
+}

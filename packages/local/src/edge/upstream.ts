@@ -1,0 +1,81 @@
+import { Agent, request as httpRequest } from "node:http";
+import type { ServiceRequest, ServiceResponse } from "../types";
+import { LocalAwsError } from "./errors";
+
+/** Request headers that belong to the client's connection to the edge, not to the upstream one. */
+const NOT_FORWARDED = new Set([
+  "connection",
+  "keep-alive",
+  "proxy-connection",
+  "transfer-encoding",
+  "upgrade",
+  "content-length",
+  "expect",
+  "te",
+  "http2-settings",
+]);
+
+/**
+ * Forwards buffered requests to an emulator listening on a loopback port (kinesis-mock), over a
+ * keep-alive HTTP/1.1 pool so the edge adds one local round trip and no handshakes.
+ */
+export class LoopbackUpstream {
+  readonly #agent = new Agent({ keepAlive: true, maxSockets: 64 });
+
+  constructor(
+    readonly host: string,
+    readonly port: number,
+  ) {}
+
+  forward(request: ServiceRequest): Promise<ServiceResponse> {
+    const headers: Record<string, string> = {};
+    for (const [name, value] of Object.entries(request.headers)) {
+      if (!NOT_FORWARDED.has(name)) headers[name] = value;
+    }
+    headers["content-length"] = String(request.body.length);
+    const search = request.query.toString();
+
+    return new Promise((resolve, reject) => {
+      const outgoing = httpRequest(
+        {
+          host: this.host,
+          port: this.port,
+          method: request.method,
+          path: search ? `${request.path}?${search}` : request.path,
+          headers,
+          agent: this.#agent,
+        },
+        (incoming) => {
+          const chunks: Buffer[] = [];
+          incoming.on("data", (chunk: Buffer) => chunks.push(chunk));
+          incoming.once("error", reject);
+          incoming.once("end", () => {
+            const responseHeaders: Record<string, string> = {};
+            for (const [name, value] of Object.entries(incoming.headers)) {
+              if (value !== undefined) {
+                responseHeaders[name] = Array.isArray(value) ? value.join(", ") : value;
+              }
+            }
+            resolve({
+              status: incoming.statusCode ?? 502,
+              headers: responseHeaders,
+              body: Buffer.concat(chunks),
+            });
+          });
+        },
+      );
+      outgoing.once("error", (cause) =>
+        reject(
+          new LocalAwsError("UpstreamUnavailable", `Local emulator on port ${this.port} failed`, {
+            cause,
+          }),
+        ),
+      );
+      outgoing.end(request.body);
+    });
+  }
+
+  close(): void {
+    this.#agent.destroy();
+  }
+}

@@ -1,0 +1,112 @@
+import { join } from "node:path";
+import { createControlHandler } from "./control";
+import { type DynamoDbService, startDynamoDb } from "./dynamodb";
+import { assertLoopbackHost, startEdge } from "./edge";
+import { type KinesisService, startKinesis } from "./kinesis";
+import type { LocalService, ServiceName } from "./types";
+
+export type { LocalTableDefinition } from "./dynamodb";
+export { EmulatorStartError, LocalAwsError, NonLoopbackHostError } from "./edge/errors";
+export { resolveRoute } from "./edge/routing";
+export type { KinesisRecordView } from "./kinesis";
+export * from "./types";
+
+export interface LocalAwsOptions {
+  /** 4566 (LocalStack's habit) by default; 0 picks a free port. */
+  port?: number;
+  /** Loopback only: anything else is refused. */
+  host?: string;
+  /** Persist state under this directory; in memory when undefined. */
+  dataDir?: string;
+  /** Region when a request is unsigned; us-east-1 by default. */
+  region?: string;
+  /** `in-process` (default) or `loopback`: how the edge reaches dynalite. */
+  dynamoDbTransport?: "in-process" | "loopback";
+}
+
+export interface LocalAws {
+  /** `http://127.0.0.1:<port>`: give it to SDK clients or AWS_ENDPOINT_URL. */
+  readonly endpoint: string;
+  readonly port: number;
+  readonly services: Map<ServiceName, LocalService>;
+  readonly dynamodb: DynamoDbService;
+  readonly kinesis: KinesisService;
+  /** Adds (or replaces) a service behind the edge. */
+  register(service: LocalService): void;
+  /** Creates the declared DynamoDB tables that do not exist yet (TTL included). */
+  createTables: DynamoDbService["createTables"];
+  /** Wipes the state of every registered service. */
+  reset(): Promise<void>;
+  /** Stops the edge and every service (after Kinesis has flushed its state, when persistent). */
+  stop(): Promise<void>;
+}
+
+/**
+ * Starts the local AWS plane: one loopback endpoint (HTTP/1.1 and h2c) in front of DynamoDB
+ * (dynalite, in process) and Kinesis (kinesis-mock, in a worker thread), ready for more services
+ * through `register()`.
+ */
+export async function startLocalAws(options: LocalAwsOptions = {}): Promise<LocalAws> {
+  const host = assertLoopbackHost(options.host ?? "127.0.0.1");
+  const region = options.region ?? "us-east-1";
+  const dataDir = options.dataDir;
+
+  // Kinesis dominates boot (about a second to load kinesis-mock): start both at once.
+  const [dynamodb, kinesis] = await Promise.all([
+    startDynamoDb({
+      dataDir: dataDir ? join(dataDir, "dynamodb") : undefined,
+      region,
+      transport: options.dynamoDbTransport,
+    }),
+    startKinesis({ dataDir: dataDir ? join(dataDir, "kinesis") : undefined, region }),
+  ]);
+  const services = new Map<ServiceName, LocalService>([
+    ["dynamodb", dynamodb],
+    ["kinesis", kinesis],
+  ]);
+
+  const reset = async () => {
+    await Promise.all([...services.values()].map((service) => service.reset()));
+  };
+
+  let edge: Awaited<ReturnType<typeof startEdge>>;
+  try {
+    edge = await startEdge({
+      host,
+      port: options.port ?? 4566,
+      region,
+      services,
+      control: createControlHandler({
+        services,
+        region,
+        dataDir,
+        reset,
+        health: () => ({ durable: kinesis.isDurable() }),
+      }),
+    });
+  } catch (error) {
+    await Promise.allSettled([dynamodb.close(), kinesis.close()]);
+    throw error;
+  }
+
+  let stopping: Promise<void> | undefined;
+  return {
+    endpoint: edge.endpoint,
+    port: edge.port,
+    services,
+    dynamodb,
+    kinesis,
+    register(service) {
+      services.set(service.name, service);
+    },
+    createTables: (definitions) => dynamodb.createTables(definitions),
+    reset,
+    stop() {
+      stopping ??= (async () => {
+        await edge.close();
+        await Promise.allSettled([...services.values()].map((service) => service.close()));
+      })();
+      return stopping;
+    },
+  };
+}

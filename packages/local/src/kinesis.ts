@@ -1,0 +1,406 @@
+import { copyFile, mkdir, readFile, rename, rm, stat, writeFile } from "node:fs/promises";
+import { createRequire } from "node:module";
+import { dirname, join } from "node:path";
+import { Worker } from "node:worker_threads";
+import { EmulatorStartError } from "./edge/errors";
+import { findFreePort } from "./edge/ports";
+import { LoopbackUpstream } from "./edge/upstream";
+import type { LocalService, ServiceRequest, ServiceResponse } from "./types";
+
+const JSON_1_1 = "application/x-amz-json-1.1";
+const TARGET_PREFIX = "Kinesis_20131202.";
+const SNAPSHOT_FILE = "kinesis-data.json";
+/** kinesis-mock rewrites its whole state file on this period; lower = less lost on kill -9. */
+const PERSIST_INTERVAL_MS = 200;
+const READY_TIMEOUT_MS = 30_000;
+
+export interface KinesisOptions {
+  /** Directory for the persisted state; in memory when undefined. */
+  dataDir?: string;
+  region: string;
+}
+
+export interface KinesisRecordView {
+  shardId: string;
+  sequenceNumber: string;
+  partitionKey: string;
+  approximateArrivalTimestamp: number;
+  /** The payload as text when it is printable UTF-8, else null. */
+  data: string | null;
+  dataBase64: string;
+}
+
+export interface KinesisService extends LocalService {
+  readonly name: "kinesis";
+  /**
+   * True once every write acknowledged so far is in the durable snapshot (always true in memory).
+   * A kill -9 loses at most the writes of the last ~2 persist periods.
+   */
+  isDurable(): boolean;
+  /** Waits (bounded) until `isDurable()`; graceful stop and tests use it. */
+  waitUntilDurable(timeoutMs?: number): Promise<boolean>;
+  readRecords(stream: string): Promise<KinesisRecordView[]>;
+}
+
+/**
+ * Kinesis is kinesis-mock (the `kinesis-local` build for Node) in a worker thread of this process:
+ * it dies with the process, so a kill -9 leaves no orphan holding a port. The edge reaches it over
+ * its plain-HTTP loopback port.
+ *
+ * Durability: kinesis-mock truncates and rewrites its state file every persist period, so a kill at
+ * the wrong moment leaves an empty file. It therefore writes into `live/`, and this module copies
+ * each complete (parseable) version atomically to `<dataDir>/kinesis-data.json`, which is what a
+ * restart loads.
+ */
+export async function startKinesis(options: KinesisOptions): Promise<KinesisService> {
+  const persistence = options.dataDir ? new SnapshotKeeper(options.dataDir) : undefined;
+  await persistence?.prepare();
+  let mock = await startMock(options.region, persistence?.liveDir);
+  let lastMutationAckAt = 0;
+
+  const admin = (operation: string, input: unknown) =>
+    mock.upstream.forward(adminRequest(operation, input, options.region));
+
+  const service: KinesisService = {
+    name: "kinesis",
+
+    async handle(request) {
+      const response = await mock.upstream.forward(request);
+      const operation = (request.headers["x-amz-target"] ?? "").slice(TARGET_PREFIX.length);
+      if (response.status === 200 && !/^(Describe|List|Get)/.test(operation)) {
+        lastMutationAckAt = Date.now();
+      }
+      return response;
+    },
+
+    isDurable() {
+      return !persistence || persistence.durableThrough > lastMutationAckAt;
+    },
+
+    async waitUntilDurable(timeoutMs = 5_000) {
+      const deadline = Date.now() + timeoutMs;
+      while (!service.isDurable() && Date.now() < deadline) {
+        await persistence?.capture();
+        await sleep(PERSIST_INTERVAL_MS / 4);
+      }
+      return service.isDurable();
+    },
+
+    readRecords(stream) {
+      return readAllRecords(admin, stream);
+    },
+
+    async control(path, query) {
+      if (path !== "records") return controlNotFound(path);
+      const stream = query.get("stream");
+      if (!stream) return jsonResponse(400, { __type: "ValidationException", message: "stream?" });
+      try {
+        return jsonResponse(200, { stream, records: await readAllRecords(admin, stream) });
+      } catch (error) {
+        return jsonResponse(404, { __type: "ResourceNotFoundException", message: String(error) });
+      }
+    },
+
+    async reset() {
+      await mock.stop();
+      await persistence?.wipe();
+      lastMutationAckAt = 0;
+      mock = await startMock(options.region, persistence?.liveDir);
+    },
+
+    async close() {
+      if (persistence) {
+        await service.waitUntilDurable();
+        persistence.stop();
+      }
+      await mock.stop();
+    },
+  };
+  persistence?.start();
+  return service;
+}
+
+interface RunningMock {
+  upstream: LoopbackUpstream;
+  stop(): Promise<void>;
+}
+
+function kinesisMockPaths() {
+  const require = createRequire(import.meta.url);
+  const main = require.resolve("kinesis-local/main.js");
+  return { main, certificate: join(dirname(main), "server.json") };
+}
+
+async function startMock(region: string, liveDir: string | undefined): Promise<RunningMock> {
+  const { main, certificate } = kinesisMockPaths();
+  const [plainPort, tlsPort] = await Promise.all([findFreePort(), findFreePort()]);
+  const env: Record<string, string> = {
+    ...(process.env as Record<string, string>),
+    KINESIS_MOCK_PLAIN_PORT: String(plainPort),
+    // It always opens a TLS port too; give it a free one so parallel planes never collide.
+    KINESIS_MOCK_TLS_PORT: String(tlsPort),
+    KINESIS_MOCK_CERT_PATH: certificate,
+    AWS_REGION: region,
+    LOG_LEVEL: "ERROR",
+    ROOT_LOG_LEVEL: "ERROR",
+    SHOULD_PERSIST_DATA: liveDir ? "true" : "false",
+    ...(liveDir
+      ? {
+          PERSIST_PATH: liveDir,
+          PERSIST_INTERVAL: `${PERSIST_INTERVAL_MS}ms`,
+          LOAD_DATA_IF_EXISTS: "true",
+        }
+      : {}),
+  };
+  // Streams are ACTIVE at once: local tests gain nothing from AWS's provisioning delays.
+  for (const name of [
+    "CREATE_STREAM_DURATION",
+    "DELETE_STREAM_DURATION",
+    "REGISTER_STREAM_CONSUMER_DURATION",
+    "DEREGISTER_STREAM_CONSUMER_DURATION",
+    "START_STREAM_ENCRYPTION_DURATION",
+    "STOP_STREAM_ENCRYPTION_DURATION",
+    "MERGE_SHARDS_DURATION",
+    "SPLIT_SHARD_DURATION",
+    "UPDATE_SHARD_COUNT_DURATION",
+    "UPDATE_STREAM_MODE_DURATION",
+  ]) {
+    env[name] = "0ms";
+  }
+
+  const worker = new Worker(main, { env, stdout: true, stderr: true });
+  const output: string[] = [];
+  const remember = (chunk: Buffer) => {
+    output.push(chunk.toString("utf8"));
+    if (output.length > 50) output.shift();
+  };
+  worker.stdout.on("data", remember);
+  worker.stderr.on("data", remember);
+
+  let exited: Error | undefined;
+  const exitedPromise = new Promise<void>((resolve) => {
+    worker.once("error", (error) => {
+      exited = error;
+    });
+    worker.once("exit", (code) => {
+      exited ??= new Error(`kinesis-mock exited with code ${code}`);
+      resolve();
+    });
+  });
+
+  const upstream = new LoopbackUpstream("127.0.0.1", plainPort);
+  const stop = async () => {
+    upstream.close();
+    await worker.terminate();
+    await exitedPromise;
+  };
+
+  const deadline = Date.now() + READY_TIMEOUT_MS;
+  for (;;) {
+    if (exited) {
+      throw new EmulatorStartError(
+        `kinesis-mock failed to start: ${output.join("").slice(-2000)}`,
+        {
+          cause: exited,
+        },
+      );
+    }
+    if (await isHealthy(plainPort)) break;
+    if (Date.now() > deadline) {
+      await stop();
+      throw new EmulatorStartError(`kinesis-mock not ready after ${READY_TIMEOUT_MS} ms`);
+    }
+    await sleep(15);
+  }
+  return { upstream, stop };
+}
+
+async function isHealthy(port: number): Promise<boolean> {
+  try {
+    const response = await fetch(`http://127.0.0.1:${port}/healthcheck`);
+    await response.arrayBuffer();
+    return response.ok;
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * Copies kinesis-mock's state file to a durable snapshot whenever it holds a complete version,
+ * and tracks up to when acknowledged writes are covered by it.
+ */
+class SnapshotKeeper {
+  readonly liveDir: string;
+  readonly #snapshot: string;
+  #lastSeenMtime = 0;
+  #lastCopiedMtime = 0;
+  /** Writes acknowledged before this instant are in the snapshot on disk. */
+  durableThrough = 0;
+  #timer: NodeJS.Timeout | undefined;
+  #capturing: Promise<void> | undefined;
+
+  constructor(dataDir: string) {
+    this.liveDir = join(dataDir, "live");
+    this.#snapshot = join(dataDir, SNAPSHOT_FILE);
+  }
+
+  /** Seeds kinesis-mock's live file from the last durable snapshot before it starts. */
+  async prepare() {
+    await rm(this.liveDir, { recursive: true, force: true });
+    await mkdir(this.liveDir, { recursive: true });
+    try {
+      await copyFile(this.#snapshot, join(this.liveDir, SNAPSHOT_FILE));
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code !== "ENOENT") throw error;
+    }
+  }
+
+  start() {
+    this.#timer = setInterval(() => void this.capture(), PERSIST_INTERVAL_MS / 2);
+    this.#timer.unref();
+  }
+
+  stop() {
+    clearInterval(this.#timer);
+  }
+
+  async wipe() {
+    await this.#capturing;
+    await rm(this.#snapshot, { force: true });
+    this.#lastSeenMtime = 0;
+    this.#lastCopiedMtime = 0;
+    this.durableThrough = 0;
+    await this.prepare();
+  }
+
+  capture(): Promise<void> {
+    this.#capturing ??= this.#captureOnce().finally(() => {
+      this.#capturing = undefined;
+    });
+    return this.#capturing;
+  }
+
+  async #captureOnce() {
+    const live = join(this.liveDir, SNAPSHOT_FILE);
+    let mtime: number;
+    try {
+      mtime = (await stat(live)).mtimeMs;
+    } catch {
+      return;
+    }
+    if (mtime === this.#lastSeenMtime) return;
+    const text = await readFile(live, "utf8");
+    try {
+      JSON.parse(text);
+    } catch {
+      return; // caught mid-rewrite; the next period brings a complete one
+    }
+    this.#lastSeenMtime = mtime;
+    await writeFile(`${this.#snapshot}.tmp`, text);
+    await rename(`${this.#snapshot}.tmp`, this.#snapshot);
+    // kinesis-mock persists, then sleeps, then serialises again: the version finished at the
+    // previous mtime was already complete, so this one holds every write acknowledged before it.
+    if (this.#lastCopiedMtime > 0) this.durableThrough = this.#lastCopiedMtime;
+    this.#lastCopiedMtime = mtime;
+  }
+}
+
+type Admin = (operation: string, input: unknown) => Promise<ServiceResponse>;
+
+async function call<T>(admin: Admin, operation: string, input: unknown): Promise<T> {
+  const response = await admin(operation, input);
+  const body = JSON.parse(String(response.body ?? "{}")) as T & { message?: string };
+  if (response.status !== 200) throw new Error(`${operation}: ${body.message ?? response.status}`);
+  return body;
+}
+
+/** Reads a whole stream, shard by shard from TRIM_HORIZON: the control API's view for tests. */
+async function readAllRecords(admin: Admin, stream: string): Promise<KinesisRecordView[]> {
+  const shards: string[] = [];
+  let nextToken: string | undefined;
+  for (let page = 0; page < 100; page++) {
+    const listed = await call<{ Shards: { ShardId: string }[]; NextToken?: string }>(
+      admin,
+      "ListShards",
+      nextToken ? { NextToken: nextToken } : { StreamName: stream },
+    );
+    shards.push(...listed.Shards.map((shard) => shard.ShardId));
+    nextToken = listed.NextToken;
+    if (!nextToken) break;
+  }
+
+  const records: KinesisRecordView[] = [];
+  for (const shardId of shards) {
+    let { ShardIterator: iterator } = await call<{ ShardIterator?: string }>(
+      admin,
+      "GetShardIterator",
+      { StreamName: stream, ShardId: shardId, ShardIteratorType: "TRIM_HORIZON" },
+    );
+    // Bounded: 1,000 pages of up to 10,000 records per shard is far beyond any local test.
+    for (let page = 0; page < 1_000 && iterator; page++) {
+      const batch = await call<{
+        Records: {
+          SequenceNumber: string;
+          PartitionKey: string;
+          Data: string;
+          ApproximateArrivalTimestamp: number;
+        }[];
+        NextShardIterator?: string;
+        MillisBehindLatest?: number;
+      }>(admin, "GetRecords", { ShardIterator: iterator, Limit: 10_000 });
+      for (const record of batch.Records) {
+        records.push({
+          shardId,
+          sequenceNumber: record.SequenceNumber,
+          partitionKey: record.PartitionKey,
+          approximateArrivalTimestamp: record.ApproximateArrivalTimestamp,
+          data: printableUtf8(Buffer.from(record.Data, "base64")),
+          dataBase64: record.Data,
+        });
+      }
+      if (batch.Records.length === 0 && (batch.MillisBehindLatest ?? 0) === 0) break;
+      iterator = batch.NextShardIterator;
+    }
+  }
+  return records;
+}
+
+function printableUtf8(bytes: Buffer): string | null {
+  try {
+    const text = new TextDecoder("utf-8", { fatal: true }).decode(bytes);
+    // biome-ignore lint/suspicious/noControlCharactersInRegex: detecting control characters is the point
+    return /[\u0000-\u0008\u000b\u000c\u000e-\u001f\u007f]/.test(text) ? null : text;
+  } catch {
+    return null;
+  }
+}
+
+/** kinesis-mock insists on a SigV4-shaped Authorization header; it never checks signatures. */
+function adminRequest(operation: string, input: unknown, region: string): ServiceRequest {
+  return {
+    method: "POST",
+    path: "/",
+    query: new URLSearchParams(),
+    headers: {
+      "content-type": JSON_1_1,
+      "x-amz-target": `${TARGET_PREFIX}${operation}`,
+      "x-amz-date": "20250101T000000Z",
+      authorization: `AWS4-HMAC-SHA256 Credential=local/20250101/${region}/kinesis/aws4_request, SignedHeaders=host, Signature=0`,
+    },
+    body: Buffer.from(JSON.stringify(input)),
+    requestId: "local-admin",
+    region,
+  };
+}
+
+function jsonResponse(status: number, body: unknown): ServiceResponse {
+  return { status, headers: { "content-type": "application/json" }, body: JSON.stringify(body) };
+}
+
+function controlNotFound(path: string): ServiceResponse {
+  return jsonResponse(404, { __type: "NotFound", message: `No kinesis control route ${path}` });
+}
+
+function sleep(ms: number) {
+  return new Promise((resolve) => setTimeout(resolve, ms));
+}

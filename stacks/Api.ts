@@ -1,0 +1,139 @@
+import { Policy, PolicyStatement } from "aws-cdk-lib/aws-iam";
+import { NagSuppressions } from "cdk-nag";
+import { Api as HttpApi, type StackContext, use } from "sst/constructs";
+import { Auth } from "./Auth";
+import { Data } from "./Data";
+import { Events } from "./Events";
+import { Iot } from "./Iot";
+
+/** Route keys, shared by the API definition and the role policies that may invoke them. */
+const ROUTES = {
+  linkIdentity: "POST /identity/link",
+  ensureIot: "POST /identity/iot",
+  getPreferences: "GET /identity/preferences",
+  putPreferences: "PUT /identity/preferences",
+  adminGetUser: "GET /admin/users/{sub}",
+  getProfile: "GET /profile",
+} as const;
+
+/**
+ * The HTTP API apps call. Identity routes use IAM authorization: the caller is the identity-pool
+ * identity whose credentials signed the request, never something the body claims. Profile routes
+ * use the user pool's JWT authorizer.
+ */
+export function Api({ stack }: StackContext) {
+  const { table } = use(Data);
+  const { topic, stream, eventsEnvironment } = use(Events);
+  const { userPool, userPoolClient, identityPool, guestRole, appRoles } = use(Auth);
+  const { iotPolicyName } = use(Iot);
+
+  const api = new HttpApi(stack, "Api", {
+    authorizers: {
+      userPool: {
+        type: "user_pool",
+        userPool: { id: userPool.userPoolId, clientIds: [userPoolClient.userPoolClientId] },
+      },
+    },
+    defaults: {
+      authorizer: "iam",
+      function: {
+        environment: {
+          TABLE_NAME: table.tableName,
+          IDENTITY_POOL_ID: identityPool.ref,
+        },
+      },
+    },
+    routes: {
+      [ROUTES.linkIdentity]: {
+        function: {
+          handler: "packages/functions/src/api/link-identity.handler",
+          description: "Links or merges a guest identity into the caller's identity",
+          environment: { ...eventsEnvironment, IOT_POLICY_NAME: iotPolicyName },
+        },
+      },
+      [ROUTES.ensureIot]: {
+        function: {
+          handler: "packages/functions/src/api/ensure-iot.handler",
+          description: "Attaches the per-identity IoT policy to the caller's identity",
+          environment: { IOT_POLICY_NAME: iotPolicyName },
+        },
+      },
+      [ROUTES.getPreferences]: "packages/functions/src/api/preferences.handler",
+      [ROUTES.putPreferences]: "packages/functions/src/api/preferences.handler",
+      [ROUTES.adminGetUser]: "packages/functions/src/api/admin-get-user.handler",
+      [ROUTES.getProfile]: {
+        authorizer: "userPool",
+        function: "packages/functions/src/api/get-profile.handler",
+      },
+    },
+  });
+
+  // Least privilege per route: each function gets only the table access it uses.
+  const fn = (route: string) => api.getFunction(route)!;
+  table.cdk.table.grantReadWriteData(fn(ROUTES.linkIdentity));
+  table.cdk.table.grantReadWriteData(fn(ROUTES.ensureIot));
+  table.cdk.table.grantReadData(fn(ROUTES.getPreferences));
+  table.cdk.table.grantReadWriteData(fn(ROUTES.putPreferences));
+  table.cdk.table.grantReadData(fn(ROUTES.adminGetUser));
+  table.cdk.table.grantReadData(fn(ROUTES.getProfile));
+  topic.cdk.topic.grantPublish(fn(ROUTES.linkIdentity));
+  stream.cdk.stream.grantWrite(fn(ROUTES.linkIdentity));
+  // AttachPolicy to a Cognito identity cannot be scoped by resource: AWS evaluates it against
+  // `*`. Only these two server-side functions hold it; no app role does.
+  const iotAttach = new Policy(stack, "IotPolicyAttachment", {
+    roles: [fn(ROUTES.linkIdentity).role!, fn(ROUTES.ensureIot).role!],
+    statements: [
+      new PolicyStatement({
+        actions: ["iot:AttachPolicy", "iot:DetachPolicy", "iot:ListAttachedPolicies"],
+        resources: ["*"],
+      }),
+    ],
+  });
+  NagSuppressions.addResourceSuppressions(iotAttach, [
+    {
+      id: "AwsSolutions-IAM5",
+      reason:
+        "iot:AttachPolicy with a Cognito identity id as target has no resource-level scoping; " +
+        "held only by the two server-side functions that attach the per-identity policy.",
+      appliesTo: ["Resource::*"],
+    },
+  ]);
+
+  // Which identity-pool role may invoke which route. Attached here, not in Auth, because the
+  // route ARNs need the API and the API needs the user pool.
+  const invoke = (...routes: string[]) =>
+    new PolicyStatement({
+      actions: ["execute-api:Invoke"],
+      resources: routes.map((route) => {
+        const [method, path] = route.split(" ") as [string, string];
+        return api.cdk.httpApi.arnForExecuteApi(method, path.replace(/\{[^}]+\}/g, "*"));
+      }),
+    });
+  const guestRoutes = [ROUTES.getPreferences, ROUTES.putPreferences];
+  const memberRoutes = [...guestRoutes, ROUTES.linkIdentity, ROUTES.ensureIot];
+  const apiAccess = [
+    new Policy(stack, "GuestApiAccess", { roles: [guestRole], statements: [invoke(...guestRoutes)] }),
+    new Policy(stack, "MemberApiAccess", {
+      roles: [appRoles.member],
+      statements: [invoke(...memberRoutes)],
+    }),
+    new Policy(stack, "AdminApiAccess", {
+      roles: [appRoles.admin],
+      statements: [invoke(...memberRoutes, ROUTES.adminGetUser)],
+    }),
+  ];
+  for (const policy of apiAccess) {
+    NagSuppressions.addResourceSuppressions(policy, [
+      {
+        id: "AwsSolutions-IAM5",
+        reason:
+          "Each statement names one method and path of this API; the wildcard is the API stage " +
+          "(and a path parameter), not other APIs or routes.",
+        appliesTo: [{ regex: "/^Resource::arn:<AWS::Partition>:execute-api:.*$/" }],
+      },
+    ]);
+  }
+
+  stack.addOutputs({ ApiUrl: api.url });
+  return { api };
+}

@@ -1,0 +1,55 @@
+/**
+ * Stage defaults. Everything that differs between stages lives here, not in handler code:
+ * a deploy to `prod` changes behaviour only through these values.
+ */
+export interface SignUpPolicyConfig {
+  /** Canonical email domains that may sign up; empty means every domain not denied. */
+  allowedDomains: string[];
+  /** Canonical email domains that may never sign up. Wins over `allowedDomains`. */
+  deniedDomains: string[];
+  /** Domains whose users are auto-confirmed and auto-verified at sign-up. */
+  autoConfirmDomains: string[];
+  /** Federated identity providers whose verified emails may be linked to native users. */
+  trustedFederationProviders: string[];
+}
+
+export interface StageConfig {
+  isProduction: boolean;
+  logLevel: "DEBUG" | "INFO" | "WARN" | "ERROR";
+  signUpPolicy: SignUpPolicyConfig;
+  /** The user-pool group every confirmed user joins. */
+  defaultGroup: string;
+}
+
+const PRODUCTION_STAGES = new Set(["prod", "production"]);
+
+export function stageConfig(stage: string): StageConfig {
+  const isProduction = PRODUCTION_STAGES.has(stage);
+  return {
+    isProduction,
+    logLevel: isProduction ? "INFO" : "DEBUG",
+    signUpPolicy: isProduction
+      ? {
+          allowedDomains: [],
+          deniedDomains: ["mailinator.com", "*.mailinator.com"],
+          autoConfirmDomains: [],
+          trustedFederationProviders: [],
+        }
+      : {
+          allowedDomains: [],
+          deniedDomains: ["blocked.example"],
+          autoConfirmDomains: ["autoconfirm.example"],
+          trustedFederationProviders: ["Google", "SignInWithApple"],
+        },
+    defaultGroup: "member",
+  };
+}
+
+/** Trigger functions must finish inside Cognito's fixed 5 s window (FIELD-GUIDE section 1). */
+export const TRIGGER_TIMEOUT_SECONDS = 5;
+
+/** The identity id as IAM and IoT policy variables see it (not the user-pool `sub`). */
+export const IDENTITY_ID_VARIABLE = "${cognito-identity.amazonaws.com:sub}";
+
+/** Every identity publishes and subscribes only under `<IOT_TOPIC_ROOT>/<identityId>/...`. */
+export const IOT_TOPIC_ROOT = "boardingpass/identities";
