@@ -154,7 +154,7 @@ export interface RoleDenied {
 export type RoleResolution = RoleAllowed | RoleDenied;
 
 /**
- * Cognito's wording, where known. AMBIGUOUS_DENIED is the text AWS returned to real clients
+ * Cognito's wording, where known. `ambiguousDenied` is the text AWS returned to real clients
  * (reported in aws-amplify/amplify-js#3621: "The ambiguous role mapping rules for:
  * accounts.google.com denied this request."); the API reference does not list messages.
  */

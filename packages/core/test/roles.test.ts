@@ -552,6 +552,44 @@ describe("explainRole", () => {
     expect(explanation.lines.at(-1)).toBe(`Result: ALLOW → ${ADMIN_ROLE}`);
   });
 
+  it("explains a guest without provider or claim lines", () => {
+    // Prepare
+    const config = poolWith(tokenMapping("Deny"));
+
+    // Act
+    const explanation = explainRole({ config, claims: null, claimsSource: "guest" });
+
+    // Assess
+    expect(explanation.exitCode).toBe(0);
+    expect(explanation.lines.some((line) => line.startsWith("Provider:"))).toBe(false);
+    expect(explanation.lines.at(-1)).toBe(`Result: ALLOW → ${GUEST_ROLE}`);
+  });
+
+  it("shows the claims that the rules look at, once each", () => {
+    // Prepare
+    const config = poolWith(
+      rulesMapping([
+        rule("custom:tier", "Equals", "gold", GOLD_ROLE),
+        rule("custom:tier", "StartsWith", "sil", EDITOR_ROLE),
+        rule("email", "Contains", "@example.com", ADMIN_ROLE),
+      ]),
+    );
+
+    // Act
+    const explanation = explainRole({
+      config,
+      claims: { ...claims, "custom:tier": "silver" },
+      claimsSource: "claims-json",
+    });
+
+    // Assess
+    expect(explanation.lines.filter((line) => line.startsWith("Claim "))).toEqual([
+      'Claim custom:tier = "silver"',
+      "Claim email: absent",
+    ]);
+    expect(explanation.lines.at(-1)).toBe(`Result: ALLOW → ${EDITOR_ROLE}`);
+  });
+
   it("points at --provider when the template's provider key is not the token's", () => {
     // Prepare
     const config: IdentityPoolRoleConfig = {
