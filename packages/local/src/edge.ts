@@ -29,6 +29,8 @@ export interface EdgeOptions {
   region: string;
   services: ReadonlyMap<ServiceName, LocalService>;
   control: ControlHandler;
+  /** Called with failures a service threw (they become AWS-shaped 500s); console.error by default. */
+  onError?: (error: unknown, requestId: string) => void;
 }
 
 export interface Edge {
@@ -132,6 +134,9 @@ async function handleExchange(
       ? await options.control(serviceRequest)
       : await dispatch(options.services, serviceRequest);
   } catch (error) {
+    if (!(error instanceof BodyTooLargeError)) {
+      (options.onError ?? logFailure)(error, requestId);
+    }
     result = failureResponse(error, requestId, headers);
   }
   if (!response.destroyed && !response.headersSent) {
@@ -171,6 +176,10 @@ async function dispatch(
     );
   }
   return service.handle(request);
+}
+
+function logFailure(error: unknown, requestId: string): void {
+  console.error(`[local-aws] request ${requestId} failed`, error);
 }
 
 /** Anything a service throws becomes an AWS-shaped error instead of a dropped connection. */

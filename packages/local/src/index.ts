@@ -1,4 +1,6 @@
-import { join } from "node:path";
+import { join, resolve } from "node:path";
+import { pathToFileURL } from "node:url";
+import { parseArgs } from "node:util";
 import { createControlHandler } from "./control";
 import { type DynamoDbService, startDynamoDb } from "./dynamodb";
 import { assertLoopbackHost, startEdge } from "./edge";
@@ -109,4 +111,42 @@ export async function startLocalAws(options: LocalAwsOptions = {}): Promise<Loca
       return stopping;
     },
   };
+}
+
+/**
+ * `npx tsx packages/local/src/index.ts [--port 4566] [--data-dir .local-cloud] [--region r]`
+ * prints one JSON line `{"event":"ready","endpoint":...}` and runs until SIGINT or SIGTERM.
+ */
+async function main(argv: string[]): Promise<void> {
+  const { values } = parseArgs({
+    args: argv,
+    options: {
+      port: { type: "string", default: "4566" },
+      host: { type: "string", default: "127.0.0.1" },
+      "data-dir": { type: "string" },
+      region: { type: "string", default: "us-east-1" },
+    },
+  });
+  const dataDir = values["data-dir"] ? resolve(values["data-dir"]) : undefined;
+  const aws = await startLocalAws({
+    port: Number(values.port),
+    host: values.host,
+    dataDir,
+    region: values.region,
+  });
+  process.stdout.write(
+    `${JSON.stringify({ event: "ready", endpoint: aws.endpoint, port: aws.port, dataDir: dataDir ?? null })}\n`,
+  );
+  const shutdown = () => {
+    void aws.stop().then(() => process.exit(0));
+  };
+  process.once("SIGINT", shutdown);
+  process.once("SIGTERM", shutdown);
+}
+
+if (process.argv[1] && import.meta.url === pathToFileURL(resolve(process.argv[1])).href) {
+  main(process.argv.slice(2)).catch((error: unknown) => {
+    console.error(error);
+    process.exit(1);
+  });
 }
