@@ -24,6 +24,10 @@ const IDENTITY = "us-east-1:aaaaaaaa-bbbb-cccc-dddd-eeeeeeeeeeee";
 const CERT = "arn:aws:iot:us-east-1:000000000000:cert/abc123";
 const NOW = Date.parse("2026-01-01T00:00:00Z");
 
+/** IoT policy variable (a literal `${...}`, not a template placeholder). */
+// biome-ignore lint/suspicious/noTemplateCurlyInString: IoT policy variable syntax
+const SUB = "${cognito-identity.amazonaws.com:sub}";
+
 /** The per-identity policy the field guide recommends (§3). */
 const DOCUMENT = JSON.stringify({
   Version: "2012-10-17",
@@ -31,13 +35,12 @@ const DOCUMENT = JSON.stringify({
     {
       Effect: "Allow",
       Action: "iot:Connect",
-      Resource: "arn:aws:iot:us-east-1:000000000000:client/${cognito-identity.amazonaws.com:sub}",
+      Resource: `arn:aws:iot:us-east-1:000000000000:client/${SUB}`,
     },
     {
       Effect: "Allow",
       Action: ["iot:Publish", "iot:Receive"],
-      Resource:
-        "arn:aws:iot:us-east-1:000000000000:topic/devices/${cognito-identity.amazonaws.com:sub}/*",
+      Resource: `arn:aws:iot:us-east-1:000000000000:topic/devices/${SUB}/*`,
     },
   ],
 });
@@ -121,7 +124,7 @@ describe("policies", () => {
   });
 
   it("counts the 2048-character limit without whitespace", async () => {
-    const padded = DOCUMENT.replaceAll(",", `,\n${" ".repeat(200)}`);
+    const padded = DOCUMENT.replaceAll(",", `,\n${" ".repeat(400)}`);
     expect(padded.length).toBeGreaterThan(2048);
     await expect(create("padded", padded)).resolves.toBeDefined();
   });
