@@ -25,7 +25,6 @@ const CERT = "arn:aws:iot:us-east-1:000000000000:cert/abc123";
 const NOW = Date.parse("2026-01-01T00:00:00Z");
 
 /** IoT policy variable (a literal `${...}`, not a template placeholder). */
-// biome-ignore lint/suspicious/noTemplateCurlyInString: IoT policy variable syntax
 const SUB = "${cognito-identity.amazonaws.com:sub}";
 
 /** The per-identity policy the field guide recommends (§3). */
