@@ -148,6 +148,26 @@ export function evaluateSignUp(policy: SignUpPolicy, request: SignUpRequest): Si
   }
 }
 
+/**
+ * The provider of a federated user, from its Cognito username `<providerName>_<providerUserId>`
+ * (the pre sign-up event has no `identities` attribute yet). Cognito lowercases that username
+ * (`google_1049…` for provider `Google`), so the prefix is matched case-insensitively against the
+ * configured provider names and the configured spelling is returned; undefined when none matches.
+ */
+export function providerNameFromUsername(
+  userName: string,
+  providerNames: readonly string[],
+): string | undefined {
+  const lowered = userName.toLowerCase();
+  let best: string | undefined;
+  for (const name of providerNames) {
+    if (!lowered.startsWith(`${name.toLowerCase()}_`)) continue;
+    // The longest configured name wins, so `Corp` does not shadow `Corp_EU`-style names.
+    if (best === undefined || name.length > best.length) best = name;
+  }
+  return best;
+}
+
 export interface FederatedLinkRequest {
   /** Provider of the user signing in, e.g. `Google`. */
   providerName: string;

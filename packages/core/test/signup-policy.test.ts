@@ -11,6 +11,7 @@ import {
   isEmailVerified,
   type PreSignUpTriggerSource,
   parseSignUpPolicy,
+  providerNameFromUsername,
   SIGN_UP_DENIED_MESSAGE,
   type SignUpPolicy,
 } from "../src/signup-policy";
@@ -231,6 +232,31 @@ describe("evaluateSignUp", () => {
         },
       ),
     );
+  });
+});
+
+describe("providerNameFromUsername", () => {
+  it("recovers the configured spelling from Cognito's lowercased federated username", () => {
+    // Prepare
+    const event = loadCognitoEvent("pre-sign-up-external-provider");
+    // Act
+    const providerName = providerNameFromUsername(event.userName, ["SignInWithApple", "Google"]);
+    // Assess
+    expect(event.userName).toBe("google_104938271650938475612");
+    expect(providerName).toBe("Google");
+  });
+
+  it.each([
+    ["3f6b2c1e-8d4a-4b7e-9a51-2c0e8f7d9b14", ["Google"], undefined],
+    ["googlex_1", ["Google"], undefined],
+    ["google", ["Google"], undefined],
+    ["corp_eu_123", ["Corp", "Corp_EU"], "Corp_EU"],
+    ["signinwithapple_000123.abc", ["SignInWithApple"], "SignInWithApple"],
+  ])("%s with %j → %s", (userName, providers, expected) => {
+    // Act
+    const providerName = providerNameFromUsername(userName, providers);
+    // Assess
+    expect(providerName).toBe(expected);
   });
 });
 
