@@ -308,13 +308,16 @@ class SnapshotKeeper {
     clearInterval(this.#timer);
   }
 
+  /** Deletes every persisted version; the copy loop is paused so none is resurrected. */
   async wipe() {
+    this.stop();
     await this.#capturing;
     await rm(this.#snapshot, { force: true });
     this.#lastSeenMtime = 0;
     this.#lastCopiedMtime = 0;
     this.durableThrough = 0;
     await this.prepare();
+    this.start();
   }
 
   capture(): Promise<void> {

@@ -1,0 +1,187 @@
+import {
+  CreateStreamCommand,
+  DescribeStreamSummaryCommand,
+  GetRecordsCommand,
+  GetShardIteratorCommand,
+  KinesisClient,
+  ListShardsCommand,
+  PutRecordCommand,
+  PutRecordsCommand,
+  ResourceNotFoundException,
+} from "@aws-sdk/client-kinesis";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { type KinesisRecordView, type LocalAws, startLocalAws } from "../src/index";
+
+describe("Kinesis through the edge (default SDK client, h2c)", () => {
+  let aws: LocalAws;
+  let kinesis: KinesisClient;
+
+  beforeAll(async () => {
+    aws = await startLocalAws({ port: 0 });
+    // Deliberately no requestHandler: the SDK's default speaks HTTP/2 to http:// endpoints.
+    kinesis = new KinesisClient({
+      endpoint: aws.endpoint,
+      region: "us-east-1",
+      credentials: { accessKeyId: "local", secretAccessKey: "local" },
+    });
+  });
+  afterAll(async () => {
+    kinesis?.destroy();
+    await aws?.stop();
+  });
+
+  async function createStream(shards: number): Promise<string> {
+    const name = `events-${crypto.randomUUID()}`;
+    await kinesis.send(new CreateStreamCommand({ StreamName: name, ShardCount: shards }));
+    return name;
+  }
+
+  async function readBack(stream: string): Promise<KinesisRecordView[]> {
+    const response = await fetch(
+      `${aws.endpoint}/_local/kinesis/records?stream=${encodeURIComponent(stream)}`,
+    );
+    expect(response.status).toBe(200);
+    return ((await response.json()) as { records: KinesisRecordView[] }).records;
+  }
+
+  it("creates an ACTIVE stream at once and lists its shards", async () => {
+    // Act
+    const stream = await createStream(2);
+    const summary = await kinesis.send(new DescribeStreamSummaryCommand({ StreamName: stream }));
+    const shards = await kinesis.send(new ListShardsCommand({ StreamName: stream }));
+
+    // Assess
+    expect(summary.StreamDescriptionSummary?.StreamStatus).toBe("ACTIVE");
+    expect(summary.StreamDescriptionSummary?.OpenShardCount).toBe(2);
+    expect(shards.Shards?.map((shard) => shard.ShardId)).toEqual([
+      "shardId-000000000000",
+      "shardId-000000000001",
+    ]);
+  });
+
+  it("reads back a PutRecord with GetShardIterator and GetRecords", async () => {
+    // Prepare
+    const stream = await createStream(1);
+    const payload = JSON.stringify({ id: crypto.randomUUID(), type: "user.created" });
+
+    // Act
+    const put = await kinesis.send(
+      new PutRecordCommand({
+        StreamName: stream,
+        PartitionKey: "user-1",
+        Data: Buffer.from(payload),
+      }),
+    );
+    const { ShardIterator } = await kinesis.send(
+      new GetShardIteratorCommand({
+        StreamName: stream,
+        ShardId: put.ShardId,
+        ShardIteratorType: "TRIM_HORIZON",
+      }),
+    );
+    const { Records } = await kinesis.send(new GetRecordsCommand({ ShardIterator }));
+
+    // Assess
+    expect(Records).toHaveLength(1);
+    expect(Records?.[0]?.SequenceNumber).toBe(put.SequenceNumber);
+    expect(Buffer.from(Records?.[0]?.Data ?? []).toString()).toBe(payload);
+  });
+
+  it("accepts PutRecords batches and the control API decodes printable payloads", async () => {
+    const stream = await createStream(1);
+    const binary = Buffer.from([0, 1, 2, 255]);
+
+    const result = await kinesis.send(
+      new PutRecordsCommand({
+        StreamName: stream,
+        Records: [
+          { PartitionKey: "a", Data: Buffer.from("first") },
+          { PartitionKey: "a", Data: binary },
+        ],
+      }),
+    );
+    const records = await readBack(stream);
+
+    expect(result.FailedRecordCount).toBe(0);
+    expect(records.map((record) => [record.data, record.dataBase64])).toEqual([
+      ["first", Buffer.from("first").toString("base64")],
+      [null, binary.toString("base64")],
+    ]);
+  });
+
+  it("raises ResourceNotFoundException for a missing stream", async () => {
+    const put = kinesis.send(
+      new PutRecordCommand({
+        StreamName: `missing-${crypto.randomUUID()}`,
+        PartitionKey: "k",
+        Data: Buffer.from("x"),
+      }),
+    );
+
+    await expect(put).rejects.toBeInstanceOf(ResourceNotFoundException);
+  });
+
+  it("answers the control API with 404 for a missing stream", async () => {
+    const response = await fetch(
+      `${aws.endpoint}/_local/kinesis/records?stream=missing-${crypto.randomUUID()}`,
+    );
+
+    expect(response.status).toBe(404);
+  });
+
+  it("loses nothing and keeps per-partition-key order under 200 concurrent PutRecords", async () => {
+    // Prepare
+    const stream = await createStream(4);
+    const keys = Array.from({ length: 10 }, (_, index) => `device-${index}`);
+    const perKey = 20;
+
+    // Act: each key's records are sent in order (a chain per key), all keys at once.
+    await Promise.all(
+      keys.map(async (key) => {
+        for (let sequence = 0; sequence < perKey; sequence++) {
+          await kinesis.send(
+            new PutRecordCommand({
+              StreamName: stream,
+              PartitionKey: key,
+              Data: Buffer.from(JSON.stringify({ key, sequence })),
+            }),
+          );
+        }
+      }),
+    );
+    const records = await readBack(stream);
+
+    // Assess
+    expect(records).toHaveLength(keys.length * perKey);
+    for (const key of keys) {
+      const sequences = records
+        .filter((record) => record.partitionKey === key)
+        .map((record) => (JSON.parse(record.data ?? "{}") as { sequence: number }).sequence);
+      expect(sequences).toEqual(Array.from({ length: perKey }, (_, index) => index));
+    }
+  });
+
+  it("accepts 200 fully parallel PutRecords over 10 partition keys without losing any", async () => {
+    const stream = await createStream(4);
+    const sent = Array.from({ length: 200 }, (_, index) => ({
+      key: `k${index % 10}`,
+      id: crypto.randomUUID(),
+    }));
+
+    const results = await Promise.all(
+      sent.map(({ key, id }) =>
+        kinesis.send(
+          new PutRecordCommand({ StreamName: stream, PartitionKey: key, Data: Buffer.from(id) }),
+        ),
+      ),
+    );
+    const records = await readBack(stream);
+
+    expect(new Set(records.map((record) => record.data))).toEqual(new Set(sent.map((s) => s.id)));
+    // Within a shard, sequence numbers follow the order Kinesis accepted the records.
+    for (const result of results) {
+      const stored = records.find((record) => record.sequenceNumber === result.SequenceNumber);
+      expect(stored?.shardId).toBe(result.ShardId);
+    }
+  });
+});
