@@ -1,8 +1,8 @@
 import type { SSTConfig } from "sst";
 import { Api } from "./stacks/Api";
 import { Auth } from "./stacks/Auth";
-import { stageConfig } from "./stacks/config";
 import { Consumers } from "./stacks/Consumers";
+import { stageConfig } from "./stacks/config";
 import { Data } from "./stacks/Data";
 import { Events } from "./stacks/Events";
 import { Iot } from "./stacks/Iot";
@@ -30,13 +30,7 @@ export default {
         STAGE: app.stage,
       },
     });
-    app
-      .stack(Data)
-      .stack(Events)
-      .stack(Auth)
-      .stack(Iot)
-      .stack(Api)
-      .stack(Consumers);
+    app.stack(Data).stack(Events).stack(Auth).stack(Iot).stack(Api).stack(Consumers);
     applyNagBaseline(app);
   },
 } satisfies SSTConfig;

@@ -112,7 +112,10 @@ export function Api({ stack }: StackContext) {
   const guestRoutes = [ROUTES.getPreferences, ROUTES.putPreferences];
   const memberRoutes = [...guestRoutes, ROUTES.linkIdentity, ROUTES.ensureIot];
   const apiAccess = [
-    new Policy(stack, "GuestApiAccess", { roles: [guestRole], statements: [invoke(...guestRoutes)] }),
+    new Policy(stack, "GuestApiAccess", {
+      roles: [guestRole],
+      statements: [invoke(...guestRoutes)],
+    }),
     new Policy(stack, "MemberApiAccess", {
       roles: [appRoles.member],
       statements: [invoke(...memberRoutes)],

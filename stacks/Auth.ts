@@ -8,19 +8,26 @@ import {
   FeaturePlan,
   LambdaVersion,
   Mfa,
+  type UserPool,
   UserPoolOperation,
 } from "aws-cdk-lib/aws-cognito";
 import {
   Effect,
   FederatedPrincipal,
+  type IRole,
   Policy,
   PolicyStatement,
   Role,
-  type IRole,
 } from "aws-cdk-lib/aws-iam";
+import { CfnPermission } from "aws-cdk-lib/aws-lambda";
 import { NagSuppressions } from "cdk-nag";
-import { Cognito, Function, type StackContext, use } from "sst/constructs";
-import { IDENTITY_ID_VARIABLE, IOT_TOPIC_ROOT, stageConfig, TRIGGER_TIMEOUT_SECONDS } from "./config";
+import { Cognito, Function as SstFunction, type StackContext, use } from "sst/constructs";
+import {
+  IDENTITY_ID_VARIABLE,
+  IOT_TOPIC_ROOT,
+  stageConfig,
+  TRIGGER_TIMEOUT_SECONDS,
+} from "./config";
 import { Data } from "./Data";
 import { Events } from "./Events";
 
@@ -132,18 +139,19 @@ export function Auth({ stack, app }: StackContext) {
           emailVerified: true,
           fullname: true,
           locale: true,
-          zoneinfo: true,
+          timezone: true,
         }),
         writeAttributes: new ClientAttributes().withStandardAttributes({
           fullname: true,
           locale: true,
-          zoneinfo: true,
+          timezone: true,
         }),
       },
     },
   });
 
-  const userPool = auth.cdk.userPool;
+  // The pool is created here (not imported), so it is the concrete UserPool with addTrigger.
+  const userPool = auth.cdk.userPool as UserPool;
   NagSuppressions.addResourceSuppressions(userPool, [
     {
       id: "AwsSolutions-COG3",
@@ -157,7 +165,7 @@ export function Auth({ stack, app }: StackContext) {
 
   // Pre token generation as V2_0 (ID and access tokens) through the CDK escape hatch: SST's
   // `triggers.preTokenGeneration` would wire V1_0.
-  const preTokenGeneration = new Function(stack, "PreTokenGeneration", {
+  const preTokenGeneration = new SstFunction(stack, "PreTokenGeneration", {
     ...triggerDefaults,
     memorySize: "1024 MB",
     handler: "packages/functions/src/cognito/pre-token-generation.handler",
@@ -172,6 +180,14 @@ export function Auth({ stack, app }: StackContext) {
     preTokenGeneration,
     LambdaVersion.V2_0,
   );
+
+  // CDK scopes the invoke permissions to this pool's ARN; pin the account too, so the permission
+  // can never match a same-named pool elsewhere (confused deputy).
+  for (const node of stack.node.findAll()) {
+    if (node instanceof CfnPermission && node.principal === "cognito-idp.amazonaws.com") {
+      node.sourceAccount = stack.account;
+    }
+  }
 
   const preSignUp = auth.getFunction("preSignUp")!;
   const postConfirmation = auth.getFunction("postConfirmation")!;

@@ -1,7 +1,14 @@
 import { Duration } from "aws-cdk-lib";
-import { Alias } from "aws-cdk-lib/aws-kms";
 import { StreamEncryption, StreamMode } from "aws-cdk-lib/aws-kinesis";
-import { Cron, Function, KinesisStream, type StackContext, Topic, use } from "sst/constructs";
+import { Alias } from "aws-cdk-lib/aws-kms";
+import {
+  Cron,
+  KinesisStream,
+  Function as SstFunction,
+  type StackContext,
+  Topic,
+  use,
+} from "sst/constructs";
 import { Data } from "./Data";
 
 /**
@@ -39,7 +46,7 @@ export function Events({ stack }: StackContext) {
   };
 
   // Publishes what the triggers could not publish inline (crash, timeout, partial failure).
-  const relay = new Function(stack, "OutboxRelay", {
+  const relay = new SstFunction(stack, "OutboxRelay", {
     handler: "packages/functions/src/events/outbox-relay.handler",
     description: "Relays pending identity events from the outbox to SNS and Kinesis",
     timeout: "60 seconds",

@@ -38,5 +38,9 @@ export function Iot({ stack, app }: StackContext) {
   });
 
   stack.addOutputs({ IotPolicyName: policyName, IotTopicRoot: IOT_TOPIC_ROOT });
-  return { iotPolicy: policy, iotPolicyName: policyName, iotPolicyArn: iotArn(`policy/${policyName}`) };
+  return {
+    iotPolicy: policy,
+    iotPolicyName: policyName,
+    iotPolicyArn: iotArn(`policy/${policyName}`),
+  };
 }

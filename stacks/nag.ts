@@ -16,8 +16,7 @@ const LAMBDA_BASELINE = [
   },
   {
     id: "AwsSolutions-IAM4",
-    reason:
-      "AWSLambdaBasicExecutionRole only allows writing the function's own CloudWatch logs.",
+    reason: "AWSLambdaBasicExecutionRole only allows writing the function's own CloudWatch logs.",
     appliesTo: [
       "Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AWSLambdaBasicExecutionRole",
     ],
@@ -27,7 +26,10 @@ const LAMBDA_BASELINE = [
     reason:
       "X-Ray PutTraceSegments and PutTelemetryRecords support no resource-level scoping " +
       "(active tracing); CDK grants on the identity table include its own indexes.",
-    appliesTo: ["Resource::*", { regex: "/^Resource::<IdentityTable[0-9A-F]+\\.Arn>\\/index\\/\\*$/" }],
+    appliesTo: [
+      "Resource::*",
+      { regex: "/^Resource::<IdentityTable[0-9A-F]+\\.Arn>\\/index\\/\\*$/" },
+    ],
   },
 ];
 

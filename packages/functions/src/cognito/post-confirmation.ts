@@ -5,6 +5,9 @@ import { logger } from "../observability";
 export async function handler(
   event: PostConfirmationTriggerEvent,
 ): Promise<PostConfirmationTriggerEvent> {
-  logger.info("post confirmation", { triggerSource: event.triggerSource, userName: event.userName });
+  logger.info("post confirmation", {
+    triggerSource: event.triggerSource,
+    userName: event.userName,
+  });
   return event;
 }

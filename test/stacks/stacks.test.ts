@@ -1,0 +1,408 @@
+import { Match } from "aws-cdk-lib/assertions";
+import { beforeAll, describe, expect, test } from "vitest";
+import { type SynthesizedApp, synthesize } from "./synth";
+import {
+  allStatements,
+  asArray,
+  attachedRoleRefs,
+  type FoundResource,
+  identityPoolRoles,
+  resourcesOfType,
+  statementsOf,
+} from "./template-helpers";
+
+let synthesized: SynthesizedApp;
+const templates = () => synthesized.templates;
+const one = (type: string, stack: string): FoundResource => {
+  const found = resourcesOfType({ [stack]: templates()[stack]! }, type);
+  expect(found, `${type} in ${stack}`).toHaveLength(1);
+  return found[0]!;
+};
+
+beforeAll(async () => {
+  synthesized = await synthesize("test");
+}, 180_000);
+
+describe("the app", () => {
+  test("has one stack per concern", () => {
+    expect(Object.keys(templates()).sort()).toEqual(
+      ["Api", "Auth", "Consumers", "Data", "Events", "Iot"].sort(),
+    );
+  });
+
+  test("passes cdk-nag's AwsSolutions pack with no unsuppressed error", () => {
+    expect(synthesized.nagErrors).toEqual([]);
+  });
+
+  test("runs every function on nodejs22.x, arm64, as a bundled ES module", () => {
+    const functions = resourcesOfType(templates(), "AWS::Lambda::Function").filter(
+      (fn) =>
+        typeof fn.Properties?.Handler === "string" &&
+        fn.Properties.Handler.includes("packages/functions"),
+    );
+    expect(functions.length).toBeGreaterThanOrEqual(12);
+    for (const fn of functions) {
+      expect(fn.Properties?.Runtime, fn.logicalId).toBe("nodejs22.x");
+      expect(fn.Properties?.Architectures, fn.logicalId).toEqual(["arm64"]);
+      expect(fn.Properties?.TracingConfig, fn.logicalId).toEqual({ Mode: "Active" });
+      // SST names ESM bundles .mjs and the handler export after the dot.
+      expect(fn.Properties?.Handler, fn.logicalId).toMatch(
+        /^packages\/functions\/src\/.+\.handler$/,
+      );
+      expect(fn.Properties?.Code?.S3Key, fn.logicalId).toMatch(/\.zip$/);
+    }
+  });
+
+  test("exports everything an app or a consumer needs", () => {
+    const outputs = Object.values(templates()).flatMap((t) =>
+      Object.keys(t.toJSON().Outputs ?? {}),
+    );
+    for (const key of [
+      "Region",
+      "UserPoolId",
+      "UserPoolClientId",
+      "IdentityPoolId",
+      "ApiUrl",
+      "EventsTopicArn",
+      "EventsStreamName",
+      "IotPolicyName",
+      "TableName",
+    ]) {
+      expect(outputs, key).toContain(key);
+    }
+  });
+});
+
+describe("Data", () => {
+  test("one on-demand, encrypted table with point-in-time recovery, TTL and its indexes", () => {
+    const table = one("AWS::DynamoDB::Table", "Data");
+    const p = table.Properties!;
+    expect(p.BillingMode).toBe("PAY_PER_REQUEST");
+    expect(p.PointInTimeRecoverySpecification).toEqual({ PointInTimeRecoveryEnabled: true });
+    expect(p.SSESpecification).toEqual({ SSEEnabled: true });
+    expect(p.TimeToLiveSpecification).toEqual({ AttributeName: "expiresAt", Enabled: true });
+    expect(p.KeySchema).toEqual([
+      { AttributeName: "pk", KeyType: "HASH" },
+      { AttributeName: "sk", KeyType: "RANGE" },
+    ]);
+    expect(p.GlobalSecondaryIndexes.map((i: { IndexName: string }) => i.IndexName).sort()).toEqual([
+      "gsi1",
+      "outbox",
+    ]);
+  });
+
+  test("is disposable outside production (the production test file pins retain)", () => {
+    const table = one("AWS::DynamoDB::Table", "Data");
+    expect(table.DeletionPolicy).toBe("Delete");
+    expect(table.Properties?.DeletionProtectionEnabled).toBe(false);
+  });
+});
+
+describe("Events", () => {
+  test("the topic is encrypted and refuses non-TLS publishers", () => {
+    const topic = one("AWS::SNS::Topic", "Events");
+    expect(topic.Properties?.KmsMasterKeyId).toBeDefined();
+    const policy = one("AWS::SNS::TopicPolicy", "Events");
+    const deny = statementsOf(policy.Properties?.PolicyDocument).find((s) => s.Effect === "Deny");
+    expect(deny?.Condition).toEqual({ Bool: { "aws:SecureTransport": "false" } });
+  });
+
+  test("the stream is on-demand and encrypted", () => {
+    const stream = one("AWS::Kinesis::Stream", "Events");
+    expect(stream.Properties?.StreamModeDetails).toEqual({ StreamMode: "ON_DEMAND" });
+    expect(stream.Properties?.StreamEncryption).toEqual({
+      EncryptionType: "KMS",
+      KeyId: "alias/aws/kinesis",
+    });
+  });
+
+  test("an outbox relay runs on a schedule", () => {
+    const rule = one("AWS::Events::Rule", "Events");
+    expect(rule.Properties?.ScheduleExpression).toBe("rate(1 minute)");
+  });
+});
+
+describe("Auth: the user pool", () => {
+  test("signs in by email, case-insensitively, on the Essentials plan, with a real password policy", () => {
+    const pool = one("AWS::Cognito::UserPool", "Auth").Properties!;
+    expect(pool.UsernameAttributes).toEqual(["email"]);
+    expect(pool.UsernameConfiguration).toEqual({ CaseSensitive: false });
+    expect(pool.UserPoolTier).toBe("ESSENTIALS");
+    expect(pool.Policies.PasswordPolicy).toMatchObject({
+      MinimumLength: 12,
+      RequireLowercase: true,
+      RequireUppercase: true,
+      RequireNumbers: true,
+      RequireSymbols: true,
+    });
+  });
+
+  test("wires the three triggers, pre token generation as V2_0", () => {
+    const template = templates().Auth!;
+    const pool = one("AWS::Cognito::UserPool", "Auth").Properties!;
+    const functionIdOf = (arn: unknown) =>
+      (arn as { "Fn::GetAtt": [string, string] })["Fn::GetAtt"][0];
+    const handlerOf = (logicalId: string) =>
+      (template.toJSON().Resources[logicalId].Properties as { Handler: string }).Handler;
+
+    expect(handlerOf(functionIdOf(pool.LambdaConfig.PreSignUp))).toBe(
+      "packages/functions/src/cognito/pre-sign-up.handler",
+    );
+    expect(handlerOf(functionIdOf(pool.LambdaConfig.PostConfirmation))).toBe(
+      "packages/functions/src/cognito/post-confirmation.handler",
+    );
+    expect(pool.LambdaConfig.PreTokenGenerationConfig.LambdaVersion).toBe("V2_0");
+    expect(handlerOf(functionIdOf(pool.LambdaConfig.PreTokenGenerationConfig.LambdaArn))).toBe(
+      "packages/functions/src/cognito/pre-token-generation.handler",
+    );
+    // The V1 field would make Cognito call the trigger with the V1 event.
+    expect(pool.LambdaConfig.PreTokenGeneration).toBeUndefined();
+  });
+
+  test("trigger functions time out inside Cognito's 5 second window", () => {
+    const pool = one("AWS::Cognito::UserPool", "Auth").Properties!;
+    const arns = [
+      pool.LambdaConfig.PreSignUp,
+      pool.LambdaConfig.PostConfirmation,
+      pool.LambdaConfig.PreTokenGenerationConfig.LambdaArn,
+    ];
+    const resources = templates().Auth!.toJSON().Resources;
+    for (const arn of arns) {
+      const id = arn["Fn::GetAtt"][0];
+      expect(resources[id].Properties.Timeout, id).toBeLessThanOrEqual(5);
+    }
+  });
+
+  test("only Cognito, from this pool and account, may invoke the triggers", () => {
+    const permissions = resourcesOfType(templates(), "AWS::Lambda::Permission").filter(
+      (p) => p.Properties?.Principal === "cognito-idp.amazonaws.com",
+    );
+    expect(permissions).toHaveLength(3);
+    for (const permission of permissions) {
+      expect(permission.Properties?.SourceArn, permission.logicalId).toEqual({
+        "Fn::GetAtt": [expect.stringMatching(/^AuthUserPool/), "Arn"],
+      });
+      expect(permission.Properties?.SourceAccount, permission.logicalId).toBe("123456789012");
+    }
+  });
+
+  test("the app client lists its attributes explicitly; nothing that feeds claims is writable", () => {
+    const client = one("AWS::Cognito::UserPoolClient", "Auth").Properties!;
+    expect(client.GenerateSecret).toBe(false);
+    expect(client.PreventUserExistenceErrors).toBe("ENABLED");
+    expect(client.EnableTokenRevocation).toBe(true);
+    expect(client.ExplicitAuthFlows.sort()).toEqual(
+      ["ALLOW_REFRESH_TOKEN_AUTH", "ALLOW_USER_SRP_AUTH"].sort(),
+    );
+    expect(client.ReadAttributes.sort()).toEqual(
+      ["email", "email_verified", "locale", "name", "zoneinfo"].sort(),
+    );
+    expect(client.WriteAttributes.sort()).toEqual(["locale", "name", "zoneinfo"].sort());
+    for (const attribute of client.WriteAttributes as string[]) {
+      expect(attribute).not.toMatch(/^custom:|^email$|^phone_number$/);
+    }
+  });
+
+  test("groups carry their IAM role and precedence", () => {
+    const groups = resourcesOfType(templates(), "AWS::Cognito::UserPoolGroup");
+    const byName = Object.fromEntries(groups.map((g) => [g.Properties?.GroupName, g.Properties]));
+    expect(byName.admin).toMatchObject({
+      Precedence: 0,
+      RoleArn: { "Fn::GetAtt": [expect.stringMatching(/^AdminRole/), "Arn"] },
+    });
+    expect(byName.member).toMatchObject({
+      Precedence: 10,
+      RoleArn: { "Fn::GetAtt": [expect.stringMatching(/^MemberRole/), "Arn"] },
+    });
+  });
+});
+
+describe("Auth: the identity pool", () => {
+  test("classic flow off, guests on, revoked tokens checked", () => {
+    const pool = one("AWS::Cognito::IdentityPool", "Auth").Properties!;
+    expect(pool.AllowClassicFlow).toBe(false);
+    expect(pool.AllowUnauthenticatedIdentities).toBe(true);
+    expect(pool.CognitoIdentityProviders).toHaveLength(1);
+    expect(pool.CognitoIdentityProviders[0].ServerSideTokenCheck).toBe(true);
+  });
+
+  test("every role it hands out trusts only this pool, with aud and amr conditions", () => {
+    const roles = identityPoolRoles(templates());
+    expect(roles.map((r) => r.logicalId.replace(/[0-9A-F]{8}$/, "")).sort()).toEqual(
+      ["AdminRole", "GuestRole", "MemberRole"].sort(),
+    );
+    const poolId = one("AWS::Cognito::IdentityPool", "Auth").logicalId;
+    for (const role of roles) {
+      const [trust, ...others] = statementsOf(role.Properties?.AssumeRolePolicyDocument);
+      expect(others, role.logicalId).toEqual([]);
+      expect(trust!.Action).toBe("sts:AssumeRoleWithWebIdentity");
+      expect(trust!.Condition?.StringEquals).toEqual({
+        "cognito-identity.amazonaws.com:aud": { Ref: poolId },
+      });
+      const expectedAmr = role.logicalId.startsWith("Guest") ? "unauthenticated" : "authenticated";
+      expect(trust!.Condition?.["ForAnyValue:StringLike"]).toEqual({
+        "cognito-identity.amazonaws.com:amr": expectedAmr,
+      });
+    }
+  });
+
+  test("role mapping is Token based for the user pool and denies ambiguity", () => {
+    const attachment = one("AWS::Cognito::IdentityPoolRoleAttachment", "Auth").Properties!;
+    expect(attachment.Roles).toEqual({
+      authenticated: { "Fn::GetAtt": [expect.stringMatching(/^MemberRole/), "Arn"] },
+      unauthenticated: { "Fn::GetAtt": [expect.stringMatching(/^GuestRole/), "Arn"] },
+    });
+    const mappings = Object.values(attachment.RoleMappings) as Record<string, unknown>[];
+    expect(mappings).toHaveLength(1);
+    expect(mappings[0]).toMatchObject({ Type: "Token", AmbiguousRoleResolution: "Deny" });
+    // The provider key is `cognito-idp.<region>.amazonaws.com/<poolId>:<clientId>`.
+    expect(JSON.stringify(mappings[0]!.IdentityProvider)).toMatch(/cognito-idp\..*UserPoolClient/);
+  });
+
+  test("the role catalog given to pre token generation names the real role ARNs", () => {
+    const resources = templates().Auth!.toJSON().Resources;
+    const preToken = Object.values(resources).find(
+      (r: unknown) =>
+        (r as { Properties?: { Handler?: string } }).Properties?.Handler ===
+        "packages/functions/src/cognito/pre-token-generation.handler",
+    ) as { Properties: { Environment: { Variables: Record<string, unknown> } } };
+    const catalog = JSON.stringify(preToken.Properties.Environment.Variables.ROLE_CATALOG);
+    for (const role of identityPoolRoles(templates()).filter(
+      (r) => !r.logicalId.startsWith("Guest"),
+    )) {
+      expect(catalog).toContain(`:role/${role.Properties?.RoleName}`);
+    }
+  });
+});
+
+describe("least privilege", () => {
+  test("nobody gets cognito-identity:*, cognito-sync:*, iam:*, sts:* or a bare *", () => {
+    for (const { logicalId, statement } of allStatements(templates())) {
+      if (statement.Effect !== "Allow") continue;
+      for (const action of asArray(statement.Action)) {
+        expect(action, logicalId).not.toMatch(/^(cognito-identity|cognito-sync|iam|sts):\*$|^\*$/);
+      }
+    }
+  });
+
+  test("no app role may attach IoT policies or touch IAM and STS", () => {
+    const appRoleIds = identityPoolRoles(templates()).map((r) => r.logicalId);
+    const attachedToAppRole = (roles: string[]) =>
+      roles.some((ref) => appRoleIds.some((id) => ref.includes(id)));
+    const policies = resourcesOfType(templates(), "AWS::IAM::Policy").filter((p) =>
+      attachedToAppRole(attachedRoleRefs(p)),
+    );
+    expect(policies.length).toBeGreaterThanOrEqual(4);
+    for (const policy of policies) {
+      for (const statement of statementsOf(policy.Properties?.PolicyDocument)) {
+        for (const action of asArray(statement.Action)) {
+          expect(action, policy.logicalId).not.toMatch(
+            /^iot:(AttachPolicy|AttachPrincipalPolicy|\*)$|^iam:|^sts:/,
+          );
+        }
+      }
+    }
+  });
+
+  test("iot:AttachPolicy is held only by the two server-side identity functions", () => {
+    const holders = allStatements(templates()).filter(({ statement }) =>
+      asArray(statement.Action).includes("iot:AttachPolicy"),
+    );
+    expect(holders.map((h) => h.logicalId)).toEqual([
+      expect.stringMatching(/^IotPolicyAttachment/),
+    ]);
+    const policy = templates().Api!.toJSON().Resources[holders[0]!.logicalId];
+    const roleRefs = (policy.Properties.Roles as { Ref: string }[]).map((r) => r.Ref);
+    expect(roleRefs).toHaveLength(2);
+    for (const ref of roleRefs) {
+      expect(ref).toMatch(/^ApiLambdaPOSTidentity(link|iot)ServiceRole/);
+    }
+  });
+
+  test("guests may call only the guest-data routes", () => {
+    const guestPolicy = resourcesOfType(templates(), "AWS::IAM::Policy").find((p) =>
+      p.logicalId.startsWith("GuestApiAccess"),
+    )!;
+    const resources = JSON.stringify(statementsOf(guestPolicy.Properties?.PolicyDocument));
+    expect(resources).toContain("/GET/identity/preferences");
+    expect(resources).toContain("/PUT/identity/preferences");
+    expect(resources).not.toContain("/identity/link");
+    expect(resources).not.toContain("/admin/");
+  });
+});
+
+describe("Iot", () => {
+  test("the identity policy confines a connection to its own client id and topics", () => {
+    const policy = one("AWS::IoT::Policy", "Iot");
+    const statements = statementsOf(policy.Properties?.PolicyDocument);
+    const text = JSON.stringify(statements);
+    expect(text).toContain("client/${cognito-identity.amazonaws.com:sub}");
+    expect(text).toContain("topic/boardingpass/identities/${cognito-identity.amazonaws.com:sub}/*");
+    expect(text).toContain(
+      "topicfilter/boardingpass/identities/${cognito-identity.amazonaws.com:sub}/*",
+    );
+    for (const statement of statements) {
+      expect(JSON.stringify(statement.Resource)).toContain("${cognito-identity.amazonaws.com:sub}");
+    }
+  });
+});
+
+describe("Api", () => {
+  test("identity routes use IAM authorization, profile routes the user-pool JWT authorizer", () => {
+    const routes = resourcesOfType(templates(), "AWS::ApiGatewayV2::Route");
+    const byKey = Object.fromEntries(routes.map((r) => [r.Properties?.RouteKey, r.Properties]));
+    for (const key of [
+      "POST /identity/link",
+      "POST /identity/iot",
+      "GET /identity/preferences",
+      "PUT /identity/preferences",
+      "GET /admin/users/{sub}",
+    ]) {
+      expect(byKey[key]?.AuthorizationType, key).toBe("AWS_IAM");
+    }
+    expect(byKey["GET /profile"]?.AuthorizationType).toBe("JWT");
+    const authorizer = one("AWS::ApiGatewayV2::Authorizer", "Api").Properties!;
+    expect(authorizer.AuthorizerType).toBe("JWT");
+    expect(JSON.stringify(authorizer.JwtConfiguration.Issuer)).toContain("cognito-idp");
+    expect(authorizer.JwtConfiguration.Audience).toHaveLength(1);
+  });
+});
+
+describe("Consumers", () => {
+  test("the SNS subscriber is an SQS queue with a filter, raw delivery and a dead-letter queue", () => {
+    const subscription = one("AWS::SNS::Subscription", "Consumers").Properties!;
+    expect(subscription.Protocol).toBe("sqs");
+    expect(subscription.RawMessageDelivery).toBe(true);
+    expect(subscription.FilterPolicy).toEqual({ eventType: ["boardingpass.user.confirmed.v1"] });
+    const queues = resourcesOfType(templates(), "AWS::SQS::Queue");
+    for (const queue of queues) {
+      expect(queue.Properties?.SqsManagedSseEnabled, queue.logicalId).toBe(true);
+    }
+    const withRedrive = queues.filter((q) => q.Properties?.RedrivePolicy);
+    expect(withRedrive).toHaveLength(1);
+    expect(withRedrive[0]!.Properties?.RedrivePolicy.maxReceiveCount).toBe(5);
+  });
+
+  test("the Kinesis consumer cannot block its shard", () => {
+    templates().Consumers!.hasResourceProperties("AWS::Lambda::EventSourceMapping", {
+      EventSourceArn: Match.objectLike({
+        "Fn::ImportValue": Match.stringLikeRegexp("IdentityEventStream"),
+      }),
+      FunctionResponseTypes: ["ReportBatchItemFailures"],
+      BisectBatchOnFunctionError: true,
+      MaximumRetryAttempts: 5,
+      MaximumRecordAgeInSeconds: 6 * 3600,
+      StartingPosition: "TRIM_HORIZON",
+      DestinationConfig: { OnFailure: { Destination: Match.anyValue() } },
+    });
+  });
+
+  test("the SQS consumer reports per-message failures", () => {
+    const mappings = resourcesOfType(templates(), "AWS::Lambda::EventSourceMapping");
+    const sqs = mappings.filter((m) =>
+      JSON.stringify(m.Properties?.EventSourceArn).includes("WelcomeQueue"),
+    );
+    expect(sqs).toHaveLength(1);
+    expect(sqs[0]!.Properties?.FunctionResponseTypes).toEqual(["ReportBatchItemFailures"]);
+  });
+});
