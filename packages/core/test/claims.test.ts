@@ -1,6 +1,7 @@
 import { readFileSync } from "node:fs";
+import type { PreTokenGenerationTriggerEvent, PreTokenGenerationV2TriggerEvent } from "aws-lambda";
 import fc from "fast-check";
-import { describe, expect, it } from "vitest";
+import { describe, expect, expectTypeOf, it } from "vitest";
 import {
   ALLOWED_CLAIMS,
   buildClaimsResponse,
@@ -425,6 +426,16 @@ describe("buildClaimsResponse: properties", () => {
         );
       }),
     );
+  });
+});
+
+describe("compatibility with @types/aws-lambda", () => {
+  it("accepts the typed trigger events and returns their response types", () => {
+    // Assess: compile-time checks (tsc), so handlers need no casts beyond picking the version.
+    expectTypeOf<PreTokenGenerationTriggerEvent>().toExtend<PreTokenGenerationRequest>();
+    expectTypeOf<PreTokenGenerationV2TriggerEvent>().toExtend<PreTokenGenerationRequest>();
+    expectTypeOf<ClaimsResponseV1>().toExtend<PreTokenGenerationTriggerEvent["response"]>();
+    expectTypeOf<ClaimsResponseV2>().toExtend<PreTokenGenerationV2TriggerEvent["response"]>();
   });
 });
 
