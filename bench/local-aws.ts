@@ -1,0 +1,186 @@
+import { Agent, request } from "node:http";
+import { pathToFileURL } from "node:url";
+import { DynamoDBClient, GetItemCommand, PutItemCommand } from "@aws-sdk/client-dynamodb";
+import { type LocalAws, startLocalAws } from "../packages/local/src/index";
+
+/**
+ * What the local AWS edge costs: the same GetItem sent straight to dynalite's port and through
+ * the edge (both dynalite transports), with the SDK and with a raw keep-alive HTTP client, and the
+ * boot time of the whole plane (edge + dynalite + kinesis-mock).
+ */
+const WARM_UP = 200;
+const SAMPLES = 2_000;
+const BOOTS = 3;
+
+interface LatencySummary {
+  p50Ms: number;
+  p99Ms: number;
+}
+
+function summarize(samples: number[]): LatencySummary {
+  const sorted = [...samples].sort((a, b) => a - b);
+  const at = (q: number) => sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))]!;
+  return { p50Ms: round(at(0.5)), p99Ms: round(at(0.99)) };
+}
+
+function round(value: number): number {
+  return Math.round(value * 1000) / 1000;
+}
+
+/** Alternates the two targets call by call so machine load drifts hit both alike. */
+async function compare(
+  direct: () => Promise<unknown>,
+  edge: () => Promise<unknown>,
+): Promise<{ direct: LatencySummary; edge: LatencySummary; p50Ratio: number; p99Ratio: number }> {
+  for (let i = 0; i < WARM_UP; i++) {
+    await direct();
+    await edge();
+  }
+  const directSamples: number[] = [];
+  const edgeSamples: number[] = [];
+  for (let i = 0; i < SAMPLES; i++) {
+    let start = performance.now();
+    await direct();
+    directSamples.push(performance.now() - start);
+    start = performance.now();
+    await edge();
+    edgeSamples.push(performance.now() - start);
+  }
+  const directSummary = summarize(directSamples);
+  const edgeSummary = summarize(edgeSamples);
+  return {
+    direct: directSummary,
+    edge: edgeSummary,
+    p50Ratio: round(edgeSummary.p50Ms / directSummary.p50Ms),
+    p99Ratio: round(edgeSummary.p99Ms / directSummary.p99Ms),
+  };
+}
+
+const credentials = { accessKeyId: "local", secretAccessKey: "local" };
+
+async function seedTable(aws: LocalAws): Promise<{ table: string; key: { pk: { S: string } } }> {
+  const table = `bench-${crypto.randomUUID()}`;
+  await aws.createTables([
+    {
+      TableName: table,
+      BillingMode: "PAY_PER_REQUEST",
+      AttributeDefinitions: [{ AttributeName: "pk", AttributeType: "S" }],
+      KeySchema: [{ AttributeName: "pk", KeyType: "HASH" }],
+    },
+  ]);
+  const key = { pk: { S: "user#bench" } };
+  const client = new DynamoDBClient({ endpoint: aws.endpoint, region: "us-east-1", credentials });
+  await client.send(
+    new PutItemCommand({ TableName: table, Item: { ...key, name: { S: "Ada Lovelace" } } }),
+  );
+  client.destroy();
+  return { table, key };
+}
+
+async function sdkGetItem(aws: LocalAws) {
+  const { table, key } = await seedTable(aws);
+  const client = (endpoint: string) =>
+    new DynamoDBClient({ endpoint, region: "us-east-1", credentials });
+  const direct = client(aws.dynamodb.directEndpoint);
+  const edge = client(aws.endpoint);
+  const command = new GetItemCommand({ TableName: table, Key: key });
+  try {
+    return await compare(
+      () => direct.send(command),
+      () => edge.send(command),
+    );
+  } finally {
+    direct.destroy();
+    edge.destroy();
+  }
+}
+
+/** The same request bytes over a keep-alive socket: the edge's own cost without SDK work. */
+async function rawGetItem(aws: LocalAws) {
+  const { table, key } = await seedTable(aws);
+  const body = JSON.stringify({ TableName: table, Key: key });
+  const headers = {
+    "content-type": "application/x-amz-json-1.0",
+    "x-amz-target": "DynamoDB_20120810.GetItem",
+    "x-amz-date": "20250101T000000Z",
+    authorization:
+      "AWS4-HMAC-SHA256 Credential=local/20250101/us-east-1/dynamodb/aws4_request, SignedHeaders=host, Signature=0",
+    "content-length": String(Buffer.byteLength(body)),
+  };
+  const agent = new Agent({ keepAlive: true, maxSockets: 1 });
+  const post = (endpoint: string) => {
+    const url = new URL(endpoint);
+    return () =>
+      new Promise<void>((resolve, reject) => {
+        const outgoing = request(
+          { host: url.hostname, port: url.port, method: "POST", path: "/", headers, agent },
+          (incoming) => {
+            incoming.resume();
+            incoming.once("end", () =>
+              incoming.statusCode === 200 ? resolve() : reject(new Error(`${incoming.statusCode}`)),
+            );
+          },
+        );
+        outgoing.once("error", reject);
+        outgoing.end(body);
+      });
+  };
+  try {
+    return await compare(post(aws.dynamodb.directEndpoint), post(aws.endpoint));
+  } finally {
+    agent.destroy();
+  }
+}
+
+async function bootTimes(): Promise<{ firstMs: number; medianMs: number; runs: number[] }> {
+  const runs: number[] = [];
+  for (let i = 0; i < BOOTS; i++) {
+    const start = performance.now();
+    const aws = await startLocalAws({ port: 0 });
+    runs.push(round(performance.now() - start));
+    await aws.stop();
+  }
+  return { firstMs: runs[0]!, medianMs: [...runs].sort((a, b) => a - b)[1]!, runs };
+}
+
+export async function benchLocalAws(): Promise<Record<string, unknown>> {
+  const boot = await bootTimes();
+  const results: Record<string, unknown> = { bootMs: boot };
+  for (const transport of ["in-process", "loopback"] as const) {
+    const aws = await startLocalAws({ port: 0, dynamoDbTransport: transport });
+    try {
+      results[`getItem.sdk.${transport}`] = await sdkGetItem(aws);
+      results[`getItem.raw.${transport}`] = await rawGetItem(aws);
+    } finally {
+      await aws.stop();
+    }
+  }
+  return results;
+}
+
+function printTable(results: Record<string, unknown>): void {
+  const boot = results.bootMs as Awaited<ReturnType<typeof bootTimes>>;
+  console.log(
+    `plane boot (edge + dynalite + kinesis-mock): first ${boot.firstMs} ms, median ${boot.medianMs} ms of ${boot.runs.join(" / ")}`,
+  );
+  const rows = Object.entries(results)
+    .filter(([name]) => name.startsWith("getItem"))
+    .map(([name, value]) => {
+      const row = value as Awaited<ReturnType<typeof compare>>;
+      return {
+        case: name,
+        "direct p50": row.direct.p50Ms,
+        "edge p50": row.edge.p50Ms,
+        "p50 ratio": row.p50Ratio,
+        "direct p99": row.direct.p99Ms,
+        "edge p99": row.edge.p99Ms,
+        "p99 ratio": row.p99Ratio,
+      };
+    });
+  console.table(rows);
+}
+
+if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) {
+  const results = await benchLocalAws();
+  printTable(results);
+}
