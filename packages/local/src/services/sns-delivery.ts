@@ -15,9 +15,19 @@ export interface RetryPolicy {
   baseDelayMs: number;
   /** Cap of one delay (default 500 ms). */
   maxDelayMs: number;
+  /**
+   * An attempt that has not settled by then counts as failed (default 30 s), so a hung
+   * subscriber callback cannot keep `idle()` pending forever.
+   */
+  attemptTimeoutMs: number;
 }
 
-export const DEFAULT_RETRY: RetryPolicy = { attempts: 3, baseDelayMs: 20, maxDelayMs: 500 };
+export const DEFAULT_RETRY: RetryPolicy = {
+  attempts: 3,
+  baseDelayMs: 20,
+  maxDelayMs: 500,
+  attemptTimeoutMs: 30_000,
+};
 
 export type DeliveryStatus =
   | "delivered"
@@ -107,7 +117,7 @@ export class DeliveryEngine {
     for (let attempt = 1; attempt <= this.retry.attempts; attempt++) {
       if (this.closed) return;
       try {
-        await job.send();
+        await this.withTimeout(job.send);
         this.record(job, attempt, "delivered");
         return;
       } catch (err) {
@@ -121,11 +131,29 @@ export class DeliveryEngine {
       return;
     }
     try {
-      await job.deadLetter();
+      await this.withTimeout(job.deadLetter);
       this.record(job, 0, "dead-lettered");
     } catch (err) {
       // The DLQ itself is unavailable: SNS then drops the message.
       this.record(job, 0, "dead-letter-failed", err);
+    }
+  }
+
+  private async withTimeout(send: () => Promise<void>): Promise<void> {
+    let timer: NodeJS.Timeout | undefined;
+    const timeout = new Promise<never>((_, reject) => {
+      timer = setTimeout(
+        () => reject(new Error(`attempt timed out after ${this.retry.attemptTimeoutMs} ms`)),
+        this.retry.attemptTimeoutMs,
+      );
+      // A guard only: it must not keep a process alive on its own.
+      timer.unref();
+    });
+    try {
+      // A synchronous throw inside send() is a failed attempt like any rejection.
+      await Promise.race([Promise.resolve().then(send), timeout]);
+    } finally {
+      clearTimeout(timer);
     }
   }
 

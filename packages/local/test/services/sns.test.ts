@@ -554,6 +554,31 @@ describe("publish and delivery", () => {
     expect(records[0]!.error).toContain("no local Lambda registered");
   });
 
+  it("counts a subscriber that never settles as a failed attempt", async () => {
+    const local = createSnsService({
+      region: "us-east-1",
+      retry: { attempts: 2, baseDelayMs: 1, attemptTimeoutMs: 20 },
+    });
+    const server = await serve(local);
+    const localClient = new SNSClient(clientConfig(server.endpoint));
+    try {
+      local.registerLambda(FN, () => new Promise<void>(() => {}));
+      const { TopicArn } = await localClient.send(new CreateTopicCommand({ Name: "hung" }));
+      await localClient.send(new SubscribeCommand({ TopicArn, Protocol: "lambda", Endpoint: FN }));
+      await localClient.send(new PublishCommand({ TopicArn, Message: "never acked" }));
+      await local.idle();
+      expect(local.deliveries({ topicArn: TopicArn }).map((d) => [d.status, d.error])).toEqual([
+        ["failed", "attempt timed out after 20 ms"],
+        ["failed", "attempt timed out after 20 ms"],
+        ["dropped", undefined],
+      ]);
+    } finally {
+      localClient.destroy();
+      await server.close();
+      await local.close();
+    }
+  });
+
   it("delivers 200 concurrent publishes exactly once each", async () => {
     const seen = new Map<string, number>();
     sns.registerLambda(FN, async (event) => {
