@@ -1,9 +1,9 @@
 import { beforeAll, expect, test } from "vitest";
-import { type SynthesizedApp, synthesize } from "./synth";
+import { type SynthesizedForTest, synthesize } from "./synth";
 import { resourcesOfType } from "./template-helpers";
 
 // A separate file, hence a separate process: SST synthesizes one stage per process.
-let synthesized: SynthesizedApp;
+let synthesized: SynthesizedForTest;
 
 beforeAll(async () => {
   synthesized = await synthesize("prod");

@@ -1,6 +1,6 @@
 import { Match } from "aws-cdk-lib/assertions";
 import { beforeAll, describe, expect, test } from "vitest";
-import { type SynthesizedApp, synthesize } from "./synth";
+import { type SynthesizedForTest, synthesize } from "./synth";
 import {
   allStatements,
   asArray,
@@ -11,7 +11,7 @@ import {
   statementsOf,
 } from "./template-helpers";
 
-let synthesized: SynthesizedApp;
+let synthesized: SynthesizedForTest;
 const templates = () => synthesized.templates;
 const one = (type: string, stack: string): FoundResource => {
   const found = resourcesOfType({ [stack]: templates()[stack]! }, type);

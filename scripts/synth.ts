@@ -1,0 +1,17 @@
+/**
+ * `npm run synth [-- --stage <name>]`: synthesizes the app offline (no AWS account needed) and
+ * writes each stack's CloudFormation template to `.sst/local/templates/<Stack>.json`, where the
+ * role CLI and the local cloud read it.
+ */
+import path from "node:path";
+import { synthesizeApp, writeTemplates } from "../packages/local/src/synth";
+
+const stageFlag = process.argv.indexOf("--stage");
+const stage = stageFlag >= 0 ? process.argv[stageFlag + 1] : (process.env.SST_STAGE ?? "local");
+if (!stage) {
+  console.error("usage: npm run synth -- --stage <name>");
+  process.exit(2);
+}
+const app = await synthesizeApp({ stage });
+const files = writeTemplates(app, path.resolve(".sst/local/templates"));
+for (const file of files) console.log(path.relative(process.cwd(), file));
