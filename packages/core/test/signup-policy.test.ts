@@ -2,7 +2,7 @@ import { readFileSync } from "node:fs";
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import { canonicalizeEmail } from "../src/email";
-import { InvalidSignUpPolicyError, SignUpRejectedError } from "../src/errors";
+import { BoardingPassError, InvalidSignUpPolicyError, SignUpRejectedError } from "../src/errors";
 import {
   decideFederatedLink,
   domainMatches,
@@ -65,6 +65,27 @@ describe("parseSignUpPolicy", () => {
     // Assess
     expect(act).toThrowError(InvalidSignUpPolicyError);
     expect(act).toThrowError(message);
+  });
+});
+
+describe("sign-up errors", () => {
+  it("keep the cause and a stable code, and share the BoardingPassError base", () => {
+    // Act
+    const error = (() => {
+      try {
+        parseSignUpPolicy("{");
+      } catch (caught) {
+        return caught;
+      }
+    })();
+    // Assess
+    expect(error).toBeInstanceOf(InvalidSignUpPolicyError);
+    expect(error).toBeInstanceOf(BoardingPassError);
+    expect(error).toMatchObject({
+      name: "InvalidSignUpPolicyError",
+      code: "INVALID_SIGN_UP_POLICY",
+      cause: expect.any(SyntaxError),
+    });
   });
 });
 
