@@ -1,21 +1,19 @@
-import type { AddressInfo } from "node:net";
-import dynalite from "dynalite";
 import type { TestProject } from "vitest/node";
+import { startLocalAws } from "../../packages/local/src/index";
 import { assertLoopbackEndpoint } from "./loopback";
 
 /**
- * Starts the embedded AWS services once for the whole run and hands their endpoint to tests via
+ * Starts the local AWS plane (one loopback endpoint for DynamoDB, Kinesis and the services that
+ * register later) once for the whole run and hands its endpoint to tests via
  * `inject("localAwsEndpoint")`. In memory only: every run starts empty, tests scope their data
  * with fresh ids.
  */
 export default async function setup(project: TestProject) {
-  const server = dynalite({ createTableMs: 0, deleteTableMs: 0, updateTableMs: 0 });
-  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
-  const { port } = server.address() as AddressInfo;
-  const endpoint = assertLoopbackEndpoint(`http://127.0.0.1:${port}`);
+  const aws = await startLocalAws({ port: 0 });
+  const endpoint = assertLoopbackEndpoint(aws.endpoint);
   project.provide("localAwsEndpoint", endpoint);
   return async () => {
-    await new Promise<void>((resolve) => server.close(() => resolve()));
+    await aws.stop();
   };
 }
 

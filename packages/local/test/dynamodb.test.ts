@@ -5,6 +5,7 @@ import {
   DynamoDBClient,
   GetItemCommand,
   ResourceNotFoundException,
+  TransactWriteItemsCommand,
   UpdateTimeToLiveCommand,
 } from "@aws-sdk/client-dynamodb";
 import {
@@ -201,5 +202,17 @@ describe("DynamoDB through the edge", () => {
     );
 
     await expect(again).rejects.toMatchObject({ name: "ResourceInUseException" });
+  });
+
+  it("rejects transactions visibly, since they are not emulated (see docs/local-cloud.md)", async () => {
+    const table = await createProfileTable();
+
+    const transaction = client.send(
+      new TransactWriteItemsCommand({
+        TransactItems: [{ Put: { TableName: table, Item: { pk: { S: crypto.randomUUID() } } } }],
+      }),
+    );
+
+    await expect(transaction).rejects.toMatchObject({ name: "UnknownOperationException" });
   });
 });
