@@ -9,9 +9,11 @@
  * - `http`/`https` endpoints on loopback only (the SNS HTTP JSON body),
  * - otherwise the `deliver` fallback option, if given (e.g. a local Lambda runtime).
  *
- * HTTP subscriptions are confirmed immediately (no SubscriptionConfirmation handshake).
+ * HTTP(S) subscriptions go through SNS's confirmation handshake by default: they start pending,
+ * the endpoint receives a `SubscriptionConfirmation` POST whose `SubscribeURL` (on the local
+ * endpoint) or ConfirmSubscription call confirms them. `httpConfirmation: "auto"` skips it.
  */
-import { randomUUID } from "node:crypto";
+import { randomBytes, randomUUID } from "node:crypto";
 import type { SNSEvent, SNSMessageAttributes } from "aws-lambda";
 import { Journal } from "../journal";
 import {
@@ -92,6 +94,13 @@ export interface SnsServiceOptions {
   httpTimeoutMs?: number;
   /** Delivery records kept for inspection (default 10,000, oldest dropped). */
   maxDeliveryRecords?: number;
+  /** `handshake` (default, as AWS) or `auto` (HTTP subscriptions confirmed on Subscribe). */
+  httpConfirmation?: "handshake" | "auto";
+  /**
+   * Base URL of the SubscribeURL links; default: the Host of the Subscribe request, so links
+   * point back at whichever local endpoint the caller used.
+   */
+  publicEndpoint?: string;
 }
 
 export interface SnsService extends LocalService {
@@ -121,6 +130,8 @@ interface Subscription {
   protocol: SnsProtocol;
   endpoint: string;
   attributes: Record<string, string>;
+  /** Set while an HTTP subscription awaits confirmation: the token SubscribeURL carries. */
+  pendingToken?: string;
   /** Parsed from attributes.FilterPolicy; not journaled (derived). */
   filter?: FilterPolicy;
 }
@@ -136,7 +147,9 @@ type JournalRecord =
       protocol: SnsProtocol;
       endpoint: string;
       attributes: Record<string, string>;
+      pendingToken?: string;
     }
+  | { op: "confirmSubscription"; arn: string }
   | { op: "setSubscriptionAttribute"; arn: string; name: string; value: string }
   | { op: "unsubscribe"; arn: string };
 
@@ -172,6 +185,8 @@ export function createSnsService(options: SnsServiceOptions): SnsService {
   const topics = new Map<string, Topic>();
   const subscriptions = new Map<string, Subscription>();
   const lambdas = new Map<string, LambdaCallback>();
+  /** Tokens already used → subscription, so a repeated SubscribeURL visit still succeeds. */
+  const confirmedTokens = new Map<string, string>();
   const queues = new Map<string, QueueCallback>();
   const engine = new DeliveryEngine(
     { ...DEFAULT_RETRY, ...options.retry },
@@ -206,8 +221,14 @@ export function createSnsService(options: SnsServiceOptions): SnsService {
           endpoint: record.endpoint,
           attributes: { ...record.attributes },
         };
+        if (record.pendingToken) sub.pendingToken = record.pendingToken;
         refreshFilter(sub);
         subscriptions.set(record.arn, sub);
+        break;
+      }
+      case "confirmSubscription": {
+        const sub = subscriptions.get(record.arn);
+        if (sub) delete sub.pendingToken;
         break;
       }
       case "setSubscriptionAttribute": {
@@ -230,14 +251,16 @@ export function createSnsService(options: SnsServiceOptions): SnsService {
       out.push({ op: "createTopic", arn: t.arn, name: t.name, attributes: t.attributes });
     }
     for (const s of subscriptions.values()) {
-      out.push({
+      const record: JournalRecord = {
         op: "subscribe",
         arn: s.arn,
         topicArn: s.topicArn,
         protocol: s.protocol,
         endpoint: s.endpoint,
         attributes: s.attributes,
-      });
+      };
+      if (s.pendingToken) record.pendingToken = s.pendingToken;
+      out.push(record);
     }
     return out;
   }
@@ -322,8 +345,8 @@ export function createSnsService(options: SnsServiceOptions): SnsService {
       Owner: accountId,
       Policy: defaultTopicPolicy(topic.arn, accountId),
       DisplayName: "",
-      SubscriptionsConfirmed: String(subs.length),
-      SubscriptionsPending: "0",
+      SubscriptionsConfirmed: String(subs.filter((s) => !s.pendingToken).length),
+      SubscriptionsPending: String(subs.filter((s) => s.pendingToken).length),
       SubscriptionsDeleted: "0",
       EffectiveDeliveryPolicy: DEFAULT_DELIVERY_POLICY,
       ...topic.attributes,
@@ -343,7 +366,8 @@ export function createSnsService(options: SnsServiceOptions): SnsService {
     return queryResponse("SetTopicAttributes", XMLNS, requestId);
   }
 
-  function subscribe(params: URLSearchParams, requestId: string): ServiceResponse {
+  function subscribe(params: URLSearchParams, request: ServiceRequest): ServiceResponse {
+    const requestId = request.requestId;
     const topic = requireTopic(requireParam(params, "TopicArn"));
     const protocol = requireParam(params, "Protocol").toLowerCase() as SnsProtocol;
     if (!PROTOCOLS.includes(protocol)) {
@@ -371,11 +395,99 @@ export function createSnsService(options: SnsServiceOptions): SnsService {
           );
         }
       }
+      if (existing.pendingToken) {
+        // Subscribing again while pending resends the confirmation, as SNS does.
+        requestConfirmation(existing, baseUrl(request));
+        return subscribeResponse(existing, params, requestId);
+      }
       return queryResponse("Subscribe", XMLNS, requestId, { SubscriptionArn: existing.arn });
     }
     const arn = `${topic.arn}:${randomUUID()}`;
-    mutate({ op: "subscribe", arn, topicArn: topic.arn, protocol, endpoint, attributes });
+    const handshake =
+      (protocol === "http" || protocol === "https") && options.httpConfirmation !== "auto";
+    const record: JournalRecord = {
+      op: "subscribe",
+      arn,
+      topicArn: topic.arn,
+      protocol,
+      endpoint,
+      attributes,
+    };
+    if (handshake) record.pendingToken = randomBytes(64).toString("hex");
+    mutate(record);
+    const sub = subscriptions.get(arn)!;
+    if (handshake) requestConfirmation(sub, baseUrl(request));
+    return subscribeResponse(sub, params, requestId);
+  }
+
+  /** Pending subscriptions answer "pending confirmation" unless ReturnSubscriptionArn=true. */
+  function subscribeResponse(
+    sub: Subscription,
+    params: URLSearchParams,
+    requestId: string,
+  ): ServiceResponse {
+    const arn =
+      sub.pendingToken && params.get("ReturnSubscriptionArn") !== "true"
+        ? "pending confirmation"
+        : sub.arn;
     return queryResponse("Subscribe", XMLNS, requestId, { SubscriptionArn: arn });
+  }
+
+  function baseUrl(request: ServiceRequest): string {
+    if (options.publicEndpoint) return options.publicEndpoint.replace(/\/+$/, "");
+    return `http://${request.headers.host ?? "127.0.0.1"}`;
+  }
+
+  /** POSTs the SubscriptionConfirmation message, with the engine's retries. */
+  function requestConfirmation(sub: Subscription, base: string): void {
+    const messageId = randomUUID();
+    const token = sub.pendingToken!;
+    const subscribeUrl =
+      `${base}/?Action=ConfirmSubscription&Version=2010-03-31` +
+      `&TopicArn=${encodeURIComponent(sub.topicArn)}&Token=${token}`;
+    const body = JSON.stringify({
+      Type: "SubscriptionConfirmation",
+      MessageId: messageId,
+      Token: token,
+      TopicArn: sub.topicArn,
+      Message: `You have chosen to subscribe to the topic ${sub.topicArn}.\nTo confirm the subscription, visit the SubscribeURL included in this message.`,
+      SubscribeURL: subscribeUrl,
+      Timestamp: new Date().toISOString(),
+      SignatureVersion: "1",
+      Signature: LOCAL_SIGNATURE,
+      SigningCertURL: signingCertUrl(region),
+    });
+    engine.enqueue({
+      messageId,
+      topicArn: sub.topicArn,
+      subscriptionArn: sub.arn,
+      protocol: sub.protocol,
+      endpoint: sub.endpoint,
+      send: () => postHttp(sub, body, "SubscriptionConfirmation", messageId, false),
+    });
+  }
+
+  function confirmSubscription(params: URLSearchParams, requestId: string): ServiceResponse {
+    const topic = requireTopic(requireParam(params, "TopicArn"));
+    const token = requireParam(params, "Token");
+    const pending = [...subscriptions.values()].find(
+      (s) => s.topicArn === topic.arn && s.pendingToken === token,
+    );
+    if (pending) {
+      confirmedTokens.set(token, pending.arn);
+      mutate({ op: "confirmSubscription", arn: pending.arn });
+      return queryResponse("ConfirmSubscription", XMLNS, requestId, {
+        SubscriptionArn: pending.arn,
+      });
+    }
+    // Visiting the SubscribeURL twice is harmless; any other token is invalid.
+    const confirmedArn = confirmedTokens.get(token);
+    if (confirmedArn && subscriptions.get(confirmedArn)?.topicArn === topic.arn) {
+      return queryResponse("ConfirmSubscription", XMLNS, requestId, {
+        SubscriptionArn: confirmedArn,
+      });
+    }
+    throw new QueryError("InvalidParameter", "Invalid token");
   }
 
   function subscriptionAttributes(sub: Subscription): Record<string, string> {
@@ -386,7 +498,7 @@ export function createSnsService(options: SnsServiceOptions): SnsService {
       Protocol: sub.protocol,
       Endpoint: sub.endpoint,
       ConfirmationWasAuthenticated: "true",
-      PendingConfirmation: "false",
+      PendingConfirmation: sub.pendingToken ? "true" : "false",
       RawMessageDelivery: "false",
       SubscriptionPrincipal: `arn:aws:iam::${accountId}:root`,
       ...sub.attributes,
@@ -498,7 +610,7 @@ export function createSnsService(options: SnsServiceOptions): SnsService {
   function fanOut(topic: Topic, messageId: string, input: PublishInput): void {
     const timestamp = new Date().toISOString();
     for (const sub of subscriptions.values()) {
-      if (sub.topicArn !== topic.arn) continue;
+      if (sub.topicArn !== topic.arn || sub.pendingToken) continue;
       const message = messageFor(sub.protocol, input);
       if (
         sub.filter &&
@@ -559,7 +671,13 @@ export function createSnsService(options: SnsServiceOptions): SnsService {
         );
       case "http":
       case "https":
-        return sendHttp(sub, raw ? message : JSON.stringify(envelope), raw, messageId);
+        return postHttp(
+          sub,
+          raw ? message : JSON.stringify(envelope),
+          "Notification",
+          messageId,
+          raw,
+        );
     }
   }
 
@@ -580,20 +698,22 @@ export function createSnsService(options: SnsServiceOptions): SnsService {
     throw new Error(`no local queue registered for ${queueArn}`);
   }
 
-  async function sendHttp(
+  async function postHttp(
     sub: Subscription,
     body: string,
-    raw: boolean,
+    type: "Notification" | "SubscriptionConfirmation",
     messageId: string,
+    raw: boolean,
   ): Promise<void> {
     const headers: Record<string, string> = {
       "content-type": "text/plain; charset=UTF-8",
-      "x-amz-sns-message-type": "Notification",
+      "x-amz-sns-message-type": type,
       "x-amz-sns-message-id": messageId,
       "x-amz-sns-topic-arn": sub.topicArn,
-      "x-amz-sns-subscription-arn": sub.arn,
       "user-agent": "Amazon Simple Notification Service Agent",
     };
+    // SNS names the subscription in the headers only of notifications.
+    if (type === "Notification") headers["x-amz-sns-subscription-arn"] = sub.arn;
     if (raw) headers["x-amz-sns-rawdelivery"] = "true";
     const response = await fetch(sub.endpoint, {
       method: "POST",
@@ -667,7 +787,9 @@ export function createSnsService(options: SnsServiceOptions): SnsService {
           return queryResponse(action, XMLNS, id);
         }
         case "Subscribe":
-          return subscribe(params, id);
+          return subscribe(params, request);
+        case "ConfirmSubscription":
+          return confirmSubscription(params, id);
         case "Unsubscribe": {
           const sub = requireSubscription(requireParam(params, "SubscriptionArn"));
           mutate({ op: "unsubscribe", arn: sub.arn });
@@ -715,7 +837,8 @@ export function createSnsService(options: SnsServiceOptions): SnsService {
 
   function subscriptionSummary(s: Subscription): XmlValue {
     return {
-      SubscriptionArn: s.arn,
+      // Pending subscriptions are listed without their ARN, as in SNS.
+      SubscriptionArn: s.pendingToken ? "PendingConfirmation" : s.arn,
       Owner: accountId,
       Protocol: s.protocol,
       Endpoint: s.endpoint,
@@ -755,6 +878,7 @@ export function createSnsService(options: SnsServiceOptions): SnsService {
     async reset() {
       topics.clear();
       subscriptions.clear();
+      confirmedTokens.clear();
       engine.clear();
       journal.reset();
     },

@@ -3,6 +3,7 @@ import type { AddressInfo } from "node:net";
 import {
   BatchEntryIdsNotDistinctException,
   BatchRequestTooLongException,
+  ConfirmSubscriptionCommand,
   CreateTopicCommand,
   DeleteTopicCommand,
   EmptyBatchRequestException,
@@ -365,15 +366,18 @@ describe("publish and delivery", () => {
     expect(raw.attrs).toEqual({ k: { DataType: "String", StringValue: "v" } });
   });
 
-  it("POSTs the SNS HTTP JSON body to loopback http endpoints", async () => {
-    const requests: Array<{ headers: Record<string, unknown>; body: string }> = [];
+  it("confirms HTTP subscriptions through the SubscribeURL handshake, then POSTs notifications", async () => {
+    const requests: Array<{ headers: Record<string, unknown>; body: Record<string, string> }> = [];
     const hook = createServer((req, res) => {
       let body = "";
       req.on("data", (c) => {
         body += c;
       });
-      req.on("end", () => {
-        requests.push({ headers: req.headers, body });
+      req.on("end", async () => {
+        const message = JSON.parse(body) as Record<string, string>;
+        requests.push({ headers: req.headers, body: message });
+        // What a real subscriber does: visit SubscribeURL to confirm.
+        if (message.Type === "SubscriptionConfirmation") await fetch(message.SubscribeURL!);
         res.end("ok");
       });
     });
@@ -381,28 +385,79 @@ describe("publish and delivery", () => {
     try {
       const url = `http://127.0.0.1:${(hook.address() as AddressInfo).port}/hook`;
       const arn = await topic();
-      const { SubscriptionArn } = await client.send(
+      const subscribed = await client.send(
         new SubscribeCommand({ TopicArn: arn, Protocol: "http", Endpoint: url }),
       );
+      expect(subscribed.SubscriptionArn).toBe("pending confirmation");
+      await sns.idle();
+      const confirmation = requests[0]!;
+      expect(confirmation.headers["x-amz-sns-message-type"]).toBe("SubscriptionConfirmation");
+      expect(confirmation.body).toMatchObject({ Type: "SubscriptionConfirmation", TopicArn: arn });
+      expect(confirmation.body.SubscribeURL).toContain(`Token=${confirmation.body.Token}`);
+
+      const { Subscriptions } = await client.send(
+        new ListSubscriptionsByTopicCommand({ TopicArn: arn }),
+      );
+      const SubscriptionArn = Subscriptions![0]!.SubscriptionArn!;
+      expect(SubscriptionArn).toMatch(new RegExp(`^${arn}:`));
+      const { Attributes } = await client.send(
+        new GetSubscriptionAttributesCommand({ SubscriptionArn }),
+      );
+      expect(Attributes?.PendingConfirmation).toBe("false");
+      // Confirming again with the used token is harmless; a wrong token is not.
+      await client.send(
+        new ConfirmSubscriptionCommand({ TopicArn: arn, Token: confirmation.body.Token! }),
+      );
+      await expect(
+        client.send(new ConfirmSubscriptionCommand({ TopicArn: arn, Token: "forged" })),
+      ).rejects.toBeInstanceOf(InvalidParameterException);
+
       const { MessageId } = await client.send(
         new PublishCommand({ TopicArn: arn, Message: "ping" }),
       );
       await sns.idle();
-      expect(requests).toHaveLength(1);
-      expect(requests[0]!.headers).toMatchObject({
+      expect(requests).toHaveLength(2);
+      expect(requests[1]!.headers).toMatchObject({
         "x-amz-sns-message-type": "Notification",
         "x-amz-sns-message-id": MessageId,
         "x-amz-sns-topic-arn": arn,
         "x-amz-sns-subscription-arn": SubscriptionArn,
       });
-      expect(JSON.parse(requests[0]!.body)).toMatchObject({
-        Type: "Notification",
-        MessageId,
-        Message: "ping",
-      });
+      expect(requests[1]!.body).toMatchObject({ Type: "Notification", MessageId, Message: "ping" });
     } finally {
       await new Promise<void>((resolve) => hook.close(() => resolve()));
     }
+  });
+
+  it("does not deliver to a pending HTTP subscription", async () => {
+    const arn = await topic();
+    const { SubscriptionArn } = await client.send(
+      new SubscribeCommand({
+        TopicArn: arn,
+        Protocol: "http",
+        Endpoint: "http://127.0.0.1:9/never",
+        ReturnSubscriptionArn: true,
+      }),
+    );
+    expect(SubscriptionArn).toMatch(new RegExp(`^${arn}:`));
+    const { Attributes } = await client.send(
+      new GetSubscriptionAttributesCommand({ SubscriptionArn }),
+    );
+    expect(Attributes?.PendingConfirmation).toBe("true");
+    const topicAttributes = await client.send(new GetTopicAttributesCommand({ TopicArn: arn }));
+    expect(topicAttributes.Attributes).toMatchObject({
+      SubscriptionsPending: "1",
+      SubscriptionsConfirmed: "0",
+    });
+    const { Subscriptions } = await client.send(new ListSubscriptionsCommand({}));
+    expect(Subscriptions?.[0]?.SubscriptionArn).toBe("PendingConfirmation");
+    await client.send(new PublishCommand({ TopicArn: arn, Message: "not for you" }));
+    await sns.idle();
+    // Only the confirmation request was attempted (and failed: nothing listens on port 9).
+    const kinds = new Set(
+      sns.deliveries({ subscriptionArn: SubscriptionArn }).map((d) => d.messageId),
+    );
+    expect(kinds.size).toBe(1);
   });
 
   it("applies filter policies on attributes and on the body", async () => {
@@ -652,6 +707,7 @@ describe("PublishBatch", () => {
       "over 256 KiB in total",
       Array.from({ length: 3 }, (_, i) => ({ Id: `e${i}`, Message: "x".repeat(100 * 1024) })),
       BatchRequestTooLongException,
+      ConfirmSubscriptionCommand,
     ],
     ["no entries", [], EmptyBatchRequestException],
   ])("rejects %s", async (_name, entries, errorClass) => {
