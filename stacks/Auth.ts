@@ -69,12 +69,16 @@ export function Auth({ stack, app }: StackContext) {
     environment: { TABLE_NAME: table.tableName },
   } as const;
 
-  const roleCatalog = Object.fromEntries(
-    Object.entries(APP_ROLES).map(([name, { precedence }]) => [
-      name,
-      { roleArn: roleArn(stack, app.stage, name), precedence },
-    ]),
-  );
+  // The shape packages/core's RoleCatalog parses: what pre token generation may put in tokens.
+  const roleCatalog = {
+    defaultRole: config.defaultGroup,
+    roles: Object.fromEntries(
+      Object.entries(APP_ROLES).map(([name, { precedence }]) => [
+        name,
+        { iamRoleArn: roleArn(stack, app.stage, name), precedence },
+      ]),
+    ),
+  };
 
   const auth = new Cognito(stack, "Auth", {
     login: ["email"],

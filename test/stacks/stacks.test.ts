@@ -1,3 +1,5 @@
+import { parseRoleCatalog } from "@boarding-pass/core/claims";
+import { resolveIntrinsic } from "@boarding-pass/core/role-mapping-template";
 import { Match } from "aws-cdk-lib/assertions";
 import { beforeAll, describe, expect, test } from "vitest";
 import { type SynthesizedForTest, synthesize } from "./synth";
@@ -266,12 +268,21 @@ describe("Auth: the identity pool", () => {
         (r as { Properties?: { Handler?: string } }).Properties?.Handler ===
         "packages/functions/src/cognito/pre-token-generation.handler",
     ) as { Properties: { Environment: { Variables: Record<string, unknown> } } };
-    const catalog = JSON.stringify(preToken.Properties.Environment.Variables.ROLE_CATALOG);
-    for (const role of identityPoolRoles(templates()).filter(
-      (r) => !r.logicalId.startsWith("Guest"),
-    )) {
-      expect(catalog).toContain(`:role/${role.Properties?.RoleName}`);
-    }
+    const raw = preToken.Properties.Environment.Variables.ROLE_CATALOG;
+    // A Join over the partition pseudo parameter: resolve it as CloudFormation would.
+    const catalog = parseRoleCatalog(
+      resolveIntrinsic(raw, { known: { "AWS::Partition": "aws" } }) as string,
+    );
+    const appRoles = identityPoolRoles(templates()).filter((r) => !r.logicalId.startsWith("Guest"));
+    expect(
+      Object.values(catalog.roles)
+        .map((r) => r.iamRoleArn)
+        .sort(),
+    ).toEqual(
+      appRoles.map((r) => `arn:aws:iam::123456789012:role/${r.Properties?.RoleName}`).sort(),
+    );
+    expect(catalog.defaultRole).toBe("member");
+    expect(catalog.roles.admin!.precedence).toBeLessThan(catalog.roles.member!.precedence);
   });
 });
 
