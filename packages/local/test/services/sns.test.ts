@@ -707,7 +707,6 @@ describe("PublishBatch", () => {
       "over 256 KiB in total",
       Array.from({ length: 3 }, (_, i) => ({ Id: `e${i}`, Message: "x".repeat(100 * 1024) })),
       BatchRequestTooLongException,
-      ConfirmSubscriptionCommand,
     ],
     ["no entries", [], EmptyBatchRequestException],
   ])("rejects %s", async (_name, entries, errorClass) => {
