@@ -21,6 +21,8 @@ import type { LocalService, ServiceName, ServiceRequest, ServiceResponse } from 
 /** Everything under this prefix is the local control API, never an AWS call. */
 export const CONTROL_PREFIX = "/_local/";
 
+const SNIFF_TIMEOUT_MS = 30_000;
+
 export type ControlHandler = (request: ServiceRequest) => Promise<ServiceResponse>;
 
 export interface EdgeOptions {
@@ -67,7 +69,10 @@ export async function startEdge(options: EdgeOptions): Promise<Edge> {
     sockets.add(socket);
     socket.once("close", () => sockets.delete(socket));
     socket.on("error", () => socket.destroy());
+    // A peer that connects and never speaks would otherwise hold the socket until stop().
+    socket.setTimeout(SNIFF_TIMEOUT_MS, () => socket.destroy());
     void sniffWireVersion(socket).then((version) => {
+      socket.setTimeout(0);
       if (version === "h2c") {
         h2c.emit("connection", socket);
       } else if (version === "http/1.1") {
@@ -109,7 +114,9 @@ async function handleExchange(
   const responseHeaders = { ...corsHeaders(), "x-amzn-requestid": requestId };
   const method = request.method ?? "GET";
   const headers = plainHeaders(request);
-  const url = new URL(request.url ?? "/", "http://edge.local");
+  // Prefixing keeps a path like `//x` a path instead of a protocol-relative URL.
+  const rawUrl = request.url ?? "/";
+  const url = new URL(rawUrl.startsWith("/") ? `http://edge.local${rawUrl}` : rawUrl);
 
   if (isPreflight(method, headers)) {
     writeResponse(response, { status: 200 }, { ...preflightHeaders(headers), ...responseHeaders });

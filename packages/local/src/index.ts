@@ -54,7 +54,7 @@ export async function startLocalAws(options: LocalAwsOptions = {}): Promise<Loca
   const dataDir = options.dataDir;
 
   // Kinesis dominates boot (about a second to load kinesis-mock): start both at once.
-  const [dynamodb, kinesis] = await Promise.all([
+  const [dynamodbStart, kinesisStart] = await Promise.allSettled([
     startDynamoDb({
       dataDir: dataDir ? join(dataDir, "dynamodb") : undefined,
       region,
@@ -62,6 +62,19 @@ export async function startLocalAws(options: LocalAwsOptions = {}): Promise<Loca
     }),
     startKinesis({ dataDir: dataDir ? join(dataDir, "kinesis") : undefined, region }),
   ]);
+  if (dynamodbStart.status === "rejected" || kinesisStart.status === "rejected") {
+    // Release whichever did start (ports, the LevelDB lock) before reporting the failure.
+    await Promise.allSettled(
+      [dynamodbStart, kinesisStart].map((start) =>
+        start.status === "fulfilled" ? start.value.close() : undefined,
+      ),
+    );
+    throw dynamodbStart.status === "rejected"
+      ? dynamodbStart.reason
+      : (kinesisStart as PromiseRejectedResult).reason;
+  }
+  const dynamodb = dynamodbStart.value;
+  const kinesis = kinesisStart.value;
   const services = new Map<ServiceName, LocalService>([
     ["dynamodb", dynamodb],
     ["kinesis", kinesis],

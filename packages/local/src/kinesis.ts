@@ -94,9 +94,17 @@ export async function startKinesis(options: KinesisOptions): Promise<KinesisServ
     async control(path, query) {
       if (path !== "records") return controlNotFound(path);
       const stream = query.get("stream");
-      if (!stream) return jsonResponse(400, { __type: "ValidationException", message: "stream?" });
+      if (!stream) {
+        return jsonResponse(400, {
+          __type: "ValidationException",
+          message: "Query parameter `stream` (the stream name) is required",
+        });
+      }
+      const region = query.get("region") ?? options.region;
+      const read: Admin = (operation, input) =>
+        mock.upstream.forward(adminRequest(operation, input, region));
       try {
-        return jsonResponse(200, { stream, records: await readAllRecords(admin, stream) });
+        return jsonResponse(200, { stream, records: await readAllRecords(read, stream) });
       } catch (error) {
         return jsonResponse(404, { __type: "ResourceNotFoundException", message: String(error) });
       }
@@ -278,6 +286,7 @@ class SnapshotKeeper {
   readonly #snapshot: string;
   #lastSeenMtime = 0;
   #lastCopiedMtime = 0;
+  #lastCopiedText = "";
   /** Writes acknowledged before this instant are in the snapshot on disk. */
   durableThrough = 0;
   #timer: NodeJS.Timeout | undefined;
@@ -315,6 +324,7 @@ class SnapshotKeeper {
     await rm(this.#snapshot, { force: true });
     this.#lastSeenMtime = 0;
     this.#lastCopiedMtime = 0;
+    this.#lastCopiedText = "";
     this.durableThrough = 0;
     await this.prepare();
     this.start();
@@ -337,14 +347,19 @@ class SnapshotKeeper {
     }
     if (mtime === this.#lastSeenMtime) return;
     const text = await readFile(live, "utf8");
-    try {
-      JSON.parse(text);
-    } catch {
-      return; // caught mid-rewrite; the next period brings a complete one
+    if (text.length === 0) return; // truncated for a rewrite
+    // kinesis-mock rewrites the file every period even when nothing changed: skip identical copies.
+    if (text !== this.#lastCopiedText) {
+      try {
+        JSON.parse(text);
+      } catch {
+        return; // caught mid-rewrite; the next period brings a complete one
+      }
+      await writeFile(`${this.#snapshot}.tmp`, text);
+      await rename(`${this.#snapshot}.tmp`, this.#snapshot);
+      this.#lastCopiedText = text;
     }
     this.#lastSeenMtime = mtime;
-    await writeFile(`${this.#snapshot}.tmp`, text);
-    await rename(`${this.#snapshot}.tmp`, this.#snapshot);
     // kinesis-mock persists, then sleeps, then serialises again: the version finished at the
     // previous mtime was already complete, so this one holds every write acknowledged before it.
     if (this.#lastCopiedMtime > 0) this.durableThrough = this.#lastCopiedMtime;
