@@ -1,14 +1,16 @@
 /**
  * Append-only JSON-lines journal: the persistence of the emulated control-plane services.
  *
- * Each service keeps its state in memory and describes every acknowledged mutation as one record.
- * `append` writes the record and fsyncs before returning, so a response sent after `append` survives
- * kill -9. On open the file is replayed; a final line torn by a crash mid-write is cut off (it was
+ * Each service keeps its state in memory and describes every mutation as one record, applied by a
+ * single `apply` function both on replay and live. `commit` writes the record, fsyncs, and only
+ * then applies it, so a response sent after `commit` survives kill -9 and memory never holds a
+ * state the disk does not. On open the file is replayed; a final line torn by a crash mid-write is cut off (it was
  * never acknowledged), while damage anywhere else is an error, because silently skipping a record
  * in the middle would resurrect deleted or lose created state.
  *
  * Compaction is optional: a service may pass `snapshot`, and once the journal holds `compactAfter`
  * records it is rewritten as the snapshot (temp file, fsync, rename, fsync dir: atomic on POSIX).
+ * It runs after the committed record is applied, so the snapshot always includes it.
  *
  * Writes are synchronous on purpose: the event loop serializes them, so concurrent requests can
  * never interleave half-written lines, and the local cloud's write rates are small.
@@ -42,7 +44,10 @@ export class Journal<T> {
   private count = 0;
   private readonly path: string | undefined;
 
-  private constructor(private readonly options: JournalOptions<T>) {
+  private constructor(
+    private readonly options: JournalOptions<T>,
+    private readonly apply: (record: T) => void,
+  ) {
     this.path = options.dataDir
       ? join(options.dataDir, `${options.name}.journal.jsonl`)
       : undefined;
@@ -50,8 +55,8 @@ export class Journal<T> {
 
   /** Opens (creating if needed) and replays: `apply` sees every durable record in order. */
   static open<T>(options: JournalOptions<T>, apply: (record: T) => void): Journal<T> {
-    const journal = new Journal<T>(options);
-    journal.replay(apply);
+    const journal = new Journal<T>(options, apply);
+    journal.replay();
     return journal;
   }
 
@@ -59,7 +64,8 @@ export class Journal<T> {
     return this.path;
   }
 
-  private replay(apply: (record: T) => void): void {
+  private replay(): void {
+    const apply = this.apply;
     if (!this.path || !this.options.dataDir) return;
     mkdirSync(this.options.dataDir, { recursive: true });
     const text = existsSync(this.path) ? readFileSync(this.path, "utf8") : "";
@@ -96,12 +102,17 @@ export class Journal<T> {
     fsyncSync(this.fd);
   }
 
-  /** Durably records one mutation; returns only once it is on disk. */
-  append(record: T): void {
-    if (this.fd === undefined) return;
-    writeSync(this.fd, `${JSON.stringify(record)}\n`);
-    fsyncSync(this.fd);
-    this.count++;
+  /**
+   * Durably records one mutation, then applies it to memory. Returns only once it is on disk
+   * (memory-only journals just apply). Compacts afterwards when due.
+   */
+  commit(record: T): void {
+    if (this.fd !== undefined) {
+      writeSync(this.fd, `${JSON.stringify(record)}\n`);
+      fsyncSync(this.fd);
+      this.count++;
+    }
+    this.apply(record);
     if (this.options.snapshot && this.count >= (this.options.compactAfter ?? 10_000)) {
       this.compact(this.options.snapshot());
     }

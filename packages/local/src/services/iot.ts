@@ -128,11 +128,6 @@ export function createIotService(options: IotServiceOptions): IotService {
     apply,
   );
 
-  function mutate(record: JournalRecord): void {
-    journal.append(record);
-    apply(record);
-  }
-
   function requirePolicy(name: string): IotPolicy {
     const policy = policies.get(name);
     if (!policy) throw notFound(`Policy not found: ${name}`);
@@ -168,7 +163,7 @@ export function createIotService(options: IotServiceOptions): IotService {
       createdAt: now(),
       generationId: randomBytes(32).toString("hex"),
     };
-    mutate({ op: "createPolicy", policy });
+    journal.commit({ op: "createPolicy", policy });
     return json(200, {
       policyName,
       policyArn: arn,
@@ -202,7 +197,7 @@ export function createIotService(options: IotServiceOptions): IotService {
           ")",
       );
     }
-    mutate({ op: "deletePolicy", policyName });
+    journal.commit({ op: "deletePolicy", policyName });
     return empty();
   }
 
@@ -219,14 +214,15 @@ export function createIotService(options: IotServiceOptions): IotService {
         `The number of attached policies to the target cannot exceed ${MAX_POLICIES_PER_TARGET}.`,
       );
     }
-    mutate({ op: "attach", policyName, target });
+    journal.commit({ op: "attach", policyName, target });
     return empty();
   }
 
   function detachPolicy(policyName: string, body: Record<string, unknown>): ServiceResponse {
     const target = requireTarget(body);
     requirePolicy(policyName);
-    if (attachments.get(target)?.has(policyName)) mutate({ op: "detach", policyName, target });
+    if (attachments.get(target)?.has(policyName))
+      journal.commit({ op: "detach", policyName, target });
     return empty();
   }
 

@@ -270,12 +270,6 @@ export function createSnsService(options: SnsServiceOptions): SnsService {
     apply,
   );
 
-  /** Journal first (durable), then memory: a crash can never acknowledge a lost mutation. */
-  function mutate(record: JournalRecord): void {
-    journal.append(record);
-    apply(record);
-  }
-
   // ---- helpers ----
   function topicArn(name: string): string {
     return `arn:aws:sns:${region}:${accountId}:${name}`;
@@ -333,7 +327,7 @@ export function createSnsService(options: SnsServiceOptions): SnsService {
         }
       }
     } else {
-      mutate({ op: "createTopic", arn, name, attributes });
+      journal.commit({ op: "createTopic", arn, name, attributes });
     }
     return queryResponse("CreateTopic", XMLNS, requestId, { TopicArn: arn });
   }
@@ -362,7 +356,7 @@ export function createSnsService(options: SnsServiceOptions): SnsService {
     const value = params.get("AttributeValue") ?? "";
     if ((name === "Policy" || name === "DeliveryPolicy") && value !== "")
       parseJsonAttribute(name, value);
-    mutate({ op: "setTopicAttribute", arn: topic.arn, name, value });
+    journal.commit({ op: "setTopicAttribute", arn: topic.arn, name, value });
     return queryResponse("SetTopicAttributes", XMLNS, requestId);
   }
 
@@ -414,7 +408,7 @@ export function createSnsService(options: SnsServiceOptions): SnsService {
       attributes,
     };
     if (handshake) record.pendingToken = randomBytes(64).toString("hex");
-    mutate(record);
+    journal.commit(record);
     const sub = subscriptions.get(arn)!;
     if (handshake) requestConfirmation(sub, baseUrl(request));
     return subscribeResponse(sub, params, requestId);
@@ -475,7 +469,7 @@ export function createSnsService(options: SnsServiceOptions): SnsService {
     );
     if (pending) {
       confirmedTokens.set(token, pending.arn);
-      mutate({ op: "confirmSubscription", arn: pending.arn });
+      journal.commit({ op: "confirmSubscription", arn: pending.arn });
       return queryResponse("ConfirmSubscription", XMLNS, requestId, {
         SubscriptionArn: pending.arn,
       });
@@ -512,7 +506,7 @@ export function createSnsService(options: SnsServiceOptions): SnsService {
     const name = requireParam(params, "AttributeName");
     const value = params.get("AttributeValue") ?? "";
     validateSubscriptionAttribute(sub.protocol, name, value, { ...sub.attributes, [name]: value });
-    mutate({ op: "setSubscriptionAttribute", arn: sub.arn, name, value });
+    journal.commit({ op: "setSubscriptionAttribute", arn: sub.arn, name, value });
     return queryResponse("SetSubscriptionAttributes", XMLNS, requestId);
   }
 
@@ -783,7 +777,7 @@ export function createSnsService(options: SnsServiceOptions): SnsService {
           const arn = requireParam(params, "TopicArn");
           validateArn(arn, "TopicArn");
           // Deleting a topic that does not exist is not an error in SNS.
-          if (topics.has(arn)) mutate({ op: "deleteTopic", arn });
+          if (topics.has(arn)) journal.commit({ op: "deleteTopic", arn });
           return queryResponse(action, XMLNS, id);
         }
         case "Subscribe":
@@ -792,7 +786,7 @@ export function createSnsService(options: SnsServiceOptions): SnsService {
           return confirmSubscription(params, id);
         case "Unsubscribe": {
           const sub = requireSubscription(requireParam(params, "SubscriptionArn"));
-          mutate({ op: "unsubscribe", arn: sub.arn });
+          journal.commit({ op: "unsubscribe", arn: sub.arn });
           return queryResponse(action, XMLNS, id);
         }
         case "ListSubscriptions": {

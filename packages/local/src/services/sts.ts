@@ -168,11 +168,6 @@ export function createStsService(options: StsServiceOptions): StsService {
     apply,
   );
 
-  function mutate(record: JournalRecord): void {
-    journal.append(record);
-    apply(record);
-  }
-
   function issueCredentials(input: IssueCredentialsInput): IssuedCredentials {
     if (!/^[\w+=,.@-]{2,64}$/.test(input.sessionName)) {
       throw new QueryError(
@@ -207,7 +202,7 @@ export function createStsService(options: StsServiceOptions): StsService {
     };
     if (input.identityId !== undefined) issued.identityId = input.identityId;
     if (input.sessionPolicy !== undefined) issued.sessionPolicy = input.sessionPolicy;
-    mutate({ op: "issue", credentials: issued });
+    journal.commit({ op: "issue", credentials: issued });
     return issued;
   }
 
@@ -355,7 +350,7 @@ export function createStsService(options: StsServiceOptions): StsService {
     handle,
     registerJwks(issuer, jwks) {
       if (!Array.isArray(jwks?.keys)) throw new Error("registerJwks: jwks.keys must be an array");
-      mutate({ op: "registerJwks", provider: providerName(issuer), jwks });
+      journal.commit({ op: "registerJwks", provider: providerName(issuer), jwks });
     },
     putRole(role) {
       const trustPolicy =
@@ -373,7 +368,7 @@ export function createStsService(options: StsServiceOptions): StsService {
       if (maxSessionDuration < 3600 || maxSessionDuration > 43_200) {
         throw new Error("putRole: maxSessionDuration must be between 3600 and 43200 seconds");
       }
-      mutate({ op: "putRole", role: { arn: role.arn, trustPolicy, maxSessionDuration } });
+      journal.commit({ op: "putRole", role: { arn: role.arn, trustPolicy, maxSessionDuration } });
     },
     issueCredentials,
     assumeRoleWithWebIdentity,
