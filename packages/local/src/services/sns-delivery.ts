@@ -20,6 +20,11 @@ export interface RetryPolicy {
    * subscriber callback cannot keep `idle()` pending forever.
    */
   attemptTimeoutMs: number;
+  /**
+   * Attempts in flight at once across all subscriptions (default 16). Bounds the load a burst of
+   * publishes puts on local subscribers; a job waiting for its retry holds no slot.
+   */
+  maxConcurrency: number;
 }
 
 export const DEFAULT_RETRY: RetryPolicy = {
@@ -27,6 +32,7 @@ export const DEFAULT_RETRY: RetryPolicy = {
   baseDelayMs: 20,
   maxDelayMs: 500,
   attemptTimeoutMs: 30_000,
+  maxConcurrency: 16,
 };
 
 export type DeliveryStatus =
@@ -68,6 +74,8 @@ export class DeliveryEngine {
   private records: DeliveryRecord[] = [];
   private timers = new Set<NodeJS.Timeout>();
   private closed = false;
+  private active = 0;
+  private slotWaiters: Array<() => void> = [];
 
   constructor(
     private readonly retry: RetryPolicy,
@@ -117,7 +125,7 @@ export class DeliveryEngine {
     for (let attempt = 1; attempt <= this.retry.attempts; attempt++) {
       if (this.closed) return;
       try {
-        await this.withTimeout(job.send);
+        await this.attempt(job.send);
         this.record(job, attempt, "delivered");
         return;
       } catch (err) {
@@ -131,11 +139,26 @@ export class DeliveryEngine {
       return;
     }
     try {
-      await this.withTimeout(job.deadLetter);
+      await this.attempt(job.deadLetter);
       this.record(job, 0, "dead-lettered");
     } catch (err) {
       // The DLQ itself is unavailable: SNS then drops the message.
       this.record(job, 0, "dead-letter-failed", err);
+    }
+  }
+
+  /** One bounded attempt: waits for a concurrency slot, then runs with the attempt timeout. */
+  private async attempt(send: () => Promise<void>): Promise<void> {
+    if (this.active < Math.max(1, this.retry.maxConcurrency)) this.active++;
+    // Full: wait for a finishing attempt to hand its slot over (`active` stays unchanged, so
+    // no newcomer can slip in between the release and the waiter resuming).
+    else await new Promise<void>((resolve) => this.slotWaiters.push(resolve));
+    try {
+      await this.withTimeout(send);
+    } finally {
+      const next = this.slotWaiters.shift();
+      if (next) next();
+      else this.active--;
     }
   }
 

@@ -44,7 +44,7 @@ let client: SNSClient;
 beforeAll(async () => {
   sns = createSnsService({
     region: "us-east-1",
-    retry: { attempts: 3, baseDelayMs: 1, maxDelayMs: 4 },
+    retry: { attempts: 3, baseDelayMs: 1, maxDelayMs: 4, maxConcurrency: 4 },
   });
   served = await serve(sns);
   client = new SNSClient(clientConfig(served.endpoint));
@@ -634,11 +634,18 @@ describe("publish and delivery", () => {
     }
   });
 
-  it("delivers 200 concurrent publishes exactly once each", async () => {
+  it("delivers 200 concurrent publishes exactly once each, with bounded concurrency", async () => {
     const seen = new Map<string, number>();
+    let inFlight = 0;
+    let maxInFlight = 0;
     sns.registerLambda(FN, async (event) => {
+      inFlight++;
+      maxInFlight = Math.max(maxInFlight, inFlight);
+      // Yield so that overlapping invocations would be observable.
+      await new Promise((resolve) => setImmediate(resolve));
       const id = event.Records[0]!.Sns.MessageId;
       seen.set(id, (seen.get(id) ?? 0) + 1);
+      inFlight--;
     });
     const arn = await topic();
     await client.send(new SubscribeCommand({ TopicArn: arn, Protocol: "lambda", Endpoint: FN }));
@@ -653,6 +660,7 @@ describe("publish and delivery", () => {
     expect(seen.size).toBe(200);
     expect([...seen.values()].every((n) => n === 1)).toBe(true);
     expect(ids.every((id) => seen.get(id) === 1)).toBe(true);
+    expect(maxInFlight).toBeLessThanOrEqual(4);
   });
 });
 
