@@ -1,6 +1,17 @@
-import { parseRoleCatalog } from "@boarding-pass/core/claims";
-import { resolveIntrinsic } from "@boarding-pass/core/role-mapping-template";
+import {
+  buildClaimsResponse,
+  type ClaimsResponseV2,
+  parseRoleCatalog,
+} from "@boarding-pass/core/claims";
+import {
+  type CloudFormationTemplate,
+  identityPoolRoleConfigFromTemplate,
+  placeholderLookup,
+  resolveIntrinsic,
+} from "@boarding-pass/core/role-mapping-template";
+import { resolveRole } from "@boarding-pass/core/roles";
 import { Match } from "aws-cdk-lib/assertions";
+import fc from "fast-check";
 import { beforeAll, describe, expect, test } from "vitest";
 import { type SynthesizedForTest, synthesize } from "./synth";
 import {
@@ -415,5 +426,110 @@ describe("Consumers", () => {
     );
     expect(sqs).toHaveLength(1);
     expect(sqs[0]!.Properties?.FunctionResponseTypes).toEqual(["ReportBatchItemFailures"]);
+  });
+});
+
+describe("role resolution over the synthesized role mapping", () => {
+  const profile = (roles: string[]) => ({
+    sub: "8f0b3c1e-4a5d-4d1b-9f3e-2c7a6b5d4e3f",
+    tenant: "acme",
+    plan: "pro",
+    roles,
+    createdAt: "2026-11-26T00:00:00.000Z",
+    version: 1,
+  });
+
+  /** What the identity pool does with a token the pre token trigger shaped for this profile. */
+  function roleFor(profileRoles: string[] | null) {
+    const auth = templates().Auth!.toJSON() as CloudFormationTemplate;
+    const roleArns = Object.fromEntries(
+      identityPoolRoles(templates()).map((role) => [
+        `${role.logicalId}.Arn`,
+        `arn:aws:iam::123456789012:role/${role.Properties?.RoleName}`,
+      ]),
+    );
+    const [attachment] = identityPoolRoleConfigFromTemplate(
+      auth,
+      placeholderLookup(auth, roleArns),
+    );
+    const config = attachment!.config;
+    const [providerKey] = Object.keys(config.roleMappings);
+    const preToken = Object.values(auth.Resources).find(
+      (r) =>
+        (r.Properties as { Handler?: string } | undefined)?.Handler ===
+        "packages/functions/src/cognito/pre-token-generation.handler",
+    );
+    const catalog = parseRoleCatalog(
+      resolveIntrinsic(
+        (preToken!.Properties as { Environment: { Variables: { ROLE_CATALOG: unknown } } })
+          .Environment.Variables.ROLE_CATALOG,
+        { known: { "AWS::Partition": "aws" } },
+      ) as string,
+    );
+    const response = buildClaimsResponse(
+      { version: "2", request: { groupConfiguration: { groupsToOverride: ["member"] } } },
+      profileRoles === null ? null : profile(profileRoles),
+      catalog,
+    ) as ClaimsResponseV2;
+    const groups = response.claimsAndScopeOverrideDetails.groupOverrideDetails!;
+    const claims = {
+      "cognito:roles": groups.iamRolesToOverride,
+      "cognito:preferred_role": groups.preferredRole,
+    };
+    return {
+      resolution: resolveRole({ config, providerKey: providerKey!, claims }),
+      config,
+      providerKey: providerKey!,
+    };
+  }
+
+  const roleNamed = (name: string) =>
+    `arn:aws:iam::123456789012:role/test-boarding-pass-${name}-us-east-1`;
+
+  test.each([
+    { roles: ["member"], expected: "member" },
+    { roles: ["admin"], expected: "admin" },
+    { roles: ["member", "admin"], expected: "admin" },
+    { roles: [], expected: "member" },
+    { roles: ["unknown-role"], expected: "member" },
+    { roles: null, expected: "member" },
+  ])("profile roles $roles get the $expected role", ({ roles, expected }) => {
+    const { resolution } = roleFor(roles);
+    expect(resolution).toMatchObject({ decision: "allow", roleArn: roleNamed(expected) });
+  });
+
+  test("guests get the guest role", () => {
+    const { config } = roleFor(["member"]);
+    expect(resolveRole({ config, providerKey: "", claims: null })).toMatchObject({
+      decision: "allow",
+      roleArn: roleNamed("guest"),
+    });
+  });
+
+  test("two roles and no preferred role is denied, not defaulted", () => {
+    const { config, providerKey } = roleFor(["member"]);
+    const claims = { "cognito:roles": [roleNamed("admin"), roleNamed("member")] };
+    expect(resolveRole({ config, providerKey, claims })).toMatchObject({
+      decision: "deny",
+      error: "NotAuthorizedException",
+    });
+  });
+
+  test("no profile state yields the admin role unless the profile holds it", () => {
+    fc.assert(
+      fc.property(
+        fc.option(
+          fc.array(fc.constantFrom("admin", "member", "guest", "owner", "x"), { maxLength: 4 }),
+        ),
+        (roles) => {
+          const { resolution } = roleFor(roles);
+          expect(resolution.decision).toBe("allow");
+          const isAdmin =
+            resolution.decision === "allow" && resolution.roleArn === roleNamed("admin");
+          expect(isAdmin).toBe(roles?.includes("admin") ?? false);
+        },
+      ),
+      { numRuns: 200 },
+    );
   });
 });
