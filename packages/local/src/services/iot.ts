@@ -290,7 +290,9 @@ export function createIotService(options: IotServiceOptions): IotService {
         const match = pattern.exec(request.path);
         if (!match) continue;
         const params = match.slice(1).map(decodeSegment);
-        return handler(params, request.query, parseBody(request.body));
+        const response = handler(params, request.query, parseBody(request.body));
+        response.headers = { ...response.headers, "x-amzn-requestid": request.requestId };
+        return response;
       }
       throw new IotError(
         "UnknownOperationException",

@@ -72,6 +72,7 @@ const create = (policyName: string, policyDocument = DOCUMENT) =>
 describe("policies", () => {
   it("creates, gets, lists and deletes", async () => {
     const created = await create("device-access");
+    expect(created.$metadata.requestId).toMatch(/^[0-9a-f-]{36}$/);
     expect(created).toMatchObject({
       policyName: "device-access",
       policyArn: "arn:aws:iot:us-east-1:000000000000:policy/device-access",

@@ -75,6 +75,8 @@ function lambdaSink(arn = FN) {
 
 describe("topics", () => {
   it("creates idempotently by name and returns the AWS ARN", async () => {
+    const created = await client.send(new CreateTopicCommand({ Name: "orders" }));
+    expect(created.$metadata.requestId).toMatch(/^[0-9a-f-]{36}$/);
     const a = await topic("orders");
     const b = await topic("orders");
     expect(a).toBe("arn:aws:sns:us-east-1:000000000000:orders");
