@@ -414,13 +414,18 @@ function validatePolicyDocument(document: string): void {
   }
 }
 
+/** Cognito identity ids (`us-east-1:<uuid>`) or principal ARNs (certificates, thing groups). */
+const TARGET =
+  /^(?:[a-z]{2}(?:-gov)?-[a-z]+-\d:[0-9a-f-]{36}|arn:aws[a-z-]*:iot:[a-z0-9-]+:\d{12}:[\w/:.-]+)$/;
+
 function requireTarget(body: Record<string, unknown>): string {
   const target = body.target;
-  if (typeof target !== "string" || target === "" || target.length > 2048)
-    throw invalid("target is required");
+  if (typeof target !== "string" || target === "") throw invalid("target is required");
+  if (target.length > 2048 || !TARGET.test(target)) {
+    throw invalid(`Invalid target: ${target.slice(0, 100)}`);
+  }
   return target;
 }
-
 function decodeSegment(segment: string | undefined): string {
   try {
     return decodeURIComponent(segment ?? "");

@@ -186,6 +186,13 @@ describe("attachments", () => {
     await client.send(new AttachPolicyCommand({ policyName: "p3", target: IDENTITY }));
   });
 
+  it("rejects targets that are neither identity ids nor principal ARNs", async () => {
+    await create("device-access");
+    await expect(
+      client.send(new AttachPolicyCommand({ policyName: "device-access", target: "alice" })),
+    ).rejects.toBeInstanceOf(InvalidRequestException);
+  });
+
   it("raises ResourceNotFoundException for unknown policies", async () => {
     await expect(
       client.send(new AttachPolicyCommand({ policyName: "missing", target: IDENTITY })),

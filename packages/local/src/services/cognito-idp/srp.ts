@@ -62,8 +62,15 @@ export function modPowN(base: bigint, exponent: bigint): bigint {
 }
 
 /** x = H(padHex(salt) ‖ H(poolName ‖ userId ‖ ":" ‖ password)), hashes as the clients build them. */
-export function computeX(poolName: string, userId: string, password: string, saltHex: string): bigint {
-  const inner = createHash("sha256").update(`${poolName}${userId}:${password}`, "utf8").digest("hex");
+export function computeX(
+  poolName: string,
+  userId: string,
+  password: string,
+  saltHex: string,
+): bigint {
+  const inner = createHash("sha256")
+    .update(`${poolName}${userId}:${password}`, "utf8")
+    .digest("hex");
   return fromHex(hashHex(padHex(fromHex(saltHex)) + inner));
 }
 

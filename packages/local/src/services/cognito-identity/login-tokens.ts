@@ -1,0 +1,117 @@
+/**
+ * Validation of one user-pool login (Logins key → ID token), in the order Cognito reports
+ * failures: the key must name a provider of the pool, the token must be a JWT whose `iss` names
+ * that same provider, its RS256 signature must verify against the user pool's keys, it must not
+ * be expired, it must carry `aud` (access tokens do not: they have `client_id`), and `aud` must
+ * be a client id configured for that provider.
+ *
+ * The keys come from a pluggable source (the local user-pool service publishes its JWKS), so this
+ * module knows nothing about how user pools are stored.
+ */
+import type { JsonWebKey } from "node:crypto";
+import { JwtError, verifyJwt } from "../sts-jwt";
+import { CognitoIdentityError, Messages } from "./errors";
+import { configuredProviderFor, namesProvider } from "./provider-names";
+
+export type UserPoolKeySource = (issuer: string) => Promise<{ keys: JsonWebKey[] } | undefined>;
+
+export interface UserPoolProvider {
+  ProviderName: string;
+  ClientId?: string;
+  ServerSideTokenCheck?: boolean;
+}
+
+export interface ValidatedLogin {
+  /** The provider name as configured on the pool (AWS-shaped). */
+  provider: string;
+  /** The key the caller used (may be the local form). */
+  loginKey: string;
+  /** The user within the provider: the ID token's `sub`. */
+  userId: string;
+  claims: Record<string, unknown>;
+  /** `cognito-idp...amazonaws.com/<poolId>:<clientId>`: the role-mapping key. */
+  roleMappingKey: string;
+}
+
+function decodeClaims(token: string): Record<string, unknown> | undefined {
+  const parts = token.split(".");
+  if (parts.length !== 3) return undefined;
+  try {
+    const value: unknown = JSON.parse(Buffer.from(parts[1]!, "base64url").toString("utf8"));
+    return typeof value === "object" && value !== null && !Array.isArray(value)
+      ? (value as Record<string, unknown>)
+      : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+export async function validateUserPoolLogin(input: {
+  loginKey: string;
+  token: string;
+  providers: readonly UserPoolProvider[];
+  keys: UserPoolKeySource;
+  nowMs: number;
+}): Promise<ValidatedLogin> {
+  const { loginKey, token, providers, nowMs } = input;
+  const provider = configuredProviderFor(
+    loginKey,
+    providers.map((p) => p.ProviderName),
+  );
+  if (provider === undefined) {
+    throw new CognitoIdentityError("NotAuthorizedException", Messages.UNSUPPORTED_PROVIDER);
+  }
+  const unverified = decodeClaims(token);
+  if (!unverified || typeof unverified.iss !== "string") {
+    throw new CognitoIdentityError("NotAuthorizedException", Messages.NOT_A_JWT);
+  }
+  const issuer = unverified.iss;
+  if (!namesProvider(issuer, loginKey) || !namesProvider(issuer, provider)) {
+    throw new CognitoIdentityError("NotAuthorizedException", Messages.ISSUER_MISMATCH);
+  }
+  const jwks = await input.keys(issuer);
+  if (!jwks) throw new CognitoIdentityError("NotAuthorizedException", Messages.BAD_SIGNATURE);
+
+  let claims: Record<string, unknown>;
+  const nowSeconds = Math.floor(nowMs / 1000);
+  try {
+    ({ claims } = verifyJwt(token, () => jwks, nowMs));
+  } catch (error) {
+    if (error instanceof JwtError && error.failure.kind === "expired") {
+      // The signature verified before expiry was checked, so the unverified exp is the real one.
+      throw new CognitoIdentityError(
+        "NotAuthorizedException",
+        Messages.expired(nowSeconds, Number(unverified.exp)),
+        { cause: error },
+      );
+    }
+    if (error instanceof JwtError && error.failure.kind === "malformed") {
+      throw new CognitoIdentityError("NotAuthorizedException", Messages.NOT_A_JWT, {
+        cause: error,
+      });
+    }
+    throw new CognitoIdentityError("NotAuthorizedException", Messages.BAD_SIGNATURE, {
+      cause: error,
+    });
+  }
+  const aud = claims.aud;
+  if (typeof aud !== "string" || aud === "") {
+    throw new CognitoIdentityError("NotAuthorizedException", Messages.MISSING_AUD);
+  }
+  const clientAllowed = providers.some(
+    (p) => p.ProviderName === provider && (p.ClientId === undefined || p.ClientId === aud),
+  );
+  if (!clientAllowed) {
+    throw new CognitoIdentityError("NotAuthorizedException", Messages.UNSUPPORTED_PROVIDER);
+  }
+  if (typeof claims.sub !== "string" || claims.sub === "") {
+    throw new CognitoIdentityError("NotAuthorizedException", Messages.NOT_A_JWT);
+  }
+  return {
+    provider,
+    loginKey,
+    userId: claims.sub,
+    claims,
+    roleMappingKey: `${provider}:${aud}`,
+  };
+}

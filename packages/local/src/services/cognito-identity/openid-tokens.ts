@@ -1,0 +1,97 @@
+/**
+ * The identity pool's own OpenID tokens (GetOpenIdToken, GetOpenIdTokenForDeveloperIdentity):
+ * RS256 JWTs signed by a local RSA key that is created once per data directory and persisted, so
+ * tokens issued before a restart still verify after it.
+ *
+ * Claims as Cognito issues them: `iss` (default `https://cognito-identity.amazonaws.com`),
+ * `aud` = identity pool id, `sub` = identity id, `amr` = [`authenticated` | `unauthenticated`,
+ * provider names..., per-login entries], `iat`, `exp`.
+ */
+import {
+  createPrivateKey,
+  createPublicKey,
+  generateKeyPairSync,
+  type JsonWebKey,
+  type KeyObject,
+  randomBytes,
+  sign,
+} from "node:crypto";
+import { type Jwks, JwtError, verifyJwt } from "../sts-jwt";
+
+export const DEFAULT_OPENID_ISSUER = "https://cognito-identity.amazonaws.com";
+/** GetOpenIdToken: "The OpenID token is valid for 10 minutes." */
+export const OPENID_TOKEN_SECONDS = 600;
+
+export interface SigningKeyRecord {
+  kid: string;
+  /** PKCS#8 PEM. Local-only secret: it lives in the data directory like every other state. */
+  privateKeyPem: string;
+}
+
+export interface OpenIdSigner {
+  readonly issuer: string;
+  readonly kid: string;
+  jwks(): Jwks;
+  mint(claims: {
+    poolId: string;
+    identityId: string;
+    amr: string[];
+    lifetimeSeconds: number;
+    nowMs: number;
+    extra?: Record<string, unknown>;
+  }): string;
+  /** Verifies a token this signer issued (signature, issuer, expiry); returns its claims. */
+  verify(token: string, nowMs: number): Record<string, unknown>;
+}
+
+export function generateSigningKey(): SigningKeyRecord {
+  const { privateKey } = generateKeyPairSync("rsa", { modulusLength: 2048 });
+  return {
+    kid: `local-${randomBytes(6).toString("hex")}`,
+    privateKeyPem: privateKey.export({ format: "pem", type: "pkcs8" }).toString(),
+  };
+}
+
+export function createOpenIdSigner(issuer: string, record: SigningKeyRecord): OpenIdSigner {
+  const privateKey: KeyObject = createPrivateKey(record.privateKeyPem);
+  const publicJwk: JsonWebKey = {
+    ...createPublicKey(privateKey).export({ format: "jwk" }),
+    kid: record.kid,
+    alg: "RS256",
+    use: "sig",
+  };
+  const jwks: Jwks = { keys: [publicJwk] };
+  const encode = (value: unknown) => Buffer.from(JSON.stringify(value)).toString("base64url");
+
+  return {
+    issuer,
+    kid: record.kid,
+    jwks: () => ({ keys: jwks.keys.map((key) => ({ ...key })) }),
+    mint({ poolId, identityId, amr, lifetimeSeconds, nowMs, extra }) {
+      const iat = Math.floor(nowMs / 1000);
+      const header = encode({ kid: record.kid, typ: "JWT", alg: "RS256" });
+      const payload = encode({
+        sub: identityId,
+        aud: poolId,
+        amr,
+        iss: issuer,
+        iat,
+        exp: iat + lifetimeSeconds,
+        ...extra,
+      });
+      const signature = sign(
+        "RSA-SHA256",
+        Buffer.from(`${header}.${payload}`),
+        privateKey,
+      ).toString("base64url");
+      return `${header}.${payload}.${signature}`;
+    },
+    verify(token, nowMs) {
+      const { claims } = verifyJwt(token, () => jwks, nowMs);
+      if (claims.iss !== issuer) {
+        throw new JwtError({ kind: "unknown-issuer", message: "Not issued by this identity pool" });
+      }
+      return claims;
+    },
+  };
+}

@@ -1,0 +1,165 @@
+/**
+ * The user-pool model: definitions as callers give them (CloudFormation property names) and the
+ * records the service keeps and journals.
+ */
+import type { PasswordPolicy } from "./passwords";
+
+export type PreTokenGenerationVersion = "V1_0" | "V2_0" | "V3_0";
+
+/** CloudFormation `AWS::Cognito::UserPool` properties the emulator honours. */
+export interface UserPoolDefinition {
+  UserPoolName?: string;
+  UsernameAttributes?: Array<"email" | "phone_number">;
+  AliasAttributes?: Array<"email" | "phone_number" | "preferred_username">;
+  UsernameConfiguration?: { CaseSensitive?: boolean };
+  AutoVerifiedAttributes?: Array<"email" | "phone_number">;
+  Policies?: { PasswordPolicy?: PasswordPolicy };
+  Schema?: SchemaAttribute[];
+  LambdaConfig?: LambdaConfig;
+  UserPoolTier?: "LITE" | "ESSENTIALS" | "PLUS";
+  AdminCreateUserConfig?: { AllowAdminCreateUserOnly?: boolean };
+}
+
+export interface SchemaAttribute {
+  Name: string;
+  AttributeDataType?: "String" | "Number" | "DateTime" | "Boolean";
+  Mutable?: boolean;
+  Required?: boolean;
+}
+
+export interface LambdaConfig {
+  PreSignUp?: string;
+  PostConfirmation?: string;
+  PreTokenGeneration?: string;
+  PreTokenGenerationConfig?: { LambdaArn: string; LambdaVersion: PreTokenGenerationVersion };
+}
+
+export type ExplicitAuthFlow =
+  | "ALLOW_USER_PASSWORD_AUTH"
+  | "ALLOW_USER_SRP_AUTH"
+  | "ALLOW_REFRESH_TOKEN_AUTH"
+  | "ALLOW_ADMIN_USER_PASSWORD_AUTH"
+  | "ALLOW_CUSTOM_AUTH"
+  | "ALLOW_USER_AUTH";
+
+export type TokenUnit = "seconds" | "minutes" | "hours" | "days";
+
+/** CloudFormation `AWS::Cognito::UserPoolClient` properties the emulator honours. */
+export interface UserPoolClientDefinition {
+  ClientName?: string;
+  ExplicitAuthFlows?: ExplicitAuthFlow[];
+  ReadAttributes?: string[];
+  WriteAttributes?: string[];
+  AccessTokenValidity?: number;
+  IdTokenValidity?: number;
+  RefreshTokenValidity?: number;
+  TokenValidityUnits?: { AccessToken?: TokenUnit; IdToken?: TokenUnit; RefreshToken?: TokenUnit };
+  GenerateSecret?: boolean;
+  PreventUserExistenceErrors?: "ENABLED" | "LEGACY";
+  EnableTokenRevocation?: boolean;
+}
+
+export interface GroupDefinition {
+  GroupName: string;
+  RoleArn?: string;
+  Precedence?: number;
+  Description?: string;
+}
+
+export interface PoolRecord {
+  id: string;
+  name: string;
+  created: number;
+  definition: UserPoolDefinition;
+  /** RS256 signing key: made once per pool, journaled, so tokens verify across restarts. */
+  kid: string;
+  privateKeyPem: string;
+  /** Seals SRP and challenge sessions and refresh tokens (AES-256-GCM), base64. */
+  sealKey: string;
+}
+
+export interface ClientRecord {
+  clientId: string;
+  poolId: string;
+  created: number;
+  definition: UserPoolClientDefinition;
+}
+
+export interface GroupRecord extends GroupDefinition {
+  poolId: string;
+  created: number;
+  modified: number;
+}
+
+export type UserStatus =
+  | "UNCONFIRMED"
+  | "CONFIRMED"
+  | "FORCE_CHANGE_PASSWORD"
+  | "RESET_REQUIRED"
+  | "EXTERNAL_PROVIDER";
+
+export interface PendingCode {
+  code: string;
+  kind: "signup" | "reset" | "verify-email";
+  expires: number;
+}
+
+export interface UserRecord {
+  /** The internal username (`cognito:username`, USER_ID_FOR_SRP): a UUID in email-as-username pools. */
+  username: string;
+  attributes: Record<string, string>;
+  status: UserStatus;
+  enabled: boolean;
+  created: number;
+  modified: number;
+  /** scrypt hash; absent for federated users. */
+  passwordHash?: string;
+  srp?: { salt: string; verifier: string };
+  /** When the temporary password of FORCE_CHANGE_PASSWORD stops working (ms). */
+  temporaryPasswordExpires?: number;
+  groups: string[];
+  codes: PendingCode[];
+  /** GlobalSignOut / AdminUserGlobalSignOut: tokens issued at or before this (s) are revoked. */
+  signedOutAt?: number;
+  /** Linked federated identities (AdminLinkProviderForUser), as Cognito's `identities` attribute. */
+  identities: LinkedIdentity[];
+}
+
+export interface LinkedIdentity {
+  providerName: string;
+  providerType: string;
+  userId: string;
+  dateCreated: number;
+}
+
+export type JournalRecord =
+  | { op: "putPool"; pool: PoolRecord }
+  | { op: "putClient"; client: ClientRecord }
+  | { op: "putGroup"; group: GroupRecord }
+  | { op: "putUser"; poolId: string; user: UserRecord }
+  | { op: "deleteUser"; poolId: string; username: string }
+  | { op: "revoke"; poolId: string; originJti: string; expires: number };
+
+/** Standard OIDC attributes every pool has (besides `custom:` ones from the schema). */
+export const STANDARD_ATTRIBUTES = new Set([
+  "sub",
+  "name",
+  "given_name",
+  "family_name",
+  "middle_name",
+  "nickname",
+  "preferred_username",
+  "profile",
+  "picture",
+  "website",
+  "email",
+  "email_verified",
+  "gender",
+  "birthdate",
+  "zoneinfo",
+  "locale",
+  "phone_number",
+  "phone_number_verified",
+  "address",
+  "updated_at",
+]);
