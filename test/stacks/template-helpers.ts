@@ -2,7 +2,8 @@ import type { Template } from "aws-cdk-lib/assertions";
 
 export interface CfnResource {
   Type: string;
-  Properties?: Record<string, unknown> & Record<string, any>;
+  // biome-ignore lint/suspicious/noExplicitAny: CloudFormation properties are free-form JSON
+  Properties?: Record<string, any>;
   DeletionPolicy?: string;
   UpdateReplacePolicy?: string;
   DependsOn?: string | string[];

@@ -142,8 +142,8 @@ function lockHolderAlive(lock: string): boolean {
   } catch {
     // The holder is between mkdir and writing its pid, or died right there: a lock that old
     // (over a minute) is abandoned.
-    const age = Date.now() - fs.statSync(lock, { throwIfNoEntry: false })?.mtimeMs!;
-    return !(age > 60_000);
+    const stat = fs.statSync(lock, { throwIfNoEntry: false });
+    return stat !== undefined && Date.now() - stat.mtimeMs < 60_000;
   }
   try {
     process.kill(pid, 0);

@@ -1,0 +1,37 @@
+/**
+ * `npm run bench`: every benchmark of the project, one after another in one process, each
+ * measuring its candidates side by side (ratios, not absolute thresholds). Prints each result as
+ * JSON and writes them all to `bench/results.json`. `npm run bench -- <name>` runs one.
+ */
+import fs from "node:fs";
+import path from "node:path";
+import { pathToFileURL } from "node:url";
+
+const SUITES: { name: string; file: string; fn: string }[] = [
+  { name: "local-aws", file: "local-aws.ts", fn: "benchLocalAws" },
+  { name: "triggers", file: "triggers.ts", fn: "benchTriggers" },
+  { name: "cognito", file: "cognito.ts", fn: "benchCognito" },
+];
+
+const only = process.argv[2];
+const here = path.dirname(new URL(import.meta.url).pathname);
+const results: Record<string, unknown> = {
+  machine: { node: process.version, cpus: (await import("node:os")).cpus().length },
+  at: new Date().toISOString(),
+};
+for (const suite of SUITES) {
+  if (only && suite.name !== only) continue;
+  const file = path.join(here, suite.file);
+  if (!fs.existsSync(file)) {
+    console.log(`\n## ${suite.name}: not present yet`);
+    continue;
+  }
+  console.log(`\n## ${suite.name}`);
+  const module = (await import(pathToFileURL(file).href)) as Record<string, () => Promise<unknown>>;
+  const run = module[suite.fn];
+  if (typeof run !== "function") throw new Error(`${suite.file} does not export ${suite.fn}`);
+  results[suite.name] = await run();
+  console.log(JSON.stringify(results[suite.name], null, 2));
+}
+fs.writeFileSync(path.join(here, "results.json"), `${JSON.stringify(results, null, 2)}\n`);
+console.log(`\nwrote ${path.relative(process.cwd(), path.join(here, "results.json"))}`);
