@@ -114,9 +114,6 @@ async function handleExchange(
   const responseHeaders = { ...corsHeaders(), "x-amzn-requestid": requestId };
   const method = request.method ?? "GET";
   const headers = plainHeaders(request);
-  // Prefixing keeps a path like `//x` a path instead of a protocol-relative URL.
-  const rawUrl = request.url ?? "/";
-  const url = new URL(rawUrl.startsWith("/") ? `http://edge.local${rawUrl}` : rawUrl);
 
   if (isPreflight(method, headers)) {
     writeResponse(response, { status: 200 }, { ...preflightHeaders(headers), ...responseHeaders });
@@ -126,6 +123,9 @@ async function handleExchange(
   let result: ServiceResponse;
   try {
     const body = await readBody(request);
+    // Prefixing keeps a path like `//x` a path instead of a protocol-relative URL.
+    const rawUrl = request.url ?? "/";
+    const url = new URL(rawUrl.startsWith("/") ? `http://edge.local${rawUrl}` : rawUrl);
     const scope = sigV4Scope(headers, url.searchParams);
     const serviceRequest: ServiceRequest = {
       method,
@@ -146,8 +146,12 @@ async function handleExchange(
     }
     result = failureResponse(error, requestId, headers);
   }
-  if (!response.destroyed && !response.headersSent) {
+  if (response.headersSent || response.writableEnded) return;
+  try {
     writeResponse(response, result, responseHeaders);
+  } catch (error) {
+    // The client went away mid-exchange (e.g. an HTTP/2 stream reset): nothing left to answer.
+    (options.onError ?? logFailure)(error, requestId);
   }
 }
 
@@ -157,7 +161,7 @@ async function dispatch(
 ): Promise<ServiceResponse> {
   const route = resolveRoute(request);
   if (!route) {
-    const protocol = guessProtocol(request);
+    const protocol = guessProtocol(request.headers);
     return awsErrorResponse(
       protocol,
       {
@@ -195,13 +199,7 @@ function failureResponse(
   requestId: string,
   headers: Record<string, string>,
 ): ServiceResponse {
-  const protocol = guessProtocol({
-    method: "POST",
-    path: "/",
-    query: new URLSearchParams(),
-    headers,
-    body: Buffer.alloc(0),
-  });
+  const protocol = guessProtocol(headers);
   if (error instanceof BodyTooLargeError) {
     return awsErrorResponse(
       protocol,

@@ -1,9 +1,8 @@
 import { copyFile, mkdir, readFile, rename, rm, stat, writeFile } from "node:fs/promises";
 import { createRequire } from "node:module";
-import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import { Worker } from "node:worker_threads";
-import { EmulatorStartError } from "./edge/errors";
+import { EmulatorStartError, LocalAwsError } from "./edge/errors";
 import { findFreePort } from "./edge/ports";
 import { LoopbackUpstream } from "./edge/upstream";
 import type { LocalService, ServiceRequest, ServiceResponse } from "./types";
@@ -106,7 +105,10 @@ export async function startKinesis(options: KinesisOptions): Promise<KinesisServ
       try {
         return jsonResponse(200, { stream, records: await readAllRecords(read, stream) });
       } catch (error) {
-        return jsonResponse(404, { __type: "ResourceNotFoundException", message: String(error) });
+        if (!(error instanceof KinesisCallError)) throw error;
+        // Kinesis says 400 for a missing stream; a REST-style control route says 404.
+        const status = error.code === "ResourceNotFoundException" ? 404 : error.status;
+        return jsonResponse(status, { __type: error.code, message: error.message });
       }
     },
 
@@ -141,7 +143,15 @@ function kinesisMockPaths() {
   return {
     main,
     certificate: join(dirname(main), "server.json"),
-    codeCache: join(tmpdir(), `boarding-pass-kinesis-mock-${version}-${process.version}.v8cache`),
+    // Under node_modules/.cache (owned by whoever installed the project), not a shared /tmp where
+    // another user could plant bytecode for us to run.
+    codeCache: join(
+      dirname(main),
+      "..",
+      ".cache",
+      "boarding-pass-local",
+      `kinesis-mock-${version}-${process.version}-${process.arch}.v8cache`,
+    ),
   };
 }
 
@@ -151,7 +161,7 @@ function kinesisMockPaths() {
  * compiled during start-up) and is simply rebuilt when V8 rejects it (another Node version).
  */
 const WORKER_BOOTSTRAP = `
-const { workerData, parentPort } = require("node:worker_threads");
+const { workerData, parentPort, threadId } = require("node:worker_threads");
 const fs = require("node:fs");
 const vm = require("node:vm");
 const Module = require("node:module");
@@ -167,10 +177,11 @@ script.runInThisContext().call(module_.exports, module_.exports, Module.createRe
 parentPort.once("message", () => {
   if (!needsCache) return;
   try {
-    const temporary = codeCache + "." + process.pid + ".tmp";
+    fs.mkdirSync(path.dirname(codeCache), { recursive: true });
+    const temporary = codeCache + "." + process.pid + "-" + threadId + ".tmp";
     fs.writeFileSync(temporary, script.createCachedData());
     fs.renameSync(temporary, codeCache);
-  } catch {}
+  } catch {} // no cache is only slower
 });
 `;
 
@@ -227,18 +238,25 @@ async function startMock(region: string, liveDir: string | undefined): Promise<R
   worker.stderr.on("data", remember);
 
   let exited: Error | undefined;
+  let ready = false;
+  let stopping = false;
   const exitedPromise = new Promise<void>((resolve) => {
     worker.once("error", (error) => {
       exited = error;
     });
     worker.once("exit", (code) => {
       exited ??= new Error(`kinesis-mock exited with code ${code}`);
+      if (ready && !stopping) {
+        // Requests will now fail with UpstreamUnavailable; say why once, where a developer looks.
+        console.error("[local-aws] kinesis-mock stopped unexpectedly", exited, output.join(""));
+      }
       resolve();
     });
   });
 
   const upstream = new LoopbackUpstream("127.0.0.1", plainPort);
   const stop = async () => {
+    stopping = true;
     upstream.close();
     await worker.terminate();
     await exitedPromise;
@@ -255,6 +273,7 @@ async function startMock(region: string, liveDir: string | undefined): Promise<R
       );
     }
     if (await isHealthy(plainPort)) {
+      ready = true;
       worker.postMessage("ready");
       break;
     }
@@ -369,10 +388,30 @@ class SnapshotKeeper {
 
 type Admin = (operation: string, input: unknown) => Promise<ServiceResponse>;
 
+/** An error answer of kinesis-mock to one of the control API's own calls, kept AWS-shaped. */
+class KinesisCallError extends LocalAwsError {
+  constructor(
+    readonly status: number,
+    code: string,
+    message: string,
+  ) {
+    super(code, message);
+  }
+}
+
 async function call<T>(admin: Admin, operation: string, input: unknown): Promise<T> {
   const response = await admin(operation, input);
-  const body = JSON.parse(String(response.body ?? "{}")) as T & { message?: string };
-  if (response.status !== 200) throw new Error(`${operation}: ${body.message ?? response.status}`);
+  const body = JSON.parse(String(response.body ?? "{}")) as T & {
+    __type?: string;
+    message?: string;
+  };
+  if (response.status !== 200) {
+    throw new KinesisCallError(
+      response.status,
+      body.__type ?? "InternalFailure",
+      `${operation}: ${body.message ?? response.status}`,
+    );
+  }
   return body;
 }
 

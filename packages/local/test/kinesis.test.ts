@@ -127,6 +127,7 @@ describe("Kinesis through the edge (default SDK client, h2c)", () => {
     );
 
     expect(response.status).toBe(404);
+    expect(await response.json()).toMatchObject({ __type: "ResourceNotFoundException" });
   });
 
   it("loses nothing and keeps per-partition-key order under 200 concurrent PutRecords", async () => {

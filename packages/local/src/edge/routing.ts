@@ -74,7 +74,7 @@ export function resolveRoute(request: RoutableRequest): ServiceRoute | undefined
 }
 
 /** Best guess of the protocol of a request nobody routes, so its error is still parseable. */
-export function guessProtocol(request: RoutableRequest): WireProtocol {
-  const contentType = request.headers["content-type"] ?? "";
+export function guessProtocol(headers: Record<string, string>): WireProtocol {
+  const contentType = headers["content-type"] ?? "";
   return contentType.startsWith("application/x-www-form-urlencoded") ? "query" : "json";
 }
