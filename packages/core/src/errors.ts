@@ -11,7 +11,10 @@ export type BoardingPassErrorCode =
   | "SIGN_UP_REJECTED"
   | "INVALID_ROLE_CATALOG"
   | "UNSUPPORTED_TRIGGER_VERSION"
-  | "INVALID_EVENT";
+  | "INVALID_EVENT"
+  | "DEADLINE_EXCEEDED"
+  | "EMAIL_ALREADY_CLAIMED"
+  | "INVALID_TRIGGER_EVENT";
 
 export interface BoardingPassErrorOptions {
   cause?: unknown;
@@ -97,4 +100,37 @@ export class UnsupportedTriggerVersionError extends BoardingPassError {
 /** A domain event does not match its schema; a bug in the producer, never user input. */
 export class InvalidEventError extends BoardingPassError {
   readonly code = "INVALID_EVENT";
+}
+
+/** A call to a dependency did not finish within the budget the trigger gave it. */
+export class DeadlineExceededError extends BoardingPassError {
+  readonly code = "DEADLINE_EXCEEDED";
+
+  constructor(
+    readonly budgetMs: number,
+    options: BoardingPassErrorOptions = {},
+  ) {
+    super(`Deadline of ${budgetMs} ms exceeded`, options);
+  }
+}
+
+/** The canonical email is already reserved by another user; the message never echoes it. */
+export class EmailAlreadyClaimedError extends BoardingPassError {
+  readonly code = "EMAIL_ALREADY_CLAIMED";
+}
+
+/**
+ * A trigger event lacks what its source always carries (e.g. a `sub` that is not a UUID). Raised at
+ * the edge; `userMessage` is what Cognito may show.
+ */
+export class InvalidTriggerEventError extends BoardingPassError {
+  readonly code = "INVALID_TRIGGER_EVENT";
+
+  constructor(
+    readonly userMessage: string,
+    readonly detail: string,
+    options: BoardingPassErrorOptions = {},
+  ) {
+    super(`${userMessage} (${detail})`, options);
+  }
 }

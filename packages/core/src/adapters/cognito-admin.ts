@@ -1,0 +1,87 @@
+import {
+  AdminAddUserToGroupCommand,
+  AdminLinkProviderForUserCommand,
+  CognitoIdentityProviderClient,
+  ListUsersCommand,
+} from "@aws-sdk/client-cognito-identity-provider";
+import type { DirectoryUser, UserDirectory } from "../sign-up";
+import { type SdkClientOptions, sdkClientConfig } from "./sdk";
+
+export function createCognitoClient(options: SdkClientOptions = {}): CognitoIdentityProviderClient {
+  return new CognitoIdentityProviderClient(sdkClientConfig(options));
+}
+
+/** ListUsers filter values are double-quoted; escape what would end the quote. */
+const filterValue = (value: string): string => value.replace(/["\\]/g, (c) => `\\${c}`);
+
+/**
+ * The user pool's admin API as the triggers use it. Constructed per invocation around the
+ * module-scope client, because the pool id arrives with each event.
+ */
+export class CognitoAdmin implements UserDirectory {
+  constructor(
+    private readonly client: Pick<CognitoIdentityProviderClient, "send">,
+    private readonly userPoolId: string,
+  ) {}
+
+  async findUsersByEmail(
+    email: string,
+    options: { signal?: AbortSignal } = {},
+  ): Promise<DirectoryUser[]> {
+    const { Users } = await this.client.send(
+      new ListUsersCommand({
+        UserPoolId: this.userPoolId,
+        Filter: `email = "${filterValue(email)}"`,
+        Limit: 10,
+      }),
+      { abortSignal: options.signal },
+    );
+    return (Users ?? []).map((user) => {
+      const attribute = (name: string) =>
+        user.Attributes?.find((candidate) => candidate.Name === name)?.Value;
+      const found: DirectoryUser = { username: user.Username ?? "" };
+      const sub = attribute("sub");
+      const mail = attribute("email");
+      const verified = attribute("email_verified");
+      if (sub !== undefined) found.sub = sub;
+      if (mail !== undefined) found.email = mail;
+      if (verified !== undefined) found.emailVerified = verified;
+      if (user.UserStatus !== undefined) found.status = user.UserStatus;
+      return found;
+    });
+  }
+
+  async linkProviderToUser(
+    input: { nativeUsername: string; providerName: string; providerUserId: string },
+    options: { signal?: AbortSignal } = {},
+  ): Promise<void> {
+    await this.client.send(
+      new AdminLinkProviderForUserCommand({
+        UserPoolId: this.userPoolId,
+        DestinationUser: { ProviderName: "Cognito", ProviderAttributeValue: input.nativeUsername },
+        SourceUser: {
+          ProviderName: input.providerName,
+          ProviderAttributeName: "Cognito_Subject",
+          ProviderAttributeValue: input.providerUserId,
+        },
+      }),
+      { abortSignal: options.signal },
+    );
+  }
+
+  /** Idempotent on AWS: adding a member again succeeds. */
+  async addUserToGroup(
+    username: string,
+    groupName: string,
+    options: { signal?: AbortSignal } = {},
+  ): Promise<void> {
+    await this.client.send(
+      new AdminAddUserToGroupCommand({
+        UserPoolId: this.userPoolId,
+        Username: username,
+        GroupName: groupName,
+      }),
+      { abortSignal: options.signal },
+    );
+  }
+}

@@ -1,0 +1,44 @@
+import { NodeHttpHandler } from "@smithy/node-http-handler";
+
+/**
+ * What every SDK client made here shares: explicit timeouts (the SDK's default is none, and a
+ * trigger has 5 s in all), a bounded retry budget for the SDK's own retry strategy, and an optional
+ * endpoint for the local cloud.
+ */
+export interface SdkClientOptions {
+  region?: string;
+  /** Local cloud endpoint in tests; AWS's own endpoint when undefined. */
+  endpoint?: string;
+  /** TCP connect timeout. */
+  connectionTimeoutMs?: number;
+  /** Time a request may wait for the response to start (socket idle). */
+  requestTimeoutMs?: number;
+  /** Attempts including the first, for the SDK's standard retry strategy. */
+  maxAttempts?: number;
+}
+
+export const DEFAULT_SDK_TIMEOUTS = {
+  connectionTimeoutMs: 500,
+  requestTimeoutMs: 1500,
+  maxAttempts: 3,
+} as const;
+
+/** The shared config object for `new XClient(...)`. */
+export function sdkClientConfig(options: SdkClientOptions = {}) {
+  return {
+    ...(options.region !== undefined ? { region: options.region } : {}),
+    ...(options.endpoint !== undefined ? { endpoint: options.endpoint } : {}),
+    maxAttempts: options.maxAttempts ?? DEFAULT_SDK_TIMEOUTS.maxAttempts,
+    // HTTP/1.1 with keep-alive for every client, Kinesis included: explicit timeouts, and the local
+    // edge and AWS both serve it.
+    requestHandler: new NodeHttpHandler({
+      connectionTimeout: options.connectionTimeoutMs ?? DEFAULT_SDK_TIMEOUTS.connectionTimeoutMs,
+      requestTimeout: options.requestTimeoutMs ?? DEFAULT_SDK_TIMEOUTS.requestTimeoutMs,
+    }),
+  };
+}
+
+/** True for the SDK's error of a failed condition, whatever client threw it. */
+export function isConditionalCheckFailed(error: unknown): boolean {
+  return (error as { name?: unknown } | null)?.name === "ConditionalCheckFailedException";
+}

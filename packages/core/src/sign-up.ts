@@ -1,0 +1,285 @@
+import { type BudgetPolicy, budgetFrom, withDeadline } from "./deadline";
+import { canonicalizeEmail } from "./email";
+import { InvalidEmailError, SignUpRejectedError } from "./errors";
+import { type BoardingPassEvent, buildEvent } from "./events";
+import { deliverPending, type ItemKey, type OutboxStore } from "./outbox";
+import type { ProfileDefaults, ProfileStore } from "./profiles";
+import type { EventPublisher } from "./publisher";
+import {
+  decideFederatedLink,
+  evaluateSignUp,
+  type PreSignUpTriggerSource,
+  providerNameFromUsername,
+  type SignUpPolicy,
+} from "./signup-policy";
+
+/**
+ * Pre sign-up as a domain service: canonical email, policy, uniqueness claim, federated linking.
+ * Rejections are `SignUpRejectedError`s whose `userMessage` is safe to show; every other error is
+ * a dependency failure that the edge turns into a generic message.
+ */
+
+export const SIGN_UP_MESSAGES = {
+  emailRequired: "An email address is required.",
+  emailInvalid: "Enter a valid email address.",
+  emailTaken: "An account with this email address already exists.",
+  linkFailed: "We could not link your account. Please try again.",
+} as const;
+
+/** How long an unconfirmed sign-up holds its address; confirmation makes the claim permanent. */
+export const UNCONFIRMED_CLAIM_TTL_MS = 7 * 24 * 60 * 60 * 1000;
+
+/** Port: the `EMAIL#<canonical>` items that make one mailbox one account. */
+export interface EmailClaimStore {
+  /**
+   * Reserves the address for `owner` unless another owner holds it. Idempotent for the same owner
+   * (a retried sign-up is not a conflict). An expired claim (never confirmed) can be taken over.
+   */
+  claim(input: {
+    canonicalEmail: string;
+    owner: string;
+    now: Date;
+    expiresAt?: Date;
+    signal?: AbortSignal;
+  }): Promise<"claimed" | "taken">;
+  /** Makes `owner`'s claim permanent; false when the claim is not (or no longer) theirs. */
+  confirm(input: { canonicalEmail: string; owner: string; signal?: AbortSignal }): Promise<boolean>;
+}
+
+export interface DirectoryUser {
+  username: string;
+  sub?: string;
+  email?: string;
+  emailVerified?: string;
+  /** Cognito UserStatus, e.g. `CONFIRMED`, `EXTERNAL_PROVIDER`. */
+  status?: string;
+}
+
+/** Port: the user pool's admin API, as far as sign-up needs it. */
+export interface UserDirectory {
+  findUsersByEmail(email: string, options?: { signal?: AbortSignal }): Promise<DirectoryUser[]>;
+  linkProviderToUser(
+    input: { nativeUsername: string; providerName: string; providerUserId: string },
+    options?: { signal?: AbortSignal },
+  ): Promise<void>;
+}
+
+export function federatedLinkKey(sub: string, providerName: string): ItemKey {
+  return { pk: `USER#${sub}`, sk: `LINK#${providerName}` };
+}
+
+/** Port: the record of a federated link, carrying `user.federated-linked` in its outbox. */
+export interface FederatedLinkStore {
+  /** Writes the link record with its pending event unless it exists; `recorded: false` if it did. */
+  recordLink(
+    input: { sub: string; providerName: string; event: BoardingPassEvent; writtenAt: Date },
+    options?: { signal?: AbortSignal },
+  ): Promise<{ recorded: boolean; key: ItemKey }>;
+  /** Undoes `recordLink` when the link itself failed, if its event is still unpublished. */
+  discardLink(key: ItemKey, eventId: string): Promise<void>;
+}
+
+export interface PreSignUpDeps {
+  policy: SignUpPolicy;
+  claims: EmailClaimStore;
+  directory: UserDirectory;
+  links: FederatedLinkStore;
+  profiles: ProfileStore;
+  outbox: OutboxStore;
+  publisher: EventPublisher;
+  defaults: ProfileDefaults;
+  remainingMs: () => number;
+  source: string;
+}
+
+export interface PreSignUpInput {
+  triggerSource: string;
+  userName: string;
+  /** Raw attribute values: anything may arrive. */
+  email: unknown;
+  emailVerified: unknown;
+  now: Date;
+}
+
+export type LinkOutcome =
+  | { action: "link"; nativeSub: string; providerName: string; eventId: string; published: boolean }
+  | { action: "separate"; reason: string };
+
+export type PreSignUpOutcome =
+  | { action: "pass-through"; reason: "unknown-trigger-source" | "federated-without-email" }
+  | {
+      action: "allow";
+      autoConfirmUser: boolean;
+      autoVerifyEmail: boolean;
+      emailClaim: "claimed" | "not-claimed";
+      link?: LinkOutcome;
+    };
+
+const KNOWN_SOURCES: ReadonlySet<string> = new Set<PreSignUpTriggerSource>([
+  "PreSignUp_SignUp",
+  "PreSignUp_AdminCreateUser",
+  "PreSignUp_ExternalProvider",
+]);
+
+const CALL_BUDGET: BudgetPolicy = { reserveMs: 1000, maxMs: 1500 };
+
+function canonicalOrReject(email: unknown): string {
+  if (email === undefined || email === null || email === "") {
+    throw new SignUpRejectedError(SIGN_UP_MESSAGES.emailRequired);
+  }
+  try {
+    return canonicalizeEmail(email as string).canonical;
+  } catch (cause) {
+    if (cause instanceof InvalidEmailError) {
+      throw new SignUpRejectedError(SIGN_UP_MESSAGES.emailInvalid, { cause });
+    }
+    throw cause;
+  }
+}
+
+/** Throws `SignUpRejectedError` for a refused sign-up; any other error is a dependency failure. */
+export async function preSignUp(
+  input: PreSignUpInput,
+  deps: PreSignUpDeps,
+): Promise<PreSignUpOutcome> {
+  if (!KNOWN_SOURCES.has(input.triggerSource)) {
+    return { action: "pass-through", reason: "unknown-trigger-source" };
+  }
+  const triggerSource = input.triggerSource as PreSignUpTriggerSource;
+  const federated = triggerSource === "PreSignUp_ExternalProvider";
+  if (federated && (typeof input.email !== "string" || input.email === "")) {
+    // Nothing to check, claim or link on; Cognito's own schema decides whether it may exist.
+    return { action: "pass-through", reason: "federated-without-email" };
+  }
+  if (typeof input.userName !== "string" || input.userName === "") {
+    throw new SignUpRejectedError(SIGN_UP_MESSAGES.emailInvalid);
+  }
+  const canonicalEmail = canonicalOrReject(input.email);
+  const providerName = federated
+    ? providerNameFromUsername(input.userName, deps.policy.trustedFederationProviders ?? [])
+    : undefined;
+  const decision = evaluateSignUp(deps.policy, {
+    canonicalEmail,
+    triggerSource,
+    emailVerified: input.emailVerified as boolean | string | undefined,
+    ...(providerName !== undefined ? { providerName } : {}),
+  });
+  if (decision.decision === "deny") {
+    throw new SignUpRejectedError(decision.userMessage);
+  }
+
+  if (federated) {
+    // Federated users never claim the address: a separate federated user with the same email is
+    // allowed (that is what "not linked" means), and a linked one becomes the native user.
+    const link = await linkFederatedUser(input, canonicalEmail, providerName, deps);
+    return {
+      action: "allow",
+      autoConfirmUser: false,
+      autoVerifyEmail: decision.autoVerifyEmail,
+      emailClaim: "not-claimed",
+      link,
+    };
+  }
+
+  const claimed = await withDeadline(budgetFrom(deps.remainingMs(), CALL_BUDGET), (signal) =>
+    deps.claims.claim({
+      canonicalEmail,
+      owner: input.userName,
+      now: input.now,
+      // An administrator's user is never confirmed through post confirmation: no expiry.
+      ...(triggerSource === "PreSignUp_SignUp"
+        ? { expiresAt: new Date(input.now.getTime() + UNCONFIRMED_CLAIM_TTL_MS) }
+        : {}),
+      signal,
+    }),
+  );
+  if (claimed === "taken") throw new SignUpRejectedError(SIGN_UP_MESSAGES.emailTaken);
+  return {
+    action: "allow",
+    autoConfirmUser: decision.autoConfirm,
+    autoVerifyEmail: decision.autoVerifyEmail,
+    emailClaim: "claimed",
+  };
+}
+
+async function linkFederatedUser(
+  input: PreSignUpInput,
+  canonicalEmail: string,
+  providerName: string | undefined,
+  deps: PreSignUpDeps,
+): Promise<LinkOutcome> {
+  if (providerName === undefined) return { action: "separate", reason: "untrusted-provider" };
+  const found = await withDeadline(budgetFrom(deps.remainingMs(), CALL_BUDGET), (signal) =>
+    deps.directory.findUsersByEmail(input.email as string, { signal }),
+  );
+  const natives = found.filter((user) => {
+    if (user.status === "EXTERNAL_PROVIDER" || user.email === undefined) return false;
+    try {
+      return canonicalizeEmail(user.email).canonical === canonicalEmail;
+    } catch {
+      return false;
+    }
+  });
+  // Two native users for one mailbox should not exist; if they do, linking would pick one blindly.
+  if (natives.length > 1) return { action: "separate", reason: "ambiguous-native-user" };
+  const native = natives[0];
+  const decision = decideFederatedLink({
+    providerName,
+    emailVerified: input.emailVerified as boolean | string | undefined,
+    trustedProviders: deps.policy.trustedFederationProviders ?? [],
+    existingNativeUser:
+      native === undefined
+        ? null
+        : { username: native.username, emailVerified: native.emailVerified },
+  });
+  if (decision.action === "separate") return decision;
+  const nativeSub = native?.sub;
+  if (nativeSub === undefined) return { action: "separate", reason: "native-user-without-sub" };
+
+  const nativeProfile = await withDeadline(budgetFrom(deps.remainingMs(), CALL_BUDGET), (signal) =>
+    deps.profiles.get(nativeSub, { signal }),
+  ).catch(() => null);
+  const event = buildEvent("boardingpass.user.federated-linked.v1", {
+    subject: nativeSub,
+    data: { sub: nativeSub, tenant: nativeProfile?.tenant ?? deps.defaults.tenant, providerName },
+    time: input.now,
+    source: deps.source,
+  });
+  // Record first, link second: a crash after linking must not lose the event. If the link call
+  // fails, the record is withdrawn before anyone could have relayed it.
+  const { recorded, key } = await withDeadline(
+    budgetFrom(deps.remainingMs(), CALL_BUDGET),
+    (signal) =>
+      deps.links.recordLink(
+        { sub: nativeSub, providerName, event, writtenAt: input.now },
+        { signal },
+      ),
+  );
+  const providerUserId = input.userName.slice(providerName.length + 1);
+  try {
+    await withDeadline(budgetFrom(deps.remainingMs(), CALL_BUDGET), (signal) =>
+      deps.directory.linkProviderToUser(
+        { nativeUsername: decision.nativeUsername, providerName, providerUserId },
+        { signal },
+      ),
+    );
+  } catch (cause) {
+    if (recorded) await deps.links.discardLink(key, event.id).catch(() => undefined);
+    throw new SignUpRejectedError(SIGN_UP_MESSAGES.linkFailed, { cause });
+  }
+  let published = false;
+  if (recorded) {
+    const budget = budgetFrom(deps.remainingMs(), CALL_BUDGET);
+    if (budget > 0) {
+      const delivery = await withDeadline(budget, (signal) =>
+        deliverPending([{ key, event }], {
+          publisher: deps.publisher,
+          store: deps.outbox,
+          signal,
+        }),
+      ).catch(() => ({ delivered: [] as string[] }));
+      published = delivery.delivered.includes(event.id);
+    }
+  }
+  return { action: "link", nativeSub, providerName, eventId: event.id, published };
+}
