@@ -30,6 +30,8 @@ export interface IotServiceOptions {
   region: string;
   accountId?: string;
   dataDir?: string;
+  /** Journal records after which the journal is rewritten as a snapshot (default 10,000). */
+  compactAfter?: number;
   /**
    * Answer of DescribeEndpoint per endpoint type (`iot:Data-ATS`, `iot:Data`,
    * `iot:CredentialProvider`, `iot:Jobs`); a string applies to every type. Default `localhost`,
@@ -124,7 +126,7 @@ export function createIotService(options: IotServiceOptions): IotService {
   }
 
   const journal = Journal.open<JournalRecord>(
-    { dataDir: options.dataDir, name: "iot", snapshot },
+    { dataDir: options.dataDir, name: "iot", snapshot, compactAfter: options.compactAfter },
     apply,
   );
 

@@ -87,6 +87,8 @@ export interface SnsServiceOptions {
   region: string;
   accountId?: string;
   dataDir?: string;
+  /** Journal records after which the journal is rewritten as a snapshot (default 10,000). */
+  compactAfter?: number;
   /** Fallback for lambda/sqs endpoints that have no registered callback. */
   deliver?: (target: DeliveryTarget, payload: DeliveryPayload) => Promise<void>;
   retry?: Partial<RetryPolicy>;
@@ -266,7 +268,7 @@ export function createSnsService(options: SnsServiceOptions): SnsService {
   }
 
   const journal = Journal.open<JournalRecord>(
-    { dataDir: options.dataDir, name: "sns", snapshot },
+    { dataDir: options.dataDir, name: "sns", snapshot, compactAfter: options.compactAfter },
     apply,
   );
 

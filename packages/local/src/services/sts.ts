@@ -88,6 +88,8 @@ export interface StsServiceOptions {
   region: string;
   accountId?: string;
   dataDir?: string;
+  /** Journal records after which the journal is rewritten as a snapshot (default 10,000). */
+  compactAfter?: number;
   /** Clock, injectable for tests (ms since epoch). */
   now?: () => number;
 }
@@ -164,7 +166,7 @@ export function createStsService(options: StsServiceOptions): StsService {
   }
 
   const journal = Journal.open<JournalRecord>(
-    { dataDir: options.dataDir, name: "sts", snapshot },
+    { dataDir: options.dataDir, name: "sts", snapshot, compactAfter: options.compactAfter },
     apply,
   );
 
