@@ -1,6 +1,7 @@
 /**
- * RS256 JWT verification against registered JWKS, with Node's crypto only (no JWT library: the
- * local cloud must verify exactly what it chooses to, and report failures as STS does).
+ * RSA JWT verification (RS256, plus RS384/RS512: Cognito Identity's OpenID tokens are RS512)
+ * against registered JWKS, with Node's crypto only: no JWT library, so the local cloud verifies
+ * exactly what it chooses to and reports failures as STS does. `none` and HMAC are refused.
  */
 import { createPublicKey, type JsonWebKey, verify } from "node:crypto";
 
@@ -14,6 +15,12 @@ export interface VerifiedToken {
   /** `iss` without scheme and trailing slash: the IAM provider name (`cognito-identity.amazonaws.com`). */
   provider: string;
 }
+
+const RSA_DIGESTS: Record<string, string> = {
+  RS256: "RSA-SHA256",
+  RS384: "RSA-SHA384",
+  RS512: "RSA-SHA512",
+};
 
 export type JwtFailure =
   | { kind: "malformed"; message: string }
@@ -63,7 +70,8 @@ export function verifyJwt(
   const [headerPart, payloadPart, signaturePart] = parts as [string, string, string];
   const header = decodeSegment(headerPart, "header") as VerifiedToken["header"];
   const claims = decodeSegment(payloadPart, "payload");
-  if (header.alg !== "RS256") {
+  const digest = RSA_DIGESTS[header.alg];
+  if (!digest) {
     throw new JwtError({
       kind: "malformed",
       message: `Unsupported token signing algorithm: ${String(header.alg)}`,
@@ -91,7 +99,7 @@ export function verifyJwt(
   try {
     const key = createPublicKey({ key: jwk, format: "jwk" });
     valid = verify(
-      "RSA-SHA256",
+      digest,
       Buffer.from(`${headerPart}.${payloadPart}`),
       key,
       Buffer.from(signaturePart, "base64url"),

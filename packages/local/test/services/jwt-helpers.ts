@@ -19,9 +19,11 @@ export function signJwt(
   header: Record<string, unknown> = {},
 ): string {
   const encode = (value: unknown) => Buffer.from(JSON.stringify(value)).toString("base64url");
-  const head = encode({ alg: "RS256", typ: "JWT", kid: key.kid, ...header });
+  const alg = (header.alg as string | undefined) ?? "RS256";
+  const head = encode({ alg, typ: "JWT", kid: key.kid, ...header });
   const body = encode(claims);
-  const signature = sign("RSA-SHA256", Buffer.from(`${head}.${body}`), key.privateKey).toString(
+  const digest = `RSA-SHA${alg.slice(2)}`;
+  const signature = sign(digest, Buffer.from(`${head}.${body}`), key.privateKey).toString(
     "base64url",
   );
   return `${head}.${body}.${signature}`;

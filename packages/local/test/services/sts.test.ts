@@ -1,3 +1,4 @@
+import { createHmac } from "node:crypto";
 import {
   AssumeRoleWithWebIdentityCommand,
   ExpiredTokenException,
@@ -134,6 +135,11 @@ describe("AssumeRoleWithWebIdentity", () => {
     });
   });
 
+  it("accepts RS512 tokens, as Cognito Identity signs them", async () => {
+    const out = await assume(token({}, key, { alg: "RS512" }));
+    expect(out.SubjectFromWebIdentityToken).toBe(IDENTITY);
+  });
+
   it("keeps the role id stable across sessions", async () => {
     const a = await assume(token(), { RoleSessionName: "one" });
     const b = await assume(token(), { RoleSessionName: "two" });
@@ -156,6 +162,17 @@ describe("AssumeRoleWithWebIdentity", () => {
           JSON.stringify({ iss: ISSUER, aud: POOL, sub: "someone-else", exp: 9_999_999_999 }),
         ).toString("base64url");
         return `${h}.${forged}.${s}`;
+      },
+    ],
+    [
+      "HS256 (algorithm confusion with the public key as HMAC secret)",
+      () => {
+        const [, p] = token().split(".");
+        const h = Buffer.from('{"alg":"HS256","kid":"key-1"}').toString("base64url");
+        const mac = createHmac("sha256", JSON.stringify(key.jwk))
+          .update(`${h}.${p}`)
+          .digest("base64url");
+        return `${h}.${p}.${mac}`;
       },
     ],
     [
