@@ -1,3 +1,6 @@
+import { parseRoleCatalog, type RoleCatalog } from "@boarding-pass/core/claims";
+import type { ProfileDefaults } from "@boarding-pass/core/profiles";
+import { parseSignUpPolicy, type SignUpPolicy } from "@boarding-pass/core/signup-policy";
 import { z } from "zod";
 
 /**
@@ -16,4 +19,132 @@ export function parseEnvironment<T extends z.ZodRawShape>(
     throw new Error(`Invalid function configuration: ${problems}`);
   }
   return result.data;
+}
+
+const required = z.string().min(1, "is required");
+const slug = z.string().regex(/^[a-z0-9](?:[a-z0-9-]{0,62}[a-z0-9])?$/, "must be a lowercase slug");
+
+/** Set on every function by sst.config.ts (STAGE) and by the stacks (TABLE_NAME). */
+const common = {
+  STAGE: required,
+  TABLE_NAME: required,
+  /** Tenant and plan of a profile created by a trigger; optional, server-side only. */
+  DEFAULT_TENANT: slug.default("default"),
+  DEFAULT_PLAN: slug.default("free"),
+};
+
+const events = {
+  EVENTS_TOPIC_ARN: z.string().startsWith("arn:", "must be an SNS topic ARN"),
+  EVENTS_STREAM_NAME: required,
+};
+
+export interface EventsConfig {
+  topicArn: string;
+  streamName: string;
+}
+
+export interface BaseConfig {
+  stage: string;
+  tableName: string;
+}
+
+export interface PreSignUpConfig extends BaseConfig {
+  policy: SignUpPolicy;
+  defaults: ProfileDefaults;
+  /** Absent in the stack today: the link event is then left to the relay (ADR 0004). */
+  events?: EventsConfig;
+}
+
+export function preSignUpConfig(env: NodeJS.ProcessEnv = process.env): PreSignUpConfig {
+  const parsed = parseEnvironment(
+    {
+      ...common,
+      SIGNUP_POLICY: required,
+      EVENTS_TOPIC_ARN: events.EVENTS_TOPIC_ARN.optional(),
+      EVENTS_STREAM_NAME: required.optional(),
+    },
+    env,
+  );
+  const config: PreSignUpConfig = {
+    stage: parsed.STAGE,
+    tableName: parsed.TABLE_NAME,
+    policy: parseSignUpPolicy(parsed.SIGNUP_POLICY),
+    defaults: { tenant: parsed.DEFAULT_TENANT, plan: parsed.DEFAULT_PLAN, roles: [] },
+  };
+  if (parsed.EVENTS_TOPIC_ARN !== undefined && parsed.EVENTS_STREAM_NAME !== undefined) {
+    config.events = { topicArn: parsed.EVENTS_TOPIC_ARN, streamName: parsed.EVENTS_STREAM_NAME };
+  }
+  return config;
+}
+
+export interface PostConfirmationConfig extends BaseConfig {
+  events: EventsConfig;
+  defaultGroup: string;
+  defaults: ProfileDefaults;
+}
+
+export function postConfirmationConfig(
+  env: NodeJS.ProcessEnv = process.env,
+): PostConfirmationConfig {
+  const parsed = parseEnvironment({ ...common, ...events, DEFAULT_GROUP: slug }, env);
+  return {
+    stage: parsed.STAGE,
+    tableName: parsed.TABLE_NAME,
+    events: { topicArn: parsed.EVENTS_TOPIC_ARN, streamName: parsed.EVENTS_STREAM_NAME },
+    defaultGroup: parsed.DEFAULT_GROUP,
+    // The default group is also the profile's first role: the group that grants it in Cognito and
+    // the role the profile names stay in step.
+    defaults: {
+      tenant: parsed.DEFAULT_TENANT,
+      plan: parsed.DEFAULT_PLAN,
+      roles: [parsed.DEFAULT_GROUP],
+    },
+  };
+}
+
+export interface PreTokenGenerationConfig extends BaseConfig {
+  events: EventsConfig;
+  catalog: RoleCatalog;
+  defaults: ProfileDefaults;
+}
+
+export function preTokenGenerationConfig(
+  env: NodeJS.ProcessEnv = process.env,
+): PreTokenGenerationConfig {
+  const parsed = parseEnvironment({ ...common, ...events, ROLE_CATALOG: required }, env);
+  const catalog = parseRoleCatalog(parsed.ROLE_CATALOG);
+  return {
+    stage: parsed.STAGE,
+    tableName: parsed.TABLE_NAME,
+    events: { topicArn: parsed.EVENTS_TOPIC_ARN, streamName: parsed.EVENTS_STREAM_NAME },
+    catalog,
+    // A repaired profile holds the catalog's default role: never elevated.
+    defaults: {
+      tenant: parsed.DEFAULT_TENANT,
+      plan: parsed.DEFAULT_PLAN,
+      roles: [catalog.defaultRole],
+    },
+  };
+}
+
+export interface OutboxRelayConfig extends BaseConfig {
+  events: EventsConfig;
+  graceMs: number;
+}
+
+export function outboxRelayConfig(env: NodeJS.ProcessEnv = process.env): OutboxRelayConfig {
+  const parsed = parseEnvironment(
+    {
+      ...common,
+      ...events,
+      RELAY_GRACE_SECONDS: z.coerce.number().int().min(0).max(600).default(30),
+    },
+    env,
+  );
+  return {
+    stage: parsed.STAGE,
+    tableName: parsed.TABLE_NAME,
+    events: { topicArn: parsed.EVENTS_TOPIC_ARN, streamName: parsed.EVENTS_STREAM_NAME },
+    graceMs: parsed.RELAY_GRACE_SECONDS * 1000,
+  };
 }

@@ -1,13 +1,160 @@
+import { CognitoAdmin, createCognitoClient } from "@boarding-pass/core/adapters/cognito-admin";
+import { createDynamoDbDocumentClient } from "@boarding-pass/core/adapters/dynamodb";
+import { DynamoEmailClaimStore } from "@boarding-pass/core/adapters/email-claim-store";
+import {
+  createKinesisClient,
+  createSnsClient,
+  SnsKinesisEventPublisher,
+} from "@boarding-pass/core/adapters/event-publisher";
+import { DynamoOutboxStore } from "@boarding-pass/core/adapters/outbox-store";
+import { DynamoProfileStore } from "@boarding-pass/core/adapters/profile-store";
+import { budgetFrom, withDeadline } from "@boarding-pass/core/deadline";
+import { canonicalizeEmail } from "@boarding-pass/core/email";
+import { eventSource } from "@boarding-pass/core/events";
+import type { OutboxStore } from "@boarding-pass/core/outbox";
+import { confirmUser, type ProfileDefaults, type ProfileStore } from "@boarding-pass/core/profiles";
+import type { EventPublisher } from "@boarding-pass/core/publisher";
+import type { EmailClaimStore } from "@boarding-pass/core/sign-up";
 import type { PostConfirmationTriggerEvent } from "aws-lambda";
-import { logger } from "../observability";
+import { postConfirmationConfig } from "../config";
+import {
+  errorFields,
+  finishInvocation,
+  logger,
+  MetricUnit,
+  metrics,
+  remainingTimeOf,
+  startInvocation,
+  type TriggerContext,
+} from "../observability";
+import { attributesOf, isUuid } from "./trigger-input";
 
-/** Post confirmation. Profile creation and its event arrive with the triggers issue. */
-export async function handler(
-  event: PostConfirmationTriggerEvent,
-): Promise<PostConfirmationTriggerEvent> {
-  logger.info("post confirmation", {
-    triggerSource: event.triggerSource,
-    userName: event.userName,
-  });
-  return event;
+/**
+ * Post confirmation. `PostConfirmation_ConfirmSignUp` (also AdminConfirmSignUp and a federated
+ * user's first sign-in) creates the profile and `user.confirmed` exactly once, makes the email
+ * claim permanent and adds the user to the default group. `PostConfirmation_ConfirmForgotPassword`
+ * (every password reset) creates and emits nothing; see docs/events.md.
+ */
+
+export const SETUP_FAILED_MESSAGE = "We could not finish setting up your account. Please sign in.";
+const INVALID_EVENT_MESSAGE = "We could not confirm this account.";
+
+export interface PostConfirmationDeps {
+  profiles: ProfileStore;
+  outbox: OutboxStore;
+  publisher: EventPublisher;
+  claims: EmailClaimStore;
+  groups: (userPoolId: string) => {
+    addUserToGroup(
+      username: string,
+      group: string,
+      options?: { signal?: AbortSignal },
+    ): Promise<void>;
+  };
+  defaults: ProfileDefaults;
+  defaultGroup: string;
+  source: string;
+  now?: () => Date;
 }
+
+const CALL_BUDGET = { reserveMs: 1000, maxMs: 1500 };
+
+export function createPostConfirmationHandler(deps: PostConfirmationDeps) {
+  return async function postConfirmation(
+    event: PostConfirmationTriggerEvent,
+    context?: TriggerContext,
+  ): Promise<PostConfirmationTriggerEvent> {
+    const triggerSource = (event as { triggerSource?: unknown } | null)?.triggerSource;
+    startInvocation(context, { triggerSource });
+    try {
+      if (triggerSource !== "PostConfirmation_ConfirmSignUp") {
+        // ConfirmForgotPassword and anything Cognito adds later: nothing to create.
+        logger.info("post confirmation: nothing to do");
+        return event;
+      }
+      const attributes = attributesOf(event);
+      const sub = attributes.sub;
+      if (!isUuid(sub) || typeof event.userName !== "string" || event.userName === "") {
+        logger.warn("post confirmation without a usable sub or username");
+        throw new Error(INVALID_EVENT_MESSAGE);
+      }
+      const remainingMs = remainingTimeOf(context);
+      const now = deps.now?.() ?? new Date();
+      try {
+        const result = await confirmUser(
+          { sub, now, source: deps.source },
+          { ...deps, remainingMs },
+        );
+        logger.info("profile", {
+          outcome: result.outcome,
+          eventId: result.eventId,
+          published: result.published,
+        });
+        metrics.addMetric(
+          result.outcome === "created" ? "ProfileCreated" : "ProfileAlreadyExisted",
+          MetricUnit.Count,
+          1,
+        );
+        if (result.outcome === "created" && !result.published) {
+          metrics.addMetric("EventLeftForRelay", MetricUnit.Count, 1);
+        }
+        await Promise.all([
+          withDeadline(budgetFrom(remainingMs(), CALL_BUDGET), (signal) =>
+            deps
+              .groups(event.userPoolId)
+              .addUserToGroup(event.userName, deps.defaultGroup, { signal }),
+          ),
+          confirmEmailClaim(attributes.email, event.userName, deps, remainingMs),
+        ]);
+      } catch (error) {
+        logger.error("post confirmation failed", errorFields(error));
+        metrics.addMetric("PostConfirmationFailed", MetricUnit.Count, 1);
+        throw new Error(SETUP_FAILED_MESSAGE);
+      }
+      return event;
+    } finally {
+      finishInvocation();
+    }
+  };
+}
+
+/** Makes the sign-up's email claim permanent (no expiry); a claim that is not ours is left alone. */
+async function confirmEmailClaim(
+  email: unknown,
+  username: string,
+  deps: PostConfirmationDeps,
+  remainingMs: () => number,
+): Promise<void> {
+  if (typeof email !== "string") return;
+  let canonicalEmail: string;
+  try {
+    canonicalEmail = canonicalizeEmail(email).canonical;
+  } catch {
+    return;
+  }
+  const confirmed = await withDeadline(budgetFrom(remainingMs(), CALL_BUDGET), (signal) =>
+    deps.claims.confirm({ canonicalEmail, owner: username, signal }),
+  );
+  // Federated users and admin-created users hold no expiring claim: nothing to confirm.
+  if (!confirmed) logger.info("email claim not held by this user");
+}
+
+const config = postConfirmationConfig();
+const dynamodb = createDynamoDbDocumentClient();
+const cognito = createCognitoClient();
+
+export const handler = createPostConfirmationHandler({
+  profiles: new DynamoProfileStore(dynamodb, config.tableName),
+  outbox: new DynamoOutboxStore(dynamodb, config.tableName),
+  claims: new DynamoEmailClaimStore(dynamodb, config.tableName),
+  publisher: new SnsKinesisEventPublisher({
+    sns: createSnsClient(),
+    kinesis: createKinesisClient(),
+    topicArn: config.events.topicArn,
+    streamName: config.events.streamName,
+  }),
+  groups: (userPoolId) => new CognitoAdmin(cognito, userPoolId),
+  defaults: config.defaults,
+  defaultGroup: config.defaultGroup,
+  source: eventSource(config.stage, "post-confirmation"),
+});

@@ -1,11 +1,132 @@
+import { CognitoAdmin, createCognitoClient } from "@boarding-pass/core/adapters/cognito-admin";
+import { createDynamoDbDocumentClient } from "@boarding-pass/core/adapters/dynamodb";
+import { DynamoEmailClaimStore } from "@boarding-pass/core/adapters/email-claim-store";
+import {
+  createKinesisClient,
+  createSnsClient,
+  SnsKinesisEventPublisher,
+} from "@boarding-pass/core/adapters/event-publisher";
+import { DynamoFederatedLinkStore } from "@boarding-pass/core/adapters/federated-link-store";
+import { DynamoOutboxStore } from "@boarding-pass/core/adapters/outbox-store";
+import { DynamoProfileStore } from "@boarding-pass/core/adapters/profile-store";
+import { SignUpRejectedError } from "@boarding-pass/core/errors";
+import { eventSource } from "@boarding-pass/core/events";
+import type { EventPublisher } from "@boarding-pass/core/publisher";
+import { type PreSignUpDeps, preSignUp, type UserDirectory } from "@boarding-pass/core/sign-up";
 import type { PreSignUpTriggerEvent } from "aws-lambda";
-import { logger } from "../observability";
+import { preSignUpConfig } from "../config";
+import {
+  errorFields,
+  finishInvocation,
+  logger,
+  MetricUnit,
+  metrics,
+  remainingTimeOf,
+  startInvocation,
+  type TriggerContext,
+} from "../observability";
+import { attributesOf, isRecord } from "./trigger-input";
 
 /**
- * Pre sign-up. The foundation lets every sign-up through unchanged; the sign-up policy, email
- * canonicalisation and federated linking arrive with the triggers issue.
+ * Pre sign-up: the stage's sign-up policy, one account per canonical mailbox, and safe linking of
+ * federated users (only `decideFederatedLink` says link). Unknown trigger sources pass through
+ * unchanged; refusals throw a short message Cognito shows as
+ * `PreSignUp failed with error <message>.`
  */
-export async function handler(event: PreSignUpTriggerEvent): Promise<PreSignUpTriggerEvent> {
-  logger.info("pre sign-up", { triggerSource: event.triggerSource, userName: event.userName });
-  return event;
+
+export const UNAVAILABLE_MESSAGE = "Sign-up is temporarily unavailable. Please try again.";
+
+export type PreSignUpHandlerDeps = Omit<PreSignUpDeps, "directory" | "remainingMs"> & {
+  directory: (userPoolId: string) => UserDirectory;
+  now?: () => Date;
+};
+
+export function createPreSignUpHandler(deps: PreSignUpHandlerDeps) {
+  return async function preSignUpHandler(
+    event: PreSignUpTriggerEvent,
+    context?: TriggerContext,
+  ): Promise<PreSignUpTriggerEvent> {
+    const triggerSource = isRecord(event) ? event.triggerSource : undefined;
+    startInvocation(context, { triggerSource });
+    try {
+      const attributes = attributesOf(event);
+      const outcome = await preSignUp(
+        {
+          triggerSource: String(triggerSource),
+          userName: typeof event.userName === "string" ? event.userName : "",
+          email: attributes.email,
+          emailVerified: attributes.email_verified,
+          now: deps.now?.() ?? new Date(),
+        },
+        {
+          ...deps,
+          directory: deps.directory(String(event.userPoolId)),
+          remainingMs: remainingTimeOf(context),
+        },
+      );
+      if (outcome.action === "pass-through") {
+        logger.info("pre sign-up passed through", { reason: outcome.reason });
+        return event;
+      }
+      logger.info("sign-up allowed", {
+        autoConfirmUser: outcome.autoConfirmUser,
+        autoVerifyEmail: outcome.autoVerifyEmail,
+        emailClaim: outcome.emailClaim,
+        ...(outcome.link !== undefined ? { link: outcome.link } : {}),
+      });
+      if (outcome.link?.action === "link")
+        metrics.addMetric("FederatedLinked", MetricUnit.Count, 1);
+      const response: Record<string, unknown> = isRecord(event.response) ? event.response : {};
+      event.response = {
+        ...response,
+        autoConfirmUser: outcome.autoConfirmUser,
+        autoVerifyEmail: outcome.autoVerifyEmail,
+        autoVerifyPhone: response.autoVerifyPhone === true,
+      };
+      return event;
+    } catch (error) {
+      if (error instanceof SignUpRejectedError) {
+        logger.info("sign-up rejected", errorFields(error));
+        metrics.addMetric("SignUpRejected", MetricUnit.Count, 1);
+        throw new Error(error.userMessage);
+      }
+      logger.error("pre sign-up failed", errorFields(error));
+      metrics.addMetric("PreSignUpFailed", MetricUnit.Count, 1);
+      throw new Error(UNAVAILABLE_MESSAGE);
+    } finally {
+      finishInvocation();
+    }
+  };
 }
+
+/** Without events configuration the link event waits in the outbox for the relay. */
+const relayOnly: EventPublisher = {
+  publish: async (events) => ({
+    published: [],
+    failed: events.map((event) => ({ id: event.id, reason: "NoInlinePublisher" })),
+  }),
+};
+
+const config = preSignUpConfig();
+const dynamodb = createDynamoDbDocumentClient();
+const cognito = createCognitoClient();
+
+export const handler = createPreSignUpHandler({
+  policy: config.policy,
+  claims: new DynamoEmailClaimStore(dynamodb, config.tableName),
+  links: new DynamoFederatedLinkStore(dynamodb, config.tableName),
+  profiles: new DynamoProfileStore(dynamodb, config.tableName),
+  outbox: new DynamoOutboxStore(dynamodb, config.tableName),
+  publisher:
+    config.events === undefined
+      ? relayOnly
+      : new SnsKinesisEventPublisher({
+          sns: createSnsClient(),
+          kinesis: createKinesisClient(),
+          topicArn: config.events.topicArn,
+          streamName: config.events.streamName,
+        }),
+  directory: (userPoolId) => new CognitoAdmin(cognito, userPoolId),
+  defaults: config.defaults,
+  source: eventSource(config.stage, "pre-sign-up"),
+});

@@ -1,13 +1,141 @@
-import type { PreTokenGenerationV2TriggerEvent } from "aws-lambda";
-import { logger } from "../observability";
+import { createDynamoDbDocumentClient } from "@boarding-pass/core/adapters/dynamodb";
+import {
+  createKinesisClient,
+  createSnsClient,
+  SnsKinesisEventPublisher,
+} from "@boarding-pass/core/adapters/event-publisher";
+import { DynamoOutboxStore } from "@boarding-pass/core/adapters/outbox-store";
+import { DynamoProfileStore } from "@boarding-pass/core/adapters/profile-store";
+import {
+  buildClaimsResponse,
+  type PreTokenGenerationRequest,
+  type RoleCatalog,
+} from "@boarding-pass/core/claims";
+import { eventSource } from "@boarding-pass/core/events";
+import type { OutboxStore } from "@boarding-pass/core/outbox";
+import type { Profile } from "@boarding-pass/core/profile";
+import {
+  type ProfileDefaults,
+  type ProfileStore,
+  profileForToken,
+} from "@boarding-pass/core/profiles";
+import type { EventPublisher } from "@boarding-pass/core/publisher";
+import type { PreTokenGenerationTriggerEvent, PreTokenGenerationV2TriggerEvent } from "aws-lambda";
+import { preTokenGenerationConfig } from "../config";
+import {
+  errorFields,
+  finishInvocation,
+  logger,
+  MetricUnit,
+  metrics,
+  remainingTimeOf,
+  startInvocation,
+  type TriggerContext,
+} from "../observability";
+import { attributesOf, isRecord, isUuid, stringArray } from "./trigger-input";
 
 /**
- * Pre token generation (V2_0). Until the triggers issue builds claims from the profile, tokens
- * carry Cognito's own claims and the groups Cognito computed, unchanged.
+ * Pre token generation, V2_0 (deployed) and V1_0 from the same code: the claims builder shapes the
+ * response by `event.version`. Claims and roles come only from the profile (one GetItem under a
+ * deadline derived from the time left). Missing profile: created here with `profile.repaired`.
+ * DynamoDB failing or slow: base claims and the default (never elevated) role, so nobody is signed
+ * out by an outage.
  */
-export async function handler(
-  event: PreTokenGenerationV2TriggerEvent,
-): Promise<PreTokenGenerationV2TriggerEvent> {
-  logger.info("pre token generation", { triggerSource: event.triggerSource });
-  return event;
+
+export type PreTokenGenerationEvent =
+  | PreTokenGenerationTriggerEvent
+  | PreTokenGenerationV2TriggerEvent;
+
+export interface PreTokenGenerationDeps {
+  profiles: ProfileStore;
+  outbox: OutboxStore;
+  publisher: EventPublisher;
+  catalog: RoleCatalog;
+  defaults: ProfileDefaults;
+  source: string;
+  now?: () => Date;
 }
+
+/** Only what the builder reads, each field checked: a malformed event must not crash the trigger. */
+function builderView(event: Record<string, unknown>): PreTokenGenerationRequest {
+  const request = isRecord(event.request) ? event.request : {};
+  const groups = isRecord(request.groupConfiguration) ? request.groupConfiguration : undefined;
+  const groupsToOverride = stringArray(groups?.groupsToOverride);
+  const scopes = stringArray(request.scopes);
+  return {
+    version: String(event.version),
+    ...(typeof event.triggerSource === "string" ? { triggerSource: event.triggerSource } : {}),
+    request: {
+      ...(groupsToOverride !== undefined ? { groupConfiguration: { groupsToOverride } } : {}),
+      ...(scopes !== undefined ? { scopes } : {}),
+    },
+  };
+}
+
+export function createPreTokenGenerationHandler(deps: PreTokenGenerationDeps) {
+  return async function preTokenGeneration<E extends PreTokenGenerationEvent>(
+    event: E,
+    context?: TriggerContext,
+  ): Promise<E> {
+    const raw = (isRecord(event) ? event : {}) as Record<string, unknown>;
+    startInvocation(context, { triggerSource: raw.triggerSource, version: raw.version });
+    try {
+      const view = builderView(raw);
+      const sub = attributesOf(raw).sub;
+      let profile: Profile | null = null;
+      if (view.triggerSource === "TokenGeneration_ClientCredentials") {
+        // Machine-to-machine: no user, no profile.
+      } else if (!isUuid(sub)) {
+        logger.warn("token request without a usable sub: base claims");
+        metrics.addMetric("DegradedClaims", MetricUnit.Count, 1);
+      } else {
+        const result = await profileForToken(
+          { sub, now: deps.now?.() ?? new Date(), source: deps.source },
+          { ...deps, remainingMs: remainingTimeOf(context) },
+        );
+        profile = result.profile;
+        if (result.outcome === "degraded") {
+          logger.warn("profile unavailable: base claims", {
+            stage: result.stage,
+            ...errorFields(result.error),
+          });
+          metrics.addMetric("DegradedClaims", MetricUnit.Count, 1);
+        } else if (result.outcome !== "found") {
+          logger.info("profile repaired", {
+            outcome: result.outcome,
+            ...(result.outcome === "repaired"
+              ? { eventId: result.eventId, published: result.published }
+              : {}),
+          });
+          metrics.addMetric("ProfileRepaired", MetricUnit.Count, 1);
+        }
+      }
+      // Unsupported versions throw here: a misconfigured trigger fails loudly, never silently.
+      const response = buildClaimsResponse(view, profile, deps.catalog);
+      (event as { response: unknown }).response = response;
+      return event;
+    } catch (error) {
+      logger.error("pre token generation failed", errorFields(error));
+      throw error;
+    } finally {
+      finishInvocation();
+    }
+  };
+}
+
+const config = preTokenGenerationConfig();
+const dynamodb = createDynamoDbDocumentClient();
+
+export const handler = createPreTokenGenerationHandler({
+  profiles: new DynamoProfileStore(dynamodb, config.tableName),
+  outbox: new DynamoOutboxStore(dynamodb, config.tableName),
+  publisher: new SnsKinesisEventPublisher({
+    sns: createSnsClient(),
+    kinesis: createKinesisClient(),
+    topicArn: config.events.topicArn,
+    streamName: config.events.streamName,
+  }),
+  catalog: config.catalog,
+  defaults: config.defaults,
+  source: eventSource(config.stage, "pre-token-generation"),
+});

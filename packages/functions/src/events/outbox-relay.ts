@@ -1,7 +1,57 @@
-import { logger } from "../observability";
+import { createDynamoDbDocumentClient } from "@boarding-pass/core/adapters/dynamodb";
+import {
+  createKinesisClient,
+  createSnsClient,
+  SnsKinesisEventPublisher,
+} from "@boarding-pass/core/adapters/event-publisher";
+import { DynamoOutboxStore } from "@boarding-pass/core/adapters/outbox-store";
+import { type OutboxStore, type RelaySummary, relayOutbox } from "@boarding-pass/core/outbox";
+import type { EventPublisher } from "@boarding-pass/core/publisher";
+import { outboxRelayConfig } from "../config";
+import { finishInvocation, logger, MetricUnit, metrics } from "../observability";
 
-/** Outbox relay. Publishing pending events arrives with the triggers issue. */
-export async function handler(): Promise<{ relayed: number }> {
-  logger.debug("outbox relay tick");
-  return { relayed: 0 };
+/**
+ * Outbox relay (every minute): publishes the events that triggers left pending (crash, timeout,
+ * partial SNS/Kinesis failure) and clears them. Idempotent: clearing is conditional on the event
+ * id, and a re-published event keeps its id.
+ */
+
+export interface OutboxRelayDeps {
+  store: OutboxStore;
+  publisher: EventPublisher;
+  graceMs: number;
+  now?: () => Date;
 }
+
+export function createOutboxRelayHandler(deps: OutboxRelayDeps) {
+  return async function outboxRelay(): Promise<RelaySummary> {
+    try {
+      const summary = await relayOutbox(deps, {
+        now: deps.now?.() ?? new Date(),
+        graceMs: deps.graceMs,
+      });
+      metrics.addMetric("EventsRelayed", MetricUnit.Count, summary.relayed);
+      metrics.addMetric("EventsStillPending", MetricUnit.Count, summary.stillPending);
+      if (summary.corrupt > 0)
+        metrics.addMetric("CorruptOutboxEntries", MetricUnit.Count, summary.corrupt);
+      logger.info("outbox relay tick", { ...summary });
+      return summary;
+    } finally {
+      finishInvocation();
+    }
+  };
+}
+
+const config = outboxRelayConfig();
+const dynamodb = createDynamoDbDocumentClient();
+
+export const handler = createOutboxRelayHandler({
+  store: new DynamoOutboxStore(dynamodb, config.tableName),
+  publisher: new SnsKinesisEventPublisher({
+    sns: createSnsClient(),
+    kinesis: createKinesisClient(),
+    topicArn: config.events.topicArn,
+    streamName: config.events.streamName,
+  }),
+  graceMs: config.graceMs,
+});
