@@ -116,7 +116,10 @@ export interface SnsService extends LocalService {
   }): DeliveryRecord[];
   /** Resolves once no delivery is pending (tests). */
   idle(): Promise<void>;
-  /** `/_local/sns/<path>` inspection routes: `/deliveries?topicArn=&subscriptionArn=`. */
+  /**
+   * `/_local/sns/<path>` inspection routes: `deliveries?topicArn=&subscriptionArn=&messageId=`
+   * and `subscriptions?topicArn=`.
+   */
   control(path: string, query: URLSearchParams): Promise<ServiceResponse>;
 }
 
@@ -868,6 +871,14 @@ export function createSnsService(options: SnsServiceOptions): SnsService {
           messageId: query.get("messageId") ?? undefined,
         };
         return json(200, { deliveries: deliveries(filter) });
+      }
+      if (route === "subscriptions") {
+        // Unlike ListSubscriptions, shows pending ones with their ARN and every attribute.
+        const topicFilter = query.get("topicArn");
+        const list = [...subscriptions.values()]
+          .filter((sub) => !topicFilter || sub.topicArn === topicFilter)
+          .map((sub) => subscriptionAttributes(sub));
+        return json(200, { subscriptions: list });
       }
       return json(404, { message: `unknown SNS control route: /${route}` });
     },

@@ -460,6 +460,11 @@ describe("publish and delivery", () => {
       sns.deliveries({ subscriptionArn: SubscriptionArn }).map((d) => d.messageId),
     );
     expect(kinds.size).toBe(1);
+    const control = await sns.control("subscriptions", new URLSearchParams({ topicArn: arn }));
+    expect(JSON.parse(String(control.body)).subscriptions).toMatchObject([
+      { SubscriptionArn, PendingConfirmation: "true", Protocol: "http" },
+    ]);
+    expect((await sns.control("nope", new URLSearchParams())).status).toBe(404);
   });
 
   it("applies filter policies on attributes and on the body", async () => {
