@@ -4,11 +4,17 @@ import { parseArgs } from "node:util";
 import { createControlHandler } from "./control";
 import { type DynamoDbService, startDynamoDb } from "./dynamodb";
 import { assertLoopbackHost, startEdge } from "./edge";
+import { ServiceAlreadyRegisteredError } from "./edge/errors";
 import { type KinesisService, startKinesis } from "./kinesis";
 import type { LocalService, ServiceName } from "./types";
 
 export type { LocalTableDefinition } from "./dynamodb";
-export { EmulatorStartError, LocalAwsError, NonLoopbackHostError } from "./edge/errors";
+export {
+  EmulatorStartError,
+  LocalAwsError,
+  NonLoopbackHostError,
+  ServiceAlreadyRegisteredError,
+} from "./edge/errors";
 export { resolveRoute } from "./edge/routing";
 export type { KinesisRecordView } from "./kinesis";
 export * from "./types";
@@ -30,10 +36,16 @@ export interface LocalAws {
   /** `http://127.0.0.1:<port>`: give it to SDK clients or AWS_ENDPOINT_URL. */
   readonly endpoint: string;
   readonly port: number;
+  readonly region: string;
+  /** Root of the persisted state (undefined in memory): give registered services a subfolder. */
+  readonly dataDir: string | undefined;
   readonly services: Map<ServiceName, LocalService>;
   readonly dynamodb: DynamoDbService;
   readonly kinesis: KinesisService;
-  /** Adds (or replaces) a service behind the edge. */
+  /**
+   * Puts a service behind the edge. A name can be registered once: silently replacing a service
+   * would leave the old one running and unreachable by reset() and stop().
+   */
   register(service: LocalService): void;
   /** Creates the declared DynamoDB tables that do not exist yet (TTL included). */
   createTables: DynamoDbService["createTables"];
@@ -108,10 +120,13 @@ export async function startLocalAws(options: LocalAwsOptions = {}): Promise<Loca
   return {
     endpoint: edge.endpoint,
     port: edge.port,
+    region,
+    dataDir,
     services,
     dynamodb,
     kinesis,
     register(service) {
+      if (services.has(service.name)) throw new ServiceAlreadyRegisteredError(service.name);
       services.set(service.name, service);
     },
     createTables: (definitions) => dynamodb.createTables(definitions),

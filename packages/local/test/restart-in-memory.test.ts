@@ -1,7 +1,12 @@
 import { DynamoDBClient, ListTablesCommand } from "@aws-sdk/client-dynamodb";
 import { CreateStreamCommand, KinesisClient, ListStreamsCommand } from "@aws-sdk/client-kinesis";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { type LocalAws, type LocalService, startLocalAws } from "../src/index";
+import {
+  type LocalAws,
+  type LocalService,
+  ServiceAlreadyRegisteredError,
+  startLocalAws,
+} from "../src/index";
 
 describe("reset of an in-memory plane", () => {
   let aws: LocalAws;
@@ -49,6 +54,7 @@ describe("reset of an in-memory plane", () => {
     const { StreamNames } = await kinesis.send(new ListStreamsCommand({}));
     expect(StreamNames).not.toContain(stream);
     expect(snsResets).toBe(1);
+    expect(() => aws.register(sns)).toThrow(ServiceAlreadyRegisteredError);
     dynamo.destroy();
     kinesis.destroy();
   });

@@ -25,6 +25,13 @@ export class NonLoopbackHostError extends LocalAwsError {
   }
 }
 
+/** `register()` was called twice for one service name. */
+export class ServiceAlreadyRegisteredError extends LocalAwsError {
+  constructor(name: string) {
+    super("ServiceAlreadyRegistered", `A local ${name} service is already registered`);
+  }
+}
+
 export interface AwsErrorShape {
   status: number;
   code: string;
