@@ -7,6 +7,8 @@
  * wildcards, Principal.Federated as provider name or `oidc-provider/` ARN, and the string
  * condition operators below with their `ForAnyValue:` / `ForAllValues:` set forms. Unsupported
  * operators are rejected when the role is registered, so a policy is never half-evaluated.
+ * A single-valued operator over a key with several values (`amr`) does not match: IAM wants a
+ * set operator there.
  */
 
 export interface TrustContext {
@@ -143,7 +145,11 @@ function evaluate(operator: string, expected: string[], actual: string[] | undef
   }
   // Single-valued operators: a missing key fails positive tests and passes negated ones.
   if (actual === undefined || actual.length === 0) return negated;
-  return negated ? !actual.some(test) : actual.some(test);
+  // IAM requires a set operator for multivalued keys (e.g. `amr` of an authenticated identity,
+  // which lists providers too). Fail closed rather than guess, so a trust policy that relies on
+  // `StringEquals` over `amr` fails locally instead of passing here and failing in AWS.
+  if (actual.length > 1) return false;
+  return negated ? !test(actual[0]!) : test(actual[0]!);
 }
 
 function compare(base: string, pattern: string, value: string): boolean {

@@ -208,6 +208,34 @@ describe("AssumeRoleWithWebIdentity", () => {
     expect(err.$metadata.httpStatusCode).toBe(403);
   });
 
+  it("does not match StringEquals over the multivalued amr of an authenticated identity", async () => {
+    const role = "arn:aws:iam::000000000000:role/NoSetOperator";
+    sts.putRole({
+      arn: role,
+      trustPolicy: {
+        Statement: [
+          {
+            Effect: "Allow",
+            Principal: { Federated: "cognito-identity.amazonaws.com" },
+            Action: "sts:AssumeRoleWithWebIdentity",
+            Condition: {
+              StringEquals: {
+                "cognito-identity.amazonaws.com:aud": POOL,
+                "cognito-identity.amazonaws.com:amr": "authenticated",
+              },
+            },
+          },
+        ],
+      },
+    });
+    const err = await assume(token(), { RoleArn: role }).catch((e) => e);
+    expect(err.name).toBe("AccessDenied");
+    // A single-valued amr compares as a plain string.
+    await expect(
+      assume(token({ amr: ["authenticated"] }), { RoleArn: role }),
+    ).resolves.toBeDefined();
+  });
+
   it("lets a guest token assume the guest role only", async () => {
     const guest = token({ amr: ["unauthenticated"] });
     const out = await assume(guest, { RoleArn: GUEST_ROLE });
