@@ -1,0 +1,51 @@
+import { CognitoAdmin, createCognitoClient } from "@boarding-pass/core/adapters/cognito-admin";
+import type { DynamoDBDocumentClient } from "@boarding-pass/core/adapters/dynamodb";
+import { DynamoEmailClaimStore } from "@boarding-pass/core/adapters/email-claim-store";
+import {
+  createKinesisClient,
+  createSnsClient,
+  SnsKinesisEventPublisher,
+  type SnsKinesisPublisherOptions,
+} from "@boarding-pass/core/adapters/event-publisher";
+import { DynamoFederatedLinkStore } from "@boarding-pass/core/adapters/federated-link-store";
+import { DynamoOutboxStore } from "@boarding-pass/core/adapters/outbox-store";
+import { DynamoProfileStore } from "@boarding-pass/core/adapters/profile-store";
+import { parseRoleCatalog } from "@boarding-pass/core/claims";
+import { eventSource } from "@boarding-pass/core/events";
+import { parseSignUpPolicy } from "@boarding-pass/core/signup-policy";
+import type { Plane } from "./plane";
+import { ROLE_CATALOG, SIGNUP_POLICY } from "./plane";
+
+/**
+ * The real adapters against the plane, for the handler factories. Tests replace one piece with a
+ * faulty wrapper to inject a fault; everything else stays real.
+ */
+export function realDeps(plane: Plane, overrides: { dynamodb?: DynamoDBDocumentClient } = {}) {
+  const dynamodb = overrides.dynamodb ?? plane.dynamodb;
+  const sns = createSnsClient(plane.sdk);
+  const kinesis = createKinesisClient(plane.sdk);
+  const cognito = createCognitoClient(plane.sdk);
+  const publisher = (options: Partial<SnsKinesisPublisherOptions> = {}) =>
+    new SnsKinesisEventPublisher({
+      sns,
+      kinesis,
+      topicArn: plane.topicArn,
+      streamName: plane.streamName,
+      baseDelayMs: 1,
+      ...options,
+    });
+  return {
+    sns,
+    kinesis,
+    cognito,
+    publisher,
+    profiles: new DynamoProfileStore(dynamodb, plane.tableName),
+    outbox: new DynamoOutboxStore(dynamodb, plane.tableName),
+    claims: new DynamoEmailClaimStore(dynamodb, plane.tableName),
+    links: new DynamoFederatedLinkStore(dynamodb, plane.tableName),
+    admin: (userPoolId: string) => new CognitoAdmin(cognito, userPoolId),
+    catalog: parseRoleCatalog(JSON.stringify(ROLE_CATALOG)),
+    policy: parseSignUpPolicy(JSON.stringify(SIGNUP_POLICY)),
+    source: (component: string) => eventSource("local", component),
+  };
+}
