@@ -23,6 +23,7 @@ import {
 export interface PoolKeys {
   kid: string;
   privateKey: KeyObject;
+  publicKey: KeyObject;
   publicJwk: JsonWebKey;
   sealKey: Buffer;
 }
@@ -43,10 +44,12 @@ export function loadPoolKeys(material: {
   sealKey: string;
 }): PoolKeys {
   const privateKey = createPrivateKey(material.privateKeyPem);
-  const jwk = createPublicKey(privateKey).export({ format: "jwk" });
+  const publicKey = createPublicKey(privateKey);
+  const jwk = publicKey.export({ format: "jwk" });
   return {
     kid: material.kid,
     privateKey,
+    publicKey,
     publicJwk: { alg: "RS256", e: jwk.e, kid: material.kid, kty: "RSA", n: jwk.n, use: "sig" },
     sealKey: Buffer.from(material.sealKey, "base64"),
   };
@@ -69,7 +72,7 @@ export function readJwt(keys: PoolKeys, token: string): Record<string, unknown> 
     const ok = verify(
       "sha256",
       Buffer.from(`${header}.${payload}`),
-      createPublicKey(keys.privateKey),
+      keys.publicKey,
       Buffer.from(signature, "base64url"),
     );
     if (!ok) return undefined;
