@@ -1,0 +1,93 @@
+import { JwtRsaVerifier } from "aws-jwt-verify";
+import {
+  FetchError,
+  JwksNotAvailableInCacheError,
+  JwtExpiredError,
+  JwtInvalidAudienceError,
+  JwtInvalidIssuerError,
+  JwtInvalidSignatureAlgorithmError,
+  JwtInvalidSignatureError,
+  JwtNotBeforeError,
+  JwtParseError,
+  JwtWithoutValidKidError,
+  KidNotFoundInJwksError,
+} from "aws-jwt-verify/error";
+import type { Fetcher } from "aws-jwt-verify/https";
+import { SimpleJwksCache } from "aws-jwt-verify/jwk";
+import { GuestProofRejectedError, type GuestProofRejection } from "../../identities/errors";
+import type { OpenIdTokenVerifier, VerifiedOpenIdToken } from "../../identities/ports";
+
+export interface OpenIdTokenVerifierOptions {
+  /** `https://cognito-identity.amazonaws.com` on AWS; the local pool's issuer in tests. */
+  issuer: string;
+  /** The identity pool id: the only accepted `aud`. */
+  identityPoolId: string;
+  /** `https://cognito-identity.amazonaws.com/.well-known/jwks_uri` on AWS. */
+  jwksUri: string;
+  /** Fetch timeout for the JWKS. */
+  timeoutMs?: number;
+}
+
+const LOOPBACK = new Set(["127.0.0.1", "localhost", "[::1]"]);
+
+/**
+ * aws-jwt-verify fetches with `https.request`, which refuses `http:`. The local identity pool
+ * serves its JWKS over loopback HTTP, so this fetcher uses `fetch` and allows plain HTTP only for
+ * loopback hosts; anything else must be HTTPS.
+ */
+export function jwksFetcher(timeoutMs: number): Fetcher {
+  return {
+    async fetch(uri: string): Promise<ArrayBuffer> {
+      const url = new URL(uri);
+      if (url.protocol !== "https:" && !(url.protocol === "http:" && LOOPBACK.has(url.hostname))) {
+        throw new FetchError(uri, "JWKS must be fetched over HTTPS (HTTP only on loopback)");
+      }
+      const response = await fetch(url, { signal: AbortSignal.timeout(timeoutMs) });
+      if (response.status !== 200) throw new FetchError(uri, `Status code is ${response.status}`);
+      return response.arrayBuffer();
+    },
+  };
+}
+
+function rejection(error: unknown): GuestProofRejection {
+  if (error instanceof JwtExpiredError) return "expired";
+  if (error instanceof JwtNotBeforeError) return "not-yet-valid";
+  if (error instanceof JwtInvalidAudienceError) return "foreign-audience";
+  if (error instanceof JwtInvalidIssuerError) return "wrong-issuer";
+  if (error instanceof JwtInvalidSignatureError) return "invalid-signature";
+  if (error instanceof JwtInvalidSignatureAlgorithmError) return "invalid-signature";
+  if (error instanceof KidNotFoundInJwksError) return "unknown-key";
+  if (error instanceof JwtWithoutValidKidError) return "unknown-key";
+  if (error instanceof FetchError || error instanceof JwksNotAvailableInCacheError) {
+    return "jwks-unavailable";
+  }
+  if (error instanceof JwtParseError) return "malformed";
+  return "malformed";
+}
+
+/** `JwtRsaVerifier` for identity-pool OpenID tokens; build once per Lambda, at module scope. */
+export class JwtOpenIdTokenVerifier implements OpenIdTokenVerifier {
+  private readonly verifier;
+
+  constructor(options: OpenIdTokenVerifierOptions) {
+    this.verifier = JwtRsaVerifier.create(
+      { issuer: options.issuer, audience: options.identityPoolId, jwksUri: options.jwksUri },
+      { jwksCache: new SimpleJwksCache({ fetcher: jwksFetcher(options.timeoutMs ?? 1500) }) },
+    );
+  }
+
+  async verify(token: string): Promise<VerifiedOpenIdToken> {
+    let payload: Awaited<ReturnType<typeof this.verifier.verify>>;
+    try {
+      payload = await this.verifier.verify(token);
+    } catch (error) {
+      throw new GuestProofRejectedError(rejection(error), { cause: error });
+    }
+    const aud = Array.isArray(payload.aud) ? payload.aud : payload.aud ? [payload.aud] : [];
+    const amr = Array.isArray(payload.amr) ? payload.amr.map(String) : [];
+    if (typeof payload.sub !== "string" || typeof payload.exp !== "number") {
+      throw new GuestProofRejectedError("malformed");
+    }
+    return { sub: payload.sub, aud, amr, exp: payload.exp };
+  }
+}

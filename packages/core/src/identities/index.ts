@@ -1,0 +1,10 @@
+/** The identities domain: identity graph, guest link/merge, IoT policy lifecycle, guest data. */
+export * from "./caller";
+export * from "./data";
+export * from "./errors";
+export * from "./events";
+export * from "./guest-proof";
+export * from "./iot";
+export * from "./link";
+export * from "./model";
+export type * from "./ports";

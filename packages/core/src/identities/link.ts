@@ -1,0 +1,339 @@
+import type { ItemKey } from "../outbox";
+import { authenticatedCaller, type CallerIdentity } from "./caller";
+import { foldDocuments, overflowName } from "./data";
+import { GuestAlreadyMergedError, ProfileNotReadyError } from "./errors";
+import {
+  buildIdentityLinked,
+  buildIdentityMerged,
+  type IdentityEvent,
+  identityLinkedEventId,
+  identityMergedEventId,
+} from "./events";
+import { verifyGuestProof } from "./guest-proof";
+import { ensureIotPolicy, type IotAttachmentDeps, removeIotPolicy } from "./iot";
+import {
+  identityKey,
+  KNOWN_DATA_NAMES,
+  type MergeState,
+  type MergeStep,
+  mergeKey,
+  nextStep,
+} from "./model";
+import type {
+  IdentityDataStore,
+  IdentityEventSink,
+  IdentityGraph,
+  OpenIdTokenVerifier,
+  ProfileReader,
+} from "./ports";
+
+/**
+ * Link and merge (ADR 0006). Cognito links a login to the guest identity the app passes (same id,
+ * now authenticated) or merges that guest into the identity already holding the login (another
+ * id), and tells only the client. The client then calls us with its new credentials and a proof
+ * that it held the guest; this makes everything keyed by the guest follow.
+ */
+
+/** The user-pool provider name in `identity.linked` (the catalogue's `providerName`). */
+export const USER_POOL_PROVIDER_NAME = "Cognito";
+
+export interface LinkDeps extends IotAttachmentDeps {
+  graph: IdentityGraph;
+  data: IdentityDataStore;
+  events: IdentityEventSink;
+  profiles: ProfileReader;
+  verifier: OpenIdTokenVerifier;
+  identityPoolId: string;
+  iotPolicyName: string;
+  /** CloudEvents `source`, from `eventSource(stage, "link-identity")`. */
+  source: string;
+  now: () => Date;
+}
+
+export interface LinkInput {
+  caller: CallerIdentity;
+  guestProof: string;
+  /** Optional: the guest the client believes it was; must match the proof's `sub`. */
+  guestIdentityId?: string;
+}
+
+export interface LinkResult {
+  outcome: "linked" | "merged";
+  identityId: string;
+  guestIdentityId: string;
+  /** True when this call found the work already done (a retry or a replayed proof). */
+  alreadyDone: boolean;
+  /** Events of this link or merge, with whether they are published yet (else the outbox has them). */
+  events: Array<{ id: string; type: string; published: boolean }>;
+}
+
+export async function linkIdentity(input: LinkInput, deps: LinkDeps): Promise<LinkResult> {
+  const caller = authenticatedCaller(input.caller, deps.identityPoolId);
+  const { guestIdentityId } = await verifyGuestProof(input.guestProof, deps, input.guestIdentityId);
+  const profile = await deps.profiles.get(caller.userSub);
+  if (profile === null) {
+    throw new ProfileNotReadyError("The user's profile does not exist yet; retry shortly");
+  }
+  const context = { ...caller, tenant: profile.tenant };
+  if (guestIdentityId === caller.identityId) return linkInPlace(context, deps);
+  return merge({ ...context, guestId: guestIdentityId }, deps);
+}
+
+interface Context {
+  identityId: string;
+  userSub: string;
+  logins: string[];
+  tenant: string;
+}
+
+async function linkInPlace(context: Context, deps: LinkDeps): Promise<LinkResult> {
+  const now = deps.now();
+  const event = buildIdentityLinked({
+    sub: context.userSub,
+    tenant: context.tenant,
+    identityId: context.identityId,
+    providerName: USER_POOL_PROVIDER_NAME,
+    time: now,
+    source: deps.source,
+  });
+  const recorded = await deps.graph.recordAuthenticated({
+    identityId: context.identityId,
+    userSub: context.userSub,
+    logins: context.logins,
+    wasGuest: true,
+    event,
+    now,
+  });
+  await ensureIotPolicy(context.identityId, deps.iotPolicyName, deps);
+  const pending = recorded.linked ? event : recorded.pendingEvent;
+  const events = await deliver(
+    pending ? [{ key: recorded.key, event: pending }] : [],
+    [{ id: event.id, type: event.type }],
+    deps,
+  );
+  return {
+    outcome: "linked",
+    identityId: context.identityId,
+    guestIdentityId: context.identityId,
+    alreadyDone: !recorded.linked,
+    events,
+  };
+}
+
+async function merge(context: Context & { guestId: string }, deps: LinkDeps): Promise<LinkResult> {
+  const { guestId, identityId: survivorId } = context;
+  let state = await deps.graph.getMerge(guestId);
+  if (state === null) {
+    const guest = await deps.graph.get(guestId);
+    if (guest?.mergedInto !== undefined && guest.mergedInto !== survivorId) {
+      throw new GuestAlreadyMergedError("This guest identity was merged into another identity");
+    }
+    const now = deps.now().toISOString();
+    state = await deps.graph.startMerge({
+      guestId,
+      survivorId,
+      userSub: context.userSub,
+      step: "started",
+      startedAt: now,
+      updatedAt: now,
+      guestIotPolicies: guest?.iotPolicies ?? [],
+      eventIds: {
+        merged: identityMergedEventId(survivorId, guestId),
+        linked: identityLinkedEventId(context.userSub, survivorId),
+      },
+    });
+  }
+  // Whoever created the state record first decided the survivor: one consistent result.
+  if (state.survivorId !== survivorId || state.userSub !== context.userSub) {
+    throw new GuestAlreadyMergedError("This guest identity was merged into another identity");
+  }
+  const alreadyDone = state.step === "done";
+  // Bounded: at most one pass per step, plus re-reads after losing a race.
+  for (let round = 0; round < 20 && state.step !== "done"; round++) {
+    await runStep(state, context, deps);
+    const from: MergeStep = state.step;
+    const to = nextStep(from);
+    const pendingEvent =
+      to === "done"
+        ? buildIdentityMerged({
+            sub: context.userSub,
+            tenant: context.tenant,
+            survivorId,
+            guestId,
+            time: deps.now(),
+            source: deps.source,
+          })
+        : undefined;
+    const moved = await deps.graph.advanceMerge(guestId, from, to, {
+      now: deps.now(),
+      ...(pendingEvent ? { pendingEvent } : {}),
+    });
+    const current: MergeState | null = moved
+      ? { ...state, step: to }
+      : await deps.graph.getMerge(guestId);
+    if (current === null) throw new Error("merge state vanished");
+    state = current;
+  }
+  if (state.step !== "done") throw new Error("merge did not converge");
+
+  // Publish whatever is still pending: a replay re-sends what a crash left behind, same ids.
+  const entries: Array<{ key: ItemKey; event: IdentityEvent }> = [];
+  for (const key of [mergeKey(guestId), identityKey(survivorId)]) {
+    const event = await deps.graph.pendingEvent(key);
+    if (
+      event !== null &&
+      (event.id === state.eventIds.merged || event.id === state.eventIds.linked)
+    ) {
+      entries.push({ key, event });
+    }
+  }
+  const events = await deliver(
+    entries,
+    [
+      { id: state.eventIds.merged, type: "boardingpass.identity.merged.v2" },
+      { id: state.eventIds.linked, type: "boardingpass.identity.linked.v1" },
+    ],
+    deps,
+  );
+  return {
+    outcome: "merged",
+    identityId: survivorId,
+    guestIdentityId: guestId,
+    alreadyDone,
+    events,
+  };
+}
+
+/** One step's work; every step is idempotent, so a resumed or concurrent run may repeat it. */
+async function runStep(
+  state: MergeState,
+  context: Context & { guestId: string },
+  deps: LinkDeps,
+): Promise<void> {
+  const { guestId, survivorId } = state;
+  switch (state.step) {
+    case "started": {
+      const fenced = await deps.graph.fence(guestId, survivorId, deps.now());
+      if (!fenced.fenced) {
+        throw new GuestAlreadyMergedError("This guest identity was merged into another identity");
+      }
+      return;
+    }
+    case "fenced":
+      return moveData(guestId, survivorId, deps);
+    case "data-moved": {
+      const policies = new Set([...state.guestIotPolicies, deps.iotPolicyName]);
+      for (const policy of policies) {
+        await ensureIotPolicy(survivorId, policy, deps);
+        await removeIotPolicy(guestId, policy, deps);
+      }
+      return;
+    }
+    case "iot-moved": {
+      const now = deps.now();
+      await deps.graph.recordAuthenticated({
+        identityId: survivorId,
+        userSub: context.userSub,
+        logins: context.logins,
+        mergedFrom: guestId,
+        event: buildIdentityLinked({
+          sub: context.userSub,
+          tenant: context.tenant,
+          identityId: survivorId,
+          providerName: USER_POOL_PROVIDER_NAME,
+          time: now,
+          source: deps.source,
+        }),
+        now,
+      });
+      return;
+    }
+    case "linked":
+    case "done":
+      return;
+  }
+}
+
+/**
+ * Folds every live guest data item into the survivor, then tombstones it; also tombstones the
+ * known names the guest never wrote, so a late writer cannot create them behind the merge.
+ * Each tombstone is conditional on the version that was folded: a write that slipped in between
+ * makes the loop fold again.
+ */
+async function moveData(guestId: string, survivorId: string, deps: LinkDeps): Promise<void> {
+  for (let round = 0; round < 10; round++) {
+    const items = await deps.data.list(guestId);
+    const seen = new Set(items.map((item) => item.name));
+    let settled = true;
+    for (const item of items) {
+      if (item.mergedInto !== undefined) continue;
+      await foldInto(survivorId, guestId, item.name, item.document, deps);
+      const tombstoned = await deps.data.tombstone({
+        identityId: guestId,
+        name: item.name,
+        survivorId,
+        expectedVersion: item.version,
+        now: deps.now(),
+      });
+      if (!tombstoned) settled = false;
+    }
+    for (const name of KNOWN_DATA_NAMES) {
+      if (seen.has(name)) continue;
+      const tombstoned = await deps.data.tombstone({
+        identityId: guestId,
+        name,
+        survivorId,
+        expectedVersion: 0,
+        now: deps.now(),
+      });
+      if (!tombstoned) settled = false;
+    }
+    if (settled) return;
+  }
+  throw new Error("guest data kept changing during the merge");
+}
+
+async function foldInto(
+  survivorId: string,
+  guestId: string,
+  name: string,
+  guestDocument: Record<string, unknown>,
+  deps: LinkDeps,
+): Promise<void> {
+  for (let attempt = 0; attempt < 10; attempt++) {
+    const current = await deps.data.get(survivorId, name);
+    if (current?.mergedFrom.includes(guestId)) return; // folded by an earlier or concurrent run
+    const folded = foldDocuments(current?.document, guestDocument);
+    const mergedFrom = [...(current?.mergedFrom ?? []), guestId];
+    if (folded.overflow) {
+      // Keep the guest's document whole beside the survivor's, then mark the survivor's item.
+      await deps.data.write({
+        identityId: survivorId,
+        name: overflowName(name, guestId),
+        document: guestDocument,
+        expectedVersion: "any",
+        now: deps.now(),
+      });
+    }
+    const result = await deps.data.write({
+      identityId: survivorId,
+      name,
+      document: folded.document,
+      mergedFrom,
+      expectedVersion: current?.version ?? 0,
+      now: deps.now(),
+    });
+    if (result === "written") return;
+  }
+  throw new Error(`could not fold ${name}: the survivor's item kept changing`);
+}
+
+async function deliver(
+  entries: ReadonlyArray<{ key: ItemKey; event: IdentityEvent }>,
+  expected: ReadonlyArray<{ id: string; type: string }>,
+  deps: LinkDeps,
+): Promise<LinkResult["events"]> {
+  const { pending } = await deps.events.deliver(entries);
+  const stillPending = new Set(pending);
+  return expected.map(({ id, type }) => ({ id, type, published: !stillPending.has(id) }));
+}

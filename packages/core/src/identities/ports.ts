@@ -1,0 +1,130 @@
+import type { ItemKey } from "../outbox";
+import type { IdentityEvent } from "./events";
+import type { DataItem, IdentityRecord, MergeState, MergeStep } from "./model";
+
+/**
+ * Ports of the identities domain. Adapters (packages/core/src/adapters/identities) implement them
+ * against DynamoDB, IoT and aws-jwt-verify; tests may wrap those adapters to inject faults.
+ */
+
+/** What a verified OpenID token of the identity pool says (signature, issuer, audience, expiry). */
+export interface VerifiedOpenIdToken {
+  sub: string;
+  aud: string[];
+  amr: string[];
+  exp: number;
+}
+
+/**
+ * Verifies a `GetOpenIdToken` JWT's signature, issuer, audience (our identity pool) and expiry.
+ * Throws `GuestProofRejectedError`. The guest-specific checks (amr, sub) are core's
+ * (`checkGuestProof`), so they are the same whatever verifies the signature.
+ */
+export interface OpenIdTokenVerifier {
+  verify(token: string): Promise<VerifiedOpenIdToken>;
+}
+
+/** The identity graph: identity records and merge state records. */
+export interface IdentityGraph {
+  get(identityId: string): Promise<IdentityRecord | null>;
+  /** Identities authenticated as this user (gsi1; eventually consistent). */
+  identitiesOfUser(sub: string): Promise<IdentityRecord[]>;
+  /**
+   * Records that `identityId` is authenticated as `userSub`. Only the first time (no user yet)
+   * does it store `event` in the item's outbox (`linked: true`). Adding `mergedFrom` and
+   * `logins` is idempotent. Throws `IdentityMergedError` on a tombstoned identity.
+   */
+  recordAuthenticated(input: {
+    identityId: string;
+    userSub: string;
+    logins: readonly string[];
+    wasGuest?: boolean;
+    mergedFrom?: string;
+    event: IdentityEvent;
+    now: Date;
+  }): Promise<{ linked: boolean; key: ItemKey; pendingEvent?: IdentityEvent }>;
+  /** Adds (or removes) an IoT policy name on the identity's record; idempotent. */
+  recordIotPolicy(identityId: string, policyName: string, attached: boolean): Promise<void>;
+  /**
+   * Tombstones the guest: `mergedInto = survivorId`, creating the record if absent. Idempotent
+   * for the same survivor; returns the other survivor when the guest is already merged elsewhere.
+   */
+  fence(
+    guestId: string,
+    survivorId: string,
+    now: Date,
+  ): Promise<{ fenced: true } | { fenced: false; mergedInto: string }>;
+
+  getMerge(guestId: string): Promise<MergeState | null>;
+  /** Creates the state record unless one exists; returns whichever is stored. */
+  startMerge(state: MergeState): Promise<MergeState>;
+  /**
+   * Moves the merge from `from` to `to` only if it is still at `from`; `pendingEvent` is stored
+   * with the transition (the event and the state change are one write). False: someone else moved.
+   */
+  advanceMerge(
+    guestId: string,
+    from: MergeStep,
+    to: MergeStep,
+    options: { now: Date; pendingEvent?: IdentityEvent },
+  ): Promise<boolean>;
+  /** The event still pending on an item, if any. */
+  pendingEvent(key: ItemKey): Promise<IdentityEvent | null>;
+}
+
+export interface StoredDataItem extends DataItem {
+  /** Optimistic-locking counter; 0 for an item that does not exist. */
+  version: number;
+  /** Set on a guest's item after its merge: late writers are redirected there. */
+  mergedInto?: string;
+}
+
+/** Per-identity data items (`DATA#<name>`). */
+export interface IdentityDataStore {
+  get(identityId: string, name: string): Promise<StoredDataItem | null>;
+  /** Every data item of the identity, tombstones included. */
+  list(identityId: string): Promise<StoredDataItem[]>;
+  /**
+   * Writes the item if its version is still `expectedVersion` ("any": whatever it is) and it is no
+   * tombstone. `conflict`: the version moved. Throws `IdentityMergedError` on a tombstone.
+   */
+  write(input: {
+    identityId: string;
+    name: string;
+    document: Record<string, unknown>;
+    mergedFrom?: readonly string[];
+    expectedVersion: number | "any";
+    now: Date;
+  }): Promise<"written" | "conflict">;
+  /**
+   * Replaces the item by a tombstone pointing at `survivorId`, only if its version is still
+   * `expectedVersion` (0: only if absent). False when the version moved.
+   */
+  tombstone(input: {
+    identityId: string;
+    name: string;
+    survivorId: string;
+    expectedVersion: number;
+    now: Date;
+  }): Promise<boolean>;
+}
+
+/** Attaching our IoT policy to identity ids. Adapters map IoT errors to the domain's. */
+export interface IotPolicyAttachments {
+  /** Idempotent: already attached is success. Throws `IotPolicyLimitError`, `IotThrottledError`. */
+  attach(policyName: string, identityId: string): Promise<void>;
+  /** Idempotent: not attached is success. Throws `IotThrottledError`. */
+  detach(policyName: string, identityId: string): Promise<void>;
+}
+
+/** Publishes events already stored on their items, and clears them once published. Never throws. */
+export interface IdentityEventSink {
+  deliver(
+    entries: ReadonlyArray<{ key: ItemKey; event: IdentityEvent }>,
+  ): Promise<{ delivered: string[]; pending: string[] }>;
+}
+
+/** The profile read the identity routes need (the profile store of the triggers implements it). */
+export interface ProfileReader {
+  get(sub: string): Promise<{ sub: string; tenant: string; plan: string; roles: string[] } | null>;
+}
