@@ -3,7 +3,7 @@ import { createRequire } from "node:module";
 import { dirname, join } from "node:path";
 import { Worker } from "node:worker_threads";
 import { EmulatorStartError, LocalAwsError } from "./edge/errors";
-import { findFreePort } from "./edge/ports";
+import { findFreePorts } from "./edge/ports";
 import { LoopbackUpstream } from "./edge/upstream";
 import type { LocalService, ServiceRequest, ServiceResponse } from "./types";
 
@@ -55,7 +55,7 @@ export interface KinesisService extends LocalService {
 export async function startKinesis(options: KinesisOptions): Promise<KinesisService> {
   const persistence = options.dataDir ? new SnapshotKeeper(options.dataDir) : undefined;
   await persistence?.prepare();
-  let mock = await startMock(options.region, persistence?.liveDir);
+  let mock = await startMockWithRetry(options.region, persistence?.liveDir);
   let lastMutationAckAt = 0;
 
   const admin = (operation: string, input: unknown) =>
@@ -116,7 +116,7 @@ export async function startKinesis(options: KinesisOptions): Promise<KinesisServ
       await mock.stop();
       await persistence?.wipe();
       lastMutationAckAt = 0;
-      mock = await startMock(options.region, persistence?.liveDir);
+      mock = await startMockWithRetry(options.region, persistence?.liveDir);
     },
 
     async close() {
@@ -167,6 +167,15 @@ const vm = require("node:vm");
 const Module = require("node:module");
 const path = require("node:path");
 const { main, codeCache } = workerData;
+// kinesis-mock has no host setting and listens on every interface; this worker's own copy of
+// net.Server (workers do not share built-in module state) is pinned to loopback instead.
+const net = require("node:net");
+const listen = net.Server.prototype.listen;
+net.Server.prototype.listen = function (...args) {
+  if (typeof args[0] !== "number") return listen.apply(this, args);
+  const rest = typeof args[1] === "string" ? args.slice(2) : args.slice(1);
+  return listen.call(this, args[0], "127.0.0.1", ...rest);
+};
 const source = fs.readFileSync(main, "utf8").replace(/^#!.*/, "");
 let cachedData;
 try { cachedData = fs.readFileSync(codeCache); } catch {}
@@ -185,9 +194,24 @@ parentPort.once("message", () => {
 });
 `;
 
+/** Another process can take a probed port before kinesis-mock binds it: try fresh ports. */
+async function startMockWithRetry(
+  region: string,
+  liveDir: string | undefined,
+): Promise<RunningMock> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await startMock(region, liveDir);
+    } catch (error) {
+      const portTaken = error instanceof EmulatorStartError && /EADDRINUSE/.test(error.message);
+      if (!portTaken || attempt >= 3) throw error;
+    }
+  }
+}
+
 async function startMock(region: string, liveDir: string | undefined): Promise<RunningMock> {
   const { main, certificate, codeCache } = kinesisMockPaths();
-  const [plainPort, tlsPort] = await Promise.all([findFreePort(), findFreePort()]);
+  const [plainPort, tlsPort] = (await findFreePorts(2)) as [number, number];
   const env: Record<string, string> = {
     ...(process.env as Record<string, string>),
     KINESIS_MOCK_PLAIN_PORT: String(plainPort),
@@ -266,7 +290,7 @@ async function startMock(region: string, liveDir: string | undefined): Promise<R
   for (;;) {
     if (exited) {
       throw new EmulatorStartError(
-        `kinesis-mock failed to start: ${output.join("").slice(-2000)}`,
+        `kinesis-mock failed to start: ${exited.message}\n${output.join("").slice(-2000)}`,
         {
           cause: exited,
         },

@@ -1,18 +1,26 @@
-import { type AddressInfo, createServer } from "node:net";
+import { type AddressInfo, createServer, type Server } from "node:net";
 
 /**
- * Asks the OS for a free loopback port for an emulator that cannot listen on port 0 itself
- * (kinesis-mock takes fixed ports from its environment). The port is released before the emulator
- * binds it; on a loopback-only developer machine that window is harmless.
+ * Asks the OS for distinct free loopback ports for an emulator that cannot listen on port 0
+ * itself (kinesis-mock takes fixed ports from its environment). All probes are held open together
+ * so the ports differ; they are released before the emulator binds them, and a lost race shows up
+ * as EADDRINUSE at its start, which the caller retries.
  */
-export function findFreePort(host = "127.0.0.1"): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const probe = createServer();
-    probe.unref();
-    probe.once("error", reject);
-    probe.listen(0, host, () => {
-      const { port } = probe.address() as AddressInfo;
-      probe.close(() => resolve(port));
-    });
-  });
+export async function findFreePorts(count: number, host = "127.0.0.1"): Promise<number[]> {
+  const probes: Server[] = [];
+  try {
+    for (let index = 0; index < count; index++) {
+      const probe = createServer();
+      probes.push(probe);
+      await new Promise<void>((resolve, reject) => {
+        probe.once("error", reject);
+        probe.listen(0, host, () => resolve());
+      });
+    }
+    return probes.map((probe) => (probe.address() as AddressInfo).port);
+  } finally {
+    await Promise.all(
+      probes.map((probe) => new Promise<void>((resolve) => probe.close(() => resolve()))),
+    );
+  }
 }
