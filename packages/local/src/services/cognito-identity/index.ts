@@ -96,8 +96,8 @@ export interface CognitoIdentityServiceOptions {
 export interface IdentityView {
   identityId: string;
   identityPoolId: string;
-  /** Provider name → user within it (the ID token's `sub`, or the developer user identifier). */
-  logins: Record<string, string>;
+  /** Linked logins: provider name and the user within it (ID token `sub`, developer user id). */
+  logins: LoginRef[];
   disabled: boolean;
   /** Set on an identity disabled by a merge: the parent that now owns its logins. */
   mergedInto?: string;
@@ -125,16 +125,24 @@ type JournalRecord =
   | { op: "pool"; pool: IdentityPoolState }
   | { op: "identity"; id: string; poolId: string; at: number }
   | { op: "link"; id: string; provider: string; userId: string; at: number }
+  /** Removes every login of `provider` from the identity. */
   | { op: "unlink"; id: string; provider: string; at: number }
   | { op: "merge"; parent: string; child: string; at: number }
   | { op: "disable"; id: string; mergedInto?: string; at: number };
+
+export interface LoginRef {
+  provider: string;
+  userId: string;
+}
 
 interface IdentityState {
   id: string;
   poolId: string;
   created: number;
   lastModified: number;
-  logins: Map<string, string>;
+  /** By `loginKey(provider, userId)`. Public providers have one user per identity; a developer
+   * provider may have several (MergeDeveloperIdentities joins two developer users). */
+  logins: Map<string, LoginRef>;
   disabled: boolean;
   mergedInto?: string;
 }
@@ -184,27 +192,32 @@ export function createCognitoIdentityService(
       case "link": {
         const identity = identities.get(record.id);
         if (!identity) break;
-        identity.logins.set(record.provider, record.userId);
+        identity.logins.set(loginKey(record.provider, record.userId), {
+          provider: record.provider,
+          userId: record.userId,
+        });
         identity.lastModified = record.at;
         loginOwners.set(ownerKey(identity.poolId, record.provider, record.userId), identity.id);
         break;
       }
       case "unlink": {
         const identity = identities.get(record.id);
-        const userId = identity?.logins.get(record.provider);
-        if (!identity || userId === undefined) break;
-        identity.logins.delete(record.provider);
+        if (!identity) break;
+        for (const [key, login] of identity.logins) {
+          if (login.provider !== record.provider) continue;
+          identity.logins.delete(key);
+          loginOwners.delete(ownerKey(identity.poolId, login.provider, login.userId));
+        }
         identity.lastModified = record.at;
-        loginOwners.delete(ownerKey(identity.poolId, record.provider, userId));
         break;
       }
       case "merge": {
         const parent = identities.get(record.parent);
         const child = identities.get(record.child);
         if (!parent || !child) break;
-        for (const [provider, userId] of child.logins) {
-          parent.logins.set(provider, userId);
-          loginOwners.set(ownerKey(parent.poolId, provider, userId), parent.id);
+        for (const [key, login] of child.logins) {
+          parent.logins.set(key, login);
+          loginOwners.set(ownerKey(parent.poolId, login.provider, login.userId), parent.id);
         }
         child.logins.clear();
         child.disabled = true;
@@ -230,8 +243,8 @@ export function createCognitoIdentityService(
     for (const pool of pools.values()) out.push({ op: "pool", pool });
     for (const identity of identities.values()) {
       out.push({ op: "identity", id: identity.id, poolId: identity.poolId, at: identity.created });
-      for (const [provider, userId] of identity.logins) {
-        out.push({ op: "link", id: identity.id, provider, userId, at: identity.lastModified });
+      for (const login of identity.logins.values()) {
+        out.push({ op: "link", id: identity.id, ...login, at: identity.lastModified });
       }
       if (identity.disabled) {
         const record: JournalRecord = { op: "disable", id: identity.id, at: identity.lastModified };
@@ -376,9 +389,7 @@ export function createCognitoIdentityService(
       const owner = loginOwners.get(ownerKey(current.poolId, login.provider, login.userId));
       if (owner === current.id) continue;
       if (owner === undefined) {
-        const existing = current.logins.get(login.provider);
-        // One login per provider: another user of the same provider is not this identity.
-        if (existing !== undefined && existing !== login.userId) {
+        if (otherUserOf(current, login)) {
           throw new CognitoIdentityError("NotAuthorizedException", Messages.LOGINS_DO_NOT_MATCH);
         }
         journal.commit({ op: "link", id: current.id, ...login, at: now() });
@@ -393,12 +404,11 @@ export function createCognitoIdentityService(
   }
 
   function assertMergeable(parent: IdentityState, child: IdentityState): void {
-    for (const [provider, userId] of child.logins) {
-      const other = parent.logins.get(provider);
-      if (other !== undefined && other !== userId) {
+    for (const login of child.logins.values()) {
+      if (otherUserOf(parent, login)) {
         throw new CognitoIdentityError(
           "ResourceConflictException",
-          `Identities cannot be merged: both have a login from ${provider}.`,
+          `Identities cannot be merged: both have a login from ${login.provider}.`,
         );
       }
     }
@@ -411,9 +421,16 @@ export function createCognitoIdentityService(
     }
   }
 
-  interface LoginRef {
-    provider: string;
-    userId: string;
+  /**
+   * True when `identity` already has another user of `login`'s public provider: one login per
+   * public provider. A developer provider may hold several users after MergeDeveloperIdentities.
+   */
+  function otherUserOf(identity: IdentityState, login: LoginRef): boolean {
+    if (login.provider === pools.get(identity.poolId)?.DeveloperProviderName) return false;
+    for (const linked of identity.logins.values()) {
+      if (linked.provider === login.provider && linked.userId !== login.userId) return true;
+    }
+    return false;
   }
 
   const refs = (logins: readonly ValidatedLogin[]): LoginRef[] =>
@@ -440,25 +457,20 @@ export function createCognitoIdentityService(
     }
     for (const login of logins.userPool) {
       const owner = loginOwners.get(ownerKey(identity.poolId, login.provider, login.userId));
-      const existing = identity.logins.get(login.provider);
-      // One login per provider: another user of the same provider is not this identity.
-      if (owner === undefined && existing !== undefined && existing !== login.userId) {
-        throw mismatch();
-      }
+      if (owner === undefined && otherUserOf(identity, login)) throw mismatch();
     }
   }
 
   /** `amr` of the pool's OpenID token for an identity. */
   function amrFor(identity: IdentityState, pool: IdentityPoolState): string[] {
     if (identity.logins.size === 0) return ["unauthenticated"];
-    const amr = ["authenticated"];
-    for (const [provider, userId] of identity.logins) {
-      amr.push(provider);
-      if (provider === pool.DeveloperProviderName) {
-        amr.push(`${provider}:${pool.IdentityPoolId}:${userId}`);
-      } else {
-        amr.push(`${provider}:CognitoSignIn:${userId}`);
-      }
+    const amr = ["authenticated", ...providersOf(identity)];
+    for (const { provider, userId } of identity.logins.values()) {
+      amr.push(
+        provider === pool.DeveloperProviderName
+          ? `${provider}:${pool.IdentityPoolId}:${userId}`
+          : `${provider}:CognitoSignIn:${userId}`,
+      );
     }
     return amr;
   }
@@ -565,7 +577,7 @@ export function createCognitoIdentityService(
   function identityDescription(identity: IdentityState): Record<string, unknown> {
     return {
       IdentityId: identity.id,
-      Logins: [...identity.logins.keys()],
+      Logins: providersOf(identity),
       CreationDate: identity.created / 1000,
       LastModifiedDate: identity.lastModified / 1000,
     };
@@ -823,7 +835,7 @@ export function createCognitoIdentityService(
       for (const name of names) {
         const provider =
           typeof name === "string" ? (configuredProviderFor(name, known) ?? name) : undefined;
-        if (provider !== undefined && identity.logins.has(provider)) {
+        if (provider !== undefined && providersOf(identity).includes(provider)) {
           journal.commit({ op: "unlink", id: identity.id, provider, at: now() });
         }
       }
@@ -894,7 +906,7 @@ export function createCognitoIdentityService(
       const view: IdentityView = {
         identityId: identity.id,
         identityPoolId: identity.poolId,
-        logins: Object.fromEntries(identity.logins),
+        logins: [...identity.logins.values()].map((login) => ({ ...login })),
         disabled: identity.disabled,
         creationDate: new Date(identity.created),
         lastModifiedDate: new Date(identity.lastModified),
@@ -928,6 +940,15 @@ export function createCognitoIdentityService(
       journal.close();
     },
   };
+}
+
+function loginKey(provider: string, userId: string): string {
+  return `${provider}\u0000${userId}`;
+}
+
+/** The identity's provider names, each once, in link order (DescribeIdentity's `Logins`). */
+function providersOf(identity: { logins: Map<string, LoginRef> }): string[] {
+  return [...new Set([...identity.logins.values()].map((login) => login.provider))];
 }
 
 function encodeToken(offset: number): string {

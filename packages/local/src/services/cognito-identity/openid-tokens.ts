@@ -1,7 +1,8 @@
 /**
  * The identity pool's own OpenID tokens (GetOpenIdToken, GetOpenIdTokenForDeveloperIdentity):
- * RS256 JWTs signed by a local RSA key that is created once per data directory and persisted, so
- * tokens issued before a restart still verify after it.
+ * RS512 JWTs (the algorithm Cognito Identity uses; the local STS and aws-jwt-verify accept it)
+ * signed by a local RSA key that is created once per data directory and persisted, so tokens
+ * issued before a restart still verify after it.
  *
  * Claims as Cognito issues them: `iss` (default `https://cognito-identity.amazonaws.com`),
  * `aud` = identity pool id, `sub` = identity id, `amr` = [`authenticated` | `unauthenticated`,
@@ -57,7 +58,7 @@ export function createOpenIdSigner(issuer: string, record: SigningKeyRecord): Op
   const publicJwk: JsonWebKey = {
     ...createPublicKey(privateKey).export({ format: "jwk" }),
     kid: record.kid,
-    alg: "RS256",
+    alg: "RS512",
     use: "sig",
   };
   const jwks: Jwks = { keys: [publicJwk] };
@@ -69,7 +70,7 @@ export function createOpenIdSigner(issuer: string, record: SigningKeyRecord): Op
     jwks: () => ({ keys: jwks.keys.map((key) => ({ ...key })) }),
     mint({ poolId, identityId, amr, lifetimeSeconds, nowMs, extra }) {
       const iat = Math.floor(nowMs / 1000);
-      const header = encode({ kid: record.kid, typ: "JWT", alg: "RS256" });
+      const header = encode({ kid: record.kid, typ: "JWS", alg: "RS512" });
       const payload = encode({
         sub: identityId,
         aud: poolId,
@@ -80,7 +81,7 @@ export function createOpenIdSigner(issuer: string, record: SigningKeyRecord): Op
         ...extra,
       });
       const signature = sign(
-        "RSA-SHA256",
+        "RSA-SHA512",
         Buffer.from(`${header}.${payload}`),
         privateKey,
       ).toString("base64url");
