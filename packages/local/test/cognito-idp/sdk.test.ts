@@ -36,6 +36,7 @@ import {
 } from "@aws-sdk/client-cognito-identity-provider";
 import { JwtRsaVerifier } from "aws-jwt-verify";
 import { CognitoJwtVerifier } from "aws-jwt-verify/cognito-verifier";
+import type { Jwks } from "aws-jwt-verify/jwk";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { type CognitoHarness, emailPool, freshEmail, PASSWORD, startCognito } from "./harness";
 
@@ -185,7 +186,7 @@ describe("USER_PASSWORD_AUTH, tokens and refresh", () => {
     expect(tokens.ExpiresIn).toBe(3600);
 
     const issuer = `${h.endpoint}/${poolId}`;
-    const jwks = await (await fetch(`${issuer}/.well-known/jwks.json`)).json();
+    const jwks = (await (await fetch(`${issuer}/.well-known/jwks.json`)).json()) as Jwks;
     const idVerifier = JwtRsaVerifier.create({
       issuer,
       audience: clientId,
