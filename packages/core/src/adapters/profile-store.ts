@@ -5,6 +5,12 @@ import type { Profile } from "../profile";
 import { type ProfileStore, profileKey } from "../profiles";
 import { isConditionalCheckFailed } from "./sdk";
 
+const PROFILE_FIELDS = ["sub", "tenant", "plan", "roles", "createdAt", "version"] as const;
+const PROFILE_PROJECTION = PROFILE_FIELDS.map((_, index) => `#f${index}`).join(", ");
+const PROFILE_ATTRIBUTE_NAMES = Object.fromEntries(
+  PROFILE_FIELDS.map((field, index) => [`#f${index}`, field]),
+);
+
 /** Profiles as `USER#<sub>` / `PROFILE` items of the identity table (stacks/Data.ts). */
 export class DynamoProfileStore implements ProfileStore {
   constructor(
@@ -22,8 +28,9 @@ export class DynamoProfileStore implements ProfileStore {
         Key: profileKey(sub),
         ConsistentRead: options.consistent === true,
         // Only what claims are built from: the hot path reads no outbox payload.
-        ProjectionExpression: "#sub, tenant, plan, #roles, createdAt, #version",
-        ExpressionAttributeNames: { "#sub": "sub", "#roles": "roles", "#version": "version" },
+        // Placeholders for every name: several (`plan`, `roles`...) are DynamoDB reserved words.
+        ProjectionExpression: PROFILE_PROJECTION,
+        ExpressionAttributeNames: PROFILE_ATTRIBUTE_NAMES,
       }),
       { abortSignal: options.signal },
     );
