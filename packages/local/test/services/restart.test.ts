@@ -153,4 +153,4 @@ it("keeps SNS, STS and IoT state across kill -9, tolerating a torn final journal
     await server.close();
     await reopened.close();
   }
-});
+}, 90_000); // a child process boots tsx and three SDK clients: slow on a loaded 2-core box
