@@ -1,4 +1,5 @@
 /** The identities domain: identity graph, guest link/merge, IoT policy lifecycle, guest data. */
+export * from "./attach";
 export * from "./caller";
 export * from "./data";
 export * from "./errors";

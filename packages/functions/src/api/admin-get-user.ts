@@ -1,9 +1,52 @@
+import { createDynamoDbDocumentClient } from "@boarding-pass/core/adapters/dynamodb";
+import { DynamoIdentityGraph } from "@boarding-pass/core/adapters/identities/dynamodb-identity-graph";
+import { DynamoProfileStore } from "@boarding-pass/core/adapters/profile-store";
+import {
+  describeUser,
+  type IdentityGraph,
+  type ProfileReader,
+} from "@boarding-pass/core/identities/index";
 import type { APIGatewayProxyEventV2WithIAMAuthorizer } from "aws-lambda";
+import { z } from "zod";
 import { logger } from "../observability";
-import { notImplemented } from "./http";
+import { identityRoutesConfig } from "./config";
+import { errorResponse, HttpError, json } from "./http";
 
-/** IAM-authorized route; its behaviour arrives with the identities issue. */
-export async function handler(event: APIGatewayProxyEventV2WithIAMAuthorizer) {
-  logger.info("route called", { routeKey: event.routeKey });
-  return notImplemented();
+/**
+ * `GET /admin/users/{sub}` (IAM): a user's profile and identity links. Only the admin role's
+ * policy allows `execute-api:Invoke` on this route (stacks/Api.ts); the handler adds no second
+ * authorization because IAM already refused everyone else before the Lambda runs.
+ */
+
+const Sub = z.uuid();
+
+export function createAdminGetUserHandler(deps: { graph: IdentityGraph; profiles: ProfileReader }) {
+  return async function adminGetUserRoute(event: APIGatewayProxyEventV2WithIAMAuthorizer) {
+    try {
+      const sub = Sub.safeParse(event.pathParameters?.sub);
+      if (!sub.success) throw new HttpError(400, "MalformedPath", "`sub` must be a UUID.");
+      const user = await describeUser(sub.data, deps);
+      logger.info("admin read user", { identities: user.identities.length });
+      if (user.profile === null && user.identities.length === 0) {
+        return json(404, { error: "NotFound", message: "No such user." });
+      }
+      return json(200, { sub: sub.data, ...user });
+    } catch (error) {
+      return errorResponse(error);
+    }
+  };
 }
+
+let route: ReturnType<typeof createAdminGetUserHandler> | undefined;
+
+export const handler = (event: APIGatewayProxyEventV2WithIAMAuthorizer) => {
+  if (route === undefined) {
+    const config = identityRoutesConfig();
+    const dynamo = createDynamoDbDocumentClient();
+    route = createAdminGetUserHandler({
+      graph: new DynamoIdentityGraph(dynamo, config.tableName),
+      profiles: new DynamoProfileStore(dynamo, config.tableName),
+    });
+  }
+  return route(event);
+};

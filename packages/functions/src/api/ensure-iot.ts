@@ -1,9 +1,47 @@
+import { createDynamoDbDocumentClient } from "@boarding-pass/core/adapters/dynamodb";
+import { DynamoIdentityGraph } from "@boarding-pass/core/adapters/identities/dynamodb-identity-graph";
+import {
+  createIotClient,
+  IotClientPolicyAttachments,
+} from "@boarding-pass/core/adapters/identities/iot-policy-attachments";
+import { DynamoProfileStore } from "@boarding-pass/core/adapters/profile-store";
+import { eventSource } from "@boarding-pass/core/events";
+import { type EnsureIotDeps, ensureCallerIot } from "@boarding-pass/core/identities/index";
 import type { APIGatewayProxyEventV2WithIAMAuthorizer } from "aws-lambda";
 import { logger } from "../observability";
-import { notImplemented } from "./http";
+import { ensureIotConfig } from "./config";
+import { callerOf, errorResponse, json } from "./http";
 
-/** IAM-authorized route; its behaviour arrives with the identities issue. */
-export async function handler(event: APIGatewayProxyEventV2WithIAMAuthorizer) {
-  logger.info("route called", { routeKey: event.routeKey });
-  return notImplemented();
+/** `POST /identity/iot` (IAM): attaches the per-identity IoT policy to the caller's identity id. */
+export function createEnsureIotHandler(deps: EnsureIotDeps) {
+  return async function ensureIotRoute(event: APIGatewayProxyEventV2WithIAMAuthorizer) {
+    try {
+      const result = await ensureCallerIot({ caller: callerOf(event) }, deps);
+      logger.info("iot policy ensured", { newlyLinked: result.newlyLinked });
+      return json(200, result);
+    } catch (error) {
+      return errorResponse(error);
+    }
+  };
 }
+
+export function ensureIotDepsFromEnvironment(env: NodeJS.ProcessEnv = process.env): EnsureIotDeps {
+  const config = ensureIotConfig(env);
+  const dynamo = createDynamoDbDocumentClient();
+  return {
+    graph: new DynamoIdentityGraph(dynamo, config.tableName),
+    profiles: new DynamoProfileStore(dynamo, config.tableName),
+    iot: new IotClientPolicyAttachments(createIotClient()),
+    identityPoolId: config.identityPoolId,
+    iotPolicyName: config.iotPolicyName,
+    source: eventSource(config.stage, "ensure-iot"),
+    now: () => new Date(),
+  };
+}
+
+let route: ReturnType<typeof createEnsureIotHandler> | undefined;
+
+export const handler = (event: APIGatewayProxyEventV2WithIAMAuthorizer) => {
+  route ??= createEnsureIotHandler(ensureIotDepsFromEnvironment());
+  return route(event);
+};

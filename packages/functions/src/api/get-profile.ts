@@ -1,9 +1,40 @@
+import { createDynamoDbDocumentClient } from "@boarding-pass/core/adapters/dynamodb";
+import { DynamoProfileStore } from "@boarding-pass/core/adapters/profile-store";
+import type { ProfileReader } from "@boarding-pass/core/identities/index";
 import type { APIGatewayProxyEventV2WithJWTAuthorizer } from "aws-lambda";
-import { logger } from "../observability";
-import { notImplemented } from "./http";
+import { z } from "zod";
+import { parseEnvironment } from "../config";
+import { errorResponse, json } from "./http";
 
-/** JWT-authorized route; its behaviour arrives with the identities issue. */
-export async function handler(event: APIGatewayProxyEventV2WithJWTAuthorizer) {
-  logger.info("route called", { routeKey: event.routeKey });
-  return notImplemented();
+/**
+ * `GET /profile` (user-pool JWT authorizer): the signed-in user's own profile, keyed on the
+ * verified token's `sub` claim (API Gateway checked signature, issuer, audience and expiry).
+ */
+export function createGetProfileHandler(deps: { profiles: ProfileReader }) {
+  return async function getProfileRoute(event: APIGatewayProxyEventV2WithJWTAuthorizer) {
+    try {
+      const sub = z.uuid().safeParse(event.requestContext.authorizer?.jwt?.claims?.sub);
+      if (!sub.success)
+        return json(401, { error: "Unauthorized", message: "No user in the token." });
+      const profile = await deps.profiles.get(sub.data);
+      if (profile === null) {
+        return json(404, { error: "NotFound", message: "Your profile is not ready yet." });
+      }
+      return json(200, { profile });
+    } catch (error) {
+      return errorResponse(error);
+    }
+  };
 }
+
+let route: ReturnType<typeof createGetProfileHandler> | undefined;
+
+export const handler = (event: APIGatewayProxyEventV2WithJWTAuthorizer) => {
+  if (route === undefined) {
+    const { TABLE_NAME } = parseEnvironment({ TABLE_NAME: z.string().min(1, "is required") });
+    route = createGetProfileHandler({
+      profiles: new DynamoProfileStore(createDynamoDbDocumentClient(), TABLE_NAME),
+    });
+  }
+  return route(event);
+};

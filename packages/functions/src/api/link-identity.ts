@@ -1,9 +1,105 @@
+import { createDynamoDbDocumentClient } from "@boarding-pass/core/adapters/dynamodb";
+import {
+  createKinesisClient,
+  createSnsClient,
+  SnsKinesisEventPublisher,
+} from "@boarding-pass/core/adapters/event-publisher";
+import { DynamoIdentityDataStore } from "@boarding-pass/core/adapters/identities/dynamodb-identity-data";
+import { DynamoIdentityGraph } from "@boarding-pass/core/adapters/identities/dynamodb-identity-graph";
+import {
+  createIotClient,
+  IotClientPolicyAttachments,
+} from "@boarding-pass/core/adapters/identities/iot-policy-attachments";
+import { JwtOpenIdTokenVerifier } from "@boarding-pass/core/adapters/identities/jwt-open-id-token-verifier";
+import { OutboxIdentityEventSink } from "@boarding-pass/core/adapters/identities/outbox-identity-event-sink";
+import { DynamoOutboxStore } from "@boarding-pass/core/adapters/outbox-store";
+import { DynamoProfileStore } from "@boarding-pass/core/adapters/profile-store";
+import { eventSource } from "@boarding-pass/core/events";
+import { IdentityId, type LinkDeps, linkIdentity } from "@boarding-pass/core/identities/index";
 import type { APIGatewayProxyEventV2WithIAMAuthorizer } from "aws-lambda";
+import { z } from "zod";
 import { logger } from "../observability";
-import { notImplemented } from "./http";
+import { linkIdentityConfig } from "./config";
+import { callerOf, errorResponse, json, parseJsonBody } from "./http";
 
-/** IAM-authorized route; its behaviour arrives with the identities issue. */
-export async function handler(event: APIGatewayProxyEventV2WithIAMAuthorizer) {
-  logger.info("route called", { routeKey: event.routeKey });
-  return notImplemented();
+/**
+ * `POST /identity/link` (IAM): after sign-in, the app sends the guest proof it kept
+ * (`GetOpenIdToken` of its guest identity). The caller is the signed-in identity from the
+ * request context; the body never names it. Answers what happened: `linked` (same identity) or
+ * `merged` (the guest was folded into the caller's identity).
+ */
+
+export const LinkIdentityBody = z.strictObject({
+  /** The guest identity's OpenID token (a JWT, at most a few KB). */
+  guestProof: z
+    .string()
+    .min(1)
+    .max(8192)
+    .regex(/^[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+$/, "must be a JWT"),
+  /** Optional: the guest identity id the app held; must be the proof's `sub`. */
+  guestIdentityId: IdentityId.optional(),
+});
+
+export function createLinkIdentityHandler(deps: LinkDeps) {
+  return async function linkIdentityRoute(event: APIGatewayProxyEventV2WithIAMAuthorizer) {
+    try {
+      const caller = callerOf(event);
+      const body = parseJsonBody(event, LinkIdentityBody);
+      const result = await linkIdentity(
+        {
+          caller,
+          guestProof: body.guestProof,
+          ...(body.guestIdentityId !== undefined ? { guestIdentityId: body.guestIdentityId } : {}),
+        },
+        deps,
+      );
+      logger.info("identity link", {
+        outcome: result.outcome,
+        alreadyDone: result.alreadyDone,
+        eventsPending: result.events.filter((e) => !e.published).length,
+      });
+      return json(200, result);
+    } catch (error) {
+      return errorResponse(error);
+    }
+  };
 }
+
+/** Adapters over module-scope clients; the verifier (and its JWKS cache) lives as long as the Lambda. */
+export function linkDepsFromEnvironment(env: NodeJS.ProcessEnv = process.env): LinkDeps {
+  const config = linkIdentityConfig(env);
+  const dynamo = createDynamoDbDocumentClient();
+  const graph = new DynamoIdentityGraph(dynamo, config.tableName);
+  return {
+    graph,
+    data: new DynamoIdentityDataStore(dynamo, config.tableName),
+    events: new OutboxIdentityEventSink(
+      new SnsKinesisEventPublisher({
+        sns: createSnsClient(),
+        kinesis: createKinesisClient(),
+        topicArn: config.topicArn,
+        streamName: config.streamName,
+      }),
+      new DynamoOutboxStore(dynamo, config.tableName),
+    ),
+    profiles: new DynamoProfileStore(dynamo, config.tableName),
+    verifier: new JwtOpenIdTokenVerifier({
+      issuer: config.guestProof.issuer,
+      jwksUri: config.guestProof.jwksUri,
+      identityPoolId: config.identityPoolId,
+    }),
+    iot: new IotClientPolicyAttachments(createIotClient()),
+    identityPoolId: config.identityPoolId,
+    iotPolicyName: config.iotPolicyName,
+    source: eventSource(config.stage, "link-identity"),
+    now: () => new Date(),
+  };
+}
+
+let route: ReturnType<typeof createLinkIdentityHandler> | undefined;
+
+/** Built on the first invocation (the cold start) and reused: one verifier, one set of clients. */
+export const handler = (event: APIGatewayProxyEventV2WithIAMAuthorizer) => {
+  route ??= createLinkIdentityHandler(linkDepsFromEnvironment());
+  return route(event);
+};

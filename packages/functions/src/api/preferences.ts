@@ -1,9 +1,64 @@
+import { createDynamoDbDocumentClient } from "@boarding-pass/core/adapters/dynamodb";
+import { DynamoIdentityDataStore } from "@boarding-pass/core/adapters/identities/dynamodb-identity-data";
+import { DynamoIdentityGraph } from "@boarding-pass/core/adapters/identities/dynamodb-identity-graph";
+import {
+  getPreferences,
+  identifyCaller,
+  MAX_DOCUMENT_BYTES,
+  type PreferencesDeps,
+  putPreferences,
+} from "@boarding-pass/core/identities/index";
 import type { APIGatewayProxyEventV2WithIAMAuthorizer } from "aws-lambda";
-import { logger } from "../observability";
-import { notImplemented } from "./http";
+import { z } from "zod";
+import { identityRoutesConfig } from "./config";
+import { callerOf, errorResponse, HttpError, json, parseJsonBody } from "./http";
 
-/** IAM-authorized route; its behaviour arrives with the identities issue. */
-export async function handler(event: APIGatewayProxyEventV2WithIAMAuthorizer) {
-  logger.info("route called", { routeKey: event.routeKey });
-  return notImplemented();
+/**
+ * `GET|PUT /identity/preferences` (IAM; guests and members): the caller identity's preferences, a
+ * small JSON object. A guest's preferences follow it into the user's identity on merge; a write
+ * to a merged-away guest gets 409 with `mergedInto`.
+ */
+
+export interface PreferencesRouteDeps extends PreferencesDeps {
+  identityPoolId: string;
 }
+
+export function createPreferencesHandler(deps: PreferencesRouteDeps) {
+  return async function preferencesRoute(event: APIGatewayProxyEventV2WithIAMAuthorizer) {
+    try {
+      const { identityId } = identifyCaller(callerOf(event), deps.identityPoolId);
+      const method = event.requestContext.http.method;
+      if (method === "GET") return json(200, await getPreferences(identityId, deps));
+      if (method === "PUT") {
+        if (Buffer.byteLength(event.body ?? "", "utf8") > 2 * MAX_DOCUMENT_BYTES) {
+          throw new HttpError(413, "PayloadTooLarge", `At most ${MAX_DOCUMENT_BYTES} bytes.`);
+        }
+        const body = parseJsonBody(event, z.strictObject({ preferences: z.unknown() }));
+        return json(200, await putPreferences(identityId, body.preferences, deps));
+      }
+      throw new HttpError(405, "MethodNotAllowed", "GET or PUT.");
+    } catch (error) {
+      return errorResponse(error);
+    }
+  };
+}
+
+export function preferencesDepsFromEnvironment(
+  env: NodeJS.ProcessEnv = process.env,
+): PreferencesRouteDeps {
+  const config = identityRoutesConfig(env);
+  const dynamo = createDynamoDbDocumentClient();
+  return {
+    data: new DynamoIdentityDataStore(dynamo, config.tableName),
+    graph: new DynamoIdentityGraph(dynamo, config.tableName),
+    identityPoolId: config.identityPoolId,
+    now: () => new Date(),
+  };
+}
+
+let route: ReturnType<typeof createPreferencesHandler> | undefined;
+
+export const handler = (event: APIGatewayProxyEventV2WithIAMAuthorizer) => {
+  route ??= createPreferencesHandler(preferencesDepsFromEnvironment());
+  return route(event);
+};

@@ -1,0 +1,68 @@
+import {
+  COGNITO_IDENTITY_ISSUER,
+  COGNITO_IDENTITY_JWKS_URI,
+} from "@boarding-pass/core/identities/index";
+import { z } from "zod";
+import { parseEnvironment } from "../config";
+
+/**
+ * Environment of the identity routes, parsed once per cold start (fails fast, naming what is
+ * missing). `GUEST_PROOF_ISSUER` / `GUEST_PROOF_JWKS_URI` default to Cognito's; the local cloud
+ * overrides them.
+ */
+
+const required = z.string().min(1, "is required");
+
+export interface IdentityRoutesConfig {
+  stage: string;
+  tableName: string;
+  identityPoolId: string;
+}
+
+export interface LinkIdentityConfig extends IdentityRoutesConfig {
+  iotPolicyName: string;
+  topicArn: string;
+  streamName: string;
+  guestProof: { issuer: string; jwksUri: string };
+}
+
+const base = { STAGE: required, TABLE_NAME: required, IDENTITY_POOL_ID: required };
+
+export function identityRoutesConfig(env: NodeJS.ProcessEnv = process.env): IdentityRoutesConfig {
+  const parsed = parseEnvironment(base, env);
+  return {
+    stage: parsed.STAGE,
+    tableName: parsed.TABLE_NAME,
+    identityPoolId: parsed.IDENTITY_POOL_ID,
+  };
+}
+
+export function ensureIotConfig(
+  env: NodeJS.ProcessEnv = process.env,
+): IdentityRoutesConfig & { iotPolicyName: string } {
+  const parsed = parseEnvironment({ ...base, IOT_POLICY_NAME: required }, env);
+  return { ...identityRoutesConfig(env), iotPolicyName: parsed.IOT_POLICY_NAME };
+}
+
+export function linkIdentityConfig(env: NodeJS.ProcessEnv = process.env): LinkIdentityConfig {
+  const parsed = parseEnvironment(
+    {
+      ...base,
+      IOT_POLICY_NAME: required,
+      EVENTS_TOPIC_ARN: z.string().startsWith("arn:", "must be an SNS topic ARN"),
+      EVENTS_STREAM_NAME: required,
+      GUEST_PROOF_ISSUER: z.url().default(COGNITO_IDENTITY_ISSUER),
+      GUEST_PROOF_JWKS_URI: z.url().default(COGNITO_IDENTITY_JWKS_URI),
+    },
+    env,
+  );
+  return {
+    stage: parsed.STAGE,
+    tableName: parsed.TABLE_NAME,
+    identityPoolId: parsed.IDENTITY_POOL_ID,
+    iotPolicyName: parsed.IOT_POLICY_NAME,
+    topicArn: parsed.EVENTS_TOPIC_ARN,
+    streamName: parsed.EVENTS_STREAM_NAME,
+    guestProof: { issuer: parsed.GUEST_PROOF_ISSUER, jwksUri: parsed.GUEST_PROOF_JWKS_URI },
+  };
+}
