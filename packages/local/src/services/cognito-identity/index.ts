@@ -505,7 +505,6 @@ export function createCognitoIdentityService(
         ...(sessionPolicy !== undefined ? { sessionPolicy } : {}),
       });
     }
-    registerJwks();
     const token = signer.mint({
       poolId: pool.IdentityPoolId,
       identityId: identity.id,
@@ -513,14 +512,25 @@ export function createCognitoIdentityService(
       lifetimeSeconds: OPENID_TOKEN_SECONDS,
       nowMs: now(),
     });
-    try {
-      return sts.assumeRoleWithWebIdentity({
+    const assume = () =>
+      sts.assumeRoleWithWebIdentity({
         roleArn,
         roleSessionName: SESSION_NAME,
         webIdentityToken: token,
         durationSeconds: CREDENTIALS_SECONDS,
         ...(sessionPolicy !== undefined ? { policy: sessionPolicy } : {}),
       }).credentials;
+    try {
+      registerJwks();
+      try {
+        return assume();
+      } catch (error) {
+        // STS was reset on its own and forgot our key: register it again, once.
+        if (!(error instanceof QueryError) || error.code !== "InvalidIdentityToken") throw error;
+        jwksRegistered = false;
+        registerJwks();
+        return assume();
+      }
     } catch (error) {
       if (error instanceof QueryError) {
         // What AWS reports when the role does not trust the pool (or cannot be assumed).
