@@ -378,7 +378,7 @@ describe("login validation", () => {
     const f = makePool();
     const error = await loginError(f, f.userPool.providerName, "not-a-token");
     expect(error).toBeInstanceOf(NotAuthorizedException);
-    expect(error.message).toBe("Invalid login token. Not a valid OpenId Connect identity token.");
+    expect(error.message).toBe("Invalid login token. Not a Cognito token.");
   });
 });
 

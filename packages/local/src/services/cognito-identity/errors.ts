@@ -41,7 +41,8 @@ export const Messages = {
     "Logins don't match. Please include at least one valid login for this identity or identity pool.",
   UNSUPPORTED_PROVIDER: "Token is not from a supported provider of this identity pool.",
   ISSUER_MISMATCH: "Invalid login token. Issuer doesn't match providerName",
-  NOT_A_JWT: "Invalid login token. Not a valid OpenId Connect identity token.",
+  // As AWS returned it for a malformed user-pool login (aws-amplify/aws-sdk-android#1431).
+  NOT_A_JWT: "Invalid login token. Not a Cognito token.",
   BAD_SIGNATURE: "Invalid login token. Couldn't verify signed token.",
   MISSING_AUD: "Invalid login token. Missing a required claim: aud",
   expired: (nowSeconds: number, exp: number) =>
