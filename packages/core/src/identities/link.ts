@@ -148,6 +148,7 @@ async function merge(context: Context & { guestId: string }, deps: LinkDeps): Pr
     throw new GuestAlreadyMergedError("This guest identity was merged into another identity");
   }
   const alreadyDone = state.step === "done";
+  let finishedHere = false;
   // Bounded: at most one pass per step, plus re-reads after losing a race.
   for (let round = 0; round < 20 && state.step !== "done"; round++) {
     await runStep(state, context, deps);
@@ -168,6 +169,7 @@ async function merge(context: Context & { guestId: string }, deps: LinkDeps): Pr
       now: deps.now(),
       ...(pendingEvent ? { pendingEvent } : {}),
     });
+    if (moved && to === "done") finishedHere = true;
     const current: MergeState | null = moved
       ? { ...state, step: to }
       : await deps.graph.getMerge(guestId);
@@ -176,9 +178,12 @@ async function merge(context: Context & { guestId: string }, deps: LinkDeps): Pr
   }
   if (state.step !== "done") throw new Error("merge did not converge");
 
-  // Publish whatever is still pending: a replay re-sends what a crash left behind, same ids.
+  // Publish what is still pending: the call that finished the merge, or a later call (a replay
+  // re-sends what a crash left behind, under the same ids). A concurrent call that lost the final
+  // transition leaves it to the winner, which keeps duplicates (same id, deduped) rare.
   const entries: Array<{ key: ItemKey; event: IdentityEvent }> = [];
-  for (const key of [mergeKey(guestId), identityKey(survivorId)]) {
+  const publishes = finishedHere || alreadyDone;
+  for (const key of publishes ? [mergeKey(guestId), identityKey(survivorId)] : []) {
     const event = await deps.graph.pendingEvent(key);
     if (
       event !== null &&
