@@ -130,13 +130,16 @@ describe("Kinesis through the edge (default SDK client, h2c)", () => {
     expect(await response.json()).toMatchObject({ __type: "ResourceNotFoundException" });
   });
 
-  it("loses nothing and keeps per-partition-key order under 200 concurrent PutRecords", async () => {
+  // Generous bounds: kinesis-mock answers in a few ms, but a loaded 2-core machine can be 10x slower.
+  it("keeps the order in which each partition key's records were sent", {
+    timeout: 120_000,
+  }, async () => {
     // Prepare
     const stream = await createStream(4);
     const keys = Array.from({ length: 10 }, (_, index) => `device-${index}`);
-    const perKey = 20;
+    const perKey = 5;
 
-    // Act: each key's records are sent in order (a chain per key), all keys at once.
+    // Act: each key sends its records one after another, all keys at the same time.
     await Promise.all(
       keys.map(async (key) => {
         for (let sequence = 0; sequence < perKey; sequence++) {
@@ -153,7 +156,6 @@ describe("Kinesis through the edge (default SDK client, h2c)", () => {
     const records = await readBack(stream);
 
     // Assess
-    expect(records).toHaveLength(keys.length * perKey);
     for (const key of keys) {
       const sequences = records
         .filter((record) => record.partitionKey === key)
@@ -162,13 +164,17 @@ describe("Kinesis through the edge (default SDK client, h2c)", () => {
     }
   });
 
-  it("accepts 200 fully parallel PutRecords over 10 partition keys without losing any", async () => {
+  it("loses nothing under 200 parallel PutRecords over 10 partition keys, in accepted order", {
+    timeout: 120_000,
+  }, async () => {
+    // Prepare
     const stream = await createStream(4);
     const sent = Array.from({ length: 200 }, (_, index) => ({
       key: `k${index % 10}`,
       id: crypto.randomUUID(),
     }));
 
+    // Act
     const results = await Promise.all(
       sent.map(({ key, id }) =>
         kinesis.send(
@@ -178,11 +184,21 @@ describe("Kinesis through the edge (default SDK client, h2c)", () => {
     );
     const records = await readBack(stream);
 
-    expect(new Set(records.map((record) => record.data))).toEqual(new Set(sent.map((s) => s.id)));
-    // Within a shard, sequence numbers follow the order Kinesis accepted the records.
-    for (const result of results) {
-      const stored = records.find((record) => record.sequenceNumber === result.SequenceNumber);
-      expect(stored?.shardId).toBe(result.ShardId);
+    // Assess: every record is there once, in the shard Kinesis reported...
+    expect(records.map((record) => record.data).sort()).toEqual(sent.map((s) => s.id).sort());
+    const accepted = new Map<string, (typeof results)[number]>(
+      results.map((result, index) => [sent[index]!.id, result]),
+    );
+    for (const record of records) {
+      expect(record.shardId).toBe(accepted.get(record.data ?? "")?.ShardId);
+    }
+    // ...and each partition key reads back in the order Kinesis accepted its records.
+    for (const key of new Set(sent.map((s) => s.key))) {
+      const readOrder = records
+        .filter((record) => record.partitionKey === key)
+        .map((record) => record.sequenceNumber);
+      const acceptedOrder = [...readOrder].sort((a, b) => (BigInt(a) < BigInt(b) ? -1 : 1));
+      expect(readOrder).toEqual(acceptedOrder);
     }
   });
 });

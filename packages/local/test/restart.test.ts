@@ -48,7 +48,7 @@ function killHard(plane: RunningPlane): Promise<void> {
 
 /** Bounded wait until the plane reports every acknowledged write as durable. */
 async function waitForDurable(endpoint: string): Promise<void> {
-  for (let attempt = 0; attempt < 200; attempt++) {
+  for (let attempt = 0; attempt < 600; attempt++) {
     const health = (await (await fetch(`${endpoint}/_local/health`)).json()) as {
       durable: boolean;
     };
@@ -71,7 +71,10 @@ describe("persistence across a kill -9", () => {
     await Promise.all(dirs.map((dir) => rm(dir, { recursive: true, force: true })));
   });
 
-  it("keeps DynamoDB items and Kinesis records written before SIGKILL", async () => {
+  // Each test boots two planes in child processes: bound generously for a loaded 2-core machine.
+  it("keeps DynamoDB items and Kinesis records written before SIGKILL", {
+    timeout: 120_000,
+  }, async () => {
     // Prepare
     const dataDir = await mkdtemp(join(tmpdir(), "local-aws-restart-"));
     dirs.push(dataDir);
@@ -134,7 +137,9 @@ describe("persistence across a kill -9", () => {
     documents.destroy();
   });
 
-  it("forgets everything after POST /_local/reset, across a restart too", async () => {
+  it("forgets everything after POST /_local/reset, across a restart too", {
+    timeout: 120_000,
+  }, async () => {
     // Prepare
     const dataDir = await mkdtemp(join(tmpdir(), "local-aws-reset-"));
     dirs.push(dataDir);

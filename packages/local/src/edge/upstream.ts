@@ -64,11 +64,13 @@ export class LoopbackUpstream {
           });
         },
       );
-      outgoing.once("error", (cause) =>
+      outgoing.once("error", (cause: NodeJS.ErrnoException) =>
         reject(
-          new LocalAwsError("UpstreamUnavailable", `Local emulator on port ${this.port} failed`, {
-            cause,
-          }),
+          new LocalAwsError(
+            "UpstreamUnavailable",
+            `Local emulator on port ${this.port} failed: ${cause.code ?? cause.message}`,
+            { cause },
+          ),
         ),
       );
       outgoing.end(request.body);
