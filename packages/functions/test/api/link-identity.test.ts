@@ -395,7 +395,7 @@ describe("POST /identity/link: refused proofs and requests", () => {
   }
 
   it("refuses a forged proof (signed with another key under the pool's kid)", async () => {
-    const forger = { ...newSigningKey(plane.key.kid) };
+    const forger = newSigningKey(plane.key.kid);
     const { sub, guestId } = await givenUserAndGuest();
     const result = await link(
       { identityId: newIdentityId(), sub },
