@@ -2,19 +2,23 @@
  * Password storage and policy. Passwords are never kept: only a salted scrypt hash (for
  * USER_PASSWORD_AUTH and ChangePassword) and the SRP verifier (for USER_SRP_AUTH).
  *
- * The scrypt cost is deliberately cheap (N=2^10, r=8, p=1, about 1 ms): this is a local emulator
+ * The scrypt cost is deliberately cheap (N=2^8, r=8, p=1, well under 1 ms on an idle core): this is a local emulator
  * holding throwaway test passwords, and sign-in throughput matters more here than resistance to
  * offline cracking. Production Cognito's hashing is not observable and not emulated.
  */
 import { randomBytes, scrypt, timingSafeEqual } from "node:crypto";
 import { CognitoIdpError } from "./errors";
 
-const SCRYPT = { N: 1024, r: 8, p: 1 } as const;
+const SCRYPT = { N: 256, r: 8, p: 1 } as const;
 const KEY_LENGTH = 32;
 
-function scryptAsync(password: string, salt: Buffer): Promise<Buffer> {
+function scryptAsync(
+  password: string,
+  salt: Buffer,
+  cost: { N: number; r: number; p: number } = SCRYPT,
+): Promise<Buffer> {
   return new Promise((resolve, reject) => {
-    scrypt(password, salt, KEY_LENGTH, SCRYPT, (error, key) =>
+    scrypt(password, salt, KEY_LENGTH, cost, (error, key) =>
       error ? reject(error) : resolve(key),
     );
   });
@@ -28,10 +32,12 @@ export async function hashPassword(password: string): Promise<string> {
 }
 
 export async function verifyPassword(password: string, stored: string): Promise<boolean> {
-  const [scheme, , , , saltB64, hashB64] = stored.split("$");
+  const [scheme, n, r, p, saltB64, hashB64] = stored.split("$");
   if (scheme !== "scrypt" || !saltB64 || !hashB64) return false;
   const expected = Buffer.from(hashB64, "base64");
-  const actual = await scryptAsync(password, Buffer.from(saltB64, "base64"));
+  // Each hash carries its own cost, so a journal written with another cost still verifies.
+  const cost = { N: Number(n), r: Number(r), p: Number(p) };
+  const actual = await scryptAsync(password, Buffer.from(saltB64, "base64"), cost);
   return actual.length === expected.length && timingSafeEqual(actual, expected);
 }
 
