@@ -42,6 +42,8 @@ export interface EmailClaimStore {
     expiresAt?: Date;
     signal?: AbortSignal;
   }): Promise<"claimed" | "taken">;
+  /** The username holding the address, if anyone does. */
+  ownerOf(canonicalEmail: string, options?: { signal?: AbortSignal }): Promise<string | null>;
   /** Makes `owner`'s claim permanent; false when the claim is not (or no longer) theirs. */
   confirm(input: { canonicalEmail: string; owner: string; signal?: AbortSignal }): Promise<boolean>;
 }
@@ -57,11 +59,17 @@ export interface DirectoryUser {
 
 /** Port: the user pool's admin API, as far as sign-up needs it. */
 export interface UserDirectory {
+  /** Exact match on the stored attribute. */
   findUsersByEmail(email: string, options?: { signal?: AbortSignal }): Promise<DirectoryUser[]>;
+  findUserByUsername(
+    username: string,
+    options?: { signal?: AbortSignal },
+  ): Promise<DirectoryUser | null>;
+  /** `already-linked`: this provider identity is linked to a user already (AliasExistsException). */
   linkProviderToUser(
     input: { nativeUsername: string; providerName: string; providerUserId: string },
     options?: { signal?: AbortSignal },
-  ): Promise<void>;
+  ): Promise<"linked" | "already-linked">;
 }
 
 export function federatedLinkKey(sub: string, providerName: string): ItemKey {
@@ -210,7 +218,7 @@ async function linkFederatedUser(
 ): Promise<LinkOutcome> {
   if (providerName === undefined) return { action: "separate", reason: "untrusted-provider" };
   const found = await withDeadline(budgetFrom(deps.remainingMs(), CALL_BUDGET), (signal) =>
-    deps.directory.findUsersByEmail(input.email as string, { signal }),
+    findCandidates(input.email as string, canonicalEmail, deps, signal),
   );
   const natives = found.filter((user) => {
     if (user.status === "EXTERNAL_PROVIDER" || user.email === undefined) return false;
@@ -256,8 +264,9 @@ async function linkFederatedUser(
       ),
   );
   const providerUserId = input.userName.slice(providerName.length + 1);
+  let linked: "linked" | "already-linked";
   try {
-    await withDeadline(budgetFrom(deps.remainingMs(), CALL_BUDGET), (signal) =>
+    linked = await withDeadline(budgetFrom(deps.remainingMs(), CALL_BUDGET), (signal) =>
       deps.directory.linkProviderToUser(
         { nativeUsername: decision.nativeUsername, providerName, providerUserId },
         { signal },
@@ -266,6 +275,12 @@ async function linkFederatedUser(
   } catch (cause) {
     if (recorded) await deps.links.discardLink(key, event.id).catch(() => undefined);
     throw new SignUpRejectedError(SIGN_UP_MESSAGES.linkFailed, { cause });
+  }
+  // Already linked is success only for a retry of our own link (the record predates this call);
+  // a fresh record means the identity belongs to someone else's link.
+  if (linked === "already-linked" && recorded) {
+    await deps.links.discardLink(key, event.id).catch(() => undefined);
+    throw new SignUpRejectedError(SIGN_UP_MESSAGES.linkFailed);
   }
   let published = false;
   if (recorded) {
@@ -282,4 +297,29 @@ async function linkFederatedUser(
     }
   }
   return { action: "link", nativeSub, providerName, eventId: event.id, published };
+}
+
+/**
+ * Native users who may hold the address: the owner of its uniqueness claim, and exact matches of
+ * the address as given and in canonical form (ListUsers compares exactly; users from before the
+ * claims existed have none). Deduplicated by username.
+ */
+async function findCandidates(
+  email: string,
+  canonicalEmail: string,
+  deps: PreSignUpDeps,
+  signal: AbortSignal,
+): Promise<DirectoryUser[]> {
+  const byOwner = async () => {
+    const owner = await deps.claims.ownerOf(canonicalEmail, { signal });
+    if (owner === null) return [];
+    const user = await deps.directory.findUserByUsername(owner, { signal });
+    return user === null ? [] : [user];
+  };
+  const lists = await Promise.all([
+    byOwner(),
+    deps.directory.findUsersByEmail(email, { signal }),
+    email === canonicalEmail ? [] : deps.directory.findUsersByEmail(canonicalEmail, { signal }),
+  ]);
+  return [...new Map(lists.flat().map((user) => [user.username, user])).values()];
 }

@@ -24,17 +24,28 @@ export class CognitoAdmin implements UserDirectory {
     private readonly userPoolId: string,
   ) {}
 
-  async findUsersByEmail(
+  findUsersByEmail(
     email: string,
     options: { signal?: AbortSignal } = {},
   ): Promise<DirectoryUser[]> {
+    return this.listUsers(`email = "${filterValue(email)}"`, options.signal);
+  }
+
+  async findUserByUsername(
+    username: string,
+    options: { signal?: AbortSignal } = {},
+  ): Promise<DirectoryUser | null> {
+    const users = await this.listUsers(`username = "${filterValue(username)}"`, options.signal);
+    return users.find((user) => user.username === username) ?? users[0] ?? null;
+  }
+
+  private async listUsers(
+    filter: string,
+    signal: AbortSignal | undefined,
+  ): Promise<DirectoryUser[]> {
     const { Users } = await this.client.send(
-      new ListUsersCommand({
-        UserPoolId: this.userPoolId,
-        Filter: `email = "${filterValue(email)}"`,
-        Limit: 10,
-      }),
-      { abortSignal: options.signal },
+      new ListUsersCommand({ UserPoolId: this.userPoolId, Filter: filter, Limit: 10 }),
+      { abortSignal: signal },
     );
     return (Users ?? []).map((user) => {
       const attribute = (name: string) =>
@@ -54,6 +65,21 @@ export class CognitoAdmin implements UserDirectory {
   async linkProviderToUser(
     input: { nativeUsername: string; providerName: string; providerUserId: string },
     options: { signal?: AbortSignal } = {},
+  ): Promise<"linked" | "already-linked"> {
+    try {
+      await this.sendLink(input, options);
+      return "linked";
+    } catch (error) {
+      if ((error as { name?: unknown } | null)?.name === "AliasExistsException") {
+        return "already-linked";
+      }
+      throw error;
+    }
+  }
+
+  private async sendLink(
+    input: { nativeUsername: string; providerName: string; providerUserId: string },
+    options: { signal?: AbortSignal },
   ): Promise<void> {
     await this.client.send(
       new AdminLinkProviderForUserCommand({

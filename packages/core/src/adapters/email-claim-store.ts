@@ -1,4 +1,9 @@
-import { type DynamoDBDocumentClient, PutCommand, UpdateCommand } from "@aws-sdk/lib-dynamodb";
+import {
+  type DynamoDBDocumentClient,
+  GetCommand,
+  PutCommand,
+  UpdateCommand,
+} from "@aws-sdk/lib-dynamodb";
 import { emailUniquenessKey } from "../email";
 import type { EmailClaimStore } from "../sign-up";
 import { isConditionalCheckFailed } from "./sdk";
@@ -45,6 +50,22 @@ export class DynamoEmailClaimStore implements EmailClaimStore {
       if (isConditionalCheckFailed(error)) return "taken";
       throw error;
     }
+  }
+
+  async ownerOf(
+    canonicalEmail: string,
+    options: { signal?: AbortSignal } = {},
+  ): Promise<string | null> {
+    const { Item } = await this.client.send(
+      new GetCommand({
+        TableName: this.tableName,
+        Key: emailUniquenessKey(canonicalEmail),
+        ProjectionExpression: "#owner",
+        ExpressionAttributeNames: { "#owner": "owner" },
+      }),
+      { abortSignal: options.signal },
+    );
+    return typeof Item?.owner === "string" ? Item.owner : null;
   }
 
   async confirm(input: {
