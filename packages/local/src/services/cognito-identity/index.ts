@@ -22,21 +22,24 @@
  */
 import { randomUUID } from "node:crypto";
 import { resolveRole } from "@boarding-pass/core/roles";
-import { Journal } from "../../journal";
 import type { LocalService, ServiceRequest, ServiceResponse } from "../../types";
 import { QueryError } from "../query-protocol";
 import type { IssuedCredentials, Jwks, StsService } from "../sts";
 import { JwtError } from "../sts-jwt";
 import { CognitoIdentityError, errorResponse, Messages } from "./errors";
 import { GUEST_SESSION_POLICY } from "./guest-policy";
+import {
+  type IdentityState,
+  type LoginRef,
+  openIdentityStore,
+  providersOf,
+} from "./identity-store";
 import { type UserPoolKeySource, type ValidatedLogin, validateUserPoolLogin } from "./login-tokens";
 import {
   createOpenIdSigner,
   DEFAULT_OPENID_ISSUER,
-  generateSigningKey,
   OPENID_TOKEN_SECONDS,
   type OpenIdSigner,
-  type SigningKeyRecord,
 } from "./openid-tokens";
 import {
   describePool,
@@ -51,6 +54,7 @@ import { configuredProviderFor, withoutScheme } from "./provider-names";
 
 export { CognitoIdentityError, Messages } from "./errors";
 export { GUEST_SESSION_POLICY } from "./guest-policy";
+export type { LoginRef } from "./identity-store";
 export type { UserPoolKeySource } from "./login-tokens";
 export { DEFAULT_OPENID_ISSUER } from "./openid-tokens";
 export type {
@@ -120,33 +124,6 @@ export interface CognitoIdentityService extends LocalService {
   identity(identityId: string): IdentityView | undefined;
 }
 
-type JournalRecord =
-  | { op: "key"; key: SigningKeyRecord }
-  | { op: "pool"; pool: IdentityPoolState }
-  | { op: "identity"; id: string; poolId: string; at: number }
-  | { op: "link"; id: string; provider: string; userId: string; at: number }
-  /** Removes every login of `provider` from the identity. */
-  | { op: "unlink"; id: string; provider: string; at: number }
-  | { op: "merge"; parent: string; child: string; at: number }
-  | { op: "disable"; id: string; mergedInto?: string; at: number };
-
-export interface LoginRef {
-  provider: string;
-  userId: string;
-}
-
-interface IdentityState {
-  id: string;
-  poolId: string;
-  created: number;
-  lastModified: number;
-  /** By `loginKey(provider, userId)`. Public providers have one user per identity; a developer
-   * provider may have several (MergeDeveloperIdentities joins two developer users). */
-  logins: Map<string, LoginRef>;
-  disabled: boolean;
-  mergedInto?: string;
-}
-
 interface RequestLogins {
   userPool: ValidatedLogin[];
   /** Claims of a `cognito-identity.amazonaws.com` token (developer-authenticated flow). */
@@ -162,109 +139,13 @@ export function createCognitoIdentityService(
   const issuerProvider = withoutScheme(issuer);
   const trustPolicies = options.trustPolicies ?? "enforce";
 
-  const pools = new Map<string, IdentityPoolState>();
-  const identities = new Map<string, IdentityState>();
-  /** `<poolId> <provider> <userId>` → identity id. */
-  const loginOwners = new Map<string, string>();
-  let signingKey: SigningKeyRecord | undefined;
-
-  const ownerKey = (poolId: string, provider: string, userId: string) =>
-    `${poolId}\u0000${provider}\u0000${userId}`;
-
-  function apply(record: JournalRecord): void {
-    switch (record.op) {
-      case "key":
-        signingKey = record.key;
-        break;
-      case "pool":
-        pools.set(record.pool.IdentityPoolId, record.pool);
-        break;
-      case "identity":
-        identities.set(record.id, {
-          id: record.id,
-          poolId: record.poolId,
-          created: record.at,
-          lastModified: record.at,
-          logins: new Map(),
-          disabled: false,
-        });
-        break;
-      case "link": {
-        const identity = identities.get(record.id);
-        if (!identity) break;
-        identity.logins.set(loginKey(record.provider, record.userId), {
-          provider: record.provider,
-          userId: record.userId,
-        });
-        identity.lastModified = record.at;
-        loginOwners.set(ownerKey(identity.poolId, record.provider, record.userId), identity.id);
-        break;
-      }
-      case "unlink": {
-        const identity = identities.get(record.id);
-        if (!identity) break;
-        for (const [key, login] of identity.logins) {
-          if (login.provider !== record.provider) continue;
-          identity.logins.delete(key);
-          loginOwners.delete(ownerKey(identity.poolId, login.provider, login.userId));
-        }
-        identity.lastModified = record.at;
-        break;
-      }
-      case "merge": {
-        const parent = identities.get(record.parent);
-        const child = identities.get(record.child);
-        if (!parent || !child) break;
-        for (const [key, login] of child.logins) {
-          parent.logins.set(key, login);
-          loginOwners.set(ownerKey(parent.poolId, login.provider, login.userId), parent.id);
-        }
-        child.logins.clear();
-        child.disabled = true;
-        child.mergedInto = parent.id;
-        child.lastModified = record.at;
-        parent.lastModified = record.at;
-        break;
-      }
-      case "disable": {
-        const identity = identities.get(record.id);
-        if (!identity) break;
-        identity.disabled = true;
-        if (record.mergedInto !== undefined) identity.mergedInto = record.mergedInto;
-        identity.lastModified = record.at;
-        break;
-      }
-    }
-  }
-
-  function snapshot(): JournalRecord[] {
-    const out: JournalRecord[] = [];
-    if (signingKey) out.push({ op: "key", key: signingKey });
-    for (const pool of pools.values()) out.push({ op: "pool", pool });
-    for (const identity of identities.values()) {
-      out.push({ op: "identity", id: identity.id, poolId: identity.poolId, at: identity.created });
-      for (const login of identity.logins.values()) {
-        out.push({ op: "link", id: identity.id, ...login, at: identity.lastModified });
-      }
-      if (identity.disabled) {
-        const record: JournalRecord = { op: "disable", id: identity.id, at: identity.lastModified };
-        if (identity.mergedInto !== undefined) record.mergedInto = identity.mergedInto;
-        out.push(record);
-      }
-    }
-    return out;
-  }
-
-  const journal = Journal.open<JournalRecord>(
-    { dataDir: options.dataDir, name: "cognito-identity", snapshot },
-    apply,
-  );
+  const store = openIdentityStore({ region, dataDir: options.dataDir, now });
+  const { pools, identities } = store;
 
   let signer: OpenIdSigner;
   let jwksRegistered = false;
   function ensureSigner(): void {
-    if (!signingKey) journal.commit({ op: "key", key: generateSigningKey() });
-    signer = createOpenIdSigner(issuer, signingKey!);
+    signer = createOpenIdSigner(issuer, store.signingKey());
     jwksRegistered = false;
   }
   /** STS must know the key before it sees a token; re-done lazily after a reset of either side. */
@@ -312,9 +193,7 @@ export function createCognitoIdentityService(
   }
 
   function newIdentity(poolId: string): IdentityState {
-    const id = `${region}:${randomUUID()}`;
-    journal.commit({ op: "identity", id, poolId, at: now() });
-    return identities.get(id)!;
+    return store.createIdentity(poolId);
   }
 
   // -------------------------------------------------------------------------------------------
@@ -386,18 +265,21 @@ export function createCognitoIdentityService(
   function attachLogins(identity: IdentityState, logins: readonly LoginRef[]): IdentityState {
     let current = identity;
     for (const login of logins) {
-      const owner = loginOwners.get(ownerKey(current.poolId, login.provider, login.userId));
+      const owner = store.ownerOf(current.poolId, {
+        provider: login.provider,
+        userId: login.userId,
+      });
       if (owner === current.id) continue;
       if (owner === undefined) {
         if (otherUserOf(current, login)) {
           throw new CognitoIdentityError("NotAuthorizedException", Messages.LOGINS_DO_NOT_MATCH);
         }
-        journal.commit({ op: "link", id: current.id, ...login, at: now() });
+        store.link(current.id, login);
         continue;
       }
       const parent = identities.get(owner)!;
       assertMergeable(parent, current);
-      journal.commit({ op: "merge", parent: parent.id, child: current.id, at: now() });
+      store.merge(parent.id, current.id);
       current = parent;
     }
     return current;
@@ -456,7 +338,10 @@ export function createCognitoIdentityService(
       throw mismatch();
     }
     for (const login of logins.userPool) {
-      const owner = loginOwners.get(ownerKey(identity.poolId, login.provider, login.userId));
+      const owner = store.ownerOf(identity.poolId, {
+        provider: login.provider,
+        userId: login.userId,
+      });
       if (owner === undefined && otherUserOf(identity, login)) throw mismatch();
     }
   }
@@ -575,13 +460,13 @@ export function createCognitoIdentityService(
 
   function createPool(definition: unknown): IdentityPoolState {
     const pool = poolFromDefinition(`${region}:${randomUUID()}`, definition);
-    journal.commit({ op: "pool", pool });
+    store.putPool(pool);
     return pool;
   }
 
   function setRoles(poolId: unknown, definition: unknown): void {
     const pool = withRoles(requirePool(poolId), definition);
-    journal.commit({ op: "pool", pool });
+    store.putPool(pool);
   }
 
   function identityDescription(identity: IdentityState): Record<string, unknown> {
@@ -639,7 +524,7 @@ export function createCognitoIdentityService(
         return { IdentityId: newIdentity(pool.IdentityPoolId).id };
       }
       const owner = logins.userPool
-        .map((l) => loginOwners.get(ownerKey(pool.IdentityPoolId, l.provider, l.userId)))
+        .map((l) => store.ownerOf(pool.IdentityPoolId, { provider: l.provider, userId: l.userId }))
         .find((id) => id !== undefined);
       const identity = owner ? identities.get(owner)! : newIdentity(pool.IdentityPoolId);
       return { IdentityId: attachLogins(identity, refs(logins.userPool)).id };
@@ -724,7 +609,10 @@ export function createCognitoIdentityService(
       }
       const { [developer]: _developer, ...publicLogins } = all;
       const logins = await validateLogins(pool, publicLogins);
-      const owner = loginOwners.get(ownerKey(pool.IdentityPoolId, developer, userIdentifier));
+      const owner = store.ownerOf(pool.IdentityPoolId, {
+        provider: developer,
+        userId: userIdentifier,
+      });
       let identity: IdentityState;
       if (typeof input.IdentityId === "string") {
         identity = usableIdentity(input.IdentityId);
@@ -781,7 +669,7 @@ export function createCognitoIdentityService(
       const find = (userId: unknown) => {
         const id =
           typeof userId === "string"
-            ? loginOwners.get(ownerKey(pool.IdentityPoolId, developer, userId))
+            ? store.ownerOf(pool.IdentityPoolId, { provider: developer, userId: userId })
             : undefined;
         if (id === undefined) {
           throw new CognitoIdentityError(
@@ -795,7 +683,7 @@ export function createCognitoIdentityService(
       const destination = find(input.DestinationUserIdentifier);
       if (source.id !== destination.id) {
         assertMergeable(destination, source);
-        journal.commit({ op: "merge", parent: destination.id, child: source.id, at: now() });
+        store.merge(destination.id, source.id);
       }
       return { IdentityId: destination.id };
     },
@@ -832,7 +720,8 @@ export function createCognitoIdentityService(
         logins.userPool.length > 0 &&
         logins.userPool.every(
           (l) =>
-            loginOwners.get(ownerKey(pool.IdentityPoolId, l.provider, l.userId)) === identity.id,
+            store.ownerOf(pool.IdentityPoolId, { provider: l.provider, userId: l.userId }) ===
+            identity.id,
         );
       if (!proven) {
         throw new CognitoIdentityError("NotAuthorizedException", Messages.LOGINS_DO_NOT_MATCH);
@@ -846,12 +735,12 @@ export function createCognitoIdentityService(
         const provider =
           typeof name === "string" ? (configuredProviderFor(name, known) ?? name) : undefined;
         if (provider !== undefined && providersOf(identity).includes(provider)) {
-          journal.commit({ op: "unlink", id: identity.id, provider, at: now() });
+          store.unlinkProvider(identity.id, provider);
         }
       }
       // "Removing the last linked login will make this identity inaccessible."
       if (identity.logins.size === 0) {
-        journal.commit({ op: "disable", id: identity.id, at: now() });
+        store.disable(identity.id);
       }
       return {};
     },
@@ -939,26 +828,13 @@ export function createCognitoIdentityService(
       };
     },
     async reset() {
-      pools.clear();
-      identities.clear();
-      loginOwners.clear();
-      signingKey = undefined;
-      journal.reset();
+      store.reset();
       ensureSigner();
     },
     async close() {
-      journal.close();
+      store.close();
     },
   };
-}
-
-function loginKey(provider: string, userId: string): string {
-  return `${provider}\u0000${userId}`;
-}
-
-/** The identity's provider names, each once, in link order (DescribeIdentity's `Logins`). */
-function providersOf(identity: { logins: Map<string, LoginRef> }): string[] {
-  return [...new Set([...identity.logins.values()].map((login) => login.provider))];
 }
 
 function encodeToken(offset: number): string {
