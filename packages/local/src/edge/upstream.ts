@@ -15,6 +15,12 @@ const NOT_FORWARDED = new Set([
   "http2-settings",
 ]);
 
+class StaleSocketError extends LocalAwsError {
+  constructor(message: string, options: { cause: unknown }) {
+    super("UpstreamUnavailable", message, options);
+  }
+}
+
 /**
  * Forwards buffered requests to an emulator listening on a loopback port (kinesis-mock), over a
  * keep-alive HTTP/1.1 pool so the edge adds one local round trip and no handshakes.
@@ -27,7 +33,19 @@ export class LoopbackUpstream {
     readonly port: number,
   ) {}
 
-  forward(request: ServiceRequest): Promise<ServiceResponse> {
+  async forward(request: ServiceRequest): Promise<ServiceResponse> {
+    try {
+      return await this.#send(request);
+    } catch (error) {
+      // A pooled socket the emulator closed for idleness just as we reused it. The request did not
+      // get processed (the server was closing an idle connection), so one resend on a fresh socket
+      // is what HTTP clients do; AWS itself is at-least-once for Kinesis puts in any case.
+      if (error instanceof StaleSocketError) return this.#send(request);
+      throw error;
+    }
+  }
+
+  #send(request: ServiceRequest): Promise<ServiceResponse> {
     const headers: Record<string, string> = {};
     for (const [name, value] of Object.entries(request.headers)) {
       if (!NOT_FORWARDED.has(name)) headers[name] = value;
@@ -64,15 +82,15 @@ export class LoopbackUpstream {
           });
         },
       );
-      outgoing.once("error", (cause: NodeJS.ErrnoException) =>
+      outgoing.once("error", (cause: NodeJS.ErrnoException) => {
+        const message = `Local emulator on port ${this.port} failed: ${cause.code ?? cause.message}`;
+        const stale = outgoing.reusedSocket && cause.code === "ECONNRESET";
         reject(
-          new LocalAwsError(
-            "UpstreamUnavailable",
-            `Local emulator on port ${this.port} failed: ${cause.code ?? cause.message}`,
-            { cause },
-          ),
-        ),
-      );
+          stale
+            ? new StaleSocketError(message, { cause })
+            : new LocalAwsError("UpstreamUnavailable", message, { cause }),
+        );
+      });
       outgoing.end(request.body);
     });
   }
