@@ -2,6 +2,9 @@
  * User-pool Lambda triggers through a recording `invokeTrigger`: every source's event shape,
  * Cognito's response handling, its budget with retries on timeout, and its error mapping.
  */
+
+import { readFileSync } from "node:fs";
+import { join } from "node:path";
 import {
   AdminAddUserToGroupCommand,
   AdminConfirmSignUpCommand,
@@ -166,6 +169,7 @@ describe("pre sign-up", () => {
             email,
             email_verified: "true",
             "cognito:user_status": "CONFIRMED",
+            "cognito:email_alias": email,
           },
           clientMetadata: { step: "confirm" },
         },
@@ -234,9 +238,19 @@ describe("pre sign-up", () => {
       "PostConfirmation_ConfirmSignUp",
       "TokenGeneration_HostedAuth",
     ]);
-    expect(eventsFor(ARN.preSignUp)[0]).toMatchObject({ userName: "Google_1234567890" });
+    expect(eventsFor(ARN.preSignUp)[0]).toMatchObject({
+      userName: "google_1234567890",
+      request: {
+        userAttributes: {
+          email: "federated@example.com",
+          "cognito:email_alias": "",
+          "cognito:phone_number_alias": "",
+        },
+        validationData: {},
+      },
+    });
     const id = claimsOf(tokens.IdToken);
-    expect(id["cognito:username"]).toBe("Google_1234567890");
+    expect(id["cognito:username"]).toBe("google_1234567890");
     expect(id.identities).toEqual([
       expect.objectContaining({ providerName: "Google", userId: "1234567890" }),
     ]);
@@ -576,5 +590,142 @@ describe("pre token generation V2", () => {
       },
     });
     await expect(signIn(clientId, email)).rejects.toBeInstanceOf(InvalidLambdaResponseException);
+  });
+});
+
+/**
+ * The project's real-shape trigger fixtures (test/events/cognito) are what the handlers are
+ * written against: the emulator's events must have the same structure, key for key and type for
+ * type (values differ: ids, names, times).
+ */
+describe("events match the project's real-shape fixtures", () => {
+  const fixtures = join(__dirname, "..", "..", "..", "..", "test", "events", "cognito");
+  const fixture = (name: string) =>
+    JSON.parse(readFileSync(join(fixtures, `${name}.json`), "utf8")) as Record<string, unknown>;
+
+  /** Keys and JSON types, recursively; user attributes reduced to the `cognito:` ones. */
+  function shape(value: unknown, path = ""): unknown {
+    if (value === null) return "null";
+    if (Array.isArray(value)) return "array";
+    if (typeof value !== "object") return typeof value;
+    const entries = Object.entries(value as Record<string, unknown>)
+      .filter(([key]) => !(path.endsWith("userAttributes") && !key.startsWith("cognito:")))
+      .map(([key, entry]) => [key, shape(entry, `${path}.${key}`)] as const)
+      .sort(([a], [b]) => a.localeCompare(b));
+    return Object.fromEntries(entries);
+  }
+
+  function expectSameShape(ours: unknown, name: string) {
+    expect(shape(ours)).toEqual(shape(fixture(name)));
+  }
+
+  it("pre sign-up (SignUp, AdminCreateUser, ExternalProvider) and post confirmation", async () => {
+    const { poolId, clientId } = pool({}, { PreTokenGeneration: ARN.preToken });
+    const email = freshEmail();
+    await h.client.send(
+      new SignUpCommand({ ClientId: clientId, Username: email, Password: PASSWORD }),
+    );
+    expectSameShape(eventsFor(ARN.preSignUp)[0], "pre-sign-up-sign-up");
+    await h.client.send(
+      new ConfirmSignUpCommand({
+        ClientId: clientId,
+        Username: email,
+        ConfirmationCode: await h.latestCode(email),
+      }),
+    );
+    expectSameShape(eventsFor(ARN.postConfirmation)[0], "post-confirmation-confirm-sign-up");
+    await h.client.send(new ForgotPasswordCommand({ ClientId: clientId, Username: email }));
+    await h.client.send(
+      new ConfirmForgotPasswordCommand({
+        ClientId: clientId,
+        Username: email,
+        ConfirmationCode: await h.latestCode(email),
+        Password: "N3w-password!",
+      }),
+    );
+    expectSameShape(
+      eventsFor(ARN.postConfirmation)[1],
+      "post-confirmation-confirm-forgot-password",
+    );
+
+    calls = [];
+    const invited = freshEmail();
+    await h.client.send(
+      new AdminCreateUserCommand({
+        UserPoolId: poolId,
+        Username: invited,
+        MessageAction: "SUPPRESS",
+        UserAttributes: [
+          { Name: "email", Value: invited },
+          { Name: "email_verified", Value: "true" },
+        ],
+        ClientMetadata: { invitedBy: "support-console" },
+      }),
+    );
+    expectSameShape(eventsFor(ARN.preSignUp)[0], "pre-sign-up-admin-create-user");
+
+    calls = [];
+    await h.cognito.signInWithExternalProvider(poolId, clientId, {
+      providerName: "Google",
+      providerUserId: "104938271650938475612",
+      attributes: { email: "ada@example.com", email_verified: "true", name: "Ada" },
+    });
+    expectSameShape(eventsFor(ARN.preSignUp)[0], "pre-sign-up-external-provider");
+  });
+
+  it("pre token generation V1 and V2, sign-in and refresh", async () => {
+    const v1 = pool({}, { PreTokenGeneration: ARN.preToken });
+    h.cognito.createGroup(v1.poolId, {
+      GroupName: "support-staff",
+      Precedence: 1,
+      RoleArn: "arn:aws:iam::000000000000:role/Support",
+    });
+    const email = await confirmedUser(v1.clientId);
+    await h.client.send(
+      new AdminAddUserToGroupCommand({
+        UserPoolId: v1.poolId,
+        Username: email,
+        GroupName: "support-staff",
+      }),
+    );
+    calls = [];
+    await signIn(v1.clientId, email);
+    expectSameShape(eventsFor(ARN.preToken)[0], "pre-token-generation-v1-authentication");
+
+    const v2 = pool(
+      { UserPoolTier: "ESSENTIALS" },
+      { PreTokenGenerationConfig: { LambdaArn: ARN.preToken, LambdaVersion: "V2_0" } },
+    );
+    const other = await confirmedUser(v2.clientId);
+    calls = [];
+    const tokens = await signIn(v2.clientId, other);
+    expectSameShape(eventsFor(ARN.preToken)[0], "pre-token-generation-v2-authentication");
+
+    calls = [];
+    const federated = await h.cognito.signInWithExternalProvider(v2.poolId, v2.clientId, {
+      providerName: "Google",
+      providerUserId: "104938271650938475612",
+      attributes: { email: "ada@example.com", email_verified: "false" },
+    });
+    calls = [];
+    await h.client.send(
+      new InitiateAuthCommand({
+        ClientId: v2.clientId,
+        AuthFlow: "REFRESH_TOKEN_AUTH",
+        AuthParameters: { REFRESH_TOKEN: federated.RefreshToken! },
+      }),
+    );
+    const refresh = eventsFor(ARN.preToken)[0];
+    expectSameShape(refresh, "pre-token-generation-v2-refresh-tokens");
+    const attributes = (refresh?.request as { userAttributes: Record<string, string> })
+      .userAttributes;
+    expect(JSON.parse(attributes.identities!)).toEqual([
+      expect.objectContaining({
+        providerName: "Google",
+        primary: true,
+        dateCreated: expect.any(Number),
+      }),
+    ]);
+    expect(tokens.IdToken).toBeDefined();
   });
 });

@@ -602,8 +602,9 @@ export function createCognitoIdpService(options: CognitoIdpServiceOptions): Cogn
           providerName: identity.providerName,
           providerType: identity.providerType,
           issuer: null,
-          primary: "false",
-          dateCreated: String(identity.dateCreated),
+          // The attribute holds JSON booleans and numbers; the ID token carries them as strings.
+          primary: identity.primary === true,
+          dateCreated: identity.dateCreated,
         })),
       );
     }
@@ -710,6 +711,22 @@ export function createCognitoIdpService(options: CognitoIdpServiceOptions): Cogn
     return { ...userAttributes(user), "cognito:user_status": user.status };
   }
 
+  /** `cognito:email_alias` / `cognito:phone_number_alias` when that attribute signs the user in. */
+  function signInAliases(pool: PoolState, user: UserRecord): Record<string, string> {
+    const key = normalize(pool, user.username);
+    const aliases: Record<string, string> = {};
+    for (const alias of pool.aliasesOfUser.get(key) ?? []) {
+      const [kind] = alias.split(":", 1);
+      if (kind === "email" && user.attributes.email) {
+        aliases["cognito:email_alias"] = user.attributes.email;
+      }
+      if (kind === "phone_number" && user.attributes.phone_number) {
+        aliases["cognito:phone_number_alias"] = user.attributes.phone_number;
+      }
+    }
+    return aliases;
+  }
+
   async function runPreSignUp(
     pool: PoolState,
     source: PreSignUpSource,
@@ -746,7 +763,7 @@ export function createCognitoIdpService(options: CognitoIdpServiceOptions): Cogn
       "PostConfirmation",
       arn,
       postConfirmationEvent(source, triggerContext(pool, user, clientId), {
-        userAttributes: triggerAttributes(user),
+        userAttributes: { ...triggerAttributes(user), ...signInAliases(pool, user) },
         clientMetadata,
       }),
       triggerTimeoutMs,
@@ -825,7 +842,11 @@ export function createCognitoIdpService(options: CognitoIdpServiceOptions): Cogn
       if (name === "email_verified" || name === "phone_number_verified") {
         id[name] = value === "true";
       } else if (name === "identities") {
-        id.identities = JSON.parse(value);
+        id.identities = (JSON.parse(value) as Array<Record<string, unknown>>).map((identity) => ({
+          ...identity,
+          primary: String(identity.primary),
+          dateCreated: String(identity.dateCreated),
+        }));
       } else {
         id[name] = value;
       }
@@ -1879,16 +1900,29 @@ export function createCognitoIdpService(options: CognitoIdpServiceOptions): Cogn
           identity.userId === external.providerUserId,
       ),
     );
-    let user = linked ?? findUser(pool, `${external.providerName}_${external.providerUserId}`);
+    // Cognito names federated users `<provider>_<subject>` with the provider part lowercased
+    // (`google_1049…` for `Google`); core's provider resolution relies on that spelling.
+    const username = `${external.providerName.toLowerCase()}_${external.providerUserId}`;
+    let user = linked ?? findUser(pool, username);
     if (!user) {
-      const username = `${external.providerName}_${external.providerUserId}`;
       const attributes = { ...(external.attributes ?? {}) };
-      await runPreSignUp(
+      const flags = await runPreSignUp(
         pool,
         "PreSignUp_ExternalProvider",
         triggerContext(pool, username, clientId),
-        { userAttributes: attributes },
+        {
+          userAttributes: {
+            ...attributes,
+            "cognito:email_alias": "",
+            "cognito:phone_number_alias": "",
+          },
+          validationData: {},
+        },
       );
+      if (flags?.autoVerifyEmail && attributes.email) attributes.email_verified = "true";
+      if (flags?.autoVerifyPhone && attributes.phone_number) {
+        attributes.phone_number_verified = "true";
+      }
       user = {
         username,
         attributes: { sub: randomUUID(), ...attributes },
@@ -1904,9 +1938,15 @@ export function createCognitoIdpService(options: CognitoIdpServiceOptions): Cogn
             providerType: providerType(external.providerName),
             userId: external.providerUserId,
             dateCreated: now(),
+            primary: true,
           },
         ],
       };
+      // Cognito puts every federated user in a group named after the pool and provider.
+      const providerGroup = `${pool.record.id}_${external.providerName}`;
+      if (!pool.groups.has(providerGroup))
+        createGroup(pool.record.id, { GroupName: providerGroup });
+      user.groups.push(providerGroup);
       putUser(pool, user);
       await runPostConfirmation(pool, "PostConfirmation_ConfirmSignUp", user, clientId, undefined);
     }

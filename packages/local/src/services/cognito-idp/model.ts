@@ -130,6 +130,8 @@ export interface LinkedIdentity {
   providerType: string;
   userId: string;
   dateCreated: number;
+  /** True for the identity a federated user was created from; false for linked ones. */
+  primary?: boolean;
 }
 
 export type JournalRecord =
