@@ -236,9 +236,10 @@ function emittableClaims(claims: ResolvedTokenClaims["claims"]): Record<string, 
   return emitted;
 }
 
-type ResponseShape = "V1" | "V2";
+export type ResponseShape = "V1" | "V2";
 
-function responseShapeOf(version: string): ResponseShape {
+/** The response shape for an event version; throws `UnsupportedTriggerVersionError`. */
+export function responseShapeOf(version: string): ResponseShape {
   if (version === "1") return "V1";
   if (/^[1-9][0-9]{0,3}$/.test(version)) return "V2";
   throw new UnsupportedTriggerVersionError(version);

@@ -257,3 +257,47 @@ describe("faults", () => {
     expect((await plane.kinesisEventsFor(sub)).map((r) => r.event.id)).toEqual([id]);
   });
 });
+
+describe("odd input never crashes", () => {
+  type OddEvent = Record<string, unknown> & {
+    request: { userAttributes: Record<string, unknown> };
+  };
+  const safe = [
+    "We could not confirm this account.",
+    "We could not finish setting up your account. Please sign in.",
+  ];
+  const corpus: Array<[string, (event: OddEvent) => void]> = [
+    ["sub missing", (e) => Reflect.deleteProperty(e.request.userAttributes, "sub")],
+    ["sub not a UUID", (e) => Reflect.set(e.request.userAttributes, "sub", "../../etc/passwd")],
+    ["sub a number", (e) => Reflect.set(e.request.userAttributes, "sub", 7)],
+    ["no userAttributes", (e) => Reflect.deleteProperty(e.request, "userAttributes")],
+    ["request is null", (e) => Reflect.set(e, "request", null)],
+    ["userName missing", (e) => Reflect.deleteProperty(e, "userName")],
+    [
+      "oversized attributes",
+      (e) => Reflect.set(e.request.userAttributes, "name", "x".repeat(200_000)),
+    ],
+  ];
+  it.each(corpus)("%s: handled with a user-safe outcome", async (_name, mutate) => {
+    const event = (await confirmSignUpEvent()) as unknown as OddEvent;
+    mutate(event);
+    const outcome = await handler(
+      event as unknown as PostConfirmationTriggerEvent,
+      fakeContext(),
+    ).then(
+      () => "ok",
+      (error: Error) => error.message,
+    );
+    expect(["ok", ...safe]).toContain(outcome);
+  });
+
+  it("unknown trigger sources pass through unchanged and create nothing", async () => {
+    const event = (await confirmSignUpEvent()) as unknown as OddEvent;
+    event.triggerSource = "PostConfirmation_SomethingNew";
+    const before = structuredClone(event);
+    expect(await handler(event as unknown as PostConfirmationTriggerEvent, fakeContext())).toEqual(
+      before,
+    );
+    expect(await profileItem(String(event.request.userAttributes.sub))).toBeUndefined();
+  });
+});

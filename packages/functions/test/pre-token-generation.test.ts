@@ -284,3 +284,61 @@ describe("properties", () => {
     );
   });
 });
+
+describe("odd input never crashes", () => {
+  type OddEvent = Record<string, unknown> & { request: Record<string, unknown> };
+  const corpus: Array<[string, (event: OddEvent) => void]> = [
+    ["no sub", (e) => Reflect.deleteProperty(e.request.userAttributes as object, "sub")],
+    ["sub not a UUID", (e) => Reflect.set(e.request.userAttributes as object, "sub", "admin")],
+    ["no userAttributes", (e) => Reflect.deleteProperty(e.request, "userAttributes")],
+    ["groupConfiguration null", (e) => Reflect.set(e.request, "groupConfiguration", null)],
+    [
+      "groups not strings",
+      (e) => Reflect.set(e.request, "groupConfiguration", { groupsToOverride: [1, null, "ok"] }),
+    ],
+    ["scopes not an array", (e) => Reflect.set(e.request, "scopes", "openid")],
+    ["request is null", (e) => Reflect.set(e, "request", null)],
+    [
+      "oversized attribute",
+      (e) => Reflect.set(e.request.userAttributes as object, "name", "x".repeat(200_000)),
+    ],
+  ];
+  it.each(corpus)(
+    "%s: tokens with base claims and the member role at most",
+    async (_name, mutate) => {
+      const event = v2Event(freshSub()) as unknown as OddEvent;
+      mutate(event);
+      const result = await handler(
+        event as unknown as PreTokenGenerationV2TriggerEvent,
+        fakeContext(),
+      );
+      const roles = v2(result).groupOverrideDetails?.iamRolesToOverride ?? [];
+      expect(roles).not.toContain(ADMIN_ARN);
+      for (const name of Object.keys(v2(result).idTokenGeneration?.claimsToAddOrOverride ?? {})) {
+        expect(ALLOWED_CLAIMS).toContain(name);
+      }
+    },
+  );
+
+  it.each([["abc"], [""], ["0"], [undefined]])(
+    "version %j fails loudly instead of issuing odd tokens",
+    async (version) => {
+      const event = v2Event(freshSub()) as unknown as OddEvent;
+      event.version = version;
+      await expect(
+        handler(event as unknown as PreTokenGenerationV2TriggerEvent, fakeContext()),
+      ).rejects.toThrow("Unsupported pre token generation event version");
+    },
+  );
+
+  it("client credentials (V3, machine to machine) are left unchanged", async () => {
+    const event = v2Event(freshSub()) as unknown as OddEvent;
+    event.version = "3";
+    event.triggerSource = "TokenGeneration_ClientCredentials";
+    const result = await handler(
+      event as unknown as PreTokenGenerationV2TriggerEvent,
+      fakeContext(),
+    );
+    expect(result.response).toEqual({ claimsAndScopeOverrideDetails: {} });
+  });
+});

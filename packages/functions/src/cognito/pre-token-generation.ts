@@ -10,6 +10,7 @@ import {
   buildClaimsResponse,
   type PreTokenGenerationRequest,
   type RoleCatalog,
+  responseShapeOf,
 } from "@boarding-pass/core/claims";
 import { eventSource } from "@boarding-pass/core/events";
 import type { OutboxStore } from "@boarding-pass/core/outbox";
@@ -81,6 +82,8 @@ export function createPreTokenGenerationHandler(deps: PreTokenGenerationDeps) {
     startInvocation(context, { triggerSource: raw.triggerSource, version: raw.version });
     try {
       const view = builderView(raw);
+      // Before any read or repair: a misconfigured trigger fails loudly and changes nothing.
+      responseShapeOf(view.version);
       const sub = attributesOf(raw).sub;
       let profile: Profile | null = null;
       if (view.triggerSource === "TokenGeneration_ClientCredentials") {
@@ -110,7 +113,6 @@ export function createPreTokenGenerationHandler(deps: PreTokenGenerationDeps) {
           metrics.addMetric("ProfileRepaired", MetricUnit.Count, 1);
         }
       }
-      // Unsupported versions throw here: a misconfigured trigger fails loudly, never silently.
       const response = buildClaimsResponse(view, profile, deps.catalog);
       (event as { response: unknown }).response = response;
       return event;
