@@ -321,13 +321,15 @@ describe("odd input never crashes", () => {
   );
 
   it.each([["abc"], [""], ["0"], [undefined]])(
-    "version %j fails loudly instead of issuing odd tokens",
+    "version %j fails loudly and changes nothing",
     async (version) => {
-      const event = v2Event(freshSub()) as unknown as OddEvent;
+      const sub = freshSub();
+      const event = v2Event(sub) as unknown as OddEvent;
       event.version = version;
       await expect(
         handler(event as unknown as PreTokenGenerationV2TriggerEvent, fakeContext()),
       ).rejects.toThrow("Unsupported pre token generation event version");
+      expect(await profileItem(sub)).toBeUndefined();
     },
   );
 
