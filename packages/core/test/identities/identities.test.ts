@@ -54,8 +54,7 @@ describe("authenticatedCaller", () => {
     const caller = {
       identityId: identity(),
       identityPoolId: POOL,
-      amr: [] as string[],
-      ...override,
+      ...(override as { amr: string[]; identityPoolId?: string; identityId?: string }),
     };
     expect(() => authenticatedCaller(caller, POOL)).toThrow(InvalidCallerError);
     expect(() => authenticatedCaller(caller, POOL)).toThrow(message);
