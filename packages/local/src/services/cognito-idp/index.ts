@@ -1954,6 +1954,17 @@ export function createCognitoIdpService(options: CognitoIdpServiceOptions): Cogn
     return issueTokens(pool, client, user, "TokenGeneration_HostedAuth");
   }
 
+  function outbox(filter: { email?: string; username?: string; poolId?: string } = {}) {
+    return outboxMessages.filter(
+      (message) =>
+        (!filter.email ||
+          (message.attribute === "email" &&
+            message.destination.toLowerCase() === filter.email.toLowerCase())) &&
+        (!filter.username || message.username === filter.username) &&
+        (!filter.poolId || message.poolId === filter.poolId),
+    );
+  }
+
   // ---------------------------------------------------------------- dispatch
 
   const operations: Record<string, (input: Input) => object | Promise<object>> = {
@@ -2070,7 +2081,7 @@ export function createCognitoIdpService(options: CognitoIdpServiceOptions): Cogn
 
     async control(path: string, query: URLSearchParams): Promise<ServiceResponse> {
       if (path === "codes") {
-        const codes = this.outbox({
+        const codes = outbox({
           email: query.get("email") ?? undefined,
           username: query.get("username") ?? undefined,
           poolId: query.get("poolId") ?? undefined,
@@ -2108,16 +2119,7 @@ export function createCognitoIdpService(options: CognitoIdpServiceOptions): Cogn
     jwks(poolId: string) {
       return { keys: [requirePool(poolId).keys.publicJwk] };
     },
-    outbox(filter = {}) {
-      return outboxMessages.filter(
-        (message) =>
-          (!filter.email ||
-            (message.attribute === "email" &&
-              message.destination.toLowerCase() === filter.email.toLowerCase())) &&
-          (!filter.username || message.username === filter.username) &&
-          (!filter.poolId || message.poolId === filter.poolId),
-      );
-    },
+    outbox,
     signInWithExternalProvider,
   };
 }
