@@ -53,14 +53,27 @@ export function trustRoles(
   }
 }
 
+let sharedKey: SigningKey | undefined;
+
+function sharedSigningKey(): SigningKey {
+  if (!sharedKey) sharedKey = generateSigningKey("test-user-pools");
+  return sharedKey;
+}
+
 /** A user pool as the identity service sees it: an issuer, a key, and tokens to mint. */
 export class TestUserPool {
   readonly id = userPoolId();
   readonly clientId = clientId();
-  readonly key: SigningKey = generateSigningKey(`kid-${this.id}`);
 
-  /** `baseUrl` is the local endpoint (`http://127.0.0.1:<port>`), as the local user pool uses. */
-  constructor(readonly baseUrl: string) {}
+  /**
+   * `baseUrl` is the local endpoint (`http://127.0.0.1:<port>`), as the local user pool uses.
+   * Pools share one RSA key unless given their own (key generation is slow on two cores; tests of
+   * a wrong key pass one).
+   */
+  constructor(
+    readonly baseUrl: string,
+    readonly key: SigningKey = sharedSigningKey(),
+  ) {}
 
   get issuer(): string {
     return `${this.baseUrl}/${this.id}`;

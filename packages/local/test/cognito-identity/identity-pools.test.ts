@@ -35,6 +35,7 @@ import {
   type IdentityPoolRolesDefinition,
 } from "../../src/services/cognito-identity/index";
 import { createStsService, type StsService } from "../../src/services/sts";
+import { generateSigningKey } from "../services/jwt-helpers";
 import { clientConfig } from "../services/serve";
 import { keySource, roleArn, TestUserPool, trustRoles } from "./fixtures";
 
@@ -362,8 +363,10 @@ describe("login validation", () => {
 
   it("refuses a token signed by another key", async () => {
     const f = makePool();
-    const forger = new TestUserPool(aws.endpoint);
-    // Same issuer, different key: the pool's JWKS does not verify it.
+    // Same issuer, same kid, different key: the pool's JWKS does not verify it.
+    const forger = new TestUserPool(aws.endpoint, {
+      ...generateSigningKey(f.userPool.key.kid),
+    });
     Object.defineProperty(forger, "id", { value: f.userPool.id });
     const error = await loginError(
       f,
