@@ -31,6 +31,8 @@ export interface EdgeOptions {
   region: string;
   services: ReadonlyMap<ServiceName, LocalService>;
   control: ControlHandler;
+  /** Largest request body accepted (default 20 MiB); larger ones get a 413. */
+  maxBodyBytes?: number;
   /** Called with failures a service threw (they become AWS-shaped 500s); console.error by default. */
   onError?: (error: unknown, requestId: string) => void;
 }
@@ -122,7 +124,7 @@ async function handleExchange(
 
   let result: ServiceResponse;
   try {
-    const body = await readBody(request);
+    const body = await readBody(request, options.maxBodyBytes);
     // Prefixing keeps a path like `//x` a path instead of a protocol-relative URL.
     const rawUrl = request.url ?? "/";
     const url = new URL(rawUrl.startsWith("/") ? `http://edge.local${rawUrl}` : rawUrl);

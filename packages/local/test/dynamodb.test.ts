@@ -216,3 +216,37 @@ describe("DynamoDB through the edge", () => {
     await expect(transaction).rejects.toMatchObject({ name: "UnknownOperationException" });
   });
 });
+
+describe("DynamoDB through the edge over the loopback transport", () => {
+  it("answers like the in-process transport", async () => {
+    // Prepare
+    const aws = await startLocalAws({ port: 0, dynamoDbTransport: "loopback" });
+    const client = new DynamoDBClient({
+      endpoint: aws.endpoint,
+      region: "us-east-1",
+      credentials: { accessKeyId: "local", secretAccessKey: "local" },
+    });
+    try {
+      const table = `profiles-${crypto.randomUUID()}`;
+      await aws.createTables([
+        {
+          TableName: table,
+          BillingMode: "PAY_PER_REQUEST",
+          AttributeDefinitions: [{ AttributeName: "pk", AttributeType: "S" }],
+          KeySchema: [{ AttributeName: "pk", KeyType: "HASH" }],
+        },
+      ]);
+      const documents = DynamoDBDocumentClient.from(client);
+
+      // Act
+      await documents.send(new PutCommand({ TableName: table, Item: { pk: "a", n: 1 } }));
+      const { Item } = await documents.send(new GetCommand({ TableName: table, Key: { pk: "a" } }));
+
+      // Assess
+      expect(Item).toEqual({ pk: "a", n: 1 });
+    } finally {
+      client.destroy();
+      await aws.stop();
+    }
+  });
+});

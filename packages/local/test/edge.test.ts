@@ -60,6 +60,7 @@ describe("edge", () => {
         health: () => ({}),
       }),
       onError: (error) => failures.push(error),
+      maxBodyBytes: 64 * 1024,
     });
   });
   afterAll(async () => {
@@ -163,6 +164,17 @@ describe("edge", () => {
     expect(response.status).toBe(500);
     expect(response.headers.get("x-amzn-errortype")).toBe("InternalFailure");
     expect(failures).toContainEqual(new Error("boom"));
+  });
+
+  it("answers an oversized body with an AWS-shaped 413", async () => {
+    const response = await fetch(edge.endpoint, {
+      method: "POST",
+      headers: { "x-amz-target": "AWSCognitoIdentityProviderService.SignUp" },
+      body: "x".repeat(64 * 1024 + 1),
+    });
+
+    expect(response.status).toBe(413);
+    expect(response.headers.get("x-amzn-errortype")).toBe("RequestEntityTooLargeException");
   });
 
   it("serves HTTP/2 prior-knowledge (h2c) clients on the same port", async () => {

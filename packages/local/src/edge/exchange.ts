@@ -10,8 +10,8 @@ export type EdgeResponse = ServerResponse | Http2ServerResponse;
 export const MAX_BODY_BYTES = 20 * 1024 * 1024;
 
 export class BodyTooLargeError extends Error {
-  constructor() {
-    super(`Request body exceeds ${MAX_BODY_BYTES} bytes`);
+  constructor(limit: number) {
+    super(`Request body exceeds ${limit} bytes`);
     this.name = "BodyTooLargeError";
   }
 }
@@ -24,7 +24,7 @@ export function readBody(request: EdgeRequest, limit = MAX_BODY_BYTES): Promise<
       length += chunk.length;
       if (length > limit) {
         request.removeAllListeners("data");
-        reject(new BodyTooLargeError());
+        reject(new BodyTooLargeError(limit));
         return;
       }
       chunks.push(chunk);
