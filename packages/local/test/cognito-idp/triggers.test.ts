@@ -717,8 +717,9 @@ describe("events match the project's real-shape fixtures", () => {
     );
     const refresh = eventsFor(ARN.preToken)[0];
     expectSameShape(refresh, "pre-token-generation-v2-refresh-tokens");
-    const attributes = (refresh?.request as { userAttributes: Record<string, string> })
-      .userAttributes;
+    const { userAttributes: attributes } = refresh!.request as {
+      userAttributes: Record<string, string>;
+    };
     expect(JSON.parse(attributes.identities!)).toEqual([
       expect.objectContaining({
         providerName: "Google",
