@@ -8,6 +8,7 @@ import {
   CreateIdentityPoolCommand,
   DescribeIdentityCommand,
   DescribeIdentityPoolCommand,
+  DeveloperUserAlreadyRegisteredException,
   GetCredentialsForIdentityCommand,
   type GetCredentialsForIdentityCommandInput,
   GetIdCommand,
@@ -19,6 +20,7 @@ import {
   ListIdentitiesCommand,
   MergeDeveloperIdentitiesCommand,
   NotAuthorizedException,
+  ResourceConflictException,
   ResourceNotFoundException,
   SetIdentityPoolRolesCommand,
   UnlinkIdentityCommand,
@@ -669,5 +671,98 @@ describe("pools through the API", () => {
       __type: "ResourceNotFoundException",
       message: "IdentityPool 'us-east-1:22222222-2222-2222-2222-222222222222' not found.",
     });
+  });
+});
+
+describe("refusals worth pinning", () => {
+  it("refuses a developer user already registered under another identity", async () => {
+    const f = makePool({ DeveloperProviderName: "login.boardingpass.dev" });
+    const taken = await client.send(
+      new GetOpenIdTokenForDeveloperIdentityCommand({
+        IdentityPoolId: f.poolId,
+        Logins: { "login.boardingpass.dev": "user-a" },
+      }),
+    );
+    const other = await getId(f.poolId);
+    const error = await rejection(
+      client.send(
+        new GetOpenIdTokenForDeveloperIdentityCommand({
+          IdentityPoolId: f.poolId,
+          IdentityId: other,
+          Logins: { "login.boardingpass.dev": "user-a" },
+        }),
+      ),
+    );
+    expect(error).toBeInstanceOf(DeveloperUserAlreadyRegisteredException);
+    expect(taken.IdentityId).not.toBe(other);
+  });
+
+  it("refuses to merge two identities holding different users of one provider", async () => {
+    const f = makePool();
+    const alice = { [f.userPool.providerName]: f.userPool.idToken({ sub: crypto.randomUUID() }) };
+    const bob = { [f.userPool.providerName]: f.userPool.idToken({ sub: crypto.randomUUID() }) };
+    const aliceId = await getId(f.poolId, alice);
+    const bobId = await getId(f.poolId, bob);
+    const error = await rejection(credentials({ IdentityId: bobId, Logins: alice }));
+    expect(error).toBeInstanceOf(ResourceConflictException);
+    // Nothing changed.
+    expect(await getId(f.poolId, alice)).toBe(aliceId);
+    expect(identity.identity(bobId)?.disabled).toBe(false);
+  });
+
+  it("refuses the classic flow on a pool with role mappings", async () => {
+    const f = makePool({ AllowClassicFlow: true }, (p) => ({
+      Roles: { authenticated: p.authRole, unauthenticated: p.guestRole },
+      RoleMappings: {
+        [`${p.userPool.providerName}:${p.userPool.clientId}`]: {
+          Type: "Token",
+          AmbiguousRoleResolution: "AuthenticatedRole",
+        },
+      },
+    }));
+    const error = await rejection(
+      client.send(new GetOpenIdTokenCommand({ IdentityId: await getId(f.poolId) })),
+    );
+    expect(error).toBeInstanceOf(InvalidParameterException);
+    expect(error.message).toBe(
+      "Basic (classic) flow is not supported with RoleMappings, please use enhanced flow.",
+    );
+  });
+
+  it("refuses role mappings Cognito would refuse", async () => {
+    const f = makePool();
+    const error = await rejection(
+      client.send(
+        new SetIdentityPoolRolesCommand({
+          IdentityPoolId: f.poolId,
+          Roles: { authenticated: f.authRole },
+          RoleMappings: {
+            [`${f.userPool.providerName}:${f.userPool.clientId}`]: {
+              Type: "Rules",
+              AmbiguousRoleResolution: "Deny",
+            },
+          },
+        }),
+      ),
+    );
+    expect(error).toBeInstanceOf(InvalidParameterException);
+  });
+
+  it("pages ListIdentities with NextToken", async () => {
+    const f = makePool();
+    const ids = [await getId(f.poolId), await getId(f.poolId), await getId(f.poolId)];
+    const first = await client.send(
+      new ListIdentitiesCommand({ IdentityPoolId: f.poolId, MaxResults: 2 }),
+    );
+    const second = await client.send(
+      new ListIdentitiesCommand({
+        IdentityPoolId: f.poolId,
+        MaxResults: 2,
+        NextToken: first.NextToken,
+      }),
+    );
+    expect(second.NextToken).toBeUndefined();
+    expect([...first.Identities!, ...second.Identities!].map((i) => i.IdentityId)).toEqual(ids);
+    expect(first.Identities![0]!.CreationDate).toBeInstanceOf(Date);
   });
 });
