@@ -7,7 +7,7 @@ let synthesized: SynthesizedForTest;
 
 beforeAll(async () => {
   synthesized = await synthesize("prod");
-}, 180_000);
+}, 480_000);
 
 test("production keeps its data: the table is retained and deletion-protected", () => {
   const [table] = resourcesOfType(synthesized.templates, "AWS::DynamoDB::Table");

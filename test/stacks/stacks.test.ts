@@ -34,7 +34,7 @@ const one = (type: string, stack: string): FoundResource => {
 
 beforeAll(async () => {
   synthesized = await synthesize("test");
-}, 180_000);
+}, 480_000);
 
 describe("the app", () => {
   test("has one stack per concern", () => {
