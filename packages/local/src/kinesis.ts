@@ -63,7 +63,8 @@ export async function startKinesis(options: KinesisOptions): Promise<KinesisServ
     },
 
     isDurable() {
-      return !persistence || persistence.durableThrough > lastMutationAckAt;
+      if (!persistence || lastMutationAckAt === 0) return true; // nothing acknowledged to lose
+      return persistence.durableThrough > lastMutationAckAt;
     },
 
     async waitUntilDurable(timeoutMs = 5_000) {
