@@ -5,9 +5,12 @@ import {
   AdminDeleteUserCommand,
   AdminDisableUserCommand,
   AdminGetUserCommand,
+  AdminInitiateAuthCommand,
   AdminLinkProviderForUserCommand,
   AdminListGroupsForUserCommand,
   AdminRemoveUserFromGroupCommand,
+  AdminSetUserPasswordCommand,
+  AdminUpdateUserAttributesCommand,
   ChangePasswordCommand,
   CodeMismatchException,
   ConfirmForgotPasswordCommand,
@@ -543,6 +546,71 @@ describe("admin operations", () => {
     await expect(
       h.client.send(new AdminGetUserCommand({ UserPoolId: poolId, Username: email })),
     ).rejects.toBeInstanceOf(UserNotFoundException);
+  });
+
+  it("AdminSetUserPassword, AdminUpdateUserAttributes and AdminInitiateAuth for server-side setup", async () => {
+    const { ClientId: adminClient } = h.cognito.createUserPoolClient(poolId, {
+      ExplicitAuthFlows: ["ALLOW_ADMIN_USER_PASSWORD_AUTH", "ALLOW_REFRESH_TOKEN_AUTH"],
+    });
+    const email = freshEmail("admin-setup");
+    await h.client.send(
+      new AdminCreateUserCommand({
+        UserPoolId: poolId,
+        Username: email,
+        MessageAction: "SUPPRESS",
+      }),
+    );
+    await expect(
+      h.client.send(
+        new AdminSetUserPasswordCommand({
+          UserPoolId: poolId,
+          Username: email,
+          Password: "weak",
+          Permanent: true,
+        }),
+      ),
+    ).rejects.toBeInstanceOf(InvalidPasswordException);
+    await h.client.send(
+      new AdminSetUserPasswordCommand({
+        UserPoolId: poolId,
+        Username: email,
+        Password: PASSWORD,
+        Permanent: true,
+      }),
+    );
+    await h.client.send(
+      new AdminUpdateUserAttributesCommand({
+        UserPoolId: poolId,
+        Username: email,
+        UserAttributes: [
+          { Name: "custom:tier", Value: "gold" },
+          { Name: "email_verified", Value: "true" },
+        ],
+      }),
+    );
+    const signedIn = await h.client.send(
+      new AdminInitiateAuthCommand({
+        UserPoolId: poolId,
+        ClientId: adminClient,
+        AuthFlow: "ADMIN_USER_PASSWORD_AUTH",
+        AuthParameters: { USERNAME: email, PASSWORD },
+      }),
+    );
+    // The admin-only client reads every attribute, custom ones included.
+    expect(claimsOf(signedIn.AuthenticationResult!.IdToken!)).toMatchObject({
+      "custom:tier": "gold",
+      email_verified: true,
+    });
+    await expect(
+      h.client.send(
+        new AdminInitiateAuthCommand({
+          UserPoolId: poolId,
+          ClientId: clientId,
+          AuthFlow: "ADMIN_USER_PASSWORD_AUTH",
+          AuthParameters: { USERNAME: email, PASSWORD },
+        }),
+      ),
+    ).rejects.toThrow("ADMIN_USER_PASSWORD_AUTH flow not enabled for this client");
   });
 
   it("creates pools and clients through the API with AWS-shaped ids", async () => {

@@ -455,6 +455,14 @@ export function createCognitoIdpService(options: CognitoIdpServiceOptions): Cogn
       : userNotFound();
   }
 
+  /**
+   * A private copy of a user to change and then `putUser`: the live record only ever changes
+   * through the journal, so a failure halfway through an operation leaves memory as on disk.
+   */
+  function draft<T extends UserRecord | undefined>(user: T): T {
+    return user === undefined ? user : structuredClone(user);
+  }
+
   function putUser(pool: PoolState, user: UserRecord): void {
     user.modified = now();
     journal.commit({ op: "putUser", poolId: pool.record.id, user });
@@ -955,7 +963,7 @@ export function createCognitoIdpService(options: CognitoIdpServiceOptions): Cogn
       throw notAuthorized("Access Token has been revoked");
     }
     if (!user.enabled) throw notAuthorized("User is disabled.");
-    return { pool, client, user };
+    return { pool, client, user: draft(user) };
   }
 
   // ---------------------------------------------------------------- sign-in helpers
@@ -1176,7 +1184,7 @@ export function createCognitoIdpService(options: CognitoIdpServiceOptions): Cogn
 
   async function confirmSignUp(input: Input) {
     const { client, pool } = requireClient(requireString(input, "ClientId"));
-    const user = findUser(pool, requireString(input, "Username"));
+    const user = draft(findUser(pool, requireString(input, "Username")));
     const code = requireString(input, "ConfirmationCode");
     if (!user) {
       if (client.definition.PreventUserExistenceErrors === "ENABLED") {
@@ -1209,7 +1217,7 @@ export function createCognitoIdpService(options: CognitoIdpServiceOptions): Cogn
 
   function resendConfirmationCode(input: Input) {
     const { client, pool } = requireClient(requireString(input, "ClientId"));
-    const user = findUser(pool, requireString(input, "Username"));
+    const user = draft(findUser(pool, requireString(input, "Username")));
     if (!user) throw missingUser(client);
     if (user.status !== "UNCONFIRMED") throw invalidParameter("User is already confirmed.");
     throttleSends(pool, user);
@@ -1224,19 +1232,9 @@ export function createCognitoIdpService(options: CognitoIdpServiceOptions): Cogn
     const flow = requireString(input, "AuthFlow");
     const parameters = stringMap(input.AuthParameters) ?? {};
     switch (flow) {
-      case "USER_PASSWORD_AUTH": {
+      case "USER_PASSWORD_AUTH":
         requireFlow(client, "USER_PASSWORD_AUTH");
-        const name = parameters.USERNAME;
-        const password = parameters.PASSWORD;
-        if (!name) throw invalidParameter("Missing required parameter USERNAME");
-        if (!password) throw invalidParameter("Missing required parameter PASSWORD");
-        const user = findUser(pool, name);
-        if (!user) throw missingUser(client);
-        if (!user.passwordHash || !(await verifyPassword(password, user.passwordHash))) {
-          throw notAuthorized();
-        }
-        return completeSignIn(pool, client, user);
-      }
+        return passwordSignIn(pool, client, parameters);
       case "USER_SRP_AUTH": {
         requireFlow(client, "USER_SRP_AUTH");
         const name = parameters.USERNAME;
@@ -1306,6 +1304,42 @@ export function createCognitoIdpService(options: CognitoIdpServiceOptions): Cogn
     }
   }
 
+  async function passwordSignIn(
+    pool: PoolState,
+    client: ClientRecord,
+    parameters: Record<string, string>,
+  ): Promise<object> {
+    const name = parameters.USERNAME;
+    const password = parameters.PASSWORD;
+    if (!name) throw invalidParameter("Missing required parameter USERNAME");
+    if (!password) throw invalidParameter("Missing required parameter PASSWORD");
+    const user = findUser(pool, name);
+    if (!user) throw missingUser(client);
+    if (!user.passwordHash || !(await verifyPassword(password, user.passwordHash))) {
+      throw notAuthorized();
+    }
+    return completeSignIn(pool, client, user);
+  }
+
+  /** AdminInitiateAuth: the server-side flows, for a client of the named pool. */
+  async function adminInitiateAuth(input: Input) {
+    const pool = requirePool(requireString(input, "UserPoolId"));
+    const { client } = requireClient(requireString(input, "ClientId"));
+    if (client.poolId !== pool.record.id) {
+      throw new CognitoIdpError(
+        "ResourceNotFoundException",
+        `User pool client ${client.clientId} does not exist.`,
+      );
+    }
+    const flow = requireString(input, "AuthFlow");
+    if (flow === "ADMIN_USER_PASSWORD_AUTH" || flow === "ADMIN_NO_SRP_AUTH") {
+      requireFlow(client, "ADMIN_USER_PASSWORD_AUTH");
+      return passwordSignIn(pool, client, stringMap(input.AuthParameters) ?? {});
+    }
+    if (flow === "REFRESH_TOKEN_AUTH" || flow === "REFRESH_TOKEN") return initiateAuth(input);
+    throw invalidParameter(`AuthFlow ${flow} is not supported by the local user pool.`);
+  }
+
   async function respondToAuthChallenge(input: Input) {
     const { client, pool } = requireClient(requireString(input, "ClientId"));
     const challengeName = requireString(input, "ChallengeName");
@@ -1324,7 +1358,7 @@ export function createCognitoIdpService(options: CognitoIdpServiceOptions): Cogn
       const user = session.fake ? undefined : findUser(pool, session.u);
       if (!user?.srp) throw notAuthorized();
       const claimedUser = responses.USERNAME ? findUser(pool, responses.USERNAME) : user;
-      if (claimedUser !== user) throw notAuthorized();
+      if (claimedUser?.username !== user.username) throw notAuthorized();
       const key = passwordAuthenticationKey(
         session.A,
         { B: session.B, b: session.b },
@@ -1354,7 +1388,7 @@ export function createCognitoIdpService(options: CognitoIdpServiceOptions): Cogn
       if (session.exp <= epochSeconds(now())) {
         throw notAuthorized("Invalid session for the user, session is expired.");
       }
-      const user = findUser(pool, session.u);
+      const user = draft(findUser(pool, session.u));
       if (!user) throw missingUser(client);
       if (user.status !== "FORCE_CHANGE_PASSWORD")
         throw notAuthorized("Invalid session for the user.");
@@ -1408,6 +1442,11 @@ export function createCognitoIdpService(options: CognitoIdpServiceOptions): Cogn
     const { pool, client, user } = authenticateAccessToken(requireString(input, "AccessToken"));
     const updates = attributeList(input.UserAttributes);
     enforceWriteAttributes(client, updates);
+    return changeAttributes(pool, user, updates);
+  }
+
+  /** Attribute changes (self-service or admin): a new email is unverified until its code. */
+  function changeAttributes(pool: PoolState, user: UserRecord, updates: Record<string, string>) {
     validateAttributes(pool, updates);
     for (const name of Object.keys(updates)) {
       if (schemaOf(pool, name)?.Mutable === false && user.attributes[name] !== undefined) {
@@ -1445,7 +1484,7 @@ export function createCognitoIdpService(options: CognitoIdpServiceOptions): Cogn
 
   function forgotPassword(input: Input) {
     const { client, pool } = requireClient(requireString(input, "ClientId"));
-    const user = findUser(pool, requireString(input, "Username"));
+    const user = draft(findUser(pool, requireString(input, "Username")));
     const hidden = client.definition.PreventUserExistenceErrors === "ENABLED";
     if (!user) {
       if (!hidden) throw userNotFound();
@@ -1475,7 +1514,7 @@ export function createCognitoIdpService(options: CognitoIdpServiceOptions): Cogn
 
   async function confirmForgotPassword(input: Input) {
     const { client, pool } = requireClient(requireString(input, "ClientId"));
-    const user = findUser(pool, requireString(input, "Username"));
+    const user = draft(findUser(pool, requireString(input, "Username")));
     const code = requireString(input, "ConfirmationCode");
     const password = requireString(input, "Password");
     if (!user) {
@@ -1563,7 +1602,7 @@ export function createCognitoIdpService(options: CognitoIdpServiceOptions): Cogn
     const { username, attributes: withLogin } = resolveNewUsername(pool, name, attributes);
     const messageAction = optionalString(input, "MessageAction");
     if (messageAction === "RESEND") {
-      const user = requireUser(pool, name);
+      const user = draft(requireUser(pool, name));
       if (user.status !== "FORCE_CHANGE_PASSWORD") {
         throw new CognitoIdpError(
           "UnsupportedUserStateException",
@@ -1612,15 +1651,39 @@ export function createCognitoIdpService(options: CognitoIdpServiceOptions): Cogn
     return { User: userShape(user, "Attributes") };
   }
 
+  async function adminSetUserPassword(input: Input) {
+    const pool = requirePool(requireString(input, "UserPoolId"));
+    const user = draft(requireUser(pool, requireString(input, "Username")));
+    const password = requireString(input, "Password");
+    enforcePasswordPolicy(password, pool.policy);
+    await setPassword(pool, user, password);
+    if (input.Permanent === true) {
+      user.status = "CONFIRMED";
+      delete user.temporaryPasswordExpires;
+    } else {
+      user.status = "FORCE_CHANGE_PASSWORD";
+      user.temporaryPasswordExpires =
+        now() + pool.policy.TemporaryPasswordValidityDays * 86_400_000;
+    }
+    putUser(pool, user);
+    return {};
+  }
+
+  function adminUpdateUserAttributes(input: Input) {
+    const pool = requirePool(requireString(input, "UserPoolId"));
+    const user = draft(requireUser(pool, requireString(input, "Username")));
+    return changeAttributes(pool, user, attributeList(input.UserAttributes));
+  }
+
   function adminGetUser(input: Input) {
     const pool = requirePool(requireString(input, "UserPoolId"));
-    const user = requireUser(pool, requireString(input, "Username"));
+    const user = draft(requireUser(pool, requireString(input, "Username")));
     return { ...userShape(user, "UserAttributes"), MFAOptions: [] };
   }
 
   async function adminConfirmSignUp(input: Input) {
     const pool = requirePool(requireString(input, "UserPoolId"));
-    const user = requireUser(pool, requireString(input, "Username"));
+    const user = draft(requireUser(pool, requireString(input, "Username")));
     if (user.status !== "UNCONFIRMED") {
       throw notAuthorized(`User cannot be confirmed. Current status is ${user.status}`);
     }
@@ -1658,7 +1721,7 @@ export function createCognitoIdpService(options: CognitoIdpServiceOptions): Cogn
   function adminAddUserToGroup(input: Input) {
     const pool = requirePool(requireString(input, "UserPoolId"));
     const group = requireGroup(pool, requireString(input, "GroupName"));
-    const user = requireUser(pool, requireString(input, "Username"));
+    const user = draft(requireUser(pool, requireString(input, "Username")));
     if (!user.groups.includes(group.GroupName)) {
       user.groups.push(group.GroupName);
       putUser(pool, user);
@@ -1669,7 +1732,7 @@ export function createCognitoIdpService(options: CognitoIdpServiceOptions): Cogn
   function adminRemoveUserFromGroup(input: Input) {
     const pool = requirePool(requireString(input, "UserPoolId"));
     const group = requireGroup(pool, requireString(input, "GroupName"));
-    const user = requireUser(pool, requireString(input, "Username"));
+    const user = draft(requireUser(pool, requireString(input, "Username")));
     if (user.groups.includes(group.GroupName)) {
       user.groups = user.groups.filter((name) => name !== group.GroupName);
       putUser(pool, user);
@@ -1679,20 +1742,20 @@ export function createCognitoIdpService(options: CognitoIdpServiceOptions): Cogn
 
   function adminListGroupsForUser(input: Input) {
     const pool = requirePool(requireString(input, "UserPoolId"));
-    const user = requireUser(pool, requireString(input, "Username"));
+    const user = draft(requireUser(pool, requireString(input, "Username")));
     return { Groups: sortedGroups(pool, user).map(groupShape) };
   }
 
   function adminDeleteUser(input: Input) {
     const pool = requirePool(requireString(input, "UserPoolId"));
-    const user = requireUser(pool, requireString(input, "Username"));
+    const user = draft(requireUser(pool, requireString(input, "Username")));
     journal.commit({ op: "deleteUser", poolId: pool.record.id, username: user.username });
     return {};
   }
 
   function adminSetEnabled(input: Input, enabled: boolean) {
     const pool = requirePool(requireString(input, "UserPoolId"));
-    const user = requireUser(pool, requireString(input, "Username"));
+    const user = draft(requireUser(pool, requireString(input, "Username")));
     user.enabled = enabled;
     putUser(pool, user);
     return {};
@@ -1700,7 +1763,7 @@ export function createCognitoIdpService(options: CognitoIdpServiceOptions): Cogn
 
   function adminUserGlobalSignOut(input: Input) {
     const pool = requirePool(requireString(input, "UserPoolId"));
-    const user = requireUser(pool, requireString(input, "Username"));
+    const user = draft(requireUser(pool, requireString(input, "Username")));
     user.signedOutAt = now();
     putUser(pool, user);
     return {};
@@ -1722,7 +1785,7 @@ export function createCognitoIdpService(options: CognitoIdpServiceOptions): Cogn
     if (!providerName || providerName === "Cognito" || !providerUserId) {
       throw invalidParameter("SourceUser must name an external provider and its subject.");
     }
-    const user = requireUser(pool, destination.ProviderAttributeValue);
+    const user = draft(requireUser(pool, destination.ProviderAttributeValue));
     for (const other of pool.users.values()) {
       if (
         other.identities.some(
@@ -1983,6 +2046,10 @@ export function createCognitoIdpService(options: CognitoIdpServiceOptions): Cogn
     RevokeToken: revokeToken,
     AdminCreateUser: adminCreateUser,
     AdminGetUser: adminGetUser,
+    AdminInitiateAuth: adminInitiateAuth,
+    AdminRespondToAuthChallenge: respondToAuthChallenge,
+    AdminSetUserPassword: adminSetUserPassword,
+    AdminUpdateUserAttributes: adminUpdateUserAttributes,
     AdminConfirmSignUp: adminConfirmSignUp,
     AdminAddUserToGroup: adminAddUserToGroup,
     AdminRemoveUserFromGroup: adminRemoveUserFromGroup,
