@@ -46,6 +46,8 @@ let sts: StsService;
 let identity: CognitoIdentityService;
 let client: CognitoIdentityClient;
 const userPools: TestUserPool[] = [];
+/** Users the stand-in user pool reports as globally signed out (ServerSideTokenCheck). */
+const signedOut = new Set<string>();
 
 beforeAll(async () => {
   aws = await startLocalAws({ port: 0 });
@@ -54,6 +56,7 @@ beforeAll(async () => {
     region: "us-east-1",
     sts,
     userPoolKeys: keySource(() => userPools),
+    serverSideTokenCheck: async ({ claims }) => !signedOut.has(String(claims.sub)),
   });
   aws.register(sts);
   aws.register(identity);
@@ -377,6 +380,26 @@ describe("login validation", () => {
     );
     expect(error).toBeInstanceOf(NotAuthorizedException);
     expect(error.message).toBe("Invalid login token. Couldn't verify signed token.");
+  });
+
+  it("asks the user pool about the session when ServerSideTokenCheck is on", async () => {
+    const checked = makePool();
+    const unchecked = makePool({
+      CognitoIdentityProviders: [
+        { ProviderName: checked.userPool.providerName, ClientId: checked.userPool.clientId },
+      ],
+    });
+    const sub = crypto.randomUUID();
+    signedOut.add(sub);
+    const token = checked.userPool.idToken({ sub });
+    const error = await loginError(checked, checked.userPool.providerName, token);
+    expect(error).toBeInstanceOf(NotAuthorizedException);
+    expect(error.message).toBe(
+      "Invalid login token. The user is signed out, deleted or the token is revoked.",
+    );
+    expect(await getId(unchecked.poolId, { [checked.userPool.providerName]: token })).toMatch(
+      /^us-east-1:/,
+    );
   });
 
   it("refuses something that is not a JWT", async () => {

@@ -47,6 +47,8 @@ export const Messages = {
   MISSING_AUD: "Invalid login token. Missing a required claim: aud",
   expired: (nowSeconds: number, exp: number) =>
     `Invalid login token. Token expired: ${nowSeconds} >= ${exp}`,
+  // AWS documents only "a 400 Not Authorized error" for ServerSideTokenCheck; this text is ours.
+  TOKEN_REVOKED: "Invalid login token. The user is signed out, deleted or the token is revoked.",
   CLASSIC_FLOW_DISABLED: "Basic (classic) flow is not enabled, please use enhanced flow.",
   CLASSIC_FLOW_WITH_ROLE_MAPPINGS:
     "Basic (classic) flow is not supported with RoleMappings, please use enhanced flow.",

@@ -34,7 +34,12 @@ import {
   openIdentityStore,
   providersOf,
 } from "./identity-store";
-import { type UserPoolKeySource, type ValidatedLogin, validateUserPoolLogin } from "./login-tokens";
+import {
+  type ServerSideTokenCheck,
+  type UserPoolKeySource,
+  type ValidatedLogin,
+  validateUserPoolLogin,
+} from "./login-tokens";
 import {
   createOpenIdSigner,
   DEFAULT_OPENID_ISSUER,
@@ -55,7 +60,7 @@ import { configuredProviderFor, withoutScheme } from "./provider-names";
 export { CognitoIdentityError, Messages } from "./errors";
 export { GUEST_SESSION_POLICY } from "./guest-policy";
 export type { LoginRef } from "./identity-store";
-export type { UserPoolKeySource } from "./login-tokens";
+export type { ServerSideTokenCheck, UserPoolKeySource } from "./login-tokens";
 export { DEFAULT_OPENID_ISSUER } from "./openid-tokens";
 export type {
   IdentityPoolDefinition,
@@ -85,6 +90,12 @@ export interface CognitoIdentityServiceOptions {
    * unknown issuer.
    */
   userPoolKeys: UserPoolKeySource;
+  /**
+   * Consulted for providers configured with `ServerSideTokenCheck: true` (the local user pool can
+   * answer from its sessions: global sign-out, deleted users, revoked tokens). Without it the
+   * check is skipped.
+   */
+  serverSideTokenCheck?: ServerSideTokenCheck;
   /** Issuer of the pool's OpenID tokens; `https://cognito-identity.amazonaws.com` by default. */
   issuerBase?: string;
   /**
@@ -220,6 +231,9 @@ export function createCognitoIdentityService(
         providers: pool.CognitoIdentityProviders,
         keys: options.userPoolKeys,
         nowMs: now(),
+        ...(options.serverSideTokenCheck
+          ? { serverSideTokenCheck: options.serverSideTokenCheck }
+          : {}),
       });
       if (out.userPool.some((other) => other.provider === login.provider)) {
         throw new CognitoIdentityError(

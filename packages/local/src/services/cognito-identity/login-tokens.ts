@@ -15,6 +15,15 @@ import { configuredProviderFor, namesProvider } from "./provider-names";
 
 export type UserPoolKeySource = (issuer: string) => Promise<{ keys: JsonWebKey[] } | undefined>;
 
+/**
+ * ServerSideTokenCheck: asks the user pool whether the token's session is still valid (the user
+ * not globally signed out, not deleted, the token not revoked). False refuses the login.
+ */
+export type ServerSideTokenCheck = (input: {
+  issuer: string;
+  claims: Record<string, unknown>;
+}) => Promise<boolean>;
+
 export interface UserPoolProvider {
   ProviderName: string;
   ClientId?: string;
@@ -52,6 +61,7 @@ export async function validateUserPoolLogin(input: {
   providers: readonly UserPoolProvider[];
   keys: UserPoolKeySource;
   nowMs: number;
+  serverSideTokenCheck?: ServerSideTokenCheck;
 }): Promise<ValidatedLogin> {
   const { loginKey, token, providers, nowMs } = input;
   const provider = configuredProviderFor(
@@ -106,6 +116,16 @@ export async function validateUserPoolLogin(input: {
   }
   if (typeof claims.sub !== "string" || claims.sub === "") {
     throw new CognitoIdentityError("NotAuthorizedException", Messages.NOT_A_JWT);
+  }
+  const checked = providers.some(
+    (p) => p.ProviderName === provider && p.ClientId === aud && p.ServerSideTokenCheck === true,
+  );
+  if (
+    checked &&
+    input.serverSideTokenCheck &&
+    !(await input.serverSideTokenCheck({ issuer, claims }))
+  ) {
+    throw new CognitoIdentityError("NotAuthorizedException", Messages.TOKEN_REVOKED);
   }
   return {
     provider,
