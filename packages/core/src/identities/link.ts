@@ -1,7 +1,7 @@
 import type { ItemKey } from "../outbox";
 import { authenticatedCaller, type CallerIdentity } from "./caller";
 import { foldDocuments, overflowName } from "./data";
-import { GuestAlreadyMergedError, ProfileNotReadyError } from "./errors";
+import { GuestAlreadyMergedError, IdentityMergedError, ProfileNotReadyError } from "./errors";
 import {
   buildIdentityLinked,
   buildIdentityMerged,
@@ -124,9 +124,20 @@ async function merge(context: Context & { guestId: string }, deps: LinkDeps): Pr
   const { guestId, identityId: survivorId } = context;
   let state = await deps.graph.getMerge(guestId);
   if (state === null) {
-    const guest = await deps.graph.get(guestId);
+    const [guest, survivor] = await Promise.all([
+      deps.graph.get(guestId),
+      deps.graph.get(survivorId),
+    ]);
     if (guest?.mergedInto !== undefined && guest.mergedInto !== survivorId) {
       throw new GuestAlreadyMergedError("This guest identity was merged into another identity");
+    }
+    // A proof minted while the identity was a guest stays valid for ten minutes after it was
+    // linked to a user: it must not let someone else take that user's identity data.
+    if (guest?.userSub !== undefined && guest.userSub !== context.userSub) {
+      throw new GuestAlreadyMergedError("This identity already belongs to another user");
+    }
+    if (survivor?.mergedInto !== undefined) {
+      throw new IdentityMergedError(survivorId, survivor.mergedInto);
     }
     const now = deps.now().toISOString();
     state = await deps.graph.startMerge({

@@ -233,6 +233,39 @@ describe("POST /identity/link: merge (Cognito folded the guest into the user's i
     expect(plane.iot.attachedPolicies(loser.identityId)).toEqual([]);
   });
 
+  it("refuses a proof minted before the guest became another user's identity", async () => {
+    // Prepare: the guest signed in (link in place), its old proof is still within ten minutes.
+    const { sub, guestId } = await givenUserAndGuest({ mine: true });
+    const proof = guestProof(guestId);
+    await link({ identityId: guestId, sub }, { guestProof: proof });
+    const other = { identityId: newIdentityId(), sub: newSub() };
+    await plane.createProfile(other.sub);
+
+    // Act
+    const result = await link(other, { guestProof: proof });
+
+    // Assess
+    expect(result.statusCode).toBe(409);
+    expect(bodyOf(result)).toMatchObject({ error: "GuestAlreadyMerged" });
+    expect(bodyOf(await preferences({ identityId: guestId, sub }, "GET"))).toMatchObject({
+      preferences: { mine: true },
+    });
+  });
+
+  it("refuses to merge into a caller identity that was itself merged away", async () => {
+    const { sub, guestId } = await givenUserAndGuest();
+    const survivorId = newIdentityId();
+    const elsewhere = newIdentityId();
+    await new DynamoIdentityGraph(plane.dynamo, plane.tableName).fence(
+      survivorId,
+      elsewhere,
+      new Date(),
+    );
+    const result = await link({ identityId: survivorId, sub }, { guestProof: guestProof(guestId) });
+    expect(result.statusCode).toBe(409);
+    expect(bodyOf(result)).toMatchObject({ error: "IdentityMerged", mergedInto: elsewhere });
+  });
+
   it("gives concurrent retries by the same caller the same result and one event", async () => {
     // Prepare
     const { sub, guestId } = await givenUserAndGuest({ lang: "it" });

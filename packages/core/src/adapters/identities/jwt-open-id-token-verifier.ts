@@ -11,6 +11,7 @@ import {
   JwtParseError,
   JwtWithoutValidKidError,
   KidNotFoundInJwksError,
+  WaitPeriodNotYetEndedJwkError,
 } from "aws-jwt-verify/error";
 import type { Fetcher } from "aws-jwt-verify/https";
 import { SimpleJwksCache } from "aws-jwt-verify/jwk";
@@ -58,6 +59,8 @@ function rejection(error: unknown): GuestProofRejection {
   if (error instanceof JwtInvalidSignatureAlgorithmError) return "invalid-signature";
   if (error instanceof KidNotFoundInJwksError) return "unknown-key";
   if (error instanceof JwtWithoutValidKidError) return "unknown-key";
+  // An unknown kid is refetched at most every few seconds; meanwhile it is still unknown.
+  if (error instanceof WaitPeriodNotYetEndedJwkError) return "unknown-key";
   if (error instanceof FetchError || error instanceof JwksNotAvailableInCacheError) {
     return "jwks-unavailable";
   }
