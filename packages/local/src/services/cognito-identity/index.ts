@@ -61,6 +61,7 @@ export { CognitoIdentityError, Messages } from "./errors";
 export { GUEST_SESSION_POLICY } from "./guest-policy";
 export type { LoginRef } from "./identity-store";
 export type { ServerSideTokenCheck, UserPoolKeySource } from "./login-tokens";
+export { userPoolKeysFrom } from "./login-tokens";
 export { DEFAULT_OPENID_ISSUER } from "./openid-tokens";
 export type {
   IdentityPoolDefinition,

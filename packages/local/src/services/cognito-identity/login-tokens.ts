@@ -11,7 +11,12 @@
 import type { JsonWebKey } from "node:crypto";
 import { JwtError, verifyJwt } from "../sts-jwt";
 import { CognitoIdentityError, Messages } from "./errors";
-import { configuredProviderFor, namesProvider } from "./provider-names";
+import {
+  configuredProviderFor,
+  namesProvider,
+  userPoolIdOf,
+  withoutScheme,
+} from "./provider-names";
 
 export type UserPoolKeySource = (issuer: string) => Promise<{ keys: JsonWebKey[] } | undefined>;
 
@@ -133,5 +138,27 @@ export async function validateUserPoolLogin(input: {
     userId: claims.sub,
     claims,
     roleMappingKey: `${provider}:${aud}`,
+  };
+}
+
+/**
+ * A `userPoolKeys` source over a user-pool service that exposes `issuer(poolId)` and
+ * `jwks(poolId)` (the local cognito-idp service does): the keys of the pool named by the issuer's
+ * last path segment, only when that pool really issues under this issuer.
+ */
+export function userPoolKeysFrom(userPools: {
+  issuer(poolId: string): string;
+  jwks(poolId: string): { keys: object[] };
+}): UserPoolKeySource {
+  return async (issuer) => {
+    const poolId = userPoolIdOf(issuer);
+    if (poolId === undefined) return undefined;
+    try {
+      if (withoutScheme(userPools.issuer(poolId)) !== withoutScheme(issuer)) return undefined;
+      return userPools.jwks(poolId) as { keys: JsonWebKey[] };
+    } catch {
+      // Unknown pool: no keys, so the login fails as an unverifiable token.
+      return undefined;
+    }
   };
 }
