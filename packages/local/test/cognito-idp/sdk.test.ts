@@ -613,6 +613,44 @@ describe("admin operations", () => {
     ).rejects.toThrow("ADMIN_USER_PASSWORD_AUTH flow not enabled for this client");
   });
 
+  it("concurrent changes: one of two identical sign-ups wins; a password change keeps a new group", async () => {
+    const email = freshEmail("race");
+    const results = await Promise.allSettled(
+      [1, 2].map(() =>
+        h.client.send(
+          new SignUpCommand({ ClientId: clientId, Username: email, Password: PASSWORD }),
+        ),
+      ),
+    );
+    expect(results.filter((result) => result.status === "fulfilled")).toHaveLength(1);
+    const listed = await h.client.send(
+      new ListUsersCommand({ UserPoolId: poolId, Filter: `email = "${email}"` }),
+    );
+    expect(listed.Users).toHaveLength(1);
+
+    const { email: member } = await signUpConfirmed();
+    const group = `race-${crypto.randomUUID().slice(0, 6)}`;
+    await h.client.send(new CreateGroupCommand({ UserPoolId: poolId, GroupName: group }));
+    const { AccessToken } = await passwordSignIn(member);
+    await Promise.all([
+      h.client.send(
+        new ChangePasswordCommand({
+          AccessToken,
+          PreviousPassword: PASSWORD,
+          ProposedPassword: "Another-1-pass!",
+        }),
+      ),
+      h.client.send(
+        new AdminAddUserToGroupCommand({ UserPoolId: poolId, Username: member, GroupName: group }),
+      ),
+    ]);
+    const groups = await h.client.send(
+      new AdminListGroupsForUserCommand({ UserPoolId: poolId, Username: member }),
+    );
+    expect(groups.Groups?.map((entry) => entry.GroupName)).toEqual([group]);
+    await passwordSignIn(member, "Another-1-pass!");
+  });
+
   it("creates pools and clients through the API with AWS-shaped ids", async () => {
     const pool = await h.client.send(
       new CreateUserPoolCommand({

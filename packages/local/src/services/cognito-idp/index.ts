@@ -1031,9 +1031,26 @@ export function createCognitoIdpService(options: CognitoIdpServiceOptions): Cogn
     };
   }
 
-  async function setPassword(pool: PoolState, user: UserRecord, password: string): Promise<void> {
-    user.passwordHash = await hashPassword(password);
-    user.srp = createVerifier(pool.record.id.split("_")[1] ?? "", user.username, password);
+  /**
+   * The stored forms of a password. Computed before drafting a user: an await between a draft and
+   * its commit would let a concurrent change to the same user be overwritten.
+   */
+  async function passwordSecrets(
+    pool: PoolState,
+    username: string,
+    password: string,
+  ): Promise<Pick<UserRecord, "passwordHash" | "srp">> {
+    return {
+      passwordHash: await hashPassword(password),
+      srp: createVerifier(pool.record.id.split("_")[1] ?? "", username, password),
+    };
+  }
+
+  /** The live user again, drafted, after an await (it may have changed or gone meanwhile). */
+  function redraft(pool: PoolState, username: string): UserRecord {
+    const user = draft(findUser(pool, username));
+    if (!user) throw userNotFound();
+    return user;
   }
 
   // ---------------------------------------------------------------- operations
@@ -1070,8 +1087,6 @@ export function createCognitoIdpService(options: CognitoIdpServiceOptions): Cogn
         clientMetadata,
       },
     );
-    // The trigger ran asynchronously: someone may have taken the name meanwhile.
-    assertNewUserIsFree(pool, username, withLogin, "signup");
     const sub = username === name || !isUuid(username) ? randomUUID() : username;
     const user: UserRecord = {
       username,
@@ -1088,7 +1103,9 @@ export function createCognitoIdpService(options: CognitoIdpServiceOptions): Cogn
     if (flags?.autoVerifyPhone && user.attributes.phone_number) {
       user.attributes.phone_number_verified = "true";
     }
-    await setPassword(pool, user, password);
+    Object.assign(user, await passwordSecrets(pool, username, password));
+    // The trigger and the hash ran asynchronously: someone may have taken the name meanwhile.
+    assertNewUserIsFree(pool, username, withLogin, "signup");
     let delivery: ReturnType<typeof deliver>;
     const verifyBy = def.AutoVerifiedAttributes ?? [];
     const needsCode =
@@ -1388,10 +1405,11 @@ export function createCognitoIdpService(options: CognitoIdpServiceOptions): Cogn
       if (session.exp <= epochSeconds(now())) {
         throw notAuthorized("Invalid session for the user, session is expired.");
       }
-      const user = draft(findUser(pool, session.u));
-      if (!user) throw missingUser(client);
-      if (user.status !== "FORCE_CHANGE_PASSWORD")
+      const found = findUser(pool, session.u);
+      if (!found) throw missingUser(client);
+      if (found.status !== "FORCE_CHANGE_PASSWORD") {
         throw notAuthorized("Invalid session for the user.");
+      }
       const password = responses.NEW_PASSWORD;
       if (!password) throw invalidParameter("Missing required parameter NEW_PASSWORD");
       enforcePasswordPolicy(password, pool.policy);
@@ -1402,6 +1420,11 @@ export function createCognitoIdpService(options: CognitoIdpServiceOptions): Cogn
       }
       enforceWriteAttributes(client, updates);
       validateAttributes(pool, updates);
+      const secrets = await passwordSecrets(pool, found.username, password);
+      const user = redraft(pool, found.username);
+      if (user.status !== "FORCE_CHANGE_PASSWORD") {
+        throw notAuthorized("Invalid session for the user.");
+      }
       Object.assign(user.attributes, updates);
       for (const attribute of pool.record.definition.Schema ?? []) {
         if (attribute.Required && !user.attributes[attribute.Name]) {
@@ -1410,7 +1433,7 @@ export function createCognitoIdpService(options: CognitoIdpServiceOptions): Cogn
           );
         }
       }
-      await setPassword(pool, user, password);
+      Object.assign(user, secrets);
       user.status = "CONFIRMED";
       delete user.temporaryPasswordExpires;
       putUser(pool, user);
@@ -1514,18 +1537,20 @@ export function createCognitoIdpService(options: CognitoIdpServiceOptions): Cogn
 
   async function confirmForgotPassword(input: Input) {
     const { client, pool } = requireClient(requireString(input, "ClientId"));
-    const user = draft(findUser(pool, requireString(input, "Username")));
+    const found = findUser(pool, requireString(input, "Username"));
     const code = requireString(input, "ConfirmationCode");
     const password = requireString(input, "Password");
-    if (!user) {
+    if (!found) {
       if (client.definition.PreventUserExistenceErrors === "ENABLED") {
         throw new CognitoIdpError("CodeMismatchException", CODE_MISMATCH);
       }
       throw userNotFound();
     }
     enforcePasswordPolicy(password, pool.policy);
+    const secrets = await passwordSecrets(pool, found.username, password);
+    const user = redraft(pool, found.username);
     consumeCode(pool, user, "reset", code);
-    await setPassword(pool, user, password);
+    Object.assign(user, secrets);
     if (user.status === "RESET_REQUIRED" || user.status === "FORCE_CHANGE_PASSWORD") {
       user.status = "CONFIRMED";
     }
@@ -1541,14 +1566,16 @@ export function createCognitoIdpService(options: CognitoIdpServiceOptions): Cogn
   }
 
   async function changePassword(input: Input) {
-    const { pool, user } = authenticateAccessToken(requireString(input, "AccessToken"));
+    const { pool, user: found } = authenticateAccessToken(requireString(input, "AccessToken"));
     const previous = requireString(input, "PreviousPassword");
     const proposed = requireString(input, "ProposedPassword");
-    if (!user.passwordHash || !(await verifyPassword(previous, user.passwordHash))) {
+    if (!found.passwordHash || !(await verifyPassword(previous, found.passwordHash))) {
       throw notAuthorized();
     }
     enforcePasswordPolicy(proposed, pool.policy);
-    await setPassword(pool, user, proposed);
+    const secrets = await passwordSecrets(pool, found.username, proposed);
+    const user = redraft(pool, found.username);
+    Object.assign(user, secrets);
     putUser(pool, user);
     return {};
   }
@@ -1602,15 +1629,17 @@ export function createCognitoIdpService(options: CognitoIdpServiceOptions): Cogn
     const { username, attributes: withLogin } = resolveNewUsername(pool, name, attributes);
     const messageAction = optionalString(input, "MessageAction");
     if (messageAction === "RESEND") {
-      const user = draft(requireUser(pool, name));
+      const found = requireUser(pool, name);
+      const temporary = generateTemporaryPassword(pool.policy);
+      const secrets = await passwordSecrets(pool, found.username, temporary);
+      const user = redraft(pool, found.username);
       if (user.status !== "FORCE_CHANGE_PASSWORD") {
         throw new CognitoIdpError(
           "UnsupportedUserStateException",
           "User is not in FORCE_CHANGE_PASSWORD state.",
         );
       }
-      const temporary = generateTemporaryPassword(pool.policy);
-      await setPassword(pool, user, temporary);
+      Object.assign(user, secrets);
       user.temporaryPasswordExpires =
         now() + pool.policy.TemporaryPasswordValidityDays * 86_400_000;
       putUser(pool, user);
@@ -1631,7 +1660,6 @@ export function createCognitoIdpService(options: CognitoIdpServiceOptions): Cogn
         clientMetadata: stringMap(input.ClientMetadata),
       },
     );
-    assertNewUserIsFree(pool, username, withLogin, "admin");
     const temporary = given ?? generateTemporaryPassword(pool.policy);
     const user: UserRecord = {
       username,
@@ -1645,7 +1673,9 @@ export function createCognitoIdpService(options: CognitoIdpServiceOptions): Cogn
       codes: [],
       identities: [],
     };
-    await setPassword(pool, user, temporary);
+    Object.assign(user, await passwordSecrets(pool, username, temporary));
+    // The trigger and the hash ran asynchronously: someone may have taken the name meanwhile.
+    assertNewUserIsFree(pool, username, withLogin, "admin");
     putUser(pool, user);
     if (messageAction !== "SUPPRESS") deliver(pool, user, "invitation", temporary);
     return { User: userShape(user, "Attributes") };
@@ -1653,10 +1683,12 @@ export function createCognitoIdpService(options: CognitoIdpServiceOptions): Cogn
 
   async function adminSetUserPassword(input: Input) {
     const pool = requirePool(requireString(input, "UserPoolId"));
-    const user = draft(requireUser(pool, requireString(input, "Username")));
+    const found = requireUser(pool, requireString(input, "Username"));
     const password = requireString(input, "Password");
     enforcePasswordPolicy(password, pool.policy);
-    await setPassword(pool, user, password);
+    const secrets = await passwordSecrets(pool, found.username, password);
+    const user = redraft(pool, found.username);
+    Object.assign(user, secrets);
     if (input.Permanent === true) {
       user.status = "CONFIRMED";
       delete user.temporaryPasswordExpires;
