@@ -651,6 +651,59 @@ describe("admin operations", () => {
     await passwordSignIn(member, "Another-1-pass!");
   });
 
+  it("alias pools: a verified email held by another user needs ForceAliasCreation", async () => {
+    const alias = h.cognito.createUserPool({
+      AliasAttributes: ["email"],
+      AutoVerifiedAttributes: ["email"],
+    });
+    const { ClientId } = h.cognito.createUserPoolClient(alias.Id, {
+      ExplicitAuthFlows: ["ALLOW_USER_PASSWORD_AUTH"],
+    });
+    const email = freshEmail("alias");
+    const signUp = async (username: string) => {
+      await h.client.send(
+        new SignUpCommand({
+          ClientId,
+          Username: username,
+          Password: PASSWORD,
+          UserAttributes: [{ Name: "email", Value: email }],
+        }),
+      );
+      return h.latestCode(email);
+    };
+    const confirm = (username: string, code: string, force?: boolean) =>
+      h.client.send(
+        new ConfirmSignUpCommand({
+          ClientId,
+          Username: username,
+          ConfirmationCode: code,
+          ForceAliasCreation: force,
+        }),
+      );
+    const signInAs = async (name: string) => {
+      const result = await h.client.send(
+        new InitiateAuthCommand({
+          ClientId,
+          AuthFlow: "USER_PASSWORD_AUTH",
+          AuthParameters: { USERNAME: name, PASSWORD },
+        }),
+      );
+      return claimsOf(result.AuthenticationResult!.IdToken!)["cognito:username"];
+    };
+    await confirm("first", await signUp("first"));
+    expect(await signInAs(email)).toBe("first");
+    const code = await signUp("second");
+    await expect(confirm("second", code)).rejects.toThrow(
+      "An account with the given email already exists.",
+    );
+    await confirm("second", code, true);
+    expect(await signInAs(email)).toBe("second");
+    const first = await h.client.send(
+      new AdminGetUserCommand({ UserPoolId: alias.Id, Username: "first" }),
+    );
+    expect(first.UserAttributes).toContainEqual({ Name: "email_verified", Value: "false" });
+  });
+
   it("creates pools and clients through the API with AWS-shaped ids", async () => {
     const pool = await h.client.send(
       new CreateUserPoolCommand({

@@ -1220,6 +1220,8 @@ export function createCognitoIdpService(options: CognitoIdpServiceOptions): Cogn
     else if (verifiedBy.includes("phone_number") && user.attributes.phone_number) {
       user.attributes.phone_number_verified = "true";
     }
+    const displaced = claimAliases(pool, user, input.ForceAliasCreation === true);
+    for (const other of displaced) putUser(pool, other);
     putUser(pool, user);
     // Cognito confirms first: a failing trigger fails the call but the user stays confirmed.
     await runPostConfirmation(
@@ -1230,6 +1232,33 @@ export function createCognitoIdpService(options: CognitoIdpServiceOptions): Cogn
       stringMap(input.ClientMetadata),
     );
     return {};
+  }
+
+  /**
+   * A newly verified email or phone that another user holds as a sign-in alias: refused with
+   * AliasExistsException, or with ForceAliasCreation taken over (the other user's attribute
+   * becomes unverified). Returns the displaced users, drafted, to commit first.
+   */
+  function claimAliases(pool: PoolState, user: UserRecord, force: boolean): UserRecord[] {
+    const self = normalize(pool, user.username);
+    const displaced: UserRecord[] = [];
+    for (const alias of aliasKeys(pool, user)) {
+      const owner = pool.aliases.get(alias);
+      if (owner === undefined || owner === self) continue;
+      const kind = alias.startsWith("email:") ? "email" : "phone_number";
+      if (!force) {
+        throw new CognitoIdpError(
+          "AliasExistsException",
+          `An account with the given ${kind} already exists.`,
+        );
+      }
+      const other = draft(pool.users.get(owner));
+      if (other) {
+        other.attributes[`${kind}_verified`] = "false";
+        displaced.push(other);
+      }
+    }
+    return displaced;
   }
 
   function resendConfirmationCode(input: Input) {
