@@ -1,5 +1,6 @@
 import { createHash } from "node:crypto";
-import { z } from "zod";
+// Namespace import: lets esbuild drop the parts of zod we do not use (~90 KiB instead of ~460).
+import * as z from "zod";
 import { InvalidEventError } from "./errors";
 import { Profile } from "./profile";
 

@@ -17,12 +17,14 @@ import { type Plane, ROLE_CATALOG, startPlane } from "./support/plane";
 let plane: Plane;
 let handler: typeof import("../src/cognito/pre-token-generation").handler;
 let createPreTokenGenerationHandler: typeof import("../src/cognito/pre-token-generation").createPreTokenGenerationHandler;
+let createOutboxRelayHandler: typeof import("../src/events/outbox-relay").createOutboxRelayHandler;
 
 beforeAll(async () => {
   plane = await startPlane();
   ({ handler, createPreTokenGenerationHandler } = await import(
     "../src/cognito/pre-token-generation"
   ));
+  ({ createOutboxRelayHandler } = await import("../src/events/outbox-relay"));
 });
 afterAll(async () => {
   await plane?.stop();
@@ -124,7 +126,7 @@ describe("claims from the profile", () => {
 });
 
 describe("missing profile: repair", () => {
-  it("creates it with the default role and publishes profile.repaired once, under concurrent sign-ins", async () => {
+  it("creates it with the default role; the relay publishes profile.repaired once, under concurrent sign-ins", async () => {
     const sub = freshSub();
     const results = await Promise.all([0, 1, 2].map(() => handler(v2Event(sub), fakeContext())));
     for (const result of results) {
@@ -137,6 +139,18 @@ describe("missing profile: repair", () => {
       version: 1,
     });
     const id = eventId("boardingpass.profile.repaired.v1", sub, "1");
+    expect((await profileItem(sub))?.pendingEventId).toBe(id);
+    // Nothing on the sign-in path: the event waits in the outbox for the relay
+    expect(await plane.snsEventsFor(sub)).toEqual([]);
+    const deps = realDeps(plane);
+    const relay = createOutboxRelayHandler({
+      store: deps.outbox,
+      publisher: deps.publisher(),
+      graceMs: 30_000,
+      now: () => new Date(Date.now() + 60_000),
+    });
+    await relay();
+    await relay();
     const sns = await plane.snsEventsFor(sub);
     expect(sns.map((d) => d.event.id)).toEqual([id]);
     expect(sns[0]?.event.data).toMatchObject({ repair: "created", profileVersion: 1 });

@@ -1,9 +1,4 @@
 import { createDynamoDbDocumentClient } from "@boarding-pass/core/adapters/dynamodb";
-import {
-  createKinesisClient,
-  createSnsClient,
-  SnsKinesisEventPublisher,
-} from "@boarding-pass/core/adapters/event-publisher";
 import { DynamoOutboxStore } from "@boarding-pass/core/adapters/outbox-store";
 import { DynamoProfileStore } from "@boarding-pass/core/adapters/profile-store";
 import {
@@ -125,18 +120,25 @@ export function createPreTokenGenerationHandler(deps: PreTokenGenerationDeps) {
   };
 }
 
+/**
+ * The hot path publishes nothing itself: a repair's `profile.repaired` waits in the outbox for the
+ * relay (within a minute). That keeps SNS and Kinesis clients out of the bundle and off every
+ * sign-in, and a repair happens once per user.
+ */
+const relayOnly: EventPublisher = {
+  publish: async (events) => ({
+    published: [],
+    failed: events.map((event) => ({ id: event.id, reason: "PublishedByRelay" })),
+  }),
+};
+
 const config = preTokenGenerationConfig();
 const dynamodb = createDynamoDbDocumentClient();
 
 export const handler = createPreTokenGenerationHandler({
   profiles: new DynamoProfileStore(dynamodb, config.tableName),
   outbox: new DynamoOutboxStore(dynamodb, config.tableName),
-  publisher: new SnsKinesisEventPublisher({
-    sns: createSnsClient(),
-    kinesis: createKinesisClient(),
-    topicArn: config.events.topicArn,
-    streamName: config.events.streamName,
-  }),
+  publisher: relayOnly,
   catalog: config.catalog,
   defaults: config.defaults,
   source: eventSource(config.stage, "pre-token-generation"),
