@@ -1,6 +1,12 @@
 import { Agent, request } from "node:http";
 import { pathToFileURL } from "node:url";
 import { DynamoDBClient, GetItemCommand, PutItemCommand } from "@aws-sdk/client-dynamodb";
+import {
+  CreateTopicCommand,
+  PublishCommand,
+  SNSClient,
+  SubscribeCommand,
+} from "@aws-sdk/client-sns";
 import { type LocalAws, startLocalAws } from "../packages/local/src/index";
 
 /**
@@ -143,9 +149,45 @@ async function bootTimes(): Promise<{ firstMs: number; medianMs: number; runs: n
   return { firstMs: runs[0]!, medianMs: [...runs].sort((a, b) => a - b)[1]!, runs };
 }
 
+const SNS_MESSAGES = 500;
+
+/**
+ * SNS publish-to-delivery: from just before Publish is sent through the edge to the moment the
+ * lambda subscriber's callback runs, one message at a time (no queueing behind other messages).
+ */
+async function snsPublishToDelivery(): Promise<LatencySummary & { messages: number }> {
+  const aws = await startLocalAws({ port: 0, include: ["sns"] });
+  try {
+    const sns = new SNSClient({
+      endpoint: aws.endpoint,
+      region: "us-east-1",
+      credentials: { accessKeyId: "test", secretAccessKey: "test" },
+    });
+    const { TopicArn } = await sns.send(new CreateTopicCommand({ Name: "bench-latency" }));
+    const functionArn = "arn:aws:lambda:us-east-1:000000000000:function:bench-subscriber";
+    let delivered: ((at: number) => void) | undefined;
+    aws.sns!.registerLambda(functionArn, async () => delivered?.(performance.now()));
+    await sns.send(new SubscribeCommand({ TopicArn, Protocol: "lambda", Endpoint: functionArn }));
+    const samples: number[] = [];
+    for (let i = 0; i < WARM_UP + SNS_MESSAGES; i++) {
+      const arrival = new Promise<number>((resolve) => {
+        delivered = resolve;
+      });
+      const start = performance.now();
+      await sns.send(new PublishCommand({ TopicArn, Message: `m${i}` }));
+      const at = await arrival;
+      if (i >= WARM_UP) samples.push(at - start);
+    }
+    return { ...summarize(samples), messages: SNS_MESSAGES };
+  } finally {
+    await aws.stop();
+  }
+}
+
 export async function benchLocalAws(): Promise<Record<string, unknown>> {
   const boot = await bootTimes();
   const results: Record<string, unknown> = { bootMs: boot };
+  results.snsPublishToDelivery = await snsPublishToDelivery();
   for (const transport of ["in-process", "loopback"] as const) {
     const aws = await startLocalAws({ port: 0, dynamoDbTransport: transport });
     try {
@@ -178,6 +220,10 @@ function printTable(results: Record<string, unknown>): void {
       };
     });
   console.table(rows);
+  const sns = results.snsPublishToDelivery as Awaited<ReturnType<typeof snsPublishToDelivery>>;
+  console.log(
+    `SNS publish to lambda delivery over ${sns.messages} messages: p50 ${sns.p50Ms} ms, p99 ${sns.p99Ms} ms`,
+  );
 }
 
 if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) {

@@ -1,15 +1,15 @@
 import type { TestProject } from "vitest/node";
-import { startLocalAws } from "../../packages/local/src/index";
+import { BUILT_IN_SERVICES, startLocalAws } from "../../packages/local/src/index";
 import { assertLoopbackEndpoint } from "./loopback";
 
 /**
- * Starts the local AWS plane (one loopback endpoint for DynamoDB, Kinesis and the services that
- * register later) once for the whole run and hands its endpoint to tests via
+ * Starts the local AWS plane (one loopback endpoint for DynamoDB, Kinesis, SNS, STS and the IoT
+ * control plane) once for the whole run and hands its endpoint to tests via
  * `inject("localAwsEndpoint")`. In memory only: every run starts empty, tests scope their data
  * with fresh ids.
  */
 export default async function setup(project: TestProject) {
-  const aws = await startLocalAws({ port: 0 });
+  const aws = await startLocalAws({ port: 0, include: BUILT_IN_SERVICES });
   const endpoint = assertLoopbackEndpoint(aws.endpoint);
   project.provide("localAwsEndpoint", endpoint);
   return async () => {

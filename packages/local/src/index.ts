@@ -6,6 +6,9 @@ import { type DynamoDbService, startDynamoDb } from "./dynamodb";
 import { assertLoopbackHost, startEdge } from "./edge";
 import { ServiceAlreadyRegisteredError } from "./edge/errors";
 import { type KinesisService, startKinesis } from "./kinesis";
+import { createIotService, type IotService } from "./services/iot";
+import { createSnsService, type SnsService } from "./services/sns";
+import { createStsService, type StsService } from "./services/sts";
 import type { LocalService, ServiceName } from "./types";
 
 export type { LocalTableDefinition } from "./dynamodb";
@@ -30,7 +33,16 @@ export interface LocalAwsOptions {
   region?: string;
   /** `in-process` (default) or `loopback`: how the edge reaches dynalite. */
   dynamoDbTransport?: "in-process" | "loopback";
+  /**
+   * The query and REST services to start with the plane, each persisted under
+   * `<dataDir>/<name>`. None by default, so a caller can register its own configured instance;
+   * the test setup and the command line start all of them (`BUILT_IN_SERVICES`).
+   */
+  include?: readonly BuiltInService[];
 }
+
+export const BUILT_IN_SERVICES = ["sns", "sts", "iot"] as const;
+export type BuiltInService = (typeof BUILT_IN_SERVICES)[number];
 
 export interface LocalAws {
   /** `http://127.0.0.1:<port>`: give it to SDK clients or AWS_ENDPOINT_URL. */
@@ -42,6 +54,10 @@ export interface LocalAws {
   readonly services: Map<ServiceName, LocalService>;
   readonly dynamodb: DynamoDbService;
   readonly kinesis: KinesisService;
+  /** Present when started through `include`. */
+  readonly sns?: SnsService;
+  readonly sts?: StsService;
+  readonly iot?: IotService;
   /**
    * Puts a service behind the edge. A name can be registered once: silently replacing a service
    * would leave the old one running and unreachable by reset() and stop().
@@ -91,6 +107,20 @@ export async function startLocalAws(options: LocalAwsOptions = {}): Promise<Loca
     ["dynamodb", dynamodb],
     ["kinesis", kinesis],
   ]);
+  const include = new Set(options.include ?? []);
+  const serviceDir = (name: string) => (dataDir ? join(dataDir, name) : undefined);
+  const sns = include.has("sns")
+    ? createSnsService({ region, dataDir: serviceDir("sns") })
+    : undefined;
+  const sts = include.has("sts")
+    ? createStsService({ region, dataDir: serviceDir("sts") })
+    : undefined;
+  const iot = include.has("iot")
+    ? createIotService({ region, dataDir: serviceDir("iot") })
+    : undefined;
+  for (const service of [sns, sts, iot]) {
+    if (service) services.set(service.name, service);
+  }
 
   const reset = async () => {
     await Promise.all([...services.values()].map((service) => service.reset()));
@@ -125,6 +155,9 @@ export async function startLocalAws(options: LocalAwsOptions = {}): Promise<Loca
     services,
     dynamodb,
     kinesis,
+    sns,
+    sts,
+    iot,
     register(service) {
       if (services.has(service.name)) throw new ServiceAlreadyRegisteredError(service.name);
       services.set(service.name, service);
@@ -161,6 +194,7 @@ async function main(argv: string[]): Promise<void> {
     host: values.host,
     dataDir,
     region: values.region,
+    include: BUILT_IN_SERVICES,
   });
   process.stdout.write(
     `${JSON.stringify({ event: "ready", endpoint: aws.endpoint, port: aws.port, dataDir: dataDir ?? null })}\n`,
