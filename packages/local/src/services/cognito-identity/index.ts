@@ -34,10 +34,10 @@ import {
   openIdentityStore,
   providersOf,
 } from "./identity-store";
+import { amrFor, createLinker, type RequestLogins } from "./linking";
 import {
   type ServerSideTokenCheck,
   type UserPoolKeySource,
-  type ValidatedLogin,
   validateUserPoolLogin,
 } from "./login-tokens";
 import {
@@ -77,8 +77,6 @@ const SESSION_NAME = "CognitoIdentityCredentials";
 /** GetOpenIdTokenForDeveloperIdentity: default 15 minutes, at most 24 hours. */
 const DEVELOPER_TOKEN_DEFAULT_SECONDS = 900;
 const DEVELOPER_TOKEN_MAX_SECONDS = 86_400;
-/** MergeDeveloperIdentities: "The number of linked logins is limited to 20." */
-const MAX_LINKED_LOGINS = 20;
 
 export interface CognitoIdentityServiceOptions {
   region: string;
@@ -136,12 +134,6 @@ export interface CognitoIdentityService extends LocalService {
   identity(identityId: string): IdentityView | undefined;
 }
 
-interface RequestLogins {
-  userPool: ValidatedLogin[];
-  /** Claims of a `cognito-identity.amazonaws.com` token (developer-authenticated flow). */
-  openId?: Record<string, unknown>;
-}
-
 export function createCognitoIdentityService(
   options: CognitoIdentityServiceOptions,
 ): CognitoIdentityService {
@@ -153,6 +145,8 @@ export function createCognitoIdentityService(
 
   const store = openIdentityStore({ region, dataDir: options.dataDir, now });
   const { pools, identities } = store;
+  const { attachLogins, assertMergeable, assertLoginsMatch, identityForLogins, refs } =
+    createLinker(store);
 
   let signer: OpenIdSigner;
   let jwksRegistered = false;
@@ -271,108 +265,6 @@ export function createCognitoIdentityService(
       throw new CognitoIdentityError("NotAuthorizedException", Messages.UNSUPPORTED_PROVIDER);
     }
     return claims;
-  }
-
-  /**
-   * Links each login to `identity`, or merges `identity` into the identity that already owns the
-   * login. Returns the surviving identity. Callers validated every login before.
-   */
-  function attachLogins(identity: IdentityState, logins: readonly LoginRef[]): IdentityState {
-    let current = identity;
-    for (const login of logins) {
-      const owner = store.ownerOf(current.poolId, {
-        provider: login.provider,
-        userId: login.userId,
-      });
-      if (owner === current.id) continue;
-      if (owner === undefined) {
-        if (otherUserOf(current, login)) {
-          throw new CognitoIdentityError("NotAuthorizedException", Messages.LOGINS_DO_NOT_MATCH);
-        }
-        store.link(current.id, login);
-        continue;
-      }
-      const parent = identities.get(owner)!;
-      assertMergeable(parent, current);
-      store.merge(parent.id, current.id);
-      current = parent;
-    }
-    return current;
-  }
-
-  function assertMergeable(parent: IdentityState, child: IdentityState): void {
-    for (const login of child.logins.values()) {
-      if (otherUserOf(parent, login)) {
-        throw new CognitoIdentityError(
-          "ResourceConflictException",
-          `Identities cannot be merged: both have a login from ${login.provider}.`,
-        );
-      }
-    }
-    const total = new Set([...parent.logins.keys(), ...child.logins.keys()]).size;
-    if (total > MAX_LINKED_LOGINS) {
-      throw new CognitoIdentityError(
-        "LimitExceededException",
-        `An identity can have at most ${MAX_LINKED_LOGINS} linked logins.`,
-      );
-    }
-  }
-
-  /**
-   * True when `identity` already has another user of `login`'s public provider: one login per
-   * public provider. A developer provider may hold several users after MergeDeveloperIdentities.
-   */
-  function otherUserOf(identity: IdentityState, login: LoginRef): boolean {
-    if (login.provider === pools.get(identity.poolId)?.DeveloperProviderName) return false;
-    for (const linked of identity.logins.values()) {
-      if (linked.provider === login.provider && linked.userId !== login.userId) return true;
-    }
-    return false;
-  }
-
-  const refs = (logins: readonly ValidatedLogin[]): LoginRef[] =>
-    logins.map(({ provider, userId }) => ({ provider, userId }));
-
-  /**
-   * The identity a call with Logins acts on, after linking or merging: the common core of
-   * GetCredentialsForIdentity, GetOpenIdToken and UnlinkIdentity's checks.
-   */
-  function identityForLogins(identity: IdentityState, logins: RequestLogins): IdentityState {
-    assertLoginsMatch(identity, logins);
-    if (logins.userPool.length === 0) return identity;
-    return attachLogins(identity, refs(logins.userPool));
-  }
-
-  /** The `Logins don't match` cases, checked before anything is linked or merged. */
-  function assertLoginsMatch(identity: IdentityState, logins: RequestLogins): void {
-    const mismatch = () =>
-      new CognitoIdentityError("NotAuthorizedException", Messages.LOGINS_DO_NOT_MATCH);
-    if (logins.openId !== undefined && logins.openId.sub !== identity.id) throw mismatch();
-    // An authenticated identity needs proof; the identity id alone is enough only for guests.
-    if (logins.userPool.length === 0 && logins.openId === undefined && identity.logins.size > 0) {
-      throw mismatch();
-    }
-    for (const login of logins.userPool) {
-      const owner = store.ownerOf(identity.poolId, {
-        provider: login.provider,
-        userId: login.userId,
-      });
-      if (owner === undefined && otherUserOf(identity, login)) throw mismatch();
-    }
-  }
-
-  /** `amr` of the pool's OpenID token for an identity. */
-  function amrFor(identity: IdentityState, pool: IdentityPoolState): string[] {
-    if (identity.logins.size === 0) return ["unauthenticated"];
-    const amr = ["authenticated", ...providersOf(identity)];
-    for (const { provider, userId } of identity.logins.values()) {
-      amr.push(
-        provider === pool.DeveloperProviderName
-          ? `${provider}:${pool.IdentityPoolId}:${userId}`
-          : `${provider}:CognitoSignIn:${userId}`,
-      );
-    }
-    return amr;
   }
 
   function assertGuestsAllowed(pool: IdentityPoolState): void {
