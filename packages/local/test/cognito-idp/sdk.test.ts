@@ -316,7 +316,13 @@ describe("USER_PASSWORD_AUTH, tokens and refresh", () => {
     ).rejects.toThrow("Access Token has been revoked");
     await h.client.send(new GetUserCommand({ AccessToken: second.AccessToken! }));
 
+    // What an identity pool's ServerSideTokenCheck asks of the pool.
+    const issuer = `${h.endpoint}/${poolId}`;
+    const active = (token: string) => h.cognito.isTokenActive({ issuer, claims: claimsOf(token) });
+    expect(await active(first.IdToken!)).toBe(false);
+    expect(await active(second.IdToken!)).toBe(true);
     await h.client.send(new GlobalSignOutCommand({ AccessToken: second.AccessToken! }));
+    expect(await active(second.IdToken!)).toBe(false);
     await expect(
       h.client.send(new GetUserCommand({ AccessToken: second.AccessToken! })),
     ).rejects.toBeInstanceOf(NotAuthorizedException);

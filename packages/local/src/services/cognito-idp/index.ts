@@ -157,6 +157,13 @@ export interface CognitoIdpService extends LocalService {
     clientId: string,
     input: ExternalSignInInput,
   ): Promise<AuthenticationResult>;
+  /**
+   * Whether the session behind a token this pool issued is still good: the user exists and is
+   * enabled, and neither RevokeToken nor a global sign-out ended it. It does not check the
+   * signature or expiry (the caller verifies those); it answers what only the pool knows, as an
+   * identity pool's `ServerSideTokenCheck` asks.
+   */
+  isTokenActive(input: { issuer: string; claims: Record<string, unknown> }): Promise<boolean>;
 }
 
 interface PoolState {
@@ -2089,6 +2096,22 @@ export function createCognitoIdpService(options: CognitoIdpServiceOptions): Cogn
     );
   }
 
+  async function isTokenActive(input: {
+    issuer: string;
+    claims: Record<string, unknown>;
+  }): Promise<boolean> {
+    const poolId = input.issuer.replace(/\/+$/, "").split("/").pop() ?? "";
+    const pool = pools.get(poolId);
+    const { claims } = input;
+    const username = claims["cognito:username"] ?? claims.username;
+    if (!pool || typeof username !== "string" || typeof claims.origin_jti !== "string") {
+      return false;
+    }
+    const user = findUser(pool, username);
+    if (!user?.enabled || user.attributes.sub !== claims.sub) return false;
+    return !isRevoked(pool, user, claims.origin_jti, Number(claims.iat));
+  }
+
   // ---------------------------------------------------------------- dispatch
 
   const operations: Record<string, (input: Input) => object | Promise<object>> = {
@@ -2249,5 +2272,6 @@ export function createCognitoIdpService(options: CognitoIdpServiceOptions): Cogn
     },
     outbox,
     signInWithExternalProvider,
+    isTokenActive,
   };
 }
