@@ -19,6 +19,11 @@
  *   parent's id is returned. This mirrors MergeDeveloperIdentities ("Cognito associates the
  *   given source user with the IdentityId of the DestinationUserIdentifier") and the SDKs'
  *   `identityChanged(old, new)` callbacks; AWS does not spell it out for public providers.
+ *
+ * Modules: pools.ts (definitions, role configuration), provider-names.ts (which Logins key names
+ * which provider), login-tokens.ts (ID token validation), linking.ts (link and merge rules),
+ * identity-store.ts (journaled state), openid-tokens.ts (the pool's own tokens), guest-policy.ts,
+ * errors.ts. This file wires them to the wire protocol and STS.
  */
 import { randomUUID } from "node:crypto";
 import { resolveRole } from "@boarding-pass/core/roles";
