@@ -5,6 +5,7 @@ export * from "./data";
 export * from "./errors";
 export * from "./events";
 export * from "./guest-proof";
+export * from "./guest-proof-issuer";
 export * from "./iot";
 export * from "./link";
 export * from "./model";

@@ -8,7 +8,8 @@ import { parseEnvironment } from "../config";
 /**
  * Environment of the identity routes, parsed once per cold start (fails fast, naming what is
  * missing). `GUEST_PROOF_ISSUER` / `GUEST_PROOF_JWKS_URI` default to Cognito's; the local cloud
- * overrides them.
+ * overrides them. `GUEST_PROOF_KEY_ID` (a KMS RSA signing key) enables backend-issued guest proofs
+ * (ADR 0006), which pools with classic flow off need.
  */
 
 const required = z.string().min(1, "is required");
@@ -23,7 +24,31 @@ export interface LinkIdentityConfig extends IdentityRoutesConfig {
   iotPolicyName: string;
   topicArn: string;
   streamName: string;
-  guestProof: { issuer: string; jwksUri: string };
+  guestProof: {
+    /** Cognito's OpenID tokens (usable only where classic flow is on). */
+    cognito: { issuer: string; jwksUri: string };
+    /** Our own proofs (`POST /identity/guest-proof`), when a signing key is configured. */
+    self?: { issuer: string; keyId: string };
+  };
+}
+
+/** Issuer of the guest proofs this backend signs; stable per stage. */
+export const selfGuestProofIssuer = (stage: string) => `urn:boardingpass:${stage}:guest-proof`;
+
+export interface IssueGuestProofConfig extends IdentityRoutesConfig {
+  keyId: string;
+  issuer: string;
+}
+
+export function issueGuestProofConfig(env: NodeJS.ProcessEnv = process.env): IssueGuestProofConfig {
+  const parsed = parseEnvironment({ ...base, GUEST_PROOF_KEY_ID: required }, env);
+  return {
+    stage: parsed.STAGE,
+    tableName: parsed.TABLE_NAME,
+    identityPoolId: parsed.IDENTITY_POOL_ID,
+    keyId: parsed.GUEST_PROOF_KEY_ID,
+    issuer: selfGuestProofIssuer(parsed.STAGE),
+  };
 }
 
 const base = { STAGE: required, TABLE_NAME: required, IDENTITY_POOL_ID: required };
@@ -53,6 +78,7 @@ export function linkIdentityConfig(env: NodeJS.ProcessEnv = process.env): LinkId
       EVENTS_STREAM_NAME: required,
       GUEST_PROOF_ISSUER: z.url().default(COGNITO_IDENTITY_ISSUER),
       GUEST_PROOF_JWKS_URI: z.url().default(COGNITO_IDENTITY_JWKS_URI),
+      GUEST_PROOF_KEY_ID: required.optional(),
     },
     env,
   );
@@ -63,6 +89,11 @@ export function linkIdentityConfig(env: NodeJS.ProcessEnv = process.env): LinkId
     iotPolicyName: parsed.IOT_POLICY_NAME,
     topicArn: parsed.EVENTS_TOPIC_ARN,
     streamName: parsed.EVENTS_STREAM_NAME,
-    guestProof: { issuer: parsed.GUEST_PROOF_ISSUER, jwksUri: parsed.GUEST_PROOF_JWKS_URI },
+    guestProof: {
+      cognito: { issuer: parsed.GUEST_PROOF_ISSUER, jwksUri: parsed.GUEST_PROOF_JWKS_URI },
+      ...(parsed.GUEST_PROOF_KEY_ID !== undefined
+        ? { self: { issuer: selfGuestProofIssuer(parsed.STAGE), keyId: parsed.GUEST_PROOF_KEY_ID } }
+        : {}),
+    },
   };
 }

@@ -11,6 +11,10 @@ import {
   IotClientPolicyAttachments,
 } from "@boarding-pass/core/adapters/identities/iot-policy-attachments";
 import { JwtOpenIdTokenVerifier } from "@boarding-pass/core/adapters/identities/jwt-open-id-token-verifier";
+import {
+  createKmsClient,
+  kmsPublicJwks,
+} from "@boarding-pass/core/adapters/identities/kms-jwt-signer";
 import { OutboxIdentityEventSink } from "@boarding-pass/core/adapters/identities/outbox-identity-event-sink";
 import { DynamoOutboxStore } from "@boarding-pass/core/adapters/outbox-store";
 import { DynamoProfileStore } from "@boarding-pass/core/adapters/profile-store";
@@ -70,6 +74,7 @@ export function linkDepsFromEnvironment(env: NodeJS.ProcessEnv = process.env): L
   const config = linkIdentityConfig(env);
   const dynamo = createDynamoDbDocumentClient();
   const graph = new DynamoIdentityGraph(dynamo, config.tableName);
+  const self = config.guestProof.self;
   return {
     graph,
     data: new DynamoIdentityDataStore(dynamo, config.tableName),
@@ -84,9 +89,13 @@ export function linkDepsFromEnvironment(env: NodeJS.ProcessEnv = process.env): L
     ),
     profiles: new DynamoProfileStore(dynamo, config.tableName),
     verifier: new JwtOpenIdTokenVerifier({
-      issuer: config.guestProof.issuer,
-      jwksUri: config.guestProof.jwksUri,
       identityPoolId: config.identityPoolId,
+      issuers: [
+        config.guestProof.cognito,
+        ...(self !== undefined
+          ? [{ issuer: self.issuer, jwks: () => kmsPublicJwks(createKmsClient(), self.keyId) }]
+          : []),
+      ],
     }),
     iot: new IotClientPolicyAttachments(createIotClient()),
     identityPoolId: config.identityPoolId,

@@ -30,6 +30,8 @@ import { assertLoopbackEndpoint } from "../../../../test/setup/loopback";
 
 export const REGION = "us-east-1";
 export const ISSUER = "https://cognito-identity.amazonaws.com";
+/** Issuer of the backend's own guest proofs in these tests (`selfGuestProofIssuer("test")`). */
+export const SELF_ISSUER = "urn:boardingpass:test:guest-proof";
 export const USER_POOL = `cognito-idp.${REGION}.amazonaws.com/${REGION}_AbCdEf123`;
 const LAMBDA_SUBSCRIBER = `arn:aws:lambda:${REGION}:000000000000:function:identity-events`;
 const CREDENTIALS = { accessKeyId: "local", secretAccessKey: "local" };
@@ -143,6 +145,8 @@ export interface Plane {
   policyName: string;
   identityPoolId: string;
   key: SigningKey;
+  /** The key behind the backend-issued guest proofs (KMS in production). */
+  selfKey: SigningKey;
   jwksUri: string;
   /** SNS messages delivered to the subscriber, parsed. */
   snsMessages: Array<{ id: string; type: string; [key: string]: unknown }>;
@@ -235,6 +239,7 @@ export async function startPlane(): Promise<Plane> {
   );
 
   const key = newSigningKey();
+  const selfKey = newSigningKey();
   const jwks = await serveJwks(() => [key.jwk]);
   const identityPoolId = newIdentityId();
 
@@ -253,6 +258,7 @@ export async function startPlane(): Promise<Plane> {
     policyName,
     identityPoolId,
     key,
+    selfKey,
     jwksUri: jwks.uri,
     snsMessages,
     async kinesisEvents() {
@@ -294,7 +300,13 @@ export async function startPlane(): Promise<Plane> {
           new DynamoOutboxStore(dynamo, tableName),
         ),
         profiles: new DynamoProfileStore(dynamo, tableName),
-        verifier: new JwtOpenIdTokenVerifier({ issuer: ISSUER, identityPoolId, jwksUri: jwks.uri }),
+        verifier: new JwtOpenIdTokenVerifier({
+          identityPoolId,
+          issuers: [
+            { issuer: ISSUER, jwksUri: jwks.uri },
+            { issuer: SELF_ISSUER, jwks: async () => ({ keys: [selfKey.jwk] }) },
+          ],
+        }),
         iot: new IotClientPolicyAttachments(iotClient),
         backoff: { maxAttempts: 4, baseDelayMs: 1, maxDelayMs: 5 },
         identityPoolId,
@@ -331,5 +343,13 @@ export function failingDynamo(
       }
       return client.send(command as never);
     }) as DynamoDBDocumentClient["send"],
+  };
+}
+
+/** A `JwtSigner` over a node:crypto key: what KMS does in production, in process. */
+export function localSigner(key: SigningKey) {
+  return {
+    keyId: key.kid,
+    sign: async (input: Uint8Array) => new Uint8Array(sign("RSA-SHA256", input, key.privateKey)),
   };
 }

@@ -11,21 +11,29 @@ import {
   JwtParseError,
   JwtWithoutValidKidError,
   KidNotFoundInJwksError,
+  ParameterValidationError,
   WaitPeriodNotYetEndedJwkError,
 } from "aws-jwt-verify/error";
 import type { Fetcher } from "aws-jwt-verify/https";
-import { SimpleJwksCache } from "aws-jwt-verify/jwk";
+import { type Jwks, SimpleJwksCache } from "aws-jwt-verify/jwk";
 import { GuestProofRejectedError, type GuestProofRejection } from "../../identities/errors";
 import type { OpenIdTokenVerifier, VerifiedOpenIdToken } from "../../identities/ports";
 
-export interface OpenIdTokenVerifierOptions {
-  /** `https://cognito-identity.amazonaws.com` on AWS; the local pool's issuer in tests. */
+export interface TrustedIssuer {
+  /** `https://cognito-identity.amazonaws.com` on AWS; our own for backend-issued guest proofs. */
   issuer: string;
+  /** Where its JWKS is fetched (`https://cognito-identity.amazonaws.com/.well-known/jwks_uri`). */
+  jwksUri?: string;
+  /** Or the JWKS itself, loaded once before the first verification (a KMS public key). */
+  jwks?: () => Promise<{ keys: ReadonlyArray<Record<string, unknown>> }>;
+}
+
+export interface OpenIdTokenVerifierOptions {
+  /** Every issuer whose guest proofs are accepted; each must sign with RS256 for our pool. */
+  issuers: readonly TrustedIssuer[];
   /** The identity pool id: the only accepted `aud`. */
   identityPoolId: string;
-  /** `https://cognito-identity.amazonaws.com/.well-known/jwks_uri` on AWS. */
-  jwksUri: string;
-  /** Fetch timeout for the JWKS. */
+  /** Fetch timeout for a JWKS. */
   timeoutMs?: number;
 }
 
@@ -55,6 +63,13 @@ function rejection(error: unknown): GuestProofRejection {
   if (error instanceof JwtNotBeforeError) return "not-yet-valid";
   if (error instanceof JwtInvalidAudienceError) return "foreign-audience";
   if (error instanceof JwtInvalidIssuerError) return "wrong-issuer";
+  // With several trusted issuers, an unknown `iss` is refused before any key is looked up.
+  if (
+    error instanceof ParameterValidationError &&
+    /^issuer (not configured|must be)/.test(error.message)
+  ) {
+    return "wrong-issuer";
+  }
   if (error instanceof JwtInvalidSignatureError) return "invalid-signature";
   if (error instanceof JwtInvalidSignatureAlgorithmError) return "invalid-signature";
   if (error instanceof KidNotFoundInJwksError) return "unknown-key";
@@ -68,19 +83,46 @@ function rejection(error: unknown): GuestProofRejection {
   return "malformed";
 }
 
-/** `JwtRsaVerifier` for identity-pool OpenID tokens; build once per Lambda, at module scope. */
+/**
+ * `JwtRsaVerifier` for identity-pool OpenID tokens (and our own guest proofs, same shape); build
+ * once per Lambda, at module scope, so the JWKS cache lives as long as the Lambda.
+ */
 export class JwtOpenIdTokenVerifier implements OpenIdTokenVerifier {
   private readonly verifier;
+  private preloaded: Promise<void> | undefined;
 
-  constructor(options: OpenIdTokenVerifierOptions) {
+  constructor(private readonly options: OpenIdTokenVerifierOptions) {
+    if (options.issuers.length === 0) throw new Error("At least one trusted issuer is required");
     this.verifier = JwtRsaVerifier.create(
-      { issuer: options.issuer, audience: options.identityPoolId, jwksUri: options.jwksUri },
+      options.issuers.map((trusted) => ({
+        issuer: trusted.issuer,
+        audience: options.identityPoolId,
+        ...(trusted.jwksUri !== undefined ? { jwksUri: trusted.jwksUri } : {}),
+      })),
       { jwksCache: new SimpleJwksCache({ fetcher: jwksFetcher(options.timeoutMs ?? 1500) }) },
     );
   }
 
+  private preload(): Promise<void> {
+    this.preloaded ??= (async () => {
+      for (const trusted of this.options.issuers) {
+        if (trusted.jwks !== undefined)
+          this.verifier.cacheJwks((await trusted.jwks()) as unknown as Jwks, trusted.issuer);
+      }
+    })().catch((error: unknown) => {
+      this.preloaded = undefined; // try again on the next call
+      throw error;
+    });
+    return this.preloaded;
+  }
+
   async verify(token: string): Promise<VerifiedOpenIdToken> {
     let payload: Awaited<ReturnType<typeof this.verifier.verify>>;
+    try {
+      await this.preload();
+    } catch (error) {
+      throw new GuestProofRejectedError("jwks-unavailable", { cause: error });
+    }
     try {
       payload = await this.verifier.verify(token);
     } catch (error) {
