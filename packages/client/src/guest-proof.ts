@@ -1,4 +1,5 @@
 import { CognitoIdentityClient, GetOpenIdTokenCommand } from "@aws-sdk/client-cognito-identity";
+import { type AwsCredentials, signedFetch } from "./signing";
 
 /** A guest identity's OpenID token (10 minutes): the proof that this app held the guest. */
 export interface GuestProof {
@@ -67,6 +68,50 @@ export function cognitoGuestProofSource(options: {
         identityId: response.IdentityId ?? guestIdentityId,
         token: response.Token,
         expiresAt: tokenExpiry(response.Token),
+      };
+    },
+  };
+}
+
+/**
+ * The backend's own guest proof (`POST /identity/guest-proof`, signed with the guest's
+ * credentials). Use this one with Boarding Pass's pools: classic flow is off there, and AWS
+ * refuses `GetOpenIdToken` on such pools.
+ */
+export function backendGuestProofSource(options: {
+  apiUrl: string;
+  region: string;
+  /** The guest's current credentials (Amplify: `(await fetchAuthSession()).credentials`). */
+  credentials: () => Promise<AwsCredentials>;
+  fetch?: typeof fetch;
+}): GuestProofSource {
+  return {
+    async getGuestProof(guestIdentityId) {
+      const base = options.apiUrl.endsWith("/") ? options.apiUrl : `${options.apiUrl}/`;
+      const response = await signedFetch(
+        {
+          url: new URL("identity/guest-proof", base).toString(),
+          method: "POST",
+          region: options.region,
+          credentials: await options.credentials(),
+        },
+        options.fetch,
+      );
+      const body = (await response.json().catch(() => ({}))) as {
+        guestProof?: string;
+        guestIdentityId?: string;
+        message?: string;
+      };
+      if (!response.ok || body.guestProof === undefined) {
+        throw new Error(body.message ?? `The guest proof request failed with ${response.status}`);
+      }
+      if (body.guestIdentityId !== guestIdentityId) {
+        throw new Error("The credentials belong to another identity than the guest named");
+      }
+      return {
+        identityId: guestIdentityId,
+        token: body.guestProof,
+        expiresAt: tokenExpiry(body.guestProof),
       };
     },
   };

@@ -1,5 +1,6 @@
 /** App-side helpers for Boarding Pass: keep a guest proof, sign in, make the backend follow. */
 export {
+  backendGuestProofSource,
   cognitoGuestProofSource,
   type GuestProof,
   type GuestProofSource,

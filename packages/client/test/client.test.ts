@@ -8,6 +8,7 @@ import { createServer, type IncomingMessage, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import {
+  backendGuestProofSource,
   cognitoGuestProofSource,
   detectIdentityChange,
   GuestLinkClient,
@@ -270,5 +271,48 @@ describe("cognitoGuestProofSource", () => {
     expect(proof).toMatchObject({ identityId: GUEST, expiresAt: exp * 1000 });
     expect(received[0]!.headers["x-amz-target"]).toBe("AWSCognitoIdentityService.GetOpenIdToken");
     expect(received[0]!.headers.authorization).toBeUndefined();
+  });
+});
+
+describe("backendGuestProofSource", () => {
+  it("asks the backend for a proof with a request signed by the guest's credentials", async () => {
+    // Prepare
+    const exp = Math.floor(Date.now() / 1000) + 600;
+    respond = () => ({
+      status: 200,
+      body: { guestProof: fakeToken(GUEST, exp), guestIdentityId: GUEST, expiresAt: "" },
+    });
+    const source = backendGuestProofSource({
+      apiUrl: baseUrl,
+      region: REGION,
+      credentials: async () => CREDENTIALS,
+    });
+
+    // Act
+    const proof = await source.getGuestProof(GUEST);
+
+    // Assess
+    expect(proof).toMatchObject({ identityId: GUEST, expiresAt: exp * 1000 });
+    expect(received[0]).toMatchObject({
+      method: "POST",
+      path: "/identity/guest-proof",
+      signatureValid: true,
+    });
+  });
+
+  it("refuses a proof for another identity than the guest it was asked for", async () => {
+    respond = () => ({
+      status: 200,
+      body: {
+        guestProof: fakeToken(SURVIVOR, Math.floor(Date.now() / 1000) + 600),
+        guestIdentityId: SURVIVOR,
+      },
+    });
+    const source = backendGuestProofSource({
+      apiUrl: baseUrl,
+      region: REGION,
+      credentials: async () => CREDENTIALS,
+    });
+    await expect(source.getGuestProof(GUEST)).rejects.toThrow(/another identity/);
   });
 });
