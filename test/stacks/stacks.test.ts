@@ -1,4 +1,11 @@
 import {
+  CreateTableCommand,
+  DescribeTableCommand,
+  DescribeTimeToLiveCommand,
+  DynamoDBClient,
+  UpdateTimeToLiveCommand,
+} from "@aws-sdk/client-dynamodb";
+import {
   buildClaimsResponse,
   type ClaimsResponseV2,
   parseRoleCatalog,
@@ -12,7 +19,8 @@ import {
 import { resolveRole } from "@boarding-pass/core/roles";
 import { Match } from "aws-cdk-lib/assertions";
 import fc from "fast-check";
-import { beforeAll, describe, expect, test } from "vitest";
+import { beforeAll, describe, expect, inject, test } from "vitest";
+import { tableDefinitionsFromTemplate } from "../../packages/local/src/provision/tables";
 import { type SynthesizedForTest, synthesize } from "./synth";
 import {
   allStatements,
@@ -108,6 +116,41 @@ describe("Data", () => {
     const table = one("AWS::DynamoDB::Table", "Data");
     expect(table.DeletionPolicy).toBe("Delete");
     expect(table.Properties?.DeletionProtectionEnabled).toBe(false);
+  });
+});
+
+describe("Data on the local DynamoDB", () => {
+  test("the table the stack declares is created locally with its keys, indexes and TTL", async () => {
+    // Given the table definition read from the synthesized template, under a fresh name
+    const name = `identity-${crypto.randomUUID()}`;
+    const [definition] = tableDefinitionsFromTemplate(
+      templates().Data!.toJSON() as CloudFormationTemplate,
+      () => name,
+    );
+    const aws = new DynamoDBClient({
+      endpoint: inject("localAwsEndpoint"),
+      region: "us-east-1",
+      credentials: { accessKeyId: "test", secretAccessKey: "test" },
+    });
+
+    // When it is created on the embedded DynamoDB
+    await aws.send(new CreateTableCommand(definition!));
+    await aws.send(
+      new UpdateTimeToLiveCommand({
+        TableName: name,
+        TimeToLiveSpecification: definition!.TimeToLiveSpecification!,
+      }),
+    );
+
+    // Then the local table has exactly the declared keys and indexes
+    const { Table } = await aws.send(new DescribeTableCommand({ TableName: name }));
+    expect(Table?.KeySchema).toEqual(definition!.KeySchema);
+    expect(Table?.GlobalSecondaryIndexes?.map((i) => i.IndexName).sort()).toEqual([
+      "gsi1",
+      "outbox",
+    ]);
+    const ttl = await aws.send(new DescribeTimeToLiveCommand({ TableName: name }));
+    expect(ttl.TimeToLiveDescription?.AttributeName).toBe("expiresAt");
   });
 });
 
