@@ -1,8 +1,8 @@
 import { parseRoleCatalog, type RoleCatalog } from "@boarding-pass/core/claims";
 import type { ProfileDefaults } from "@boarding-pass/core/profiles";
 import { parseSignUpPolicy, type SignUpPolicy } from "@boarding-pass/core/signup-policy";
-// Namespace import: lets esbuild drop the parts of zod we do not use (~90 KiB instead of ~460).
-import * as z from "zod";
+// Through core: one zod per bundle (see core/src/zod.ts); a namespace import so esbuild tree-shakes.
+import * as z from "@boarding-pass/core/zod";
 
 /**
  * Parses a handler's environment once, at cold start, and fails fast naming what is missing:
