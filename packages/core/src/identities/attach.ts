@@ -1,7 +1,7 @@
 import { authenticatedCaller, type CallerIdentity } from "./caller";
 import { IdentityMergedError, ProfileNotReadyError } from "./errors";
 import { buildIdentityLinked } from "./events";
-import { ensureIotPolicy, type IotAttachmentDeps } from "./iot";
+import { ensureIotPolicy, type IotAttachmentDeps, removeIotPolicy } from "./iot";
 import { USER_POOL_PROVIDER_NAME } from "./link";
 import type { IdentityGraph, ProfileReader } from "./ports";
 
@@ -64,4 +64,23 @@ export async function describeUser(
     deps.graph.identitiesOfUser(sub),
   ]);
   return { profile, identities };
+}
+
+/**
+ * On user deletion: detach our IoT policies from every identity of the user (gsi1), so a deleted
+ * user's devices lose IoT access even while their credentials last. Idempotent. The caller (a
+ * user-deletion consumer, not built yet) decides when; this only needs the graph and IoT.
+ */
+export async function releaseUserIdentities(
+  sub: string,
+  deps: IotAttachmentDeps & { graph: IdentityGraph },
+): Promise<{ released: Array<{ identityId: string; policies: string[] }> }> {
+  const released: Array<{ identityId: string; policies: string[] }> = [];
+  for (const identity of await deps.graph.identitiesOfUser(sub)) {
+    const current = await deps.graph.get(identity.identityId);
+    const policies = current?.iotPolicies ?? [];
+    for (const policy of policies) await removeIotPolicy(identity.identityId, policy, deps);
+    released.push({ identityId: identity.identityId, policies });
+  }
+  return { released };
 }

@@ -1,7 +1,11 @@
 import { AttachPolicyCommand, CreatePolicyCommand } from "@aws-sdk/client-iot";
 import { DynamoIdentityGraph } from "@boarding-pass/core/adapters/identities/dynamodb-identity-graph";
 import { IotClientPolicyAttachments } from "@boarding-pass/core/adapters/identities/iot-policy-attachments";
-import { identityLinkedEventId, MAX_DOCUMENT_BYTES } from "@boarding-pass/core/identities/index";
+import {
+  identityLinkedEventId,
+  MAX_DOCUMENT_BYTES,
+  releaseUserIdentities,
+} from "@boarding-pass/core/identities/index";
 import type { APIGatewayProxyEventV2WithJWTAuthorizer } from "aws-lambda";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createAdminGetUserHandler } from "../../src/api/admin-get-user";
@@ -147,6 +151,25 @@ describe("POST /identity/iot", () => {
     });
     const result = await createEnsureIotHandler(plane.deps())(event);
     expect(result.statusCode).toBe(403);
+  });
+});
+
+describe("releaseUserIdentities (user deletion)", () => {
+  it("detaches the IoT policy from every identity of the user, idempotently", async () => {
+    // Prepare: one user signed in on two devices.
+    const sub = newSub();
+    await plane.createProfile(sub);
+    const devices = [newIdentityId(), newIdentityId()];
+    for (const identityId of devices) await ensureIot({ identityId, sub });
+
+    // Act
+    const first = await releaseUserIdentities(sub, plane.deps());
+    const again = await releaseUserIdentities(sub, plane.deps());
+
+    // Assess
+    expect(first.released.map((entry) => entry.identityId).sort()).toEqual([...devices].sort());
+    for (const identityId of devices) expect(plane.iot.attachedPolicies(identityId)).toEqual([]);
+    expect(again.released.every((entry) => entry.policies.length === 0)).toBe(true);
   });
 });
 
