@@ -113,6 +113,29 @@ describe("expiry", () => {
     );
   });
 
+  it("locks a user out after five wrong passwords, for a doubling time", async () => {
+    const email = await confirmed();
+    for (let i = 0; i < 5; i++) {
+      await expect(signIn(email, "Wr0ng-password!")).rejects.toThrow(
+        "Incorrect username or password.",
+      );
+    }
+    const locked = signIn(email);
+    await expect(locked).rejects.toBeInstanceOf(NotAuthorizedException);
+    await expect(locked).rejects.toThrow("Password attempts exceeded");
+    clock += 1500;
+    await expect(signIn(email, "Wr0ng-password!")).rejects.toThrow(
+      "Incorrect username or password.",
+    );
+    clock += 1500;
+    await expect(signIn(email)).rejects.toThrow("Password attempts exceeded");
+    clock += 1000;
+    await signIn(email);
+    await expect(signIn(email, "Wr0ng-password!")).rejects.toThrow(
+      "Incorrect username or password.",
+    );
+  });
+
   it("an ID token for one client fails verification for another", async () => {
     const email = await confirmed();
     const { IdToken } = (await signIn(email)).AuthenticationResult!;

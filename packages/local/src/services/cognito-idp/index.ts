@@ -226,6 +226,7 @@ const MAX_CODE_ATTEMPTS = 5;
 const MAX_CODE_SENDS = 10;
 const CODE_SEND_WINDOW_MS = 15 * 60 * 1000;
 const MAX_LINKED_IDENTITIES = 5;
+const LOCKOUT_AFTER = 5;
 const CODE_MISMATCH = "Invalid verification code provided, please try again.";
 const CODE_EXPIRED = "Invalid code provided, please request a code again.";
 const ATTEMPTS_EXCEEDED = "Attempt limit exceeded, please try after some time.";
@@ -294,6 +295,8 @@ export function createCognitoIdpService(options: CognitoIdpServiceOptions): Cogn
   /** Failed code attempts and code sends per user (memory only: throttles reset on restart). */
   const codeAttempts = new Map<string, number>();
   const codeSends = new Map<string, number[]>();
+  /** Consecutive wrong passwords per user, for Cognito's lockout (memory only). */
+  const failedSignIns = new Map<string, { failures: number; lockedUntil: number }>();
 
   // ---------------------------------------------------------------- state and journal
 
@@ -1271,7 +1274,17 @@ export function createCognitoIdpService(options: CognitoIdpServiceOptions): Cogn
   function resendConfirmationCode(input: Input) {
     const { client, pool } = requireClient(requireString(input, "ClientId"));
     const user = draft(findUser(pool, requireString(input, "Username")));
-    if (!user) throw missingUser(client);
+    if (!user) {
+      if (client.definition.PreventUserExistenceErrors !== "ENABLED") throw userNotFound();
+      // Hidden existence: answer as if a code went out.
+      return {
+        CodeDeliveryDetails: {
+          Destination: maskDestination("x@x"),
+          DeliveryMedium: "EMAIL",
+          AttributeName: "email",
+        },
+      };
+    }
     if (user.status !== "UNCONFIRMED") throw invalidParameter("User is already confirmed.");
     throttleSends(pool, user);
     const code = issueCode(pool, user, "signup", SIGNUP_CODE_MS);
@@ -1368,10 +1381,30 @@ export function createCognitoIdpService(options: CognitoIdpServiceOptions): Cogn
     if (!password) throw invalidParameter("Missing required parameter PASSWORD");
     const user = findUser(pool, name);
     if (!user) throw missingUser(client);
+    assertNotLockedOut(pool, user);
     if (!user.passwordHash || !(await verifyPassword(password, user.passwordHash))) {
+      recordFailedSignIn(pool, user);
       throw notAuthorized();
     }
+    failedSignIns.delete(`${pool.record.id}/${user.username}`);
     return completeSignIn(pool, client, user);
+  }
+
+  /**
+   * Cognito's lockout: after five wrong passwords in a row, sign-in is refused for a time that
+   * starts at one second and doubles with each further failure, up to about 15 minutes.
+   */
+  function assertNotLockedOut(pool: PoolState, user: UserRecord): void {
+    const state = failedSignIns.get(`${pool.record.id}/${user.username}`);
+    if (state && state.lockedUntil > now()) throw notAuthorized("Password attempts exceeded");
+  }
+
+  function recordFailedSignIn(pool: PoolState, user: UserRecord): void {
+    const key = `${pool.record.id}/${user.username}`;
+    const failures = (failedSignIns.get(key)?.failures ?? 0) + 1;
+    const lockMs =
+      failures >= LOCKOUT_AFTER ? Math.min(1000 * 2 ** (failures - LOCKOUT_AFTER), 900_000) : 0;
+    failedSignIns.set(key, { failures, lockedUntil: now() + lockMs });
   }
 
   /** AdminInitiateAuth: the server-side flows, for a client of the named pool. */
@@ -1425,9 +1458,12 @@ export function createCognitoIdpService(options: CognitoIdpServiceOptions): Cogn
         timestamp,
       );
       const given = Buffer.from(signature, "base64");
+      assertNotLockedOut(pool, user);
       if (given.length !== expected.length || !timingSafeEqual(given, expected)) {
+        recordFailedSignIn(pool, user);
         throw notAuthorized();
       }
+      failedSignIns.delete(`${pool.record.id}/${user.username}`);
       return completeSignIn(pool, client, user);
     }
     if (challengeName === "NEW_PASSWORD_REQUIRED") {
@@ -2256,6 +2292,7 @@ export function createCognitoIdpService(options: CognitoIdpServiceOptions): Cogn
       outboxMessages.length = 0;
       codeAttempts.clear();
       codeSends.clear();
+      failedSignIns.clear();
       journal.reset();
     },
 
