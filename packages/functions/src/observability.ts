@@ -49,7 +49,8 @@ export function startInvocation(
 /** Flushes metrics; a failure to flush must never fail the user's sign-in. */
 export function finishInvocation(): void {
   try {
-    metrics.publishStoredMetrics();
+    // Nothing stored is the hot path's usual case: skip Powertools' "no metrics" warning line.
+    if (metrics.hasStoredMetrics()) metrics.publishStoredMetrics();
   } catch (error) {
     logger.warn("metrics flush failed", { error });
   }
