@@ -198,6 +198,21 @@ describe("external providers", () => {
     expect(await plane.snsEventsFor(native.sub)).toEqual([]);
   });
 
+  it("finds the native user through the email claim when the addresses differ only in case folding", async () => {
+    const local = freshLocal();
+    const native = await plane.createNativeUser(`${local}STRAẞE@example.com`, true);
+    // The native sign-up claimed the canonical address for its username
+    await handler(signUpEvent(`${local}STRAẞE@example.com`, native.username), fakeContext());
+    const event = externalEvent(`${local}strasse@example.com`);
+    await handler(structuredClone(event), fakeContext());
+    expect(await providerIdentities(native.username)).toContain(
+      event.userName.slice("google_".length),
+    );
+    expect((await plane.snsEventsFor(native.sub)).map((d) => d.event.type)).toEqual([
+      "boardingpass.user.federated-linked.v1",
+    ]);
+  });
+
   it("with no native user, the federated user signs up separately without claiming the email", async () => {
     const email = freshEmail();
     const result = await handler(externalEvent(email), fakeContext());
