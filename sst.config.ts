@@ -28,6 +28,8 @@ export default {
         POWERTOOLS_METRICS_NAMESPACE: "BoardingPass",
         POWERTOOLS_LOG_LEVEL: stage.logLevel,
         STAGE: app.stage,
+        // Stack traces in logs point at the TypeScript source (the map ships in the bundle).
+        NODE_OPTIONS: "--enable-source-maps",
       },
     });
     app.stack(Data).stack(Events).stack(Auth).stack(Iot).stack(Api).stack(Consumers);

@@ -34,8 +34,6 @@ import {
   statementsOf,
 } from "./template-helpers";
 
-type CfnLike = { Type: string; Properties?: { Handler?: unknown } };
-
 let synthesized: SynthesizedForTest;
 const templates = () => synthesized.templates;
 const one = (type: string, stack: string): FoundResource => {
@@ -78,28 +76,28 @@ describe("the app", () => {
     }
   });
 
-  test("bundles are minified ES modules, each with a source map", () => {
-    const root = path.resolve(__dirname, "../..");
-    const artifacts = path.join(root, ".sst", "artifacts");
-    const bundle = fs
-      .readdirSync(artifacts)
-      .map((dir) =>
-        path.join(artifacts, dir, "packages/functions/src/cognito/pre-token-generation.mjs"),
-      )
-      .find((file) => fs.existsSync(file));
-    expect(bundle, "the pre token generation bundle").toBeDefined();
-    const code = fs.readFileSync(bundle!, "utf8");
-    // SST's ESM banner, then one minified module: lines average thousands of characters
-    // (unminified code averages a few dozen; the remaining breaks are inside template literals).
-    expect(code.startsWith("import { createRequire as topLevelCreateRequire }")).toBe(true);
-    expect(code.length / code.split("\n").length).toBeGreaterThan(1000);
-    for (const [stack, template] of Object.entries(templates())) {
-      const ours = Object.values(template.toJSON().Resources as Record<string, CfnLike>).filter(
-        (r) =>
-          r.Type === "AWS::Lambda::Function" &&
-          String(r.Properties?.Handler).startsWith("packages/functions/"),
+  test("bundles are minified ES modules shipped with their source map, which Node applies", () => {
+    const artifacts = path.resolve(__dirname, "../..", ".sst", "artifacts");
+    const functions = resourcesOfType(templates(), "AWS::Lambda::Function").filter((fn) =>
+      String(fn.Properties?.Handler).startsWith("packages/functions/"),
+    );
+    for (const fn of functions) {
+      const file = `${String(fn.Properties?.Handler).replace(/\.handler$/, "")}.mjs`;
+      const bundle = fs
+        .readdirSync(artifacts)
+        .map((dir) => path.join(artifacts, dir, file))
+        .find((candidate) => fs.existsSync(candidate));
+      expect(bundle, file).toBeDefined();
+      // `nodejs.sourcemap: true` keeps the map beside the bundle, inside the function's asset.
+      expect(fs.existsSync(`${bundle}.map`), `${file}.map`).toBe(true);
+      const code = fs.readFileSync(bundle!, "utf8");
+      // SST's ESM banner, then one minified module: lines average thousands of characters
+      // (unminified code averages a few dozen; the remaining breaks are in template literals).
+      expect(code.startsWith("import { createRequire as topLevelCreateRequire }"), file).toBe(true);
+      expect(code.length / code.split("\n").length, file).toBeGreaterThan(1000);
+      expect(fn.Properties?.Environment?.Variables?.NODE_OPTIONS, file).toContain(
+        "--enable-source-maps",
       );
-      expect(synthesized.sourcemaps[stack], stack).toBe(ours.length);
     }
   });
 

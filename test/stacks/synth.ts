@@ -8,8 +8,6 @@ export interface SynthesizedForTest {
   templates: Record<string, Template>;
   /** Unsuppressed cdk-nag AwsSolutions errors. */
   nagErrors: NagFinding[];
-  /** Source maps SST built per stack. */
-  sourcemaps: Record<string, number>;
 }
 
 let pending: Promise<SynthesizedForTest> | undefined;
@@ -21,7 +19,6 @@ export function synthesize(stage = "test"): Promise<SynthesizedForTest> {
       stage: app.stage,
       templates: Object.fromEntries(app.stacks.map((s) => [s.name, Template.fromJSON(s.template)])),
       nagErrors: app.nagErrors,
-      sourcemaps: Object.fromEntries(app.stacks.map((s) => [s.name, s.sourcemaps])),
     }),
   );
   return pending.then((result) => {

@@ -2,7 +2,7 @@ import fs from "node:fs";
 import path from "node:path";
 import { Aspects } from "aws-cdk-lib";
 import { AwsSolutionsChecks } from "cdk-nag";
-import { App, useFunctions } from "sst/constructs";
+import { App } from "sst/constructs";
 import { initProject, useProject } from "sst/project.js";
 
 export interface NagFinding {
@@ -17,8 +17,6 @@ export interface SynthesizedStack {
   /** Full CloudFormation stack name, `<stage>-<app>-<name>`. */
   stackName: string;
   template: CloudFormationTemplate;
-  /** Functions of this stack whose source map SST built and packaged as an asset. */
-  sourcemaps: number;
 }
 
 export interface CloudFormationTemplate {
@@ -94,7 +92,6 @@ async function synthesize(root: string, options: SynthesizeOptions): Promise<Syn
       name,
       stackName: artifact.stackName,
       template: artifact.template as CloudFormationTemplate,
-      sourcemaps: useFunctions().sourcemaps.forStack(artifact.stackName).length,
     });
     for (const message of artifact.messages) {
       if (message.level === "error" && String(message.entry.data).startsWith("AwsSolutions-")) {
