@@ -1,11 +1,14 @@
 import { AttachPolicyCommand } from "@aws-sdk/client-iot";
+import { SnsKinesisEventPublisher } from "@boarding-pass/core/adapters/event-publisher";
 import { DynamoIdentityDataStore } from "@boarding-pass/core/adapters/identities/dynamodb-identity-data";
 import { DynamoIdentityGraph } from "@boarding-pass/core/adapters/identities/dynamodb-identity-graph";
+import { DynamoOutboxStore } from "@boarding-pass/core/adapters/outbox-store";
 import {
   identityLinkedEventId,
   identityMergedEventId,
   type LinkDeps,
 } from "@boarding-pass/core/identities/index";
+import { relayOutbox } from "@boarding-pass/core/outbox";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createLinkIdentityHandler } from "../../src/api/link-identity";
 import { createPreferencesHandler } from "../../src/api/preferences";
@@ -405,6 +408,40 @@ describe("POST /identity/link: a crash half-way resumes on the next call", () =>
     const after = await published(identityMergedEventId(survivorId, guestId));
     expect(after.sns).toHaveLength(1);
     expect(after.kinesis).toHaveLength(1);
+  });
+});
+
+describe("POST /identity/link: the outbox relay", () => {
+  it("relays identity.linked left pending, and never sees the merge record as corrupt", async () => {
+    // Prepare: a merge whose inline publish failed entirely.
+    const { sub, guestId } = await givenUserAndGuest();
+    const survivorId = newIdentityId();
+    const down = plane.deps({
+      events: {
+        deliver: async (entries) => ({ delivered: [], pending: entries.map((e) => e.event.id) }),
+      },
+    });
+    await link({ identityId: survivorId, sub }, { guestProof: guestProof(guestId) }, down);
+
+    // Act
+    const summary = await relayOutbox(
+      {
+        store: new DynamoOutboxStore(plane.dynamo, plane.tableName),
+        publisher: new SnsKinesisEventPublisher({
+          sns: plane.snsClient,
+          kinesis: plane.kinesisClient,
+          topicArn: plane.topicArn,
+          streamName: plane.streamName,
+        }),
+      },
+      { now: new Date(Date.now() + 60_000), graceMs: 0 },
+    );
+
+    // Assess
+    expect(summary.corrupt).toBe(0);
+    const linked = await published(identityLinkedEventId(sub, survivorId));
+    expect(linked.sns).toHaveLength(1);
+    expect(linked.kinesis).toHaveLength(1);
   });
 });
 
