@@ -145,7 +145,10 @@ export function Auth({ stack, app }: StackContext) {
           locale: true,
           timezone: true,
         }),
+        // Email must be writable: SignUp sets it, and Cognito refuses attributes the client may
+        // not write. A changed email stays unverified (and the old one active) until verified.
         writeAttributes: new ClientAttributes().withStandardAttributes({
+          email: true,
           fullname: true,
           locale: true,
           timezone: true,

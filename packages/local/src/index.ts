@@ -6,6 +6,12 @@ import { type DynamoDbService, startDynamoDb } from "./dynamodb";
 import { assertLoopbackHost, startEdge } from "./edge";
 import { ServiceAlreadyRegisteredError } from "./edge/errors";
 import { type KinesisService, startKinesis } from "./kinesis";
+import {
+  type CognitoIdentityService,
+  createCognitoIdentityService,
+} from "./services/cognito-identity/index";
+import { userPoolKeysFrom } from "./services/cognito-identity/login-tokens";
+import { type CognitoIdpService, createCognitoIdpService } from "./services/cognito-idp/index";
 import { createIotService, type IotService } from "./services/iot";
 import { createSnsService, type SnsService } from "./services/sns";
 import { createStsService, type StsService } from "./services/sts";
@@ -34,14 +40,14 @@ export interface LocalAwsOptions {
   /** `in-process` (default) or `loopback`: how the edge reaches dynalite. */
   dynamoDbTransport?: "in-process" | "loopback";
   /**
-   * The query and REST services to start with the plane, each persisted under
-   * `<dataDir>/<name>`. None by default, so a caller can register its own configured instance;
+   * The services to start with the plane, each persisted under `<dataDir>/<name>`. The identity
+   * pool needs STS (credentials) and the user pool (login keys): asking for it starts both. None by default, so a caller can register its own configured instance;
    * the test setup and the command line start all of them (`BUILT_IN_SERVICES`).
    */
   include?: readonly BuiltInService[];
 }
 
-export const BUILT_IN_SERVICES = ["sns", "sts", "iot"] as const;
+export const BUILT_IN_SERVICES = ["sns", "sts", "iot", "cognito-idp", "cognito-identity"] as const;
 export type BuiltInService = (typeof BUILT_IN_SERVICES)[number];
 
 export interface LocalAws {
@@ -58,6 +64,8 @@ export interface LocalAws {
   readonly sns?: SnsService;
   readonly sts?: StsService;
   readonly iot?: IotService;
+  readonly cognitoIdp?: CognitoIdpService;
+  readonly cognitoIdentity?: CognitoIdentityService;
   /**
    * Puts a service behind the edge. A name can be registered once: silently replacing a service
    * would leave the old one running and unreachable by reset() and stop().
@@ -107,7 +115,11 @@ export async function startLocalAws(options: LocalAwsOptions = {}): Promise<Loca
     ["dynamodb", dynamodb],
     ["kinesis", kinesis],
   ]);
-  const include = new Set(options.include ?? []);
+  const include = new Set<BuiltInService>(options.include ?? []);
+  if (include.has("cognito-identity")) {
+    include.add("sts");
+    include.add("cognito-idp");
+  }
   const serviceDir = (name: string) => (dataDir ? join(dataDir, name) : undefined);
   const sns = include.has("sns")
     ? createSnsService({ region, dataDir: serviceDir("sns") })
@@ -118,7 +130,26 @@ export async function startLocalAws(options: LocalAwsOptions = {}): Promise<Loca
   const iot = include.has("iot")
     ? createIotService({ region, dataDir: serviceDir("iot") })
     : undefined;
-  for (const service of [sns, sts, iot]) {
+  // Token issuers are `<endpoint>/<poolId>`; the endpoint is known once the edge listens.
+  let edgeEndpoint = "";
+  const cognitoIdp = include.has("cognito-idp")
+    ? createCognitoIdpService({
+        region,
+        dataDir: serviceDir("cognito-idp"),
+        endpoint: () => edgeEndpoint,
+      })
+    : undefined;
+  const cognitoIdentity =
+    include.has("cognito-identity") && sts && cognitoIdp
+      ? createCognitoIdentityService({
+          region,
+          dataDir: serviceDir("cognito-identity"),
+          sts,
+          userPoolKeys: userPoolKeysFrom(cognitoIdp),
+          serverSideTokenCheck: (input) => cognitoIdp.isTokenActive(input),
+        })
+      : undefined;
+  for (const service of [sns, sts, iot, cognitoIdp, cognitoIdentity]) {
     if (service) services.set(service.name, service);
   }
 
@@ -146,6 +177,7 @@ export async function startLocalAws(options: LocalAwsOptions = {}): Promise<Loca
     throw error;
   }
 
+  edgeEndpoint = edge.endpoint;
   let stopping: Promise<void> | undefined;
   return {
     endpoint: edge.endpoint,
@@ -158,6 +190,8 @@ export async function startLocalAws(options: LocalAwsOptions = {}): Promise<Loca
     sns,
     sts,
     iot,
+    cognitoIdp,
+    cognitoIdentity,
     register(service) {
       if (services.has(service.name)) throw new ServiceAlreadyRegisteredError(service.name);
       services.set(service.name, service);
