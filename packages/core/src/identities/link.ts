@@ -194,7 +194,7 @@ async function merge(context: Context & { guestId: string }, deps: LinkDeps): Pr
   // transition leaves it to the winner, which keeps duplicates (same id, deduped) rare.
   const entries: Array<{ key: ItemKey; event: IdentityEvent }> = [];
   const publishes = finishedHere || alreadyDone;
-  for (const key of publishes ? [mergeKey(guestId), identityKey(survivorId)] : []) {
+  for (const key of [mergeKey(guestId), identityKey(survivorId)]) {
     const event = await deps.graph.pendingEvent(key);
     if (
       event !== null &&
@@ -203,14 +203,17 @@ async function merge(context: Context & { guestId: string }, deps: LinkDeps): Pr
       entries.push({ key, event });
     }
   }
-  const events = await deliver(
-    entries,
-    [
-      { id: state.eventIds.merged, type: "boardingpass.identity.merged.v2" },
-      { id: state.eventIds.linked, type: "boardingpass.identity.linked.v1" },
-    ],
-    deps,
-  );
+  const expected = [
+    { id: state.eventIds.merged, type: "boardingpass.identity.merged.v2" },
+    { id: state.eventIds.linked, type: "boardingpass.identity.linked.v1" },
+  ];
+  const events = publishes
+    ? await deliver(entries, expected, deps)
+    : expected.map(({ id, type }) => ({
+        id,
+        type,
+        published: !entries.some((entry) => entry.event.id === id),
+      }));
   return {
     outcome: "merged",
     identityId: survivorId,
