@@ -66,7 +66,11 @@ export function Auth({ stack, app }: StackContext) {
 
   const triggerDefaults = {
     timeout: TRIGGER_TIMEOUT_SECONDS,
-    environment: { TABLE_NAME: table.tableName },
+    environment: {
+      TABLE_NAME: table.tableName,
+      DEFAULT_TENANT: config.defaultTenant,
+      DEFAULT_PLAN: config.defaultPlan,
+    },
   } as const;
 
   // The shape packages/core's RoleCatalog parses: what pre token generation may put in tokens.
@@ -90,6 +94,8 @@ export function Auth({ stack, app }: StackContext) {
         description: "Sign-up policy, canonical email uniqueness, safe federated linking",
         environment: {
           ...triggerDefaults.environment,
+          // A federated link's event goes out inline; the outbox relay covers failures.
+          ...eventsEnvironment,
           SIGNUP_POLICY: JSON.stringify(config.signUpPolicy),
         },
       },
@@ -98,6 +104,7 @@ export function Auth({ stack, app }: StackContext) {
         handler: "packages/functions/src/cognito/post-confirmation.handler",
         description: "Creates the profile exactly once and emits user.confirmed",
         environment: {
+          ...triggerDefaults.environment,
           ...eventsEnvironment,
           DEFAULT_GROUP: config.defaultGroup,
         },
@@ -177,8 +184,10 @@ export function Auth({ stack, app }: StackContext) {
     memorySize: "1024 MB",
     handler: "packages/functions/src/cognito/pre-token-generation.handler",
     description: "Claims and IAM roles from the server-owned profile",
+    // No event destinations: the hot path only reads. A repaired profile's event is written
+    // to the outbox with the profile and published by the relay.
     environment: {
-      ...eventsEnvironment,
+      ...triggerDefaults.environment,
       ROLE_CATALOG: stack.toJsonString(roleCatalog),
     },
   });
@@ -201,7 +210,7 @@ export function Auth({ stack, app }: StackContext) {
   table.cdk.table.grantReadWriteData(preSignUp);
   table.cdk.table.grantReadWriteData(postConfirmation);
   table.cdk.table.grantReadWriteData(preTokenGeneration);
-  for (const publisher of [postConfirmation, preTokenGeneration]) {
+  for (const publisher of [preSignUp, postConfirmation]) {
     topic.cdk.topic.grantPublish(publisher);
     stream.cdk.stream.grantWrite(publisher);
   }

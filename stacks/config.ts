@@ -17,8 +17,11 @@ export interface StageConfig {
   isProduction: boolean;
   logLevel: "DEBUG" | "INFO" | "WARN" | "ERROR";
   signUpPolicy: SignUpPolicyConfig;
-  /** The user-pool group every confirmed user joins. */
+  /** The user-pool group every confirmed user joins, and the app role of a new profile. */
   defaultGroup: string;
+  /** Tenant and plan of a new profile (slugs; they become token claims). */
+  defaultTenant: string;
+  defaultPlan: string;
 }
 
 const PRODUCTION_STAGES = new Set(["prod", "production"]);
@@ -42,6 +45,8 @@ export function stageConfig(stage: string): StageConfig {
           trustedFederationProviders: ["Google", "SignInWithApple"],
         },
     defaultGroup: "member",
+    defaultTenant: "default",
+    defaultPlan: "free",
   };
 }
 

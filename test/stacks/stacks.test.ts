@@ -412,6 +412,24 @@ describe("least privilege", () => {
     }
   });
 
+  test("pre token generation cannot publish: its repaired-profile events leave through the outbox", () => {
+    const auth = templates().Auth!.toJSON().Resources as Record<
+      string,
+      { Type: string; Properties?: { Roles?: { Ref: string }[]; PolicyDocument?: unknown } }
+    >;
+    const policies = Object.entries(auth).filter(
+      ([, r]) =>
+        r.Type === "AWS::IAM::Policy" &&
+        (r.Properties?.Roles ?? []).some((role) => role.Ref?.startsWith("PreTokenGeneration")),
+    );
+    expect(policies.length).toBeGreaterThan(0);
+    const actions = policies.flatMap(([, r]) =>
+      statementsOf(r.Properties?.PolicyDocument).flatMap((st) => asArray(st.Action)),
+    );
+    expect(actions).toContain("dynamodb:GetItem");
+    expect(actions.filter((a) => /^(sns|kinesis):/.test(a))).toEqual([]);
+  });
+
   test("guests may call only the guest-data routes", () => {
     const guestPolicy = resourcesOfType(templates(), "AWS::IAM::Policy").find((p) =>
       p.logicalId.startsWith("GuestApiAccess"),
