@@ -1,4 +1,6 @@
+import { RemovalPolicy } from "aws-cdk-lib";
 import { Policy, PolicyStatement } from "aws-cdk-lib/aws-iam";
+import { Key, KeySpec, KeyUsage } from "aws-cdk-lib/aws-kms";
 import { NagSuppressions } from "cdk-nag";
 import { Api as HttpApi, type StackContext, use } from "sst/constructs";
 import { Auth } from "./Auth";
@@ -8,6 +10,7 @@ import { Iot } from "./Iot";
 
 /** Route keys, shared by the API definition and the role policies that may invoke them. */
 const ROUTES = {
+  issueGuestProof: "POST /identity/guest-proof",
   linkIdentity: "POST /identity/link",
   ensureIot: "POST /identity/iot",
   getPreferences: "GET /identity/preferences",
@@ -27,6 +30,16 @@ export function Api({ stack }: StackContext) {
   const { userPool, userPoolClient, identityPool, guestRole, appRoles } = use(Auth);
   const { iotPolicyName } = use(Iot);
 
+  // Signs guest proofs: a guest's evidence, before sign-in, that it holds its identity id. The
+  // identity pool's own GetOpenIdToken is refused with classic flow off (ADR 0006).
+  const guestProofKey = new Key(stack, "GuestProofKey", {
+    description: "Signs guest-identity proofs for the guest-to-user link and merge",
+    keySpec: KeySpec.RSA_2048,
+    keyUsage: KeyUsage.SIGN_VERIFY,
+    // Proofs live ten minutes: losing the key invalidates only proofs in flight.
+    removalPolicy: RemovalPolicy.DESTROY,
+  });
+
   const api = new HttpApi(stack, "Api", {
     authorizers: {
       userPool: {
@@ -44,11 +57,22 @@ export function Api({ stack }: StackContext) {
       },
     },
     routes: {
+      [ROUTES.issueGuestProof]: {
+        function: {
+          handler: "packages/functions/src/api/issue-guest-proof.handler",
+          description: "Signs a short-lived proof that the calling guest holds its identity",
+          environment: { GUEST_PROOF_KEY_ID: guestProofKey.keyId },
+        },
+      },
       [ROUTES.linkIdentity]: {
         function: {
           handler: "packages/functions/src/api/link-identity.handler",
           description: "Links or merges a guest identity into the caller's identity",
-          environment: { ...eventsEnvironment, IOT_POLICY_NAME: iotPolicyName },
+          environment: {
+            ...eventsEnvironment,
+            IOT_POLICY_NAME: iotPolicyName,
+            GUEST_PROOF_KEY_ID: guestProofKey.keyId,
+          },
         },
       },
       [ROUTES.ensureIot]: {
@@ -70,6 +94,9 @@ export function Api({ stack }: StackContext) {
 
   // Least privilege per route: each function gets only the table access it uses.
   const fn = (route: string) => api.getFunction(route)!;
+  table.cdk.table.grantReadData(fn(ROUTES.issueGuestProof));
+  guestProofKey.grant(fn(ROUTES.issueGuestProof), "kms:Sign");
+  guestProofKey.grant(fn(ROUTES.linkIdentity), "kms:GetPublicKey");
   table.cdk.table.grantReadWriteData(fn(ROUTES.linkIdentity));
   table.cdk.table.grantReadWriteData(fn(ROUTES.ensureIot));
   table.cdk.table.grantReadData(fn(ROUTES.getPreferences));
@@ -109,7 +136,7 @@ export function Api({ stack }: StackContext) {
         return api.cdk.httpApi.arnForExecuteApi(method, path.replace(/\{[^}]+\}/g, "*"));
       }),
     });
-  const guestRoutes = [ROUTES.getPreferences, ROUTES.putPreferences];
+  const guestRoutes = [ROUTES.issueGuestProof, ROUTES.getPreferences, ROUTES.putPreferences];
   const memberRoutes = [...guestRoutes, ROUTES.linkIdentity, ROUTES.ensureIot];
   const apiAccess = [
     new Policy(stack, "GuestApiAccess", {

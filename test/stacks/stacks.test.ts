@@ -435,6 +435,7 @@ describe("least privilege", () => {
       p.logicalId.startsWith("GuestApiAccess"),
     )!;
     const resources = JSON.stringify(statementsOf(guestPolicy.Properties?.PolicyDocument));
+    expect(resources).toContain("/POST/identity/guest-proof");
     expect(resources).toContain("/GET/identity/preferences");
     expect(resources).toContain("/PUT/identity/preferences");
     expect(resources).not.toContain("/identity/link");
@@ -463,6 +464,7 @@ describe("Api", () => {
     const routes = resourcesOfType(templates(), "AWS::ApiGatewayV2::Route");
     const byKey = Object.fromEntries(routes.map((r) => [r.Properties?.RouteKey, r.Properties]));
     for (const key of [
+      "POST /identity/guest-proof",
       "POST /identity/link",
       "POST /identity/iot",
       "GET /identity/preferences",
@@ -476,6 +478,30 @@ describe("Api", () => {
     expect(authorizer.AuthorizerType).toBe("JWT");
     expect(JSON.stringify(authorizer.JwtConfiguration.Issuer)).toContain("cognito-idp");
     expect(authorizer.JwtConfiguration.Audience).toHaveLength(1);
+  });
+});
+
+describe("Api: guest proofs", () => {
+  test("an asymmetric signing key, usable only by the proof issuer (sign) and the link (verify)", () => {
+    const key = one("AWS::KMS::Key", "Api").Properties!;
+    expect(key.KeySpec).toBe("RSA_2048");
+    expect(key.KeyUsage).toBe("SIGN_VERIFY");
+    const kmsGrants = allStatements(templates())
+      .filter(({ statement }) => asArray(statement.Action).some((a) => a.startsWith("kms:")))
+      .map(({ logicalId, statement }) => ({ logicalId, actions: asArray(statement.Action) }));
+    expect(kmsGrants).toEqual(
+      expect.arrayContaining([
+        {
+          logicalId: expect.stringMatching(/^ApiLambdaPOSTidentityguestproof/),
+          actions: ["kms:Sign"],
+        },
+        {
+          logicalId: expect.stringMatching(/^ApiLambdaPOSTidentitylink/),
+          actions: ["kms:GetPublicKey"],
+        },
+      ]),
+    );
+    expect(kmsGrants).toHaveLength(2);
   });
 });
 
