@@ -120,16 +120,13 @@ describe("resolveIntrinsic", () => {
     },
     {
       name: "Fn::Sub with references, attributes and pseudo parameters",
-      // biome-ignore lint/suspicious/noTemplateCurlyInString: CloudFormation Fn::Sub syntax
       value: { "Fn::Sub": "cognito-idp.${AWS::Region}.${AWS::URLSuffix}/${UserPool}|${Role.Arn}" },
       expected:
         "cognito-idp.us-east-1.amazonaws.com/eu-west-1_Real|arn:aws:iam::111122223333:role/real",
     },
     {
       name: "Fn::Sub with a variable map and a literal escape",
-      // biome-ignore lint/suspicious/noTemplateCurlyInString: CloudFormation Fn::Sub syntax
       value: { "Fn::Sub": ["${Client}:${!Literal}", { Client: { Ref: "UserPool" } }] },
-      // biome-ignore lint/suspicious/noTemplateCurlyInString: the literal Fn::Sub leaves behind
       expected: "eu-west-1_Real:${Literal}",
     },
     {
