@@ -1,17 +1,23 @@
 import { Logger } from "@aws-lambda-powertools/logger";
 import { Metrics, MetricUnit } from "@aws-lambda-powertools/metrics";
+import { Tracer } from "@aws-lambda-powertools/tracer";
 
 /**
  * The one place Powertools singletons are made. Service name, namespace and log level come from
  * the POWERTOOLS_* variables the stacks set on every function.
  *
- * No Powertools Tracer here: it bundles aws-xray-sdk-core, semver and cls-hooked (~110 KiB
- * minified, evaluated at every cold start), and the triggers must stay small and quick to load
- * (bench/triggers.ts). Lambda's active tracing (sst.config.ts) still records every invocation;
- * a function that wants SDK subsegments should create a Tracer in its own module.
+ * The Tracer costs about 110 KiB of bundle (aws-xray-sdk-core) and some cold-start time
+ * (bench/triggers.ts measures it); it buys a subsegment per AWS call, which is what tells a slow
+ * DynamoDB read from a slow trigger when a sign-in is slow. Outside Lambda it is disabled.
  */
 export const logger = new Logger();
 export const metrics = new Metrics();
+export const tracer = new Tracer();
+
+/** An SDK client whose calls appear as X-Ray subsegments (unchanged when tracing is off). */
+export function traced<T extends object>(client: T): T {
+  return tracer.captureAWSv3Client(client);
+}
 
 export { MetricUnit };
 

@@ -8,7 +8,7 @@ import {
 } from "@boarding-pass/core/identities/index";
 import type { APIGatewayProxyEventV2WithIAMAuthorizer } from "aws-lambda";
 import { z } from "zod";
-import { logger } from "../observability";
+import { logger, traced } from "../observability";
 import { identityRoutesConfig } from "./config";
 import { errorResponse, HttpError, json } from "./http";
 
@@ -42,7 +42,7 @@ let route: ReturnType<typeof createAdminGetUserHandler> | undefined;
 export const handler = (event: APIGatewayProxyEventV2WithIAMAuthorizer) => {
   if (route === undefined) {
     const config = identityRoutesConfig();
-    const dynamo = createDynamoDbDocumentClient();
+    const dynamo = traced(createDynamoDbDocumentClient());
     route = createAdminGetUserHandler({
       graph: new DynamoIdentityGraph(dynamo, config.tableName),
       profiles: new DynamoProfileStore(dynamo, config.tableName),

@@ -8,7 +8,7 @@ import { DynamoProfileStore } from "@boarding-pass/core/adapters/profile-store";
 import { eventSource } from "@boarding-pass/core/events";
 import { type EnsureIotDeps, ensureCallerIot } from "@boarding-pass/core/identities/index";
 import type { APIGatewayProxyEventV2WithIAMAuthorizer } from "aws-lambda";
-import { logger } from "../observability";
+import { logger, traced } from "../observability";
 import { ensureIotConfig } from "./config";
 import { callerOf, errorResponse, json } from "./http";
 
@@ -27,7 +27,7 @@ export function createEnsureIotHandler(deps: EnsureIotDeps) {
 
 export function ensureIotDepsFromEnvironment(env: NodeJS.ProcessEnv = process.env): EnsureIotDeps {
   const config = ensureIotConfig(env);
-  const dynamo = createDynamoDbDocumentClient();
+  const dynamo = traced(createDynamoDbDocumentClient());
   return {
     graph: new DynamoIdentityGraph(dynamo, config.tableName),
     profiles: new DynamoProfileStore(dynamo, config.tableName),

@@ -4,6 +4,7 @@ import type { ProfileReader } from "@boarding-pass/core/identities/index";
 import type { APIGatewayProxyEventV2WithJWTAuthorizer } from "aws-lambda";
 import { z } from "zod";
 import { parseEnvironment } from "../config";
+import { traced } from "../observability";
 import { errorResponse, json } from "./http";
 
 /**
@@ -33,7 +34,7 @@ export const handler = (event: APIGatewayProxyEventV2WithJWTAuthorizer) => {
   if (route === undefined) {
     const { TABLE_NAME } = parseEnvironment({ TABLE_NAME: z.string().min(1, "is required") });
     route = createGetProfileHandler({
-      profiles: new DynamoProfileStore(createDynamoDbDocumentClient(), TABLE_NAME),
+      profiles: new DynamoProfileStore(traced(createDynamoDbDocumentClient()), TABLE_NAME),
     });
   }
   return route(event);

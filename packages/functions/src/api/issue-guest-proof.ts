@@ -6,7 +6,7 @@ import {
 } from "@boarding-pass/core/adapters/identities/kms-jwt-signer";
 import { type GuestProofIssuerDeps, issueGuestProof } from "@boarding-pass/core/identities/index";
 import type { APIGatewayProxyEventV2WithIAMAuthorizer } from "aws-lambda";
-import { logger } from "../observability";
+import { logger, traced } from "../observability";
 import { issueGuestProofConfig } from "./config";
 import { callerOf, errorResponse, json } from "./http";
 
@@ -34,7 +34,7 @@ export const handler = (event: APIGatewayProxyEventV2WithIAMAuthorizer) => {
     const config = issueGuestProofConfig();
     route = createIssueGuestProofHandler({
       signer: new KmsJwtSigner(createKmsClient(), config.keyId),
-      graph: new DynamoIdentityGraph(createDynamoDbDocumentClient(), config.tableName),
+      graph: new DynamoIdentityGraph(traced(createDynamoDbDocumentClient()), config.tableName),
       identityPoolId: config.identityPoolId,
       issuer: config.issuer,
       now: () => new Date(),

@@ -22,7 +22,7 @@ import { eventSource } from "@boarding-pass/core/events";
 import { IdentityId, type LinkDeps, linkIdentity } from "@boarding-pass/core/identities/index";
 import type { APIGatewayProxyEventV2WithIAMAuthorizer } from "aws-lambda";
 import { z } from "zod";
-import { logger } from "../observability";
+import { logger, traced } from "../observability";
 import { linkIdentityConfig } from "./config";
 import { callerOf, errorResponse, json, parseJsonBody } from "./http";
 
@@ -72,7 +72,7 @@ export function createLinkIdentityHandler(deps: LinkDeps) {
 /** Adapters over module-scope clients; the verifier (and its JWKS cache) lives as long as the Lambda. */
 export function linkDepsFromEnvironment(env: NodeJS.ProcessEnv = process.env): LinkDeps {
   const config = linkIdentityConfig(env);
-  const dynamo = createDynamoDbDocumentClient();
+  const dynamo = traced(createDynamoDbDocumentClient());
   const graph = new DynamoIdentityGraph(dynamo, config.tableName);
   const self = config.guestProof.self;
   return {

@@ -10,6 +10,7 @@ import {
 } from "@boarding-pass/core/identities/index";
 import type { APIGatewayProxyEventV2WithIAMAuthorizer } from "aws-lambda";
 import { z } from "zod";
+import { traced } from "../observability";
 import { identityRoutesConfig } from "./config";
 import { callerOf, errorResponse, HttpError, json, parseJsonBody } from "./http";
 
@@ -47,7 +48,7 @@ export function preferencesDepsFromEnvironment(
   env: NodeJS.ProcessEnv = process.env,
 ): PreferencesRouteDeps {
   const config = identityRoutesConfig(env);
-  const dynamo = createDynamoDbDocumentClient();
+  const dynamo = traced(createDynamoDbDocumentClient());
   return {
     data: new DynamoIdentityDataStore(dynamo, config.tableName),
     graph: new DynamoIdentityGraph(dynamo, config.tableName),

@@ -26,6 +26,7 @@ import {
   remainingTimeOf,
   startInvocation,
   type TriggerContext,
+  traced,
 } from "../observability";
 import { attributesOf, isUuid } from "./trigger-input";
 
@@ -140,7 +141,7 @@ async function confirmEmailClaim(
 }
 
 const config = postConfirmationConfig();
-const dynamodb = createDynamoDbDocumentClient();
+const dynamodb = traced(createDynamoDbDocumentClient());
 const cognito = createCognitoClient();
 
 export const handler = createPostConfirmationHandler({

@@ -24,6 +24,7 @@ import {
   remainingTimeOf,
   startInvocation,
   type TriggerContext,
+  traced,
 } from "../observability";
 import { attributesOf, isRecord } from "./trigger-input";
 
@@ -108,7 +109,7 @@ const relayOnly: EventPublisher = {
 };
 
 const config = preSignUpConfig();
-const dynamodb = createDynamoDbDocumentClient();
+const dynamodb = traced(createDynamoDbDocumentClient());
 const cognito = createCognitoClient();
 
 export const handler = createPreSignUpHandler({

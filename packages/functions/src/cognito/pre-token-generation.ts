@@ -27,6 +27,7 @@ import {
   remainingTimeOf,
   startInvocation,
   type TriggerContext,
+  traced,
 } from "../observability";
 import { attributesOf, isRecord, isUuid, stringArray } from "./trigger-input";
 
@@ -133,7 +134,7 @@ const relayOnly: EventPublisher = {
 };
 
 const config = preTokenGenerationConfig();
-const dynamodb = createDynamoDbDocumentClient();
+const dynamodb = traced(createDynamoDbDocumentClient());
 
 export const handler = createPreTokenGenerationHandler({
   profiles: new DynamoProfileStore(dynamodb, config.tableName),

@@ -8,7 +8,7 @@ import { DynamoOutboxStore } from "@boarding-pass/core/adapters/outbox-store";
 import { type OutboxStore, type RelaySummary, relayOutbox } from "@boarding-pass/core/outbox";
 import type { EventPublisher } from "@boarding-pass/core/publisher";
 import { outboxRelayConfig } from "../config";
-import { finishInvocation, logger, MetricUnit, metrics } from "../observability";
+import { finishInvocation, logger, MetricUnit, metrics, traced } from "../observability";
 
 /**
  * Outbox relay (every minute): publishes the events that triggers left pending (crash, timeout,
@@ -43,7 +43,7 @@ export function createOutboxRelayHandler(deps: OutboxRelayDeps) {
 }
 
 const config = outboxRelayConfig();
-const dynamodb = createDynamoDbDocumentClient();
+const dynamodb = traced(createDynamoDbDocumentClient());
 
 export const handler = createOutboxRelayHandler({
   store: new DynamoOutboxStore(dynamodb, config.tableName),
