@@ -99,6 +99,22 @@ const definitions = {
     data: z.object({ sub: Sub, tenant: Tenant, mergedSub: Sub }),
     naturalKey: (data: { sub: string; mergedSub: string }) => [data.sub, data.mergedSub],
   },
+  /**
+   * A guest identity was merged into a signed-in user's identity (a guest has no `sub`, hence a
+   * new version keyed by identity ids): `identityId` survives, `mergedIdentityId` is tombstoned.
+   */
+  "boardingpass.identity.merged.v2": {
+    data: z.object({
+      sub: Sub,
+      tenant: Tenant,
+      identityId: IdentityId,
+      mergedIdentityId: IdentityId,
+    }),
+    naturalKey: (data: { identityId: string; mergedIdentityId: string }) => [
+      data.identityId,
+      data.mergedIdentityId,
+    ],
+  },
 } as const;
 
 type Definitions = typeof definitions;
@@ -161,6 +177,10 @@ export const EventSchemas = {
   "boardingpass.identity.merged.v1": envelopeSchema(
     "boardingpass.identity.merged.v1",
     definitions["boardingpass.identity.merged.v1"].data,
+  ),
+  "boardingpass.identity.merged.v2": envelopeSchema(
+    "boardingpass.identity.merged.v2",
+    definitions["boardingpass.identity.merged.v2"].data,
   ),
 } as const satisfies { [T in EventType]: ReturnType<typeof envelopeSchema<T>> };
 

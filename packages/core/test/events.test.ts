@@ -68,6 +68,12 @@ const examples: { [T in EventType]: EventData<T> } = {
     providerName: "cognito-idp",
   },
   "boardingpass.identity.merged.v1": { sub: SUB, tenant: "acme", mergedSub: OTHER_SUB },
+  "boardingpass.identity.merged.v2": {
+    sub: SUB,
+    tenant: "acme",
+    identityId: "us-east-1:0c2b3a4d-5e6f-4a7b-8c9d-0e1f2a3b4c5d",
+    mergedIdentityId: "us-east-1:1d3c4b5e-6f7a-4b8c-9d0e-1f2a3b4c5d6e",
+  },
 };
 
 function build<T extends EventType>(type: T, overrides: { time?: string } = {}) {
@@ -85,6 +91,7 @@ describe("event schemas", () => {
     expect(EVENT_TYPES.sort()).toEqual([
       "boardingpass.identity.linked.v1",
       "boardingpass.identity.merged.v1",
+      "boardingpass.identity.merged.v2",
       "boardingpass.profile.repaired.v1",
       "boardingpass.user.confirmed.v1",
       "boardingpass.user.federated-linked.v1",

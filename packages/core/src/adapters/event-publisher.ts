@@ -75,7 +75,9 @@ export class SnsKinesisEventPublisher implements EventPublisher {
     events: readonly BoardingPassEvent[],
     options: PublishOptions = {},
   ): Promise<PublishOutcome> {
-    const unique = [...new Map(events.map((event) => [event.id, event])).values()];
+    const unique = [
+      ...new Map<string, BoardingPassEvent>(events.map((event) => [event.id, event])).values(),
+    ];
     if (unique.length === 0) return { published: [], failed: [] };
     const [snsFailed, kinesisFailed] = await Promise.all([
       this.withRetries(unique, SNS_BATCH_LIMIT, this.snsAttempt, options.signal),
