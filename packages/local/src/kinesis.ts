@@ -19,11 +19,15 @@ export interface KinesisOptions {
   region: string;
 }
 
+/** How long a persistent write may wait for the snapshot before it is refused (retryable). */
+const DURABLE_ACK_TIMEOUT_MS = 5_000;
+
 export interface KinesisService extends LocalService {
   readonly name: "kinesis";
   /**
    * True once every write acknowledged so far is in the durable snapshot (always true in memory).
-   * A kill -9 loses at most the writes of the last ~2 persist periods.
+   * Persistent mode answers a write only once it is durable, so a kill -9 loses no acknowledged
+   * write (an unanswered one may or may not have landed, as with any AWS call).
    */
   isDurable(): boolean;
   /** Waits (bounded) until `isDurable()`; graceful stop and tests use it. */
@@ -47,6 +51,18 @@ export async function startKinesis(options: KinesisOptions): Promise<KinesisServ
   let mock = await startMockWithRetry(options.region, persistence?.liveDir);
   let lastMutationAckAt = 0;
 
+  /** Waits (bounded) until the durable snapshot covers writes applied at `appliedAt`. */
+  const durableSince = async (appliedAt: number): Promise<boolean> => {
+    const deadline = Date.now() + DURABLE_ACK_TIMEOUT_MS;
+    while (persistence && persistence.durableThrough <= appliedAt) {
+      if (Date.now() > deadline) return false;
+      await persistence.capture();
+      if (persistence.durableThrough > appliedAt) break;
+      await sleep(PERSIST_INTERVAL_MS / 8);
+    }
+    return true;
+  };
+
   const admin = (operation: string, input: unknown) =>
     mock.upstream.forward(adminRequest(operation, input, options.region));
 
@@ -57,7 +73,17 @@ export async function startKinesis(options: KinesisOptions): Promise<KinesisServ
       const response = await mock.upstream.forward(request);
       const operation = (request.headers["x-amz-target"] ?? "").slice(TARGET_PREFIX.length);
       if (response.status === 200 && !/^(Describe|List|Get)/.test(operation)) {
-        lastMutationAckAt = Date.now();
+        const appliedAt = Date.now();
+        lastMutationAckAt = appliedAt;
+        // Persistent mode acknowledges a write only once the durable snapshot holds it, so a
+        // kill -9 never loses an acknowledged record (it costs up to a persist period or two of
+        // latency; in memory there is nothing to wait for).
+        if (persistence && !(await durableSince(appliedAt))) {
+          return jsonResponse(500, {
+            __type: "InternalFailure",
+            message: "The write could not be made durable in time; retry it.",
+          });
+        }
       }
       return response;
     },
