@@ -11,14 +11,7 @@ import {
   type UserPool,
   UserPoolOperation,
 } from "aws-cdk-lib/aws-cognito";
-import {
-  Effect,
-  FederatedPrincipal,
-  type IRole,
-  Policy,
-  PolicyStatement,
-  Role,
-} from "aws-cdk-lib/aws-iam";
+import { Effect, FederatedPrincipal, Policy, PolicyStatement, Role } from "aws-cdk-lib/aws-iam";
 import { CfnPermission } from "aws-cdk-lib/aws-lambda";
 import { NagSuppressions } from "cdk-nag";
 import { Cognito, Function as SstFunction, type StackContext, use } from "sst/constructs";
@@ -345,16 +338,7 @@ export function Auth({ stack, app }: StackContext) {
     IdentityPoolId: identityPool.ref,
   });
 
-  return {
-    auth,
-    userPool,
-    userPoolClient,
-    identityPool,
-    guestRole,
-    appRoles,
-    roles: [guestRole, ...Object.values(appRoles)] as IRole[],
-    roleCatalog,
-  };
+  return { userPool, userPoolClient, identityPool, guestRole, appRoles };
 }
 
 /**

@@ -11,6 +11,7 @@ import {
   buildClaimsResponse,
   type ClaimsResponseV2,
   parseRoleCatalog,
+  type RoleCatalog,
 } from "@boarding-pass/core/claims";
 import {
   type CloudFormationTemplate,
@@ -18,7 +19,7 @@ import {
   placeholderLookup,
   resolveIntrinsic,
 } from "@boarding-pass/core/role-mapping-template";
-import { resolveRole } from "@boarding-pass/core/roles";
+import { type IdentityPoolRoleConfig, resolveRole } from "@boarding-pass/core/roles";
 import { Match } from "aws-cdk-lib/assertions";
 import fc from "fast-check";
 import { beforeAll, describe, expect, inject, test } from "vitest";
@@ -41,6 +42,22 @@ const one = (type: string, stack: string): FoundResource => {
   expect(found, `${type} in ${stack}`).toHaveLength(1);
   return found[0]!;
 };
+
+/** The role catalog pre token generation is configured with, resolved as CloudFormation would. */
+let catalogCache: RoleCatalog | undefined;
+function preTokenRoleCatalog(): RoleCatalog {
+  if (catalogCache) return catalogCache;
+  const preToken = resourcesOfType(templates(), "AWS::Lambda::Function").find(
+    (fn) =>
+      fn.Properties?.Handler === "packages/functions/src/cognito/pre-token-generation.handler",
+  );
+  // A Join over the partition pseudo parameter.
+  const raw = preToken!.Properties!.Environment.Variables.ROLE_CATALOG;
+  catalogCache = parseRoleCatalog(
+    resolveIntrinsic(raw, { known: { "AWS::Partition": "aws" } }) as string,
+  );
+  return catalogCache;
+}
 
 beforeAll(async () => {
   synthesized = await synthesize("test");
@@ -344,17 +361,7 @@ describe("Auth: the identity pool", () => {
   });
 
   test("the role catalog given to pre token generation names the real role ARNs", () => {
-    const resources = templates().Auth!.toJSON().Resources;
-    const preToken = Object.values(resources).find(
-      (r: unknown) =>
-        (r as { Properties?: { Handler?: string } }).Properties?.Handler ===
-        "packages/functions/src/cognito/pre-token-generation.handler",
-    ) as { Properties: { Environment: { Variables: Record<string, unknown> } } };
-    const raw = preToken.Properties.Environment.Variables.ROLE_CATALOG;
-    // A Join over the partition pseudo parameter: resolve it as CloudFormation would.
-    const catalog = parseRoleCatalog(
-      resolveIntrinsic(raw, { known: { "AWS::Partition": "aws" } }) as string,
-    );
+    const catalog = preTokenRoleCatalog();
     const appRoles = identityPoolRoles(templates()).filter((r) => !r.logicalId.startsWith("Guest"));
     expect(
       Object.values(catalog.roles)
@@ -554,8 +561,10 @@ describe("role resolution over the synthesized role mapping", () => {
     version: 1,
   });
 
-  /** What the identity pool does with a token the pre token trigger shaped for this profile. */
-  function roleFor(profileRoles: string[] | null) {
+  /** The deployed role mapping with the real role ARNs, read once from the Auth template. */
+  let mapping: { config: IdentityPoolRoleConfig; providerKey: string } | undefined;
+  function roleMapping() {
+    if (mapping) return mapping;
     const auth = templates().Auth!.toJSON() as CloudFormationTemplate;
     const roleArns = Object.fromEntries(
       identityPoolRoles(templates()).map((role) => [
@@ -568,19 +577,14 @@ describe("role resolution over the synthesized role mapping", () => {
       placeholderLookup(auth, roleArns),
     );
     const config = attachment!.config;
-    const [providerKey] = Object.keys(config.roleMappings);
-    const preToken = Object.values(auth.Resources).find(
-      (r) =>
-        (r.Properties as { Handler?: string } | undefined)?.Handler ===
-        "packages/functions/src/cognito/pre-token-generation.handler",
-    );
-    const catalog = parseRoleCatalog(
-      resolveIntrinsic(
-        (preToken!.Properties as { Environment: { Variables: { ROLE_CATALOG: unknown } } })
-          .Environment.Variables.ROLE_CATALOG,
-        { known: { "AWS::Partition": "aws" } },
-      ) as string,
-    );
+    mapping = { config, providerKey: Object.keys(config.roleMappings)[0]! };
+    return mapping;
+  }
+
+  /** What the identity pool does with a token the pre token trigger shaped for this profile. */
+  function roleFor(profileRoles: string[] | null) {
+    const { config, providerKey } = roleMapping();
+    const catalog = preTokenRoleCatalog();
     const response = buildClaimsResponse(
       { version: "2", request: { groupConfiguration: { groupsToOverride: ["member"] } } },
       profileRoles === null ? null : profile(profileRoles),
@@ -591,11 +595,7 @@ describe("role resolution over the synthesized role mapping", () => {
       "cognito:roles": groups.iamRolesToOverride,
       "cognito:preferred_role": groups.preferredRole,
     };
-    return {
-      resolution: resolveRole({ config, providerKey: providerKey!, claims }),
-      config,
-      providerKey: providerKey!,
-    };
+    return { resolution: resolveRole({ config, providerKey, claims }), config, providerKey };
   }
 
   const roleNamed = (name: string) =>

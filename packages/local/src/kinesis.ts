@@ -52,8 +52,8 @@ export async function startKinesis(options: KinesisOptions): Promise<KinesisServ
   let lastMutationAckAt = 0;
 
   /** Waits (bounded) until the durable snapshot covers writes applied at `appliedAt`. */
-  const durableSince = async (appliedAt: number): Promise<boolean> => {
-    const deadline = Date.now() + DURABLE_ACK_TIMEOUT_MS;
+  const durableSince = async (appliedAt: number, timeoutMs: number): Promise<boolean> => {
+    const deadline = Date.now() + timeoutMs;
     while (persistence && persistence.durableThrough <= appliedAt) {
       if (Date.now() > deadline) return false;
       await persistence.capture();
@@ -78,7 +78,7 @@ export async function startKinesis(options: KinesisOptions): Promise<KinesisServ
         // Persistent mode acknowledges a write only once the durable snapshot holds it, so a
         // kill -9 never loses an acknowledged record (it costs up to a persist period or two of
         // latency; in memory there is nothing to wait for).
-        if (persistence && !(await durableSince(appliedAt))) {
+        if (persistence && !(await durableSince(appliedAt, DURABLE_ACK_TIMEOUT_MS))) {
           return jsonResponse(500, {
             __type: "InternalFailure",
             message: "The write could not be made durable in time; retry it.",
@@ -94,12 +94,8 @@ export async function startKinesis(options: KinesisOptions): Promise<KinesisServ
     },
 
     async waitUntilDurable(timeoutMs = 5_000) {
-      const deadline = Date.now() + timeoutMs;
-      while (!service.isDurable() && Date.now() < deadline) {
-        await persistence?.capture();
-        await sleep(PERSIST_INTERVAL_MS / 4);
-      }
-      return service.isDurable();
+      if (lastMutationAckAt === 0) return true;
+      return durableSince(lastMutationAckAt, timeoutMs);
     },
 
     readRecords(stream) {

@@ -29,6 +29,7 @@ import {
   createCognitoIdpService,
 } from "@boarding-pass/local/services/cognito-idp/index";
 import { createStsService, type StsService } from "@boarding-pass/local/services/sts";
+import { identityPoolTrustPolicy } from "@boarding-pass/local/testing";
 import { afterAll, beforeAll, expect, it } from "vitest";
 import { createLinkIdentityHandler } from "../../src/api/link-identity";
 import { createPreferencesHandler } from "../../src/api/preferences";
@@ -47,23 +48,6 @@ let clientId: string;
 let identityPoolId: string;
 let cognitoIdentity: CognitoIdentityClient;
 let cognitoIdp: CognitoIdentityProviderClient;
-
-function trustedBy(amr: "authenticated" | "unauthenticated") {
-  return {
-    Version: "2012-10-17",
-    Statement: [
-      {
-        Effect: "Allow",
-        Principal: { Federated: "cognito-identity.amazonaws.com" },
-        Action: "sts:AssumeRoleWithWebIdentity",
-        Condition: {
-          StringEquals: { "cognito-identity.amazonaws.com:aud": identityPoolId },
-          "ForAnyValue:StringLike": { "cognito-identity.amazonaws.com:amr": amr },
-        },
-      },
-    ],
-  };
-}
 
 beforeAll(async () => {
   plane = await startPlane();
@@ -101,8 +85,14 @@ beforeAll(async () => {
   identity.setIdentityPoolRoles(identityPoolId, {
     Roles: { authenticated: roleArn("member"), unauthenticated: roleArn("guest") },
   });
-  sts.putRole({ arn: roleArn("guest"), trustPolicy: trustedBy("unauthenticated") });
-  sts.putRole({ arn: roleArn("member"), trustPolicy: trustedBy("authenticated") });
+  sts.putRole({
+    arn: roleArn("guest"),
+    trustPolicy: identityPoolTrustPolicy(identityPoolId, "unauthenticated"),
+  });
+  sts.putRole({
+    arn: roleArn("member"),
+    trustPolicy: identityPoolTrustPolicy(identityPoolId, "authenticated"),
+  });
 
   const config = { endpoint: plane.endpoint, region: REGION, credentials };
   cognitoIdentity = new CognitoIdentityClient(config);

@@ -7,6 +7,7 @@
 import type { JsonWebKey } from "node:crypto";
 import { randomBytes } from "node:crypto";
 import type { StsService } from "../../src/services/sts";
+import { identityPoolTrustPolicy } from "../../src/testing";
 import { generateSigningKey, type SigningKey, signJwt } from "../services/jwt-helpers";
 
 export const ACCOUNT = "000000000000";
@@ -25,22 +26,7 @@ export function clientId(): string {
 }
 
 /** The trust policy the field guide requires: the pool's `aud` and the `amr` of the caller. */
-export function cognitoTrust(identityPoolId: string, amr: "authenticated" | "unauthenticated") {
-  return {
-    Version: "2012-10-17",
-    Statement: [
-      {
-        Effect: "Allow",
-        Principal: { Federated: "cognito-identity.amazonaws.com" },
-        Action: "sts:AssumeRoleWithWebIdentity",
-        Condition: {
-          StringEquals: { "cognito-identity.amazonaws.com:aud": identityPoolId },
-          "ForAnyValue:StringLike": { "cognito-identity.amazonaws.com:amr": amr },
-        },
-      },
-    ],
-  };
-}
+export const cognitoTrust = identityPoolTrustPolicy;
 
 /** Registers each role in STS trusting `identityPoolId` for `amr`. */
 export function trustRoles(

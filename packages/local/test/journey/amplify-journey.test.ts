@@ -23,27 +23,11 @@ import { confirmSignUp, fetchAuthSession, signIn, signOut, signUp } from "aws-am
 import { JwtRsaVerifier } from "aws-jwt-verify";
 import { afterAll, beforeAll, expect, test } from "vitest";
 import { BUILT_IN_SERVICES, type LocalAws, startLocalAws } from "../../src/index";
+import { identityPoolTrustPolicy } from "../../src/testing";
 
 const REGION = "us-east-1";
 const PASSWORD = "Corr3ct-Horse-Battery!";
 const roleArn = (name: string) => `arn:aws:iam::000000000000:role/journey-${name}`;
-
-function trustedBy(identityPoolId: string, amr: "authenticated" | "unauthenticated") {
-  return {
-    Version: "2012-10-17",
-    Statement: [
-      {
-        Effect: "Allow",
-        Principal: { Federated: "cognito-identity.amazonaws.com" },
-        Action: "sts:AssumeRoleWithWebIdentity",
-        Condition: {
-          StringEquals: { "cognito-identity.amazonaws.com:aud": identityPoolId },
-          "ForAnyValue:StringLike": { "cognito-identity.amazonaws.com:amr": amr },
-        },
-      },
-    ],
-  };
-}
 
 let aws: LocalAws;
 const credentials = { accessKeyId: "test", secretAccessKey: "test" };
@@ -98,8 +82,14 @@ beforeAll(async () => {
       },
     },
   });
-  sts.putRole({ arn: roleArn("guest"), trustPolicy: trustedBy(identityPoolId, "unauthenticated") });
-  sts.putRole({ arn: roleArn("member"), trustPolicy: trustedBy(identityPoolId, "authenticated") });
+  sts.putRole({
+    arn: roleArn("guest"),
+    trustPolicy: identityPoolTrustPolicy(identityPoolId, "unauthenticated"),
+  });
+  sts.putRole({
+    arn: roleArn("member"),
+    trustPolicy: identityPoolTrustPolicy(identityPoolId, "authenticated"),
+  });
 
   Amplify.configure({
     Auth: {

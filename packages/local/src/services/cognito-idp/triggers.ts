@@ -174,7 +174,11 @@ export function preTokenGenerationEvent(
   };
 }
 
-/** Claims a pre token generation response may neither add, override nor suppress. */
+/**
+ * Claims a pre token generation response may neither add, override nor suppress. Deliberately not
+ * imported from core's FORBIDDEN_CLAIMS: the emulator stands for Cognito, and sharing the app's own
+ * list would hide a mistake in it instead of catching it.
+ */
 export const PROTECTED_CLAIMS = new Set([
   "acr",
   "amr",
