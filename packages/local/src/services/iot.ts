@@ -8,7 +8,8 @@
  * `x-amzn-ErrorType` header and a `{"message"}` body, with the model's HTTP status (note
  * LimitExceededException is 410 in IoT), so the SDK raises the modeled exception class.
  *
- * `attachedPolicies(target)` is the hook for the local MQTT broker's authorization.
+ * `attachedPolicies(target)` is the hook for the local MQTT broker's authorization, and
+ * `setDataEndpoint(host)` makes DescribeEndpoint name that broker once it is listening.
  */
 import { randomBytes } from "node:crypto";
 import { Journal } from "../journal";
@@ -62,7 +63,21 @@ export interface IotService extends LocalService {
   readonly name: "iot";
   /** Policies attached to a target (identity id, certificate ARN...), in attachment order. */
   attachedPolicies(target: string): IotPolicy[];
+  /**
+   * The MQTT broker's `host:port` for DescribeEndpoint's data types (`iot:Data`,
+   * `iot:Data-ATS`), set by whoever starts the broker: its port is only known once it listens.
+   * Takes precedence over `endpointAddress` for those two types; `undefined` restores it.
+   */
+  setDataEndpoint(host: string | undefined): void;
+  /**
+   * Create-or-replace a policy's document (the template provisioner's update: AWS would add a
+   * default version; locally the one document is replaced, attachments kept).
+   */
+  putPolicy(policyName: string, policyDocument: string): IotPolicy;
 }
+
+/** The endpoint types an MQTT client connects to (the others are HTTP services). */
+const DATA_ENDPOINT_TYPES: readonly EndpointType[] = ["iot:Data", "iot:Data-ATS"];
 
 type JournalRecord =
   | { op: "createPolicy"; policy: IotPolicy }
@@ -90,6 +105,7 @@ export function createIotService(options: IotServiceOptions): IotService {
   const policies = new Map<string, IotPolicy>();
   /** target → policy names, insertion-ordered. */
   const attachments = new Map<string, Set<string>>();
+  let dataEndpoint: string | undefined;
 
   function apply(record: JournalRecord): void {
     switch (record.op) {
@@ -231,6 +247,9 @@ export function createIotService(options: IotServiceOptions): IotService {
   function describeEndpoint(query: URLSearchParams): ServiceResponse {
     const type = (query.get("endpointType") ?? "iot:Data") as EndpointType;
     if (!ENDPOINT_TYPES.includes(type)) throw invalid(`Endpoint type ${type} is not valid.`);
+    if (dataEndpoint !== undefined && DATA_ENDPOINT_TYPES.includes(type)) {
+      return json(200, { endpointAddress: dataEndpoint });
+    }
     const configured = options.endpointAddress;
     const address =
       typeof configured === "string" ? configured : (configured?.[type] ?? "localhost");
@@ -329,6 +348,24 @@ export function createIotService(options: IotServiceOptions): IotService {
     handle,
     attachedPolicies(target) {
       return [...(attachments.get(target) ?? [])].map((name) => ({ ...policies.get(name)! }));
+    },
+    setDataEndpoint(host) {
+      dataEndpoint = host;
+    },
+    putPolicy(policyName, policyDocument) {
+      validatePolicyName(policyName);
+      validatePolicyDocument(policyDocument);
+      const existing = policies.get(policyName);
+      if (existing?.policyDocument === policyDocument) return { ...existing };
+      const policy: IotPolicy = {
+        policyName,
+        policyArn: `arn:aws:iot:${options.region}:${accountId}:policy/${policyName}`,
+        policyDocument,
+        createdAt: existing?.createdAt ?? now(),
+        generationId: randomBytes(32).toString("hex"),
+      };
+      journal.commit({ op: "createPolicy", policy });
+      return { ...policy };
     },
     async reset() {
       policies.clear();
