@@ -13,6 +13,7 @@ import {
 import { userPoolKeysFrom } from "./services/cognito-identity/login-tokens";
 import { type CognitoIdpService, createCognitoIdpService } from "./services/cognito-idp/index";
 import { createIotService, type IotService } from "./services/iot";
+import { createKmsService, type KmsService } from "./services/kms";
 import { createSnsService, type SnsService } from "./services/sns";
 import { createStsService, type StsService } from "./services/sts";
 import type { LocalService, ServiceName } from "./types";
@@ -47,7 +48,14 @@ export interface LocalAwsOptions {
   include?: readonly BuiltInService[];
 }
 
-export const BUILT_IN_SERVICES = ["sns", "sts", "iot", "cognito-idp", "cognito-identity"] as const;
+export const BUILT_IN_SERVICES = [
+  "sns",
+  "sts",
+  "iot",
+  "kms",
+  "cognito-idp",
+  "cognito-identity",
+] as const;
 export type BuiltInService = (typeof BUILT_IN_SERVICES)[number];
 
 export interface LocalAws {
@@ -64,6 +72,7 @@ export interface LocalAws {
   readonly sns?: SnsService;
   readonly sts?: StsService;
   readonly iot?: IotService;
+  readonly kms?: KmsService;
   readonly cognitoIdp?: CognitoIdpService;
   readonly cognitoIdentity?: CognitoIdentityService;
   /**
@@ -130,6 +139,9 @@ export async function startLocalAws(options: LocalAwsOptions = {}): Promise<Loca
   const iot = include.has("iot")
     ? createIotService({ region, dataDir: serviceDir("iot") })
     : undefined;
+  const kms = include.has("kms")
+    ? createKmsService({ region, dataDir: serviceDir("kms") })
+    : undefined;
   // Token issuers are `<endpoint>/<poolId>`; the endpoint is known once the edge listens.
   let edgeEndpoint = "";
   const cognitoIdp = include.has("cognito-idp")
@@ -149,7 +161,7 @@ export async function startLocalAws(options: LocalAwsOptions = {}): Promise<Loca
           serverSideTokenCheck: (input) => cognitoIdp.isTokenActive(input),
         })
       : undefined;
-  for (const service of [sns, sts, iot, cognitoIdp, cognitoIdentity]) {
+  for (const service of [sns, sts, iot, kms, cognitoIdp, cognitoIdentity]) {
     if (service) services.set(service.name, service);
   }
 
@@ -190,6 +202,7 @@ export async function startLocalAws(options: LocalAwsOptions = {}): Promise<Loca
     sns,
     sts,
     iot,
+    kms,
     cognitoIdp,
     cognitoIdentity,
     register(service) {

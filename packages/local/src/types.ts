@@ -33,6 +33,7 @@ export type ServiceName =
   | "sns"
   | "sts"
   | "iot"
+  | "kms"
   | "cognito-idp"
   | "cognito-identity"
   | "execute-api";

@@ -15,6 +15,7 @@ export const SERVICE_PROTOCOLS: Readonly<Record<ServiceName, WireProtocol>> = {
   sns: "query",
   sts: "query",
   iot: "rest-json",
+  kms: "json",
   "execute-api": "rest-json",
 };
 
@@ -24,6 +25,7 @@ export const JSON_CONTENT_TYPE: Readonly<Partial<Record<ServiceName, string>>> =
   kinesis: "application/x-amz-json-1.1",
   "cognito-idp": "application/x-amz-json-1.1",
   "cognito-identity": "application/x-amz-json-1.1",
+  kms: "application/x-amz-json-1.1",
 };
 
 export function isServiceName(value: string): value is ServiceName {

@@ -23,6 +23,7 @@ const TARGET_PREFIXES: ReadonlyArray<readonly [prefix: string, service: ServiceN
   ["Kinesis_20131202", "kinesis"],
   ["AWSCognitoIdentityProviderService", "cognito-idp"],
   ["AWSCognitoIdentityService", "cognito-identity"],
+  ["TrentService", "kms"],
 ];
 
 /** Query-protocol API versions of the services that accept unsigned calls. */
