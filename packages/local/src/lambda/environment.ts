@@ -1,0 +1,54 @@
+/**
+ * The process environment of an execution environment: the template's variables, then Lambda's
+ * reserved variables (which win, as Lambda refuses to let a template set them), the role's
+ * credentials and the local endpoint so an unmodified SDK v3 client reaches the local plane.
+ */
+import { randomBytes } from "node:crypto";
+import type { FunctionCredentials, LocalFunction } from "./types";
+
+export interface EnvironmentNames {
+  logGroupName: string;
+  logStreamName: string;
+}
+
+/** Lambda's stream names: `2026/11/26/[$LATEST]<32 hex>`, one per execution environment. */
+export function environmentNames(fn: LocalFunction, now = new Date()): EnvironmentNames {
+  const day = now.toISOString().slice(0, 10).replaceAll("-", "/");
+  return {
+    logGroupName: `/aws/lambda/${fn.name}`,
+    logStreamName: `${day}/[$LATEST]${randomBytes(16).toString("hex")}`,
+  };
+}
+
+export function functionEnvironment(
+  fn: LocalFunction,
+  options: { region: string; endpoint: string },
+  credentials: FunctionCredentials,
+  names: EnvironmentNames,
+): Record<string, string> {
+  const env: Record<string, string> = {
+    // What a handler may reasonably expect of the host; TZ is left out on purpose: Node applies
+    // it process-wide, so a worker setting it would move the clock of every other thread.
+    PATH: process.env.PATH ?? "/usr/local/bin:/usr/bin:/bin",
+    LANG: "en_US.UTF-8",
+    ...fn.environment,
+    AWS_LAMBDA_FUNCTION_NAME: fn.name,
+    AWS_LAMBDA_FUNCTION_VERSION: "$LATEST",
+    AWS_LAMBDA_FUNCTION_MEMORY_SIZE: String(fn.memoryMb),
+    AWS_LAMBDA_LOG_GROUP_NAME: names.logGroupName,
+    AWS_LAMBDA_LOG_STREAM_NAME: names.logStreamName,
+    AWS_LAMBDA_INITIALIZATION_TYPE: "on-demand",
+    AWS_REGION: options.region,
+    AWS_DEFAULT_REGION: options.region,
+    AWS_EXECUTION_ENV: `AWS_Lambda_${fn.runtime}`,
+    LAMBDA_TASK_ROOT: fn.bundleDir,
+    LAMBDA_RUNTIME_DIR: fn.bundleDir,
+    _HANDLER: fn.handler,
+    AWS_ACCESS_KEY_ID: credentials.accessKeyId,
+    AWS_SECRET_ACCESS_KEY: credentials.secretAccessKey,
+    AWS_ENDPOINT_URL: options.endpoint,
+  };
+  if (credentials.sessionToken) env.AWS_SESSION_TOKEN = credentials.sessionToken;
+  else delete env.AWS_SESSION_TOKEN;
+  return env;
+}
