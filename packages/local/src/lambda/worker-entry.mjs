@@ -112,7 +112,9 @@ async function load() {
         : error?.code === "ERR_MODULE_NOT_FOUND"
           ? "Runtime.ImportModuleError"
           : errorType;
-    return { type: "init-error", errorType: type, errorMessage: `${errorType}: ${errorMessage}` };
+    // Lambda prefixes the original error type only when it reports one of its own types.
+    const message = type === errorType ? errorMessage : `${errorType}: ${errorMessage}`;
+    return { type: "init-error", errorType: type, errorMessage: message };
   }
   // A CommonJS bundle imported as ESM shows its exports on `default` as well.
   const fn = exported(module, exportPath) ?? exported(module.default, exportPath);
