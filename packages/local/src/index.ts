@@ -15,6 +15,7 @@ import { type CognitoIdpService, createCognitoIdpService } from "./services/cogn
 import { createIotService, type IotService } from "./services/iot";
 import { createKmsService, type KmsService } from "./services/kms";
 import { createSnsService, type SnsService } from "./services/sns";
+import { createSqsService, type SqsService } from "./services/sqs";
 import { createStsService, type StsService } from "./services/sts";
 import type { LocalService, ServiceName } from "./types";
 
@@ -50,6 +51,7 @@ export interface LocalAwsOptions {
 
 export const BUILT_IN_SERVICES = [
   "sns",
+  "sqs",
   "sts",
   "iot",
   "kms",
@@ -70,6 +72,7 @@ export interface LocalAws {
   readonly kinesis: KinesisService;
   /** Present when started through `include`. */
   readonly sns?: SnsService;
+  readonly sqs?: SqsService;
   readonly sts?: StsService;
   readonly iot?: IotService;
   readonly kms?: KmsService;
@@ -130,8 +133,14 @@ export async function startLocalAws(options: LocalAwsOptions = {}): Promise<Loca
     include.add("cognito-idp");
   }
   const serviceDir = (name: string) => (dataDir ? join(dataDir, name) : undefined);
+  // Token issuers are `<endpoint>/<poolId>`; the endpoint is known once the edge listens.
+  let edgeEndpoint = "";
+  // SQS opens first: SNS re-delivers messages pending from before a restart into its queues.
+  const sqs = include.has("sqs")
+    ? createSqsService({ region, dataDir: serviceDir("sqs"), endpoint: () => edgeEndpoint })
+    : undefined;
   const sns = include.has("sns")
-    ? createSnsService({ region, dataDir: serviceDir("sns") })
+    ? createSnsService({ region, dataDir: serviceDir("sns"), sqs })
     : undefined;
   const sts = include.has("sts")
     ? createStsService({ region, dataDir: serviceDir("sts") })
@@ -142,8 +151,6 @@ export async function startLocalAws(options: LocalAwsOptions = {}): Promise<Loca
   const kms = include.has("kms")
     ? createKmsService({ region, dataDir: serviceDir("kms") })
     : undefined;
-  // Token issuers are `<endpoint>/<poolId>`; the endpoint is known once the edge listens.
-  let edgeEndpoint = "";
   const cognitoIdp = include.has("cognito-idp")
     ? createCognitoIdpService({
         region,
@@ -161,7 +168,7 @@ export async function startLocalAws(options: LocalAwsOptions = {}): Promise<Loca
           serverSideTokenCheck: (input) => cognitoIdp.isTokenActive(input),
         })
       : undefined;
-  for (const service of [sns, sts, iot, kms, cognitoIdp, cognitoIdentity]) {
+  for (const service of [sns, sqs, sts, iot, kms, cognitoIdp, cognitoIdentity]) {
     if (service) services.set(service.name, service);
   }
 
@@ -200,6 +207,7 @@ export async function startLocalAws(options: LocalAwsOptions = {}): Promise<Loca
     dynamodb,
     kinesis,
     sns,
+    sqs,
     sts,
     iot,
     kms,

@@ -31,6 +31,7 @@ export type ServiceName =
   | "dynamodb"
   | "kinesis"
   | "sns"
+  | "sqs"
   | "sts"
   | "iot"
   | "kms"

@@ -13,15 +13,17 @@ export const SERVICE_PROTOCOLS: Readonly<Record<ServiceName, WireProtocol>> = {
   "cognito-idp": "json",
   "cognito-identity": "json",
   sns: "query",
+  sqs: "json",
   sts: "query",
   iot: "rest-json",
   kms: "json",
   "execute-api": "rest-json",
 };
 
-/** JSON protocol content types (JSON 1.0 for DynamoDB, 1.1 for the others). */
+/** JSON protocol content types (JSON 1.0 for DynamoDB and SQS, 1.1 for the others). */
 export const JSON_CONTENT_TYPE: Readonly<Partial<Record<ServiceName, string>>> = {
   dynamodb: "application/x-amz-json-1.0",
+  sqs: "application/x-amz-json-1.0",
   kinesis: "application/x-amz-json-1.1",
   "cognito-idp": "application/x-amz-json-1.1",
   "cognito-identity": "application/x-amz-json-1.1",

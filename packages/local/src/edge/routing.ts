@@ -24,6 +24,7 @@ const TARGET_PREFIXES: ReadonlyArray<readonly [prefix: string, service: ServiceN
   ["AWSCognitoIdentityProviderService", "cognito-idp"],
   ["AWSCognitoIdentityService", "cognito-identity"],
   ["TrentService", "kms"],
+  ["AmazonSQS", "sqs"],
 ];
 
 /** Query-protocol API versions of the services that accept unsigned calls. */

@@ -6,6 +6,10 @@
  * Real SNS retries Lambda deliveries for hours; locally the same policy shape runs with
  * millisecond delays so tests see the dead-letter path quickly. `idle()` lets tests wait for
  * quiescence instead of sleeping.
+ *
+ * `onSettled` reports each job's final outcome (delivered, dead-lettered, dropped, ...), so the
+ * owner can journal it: a job abandoned by `close()` is never reported, so a persistent owner
+ * still holds it as pending and runs it again after a restart.
  */
 
 export interface RetryPolicy {
@@ -80,6 +84,7 @@ export class DeliveryEngine {
   constructor(
     private readonly retry: RetryPolicy,
     private readonly maxRecords = 10_000,
+    private readonly onSettled?: (job: DeliveryJob, status: DeliveryStatus) => void,
   ) {}
 
   /** Schedules a delivery; returns immediately (the first attempt runs on a later tick). */
@@ -127,6 +132,7 @@ export class DeliveryEngine {
       try {
         await this.attempt(job.send);
         this.record(job, attempt, "delivered");
+        this.settled(job, "delivered");
         return;
       } catch (err) {
         this.record(job, attempt, "failed", err);
@@ -136,14 +142,28 @@ export class DeliveryEngine {
     if (this.closed) return;
     if (!job.deadLetter) {
       this.record(job, 0, "dropped");
+      this.settled(job, "dropped");
       return;
     }
     try {
       await this.attempt(job.deadLetter);
       this.record(job, 0, "dead-lettered");
+      this.settled(job, "dead-lettered");
     } catch (err) {
       // The DLQ itself is unavailable: SNS then drops the message.
       this.record(job, 0, "dead-letter-failed", err);
+      this.settled(job, "dead-letter-failed");
+    }
+  }
+
+  /** Reports a final outcome, unless the engine was closed meanwhile (then it stays pending). */
+  private settled(job: DeliveryJob, status: DeliveryStatus): void {
+    if (this.closed || !this.onSettled) return;
+    // The hook journals; a failure there must not turn into an unhandled rejection of run().
+    try {
+      this.onSettled(job, status);
+    } catch (err) {
+      console.error("sns: recording a settled delivery failed", err);
     }
   }
 

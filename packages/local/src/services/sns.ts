@@ -2,12 +2,17 @@
  * Emulated Amazon SNS (query protocol, API version 2010-03-31).
  *
  * Control plane (topics, subscriptions, attributes) lives in memory and, with `dataDir`, in a
- * journal so it survives restarts. Messages are not persisted: like SNS, a message is handed to the
- * delivery engine when Publish returns and delivered asynchronously to
+ * journal so it survives restarts. Acknowledged means durable: Publish journals each accepted
+ * message with the subscriptions it matched before answering, and each delivery's final outcome
+ * is journaled as it settles, so a kill -9 loses no accepted message: on open, deliveries still
+ * pending are run again (at least once, as SNS promises). Messages are delivered asynchronously to
  * - `lambda` endpoints through callbacks registered with `registerLambda` (an `SNSEvent`),
  * - `sqs` endpoints through callbacks registered with `registerQueue` (the SQS message body),
+ *   else into the local SQS service (`sqs` option) when it has that queue,
  * - `http`/`https` endpoints on loopback only (the SNS HTTP JSON body),
  * - otherwise the `deliver` fallback option, if given (e.g. a local Lambda runtime).
+ * A lambda or sqs delivery recovered at open whose target has no callback yet waits for its
+ * registration, instead of burning its retries while the runtime is still starting.
  *
  * HTTP(S) subscriptions go through SNS's confirmation handshake by default: they start pending,
  * the endpoint receives a `SubscriptionConfirmation` POST whose `SubscribeURL` (on the local
@@ -38,6 +43,7 @@ import {
 import {
   DEFAULT_RETRY,
   DeliveryEngine,
+  type DeliveryJob,
   type DeliveryRecord,
   type RetryPolicy,
 } from "./sns-delivery";
@@ -68,6 +74,13 @@ export type MessageAttribute = FilterableAttribute;
 export type SqsMessageAttributes = Record<string, MessageAttribute>;
 
 export type LambdaCallback = (event: SNSEvent) => Promise<void>;
+
+/** The local SQS service, as SNS needs it (see `services/sqs.ts`). */
+export interface SnsQueueTarget {
+  hasQueue(queueArn: string): boolean;
+  /** Stores the message in the queue (durably when the queue service persists); throws if not. */
+  enqueue(queueArn: string, body: string, attributes: SqsMessageAttributes): unknown;
+}
 export type QueueCallback = (body: string, attributes: SqsMessageAttributes) => Promise<void>;
 
 export interface DeliveryTarget {
@@ -89,6 +102,8 @@ export interface SnsServiceOptions {
   dataDir?: string;
   /** Journal records after which the journal is rewritten as a snapshot (default 10,000). */
   compactAfter?: number;
+  /** The local SQS: `sqs` subscriptions (and dead-letter targets) deliver into its queues. */
+  sqs?: SnsQueueTarget;
   /** Fallback for lambda/sqs endpoints that have no registered callback. */
   deliver?: (target: DeliveryTarget, payload: DeliveryPayload) => Promise<void>;
   retry?: Partial<RetryPolicy>;
@@ -116,11 +131,32 @@ export interface SnsService extends LocalService {
   }): DeliveryRecord[];
   /** Resolves once no delivery is pending (tests). */
   idle(): Promise<void>;
+  /** Accepted messages with deliveries not yet settled (what a restart would deliver again). */
+  pending(): PendingMessageView[];
   /**
-   * `/_local/sns/<path>` inspection routes: `deliveries?topicArn=&subscriptionArn=&messageId=`
-   * and `subscriptions?topicArn=`.
+   * `/_local/sns/<path>` inspection routes: `deliveries?topicArn=&subscriptionArn=&messageId=`,
+   * `subscriptions?topicArn=` and `pending`.
    */
   control(path: string, query: URLSearchParams): Promise<ServiceResponse>;
+}
+
+export interface PendingMessageView {
+  messageId: string;
+  topicArn: string;
+  timestamp: string;
+  /** Subscriptions whose delivery has not settled yet. */
+  subscriptionArns: string[];
+  /** Recovered at open and waiting for `registerLambda`/`registerQueue` of their endpoint. */
+  waitingFor: string[];
+}
+
+/** An accepted message whose deliveries are not all settled. */
+interface PendingMessage {
+  messageId: string;
+  topicArn: string;
+  timestamp: string;
+  input: PublishInput;
+  subscriptionArns: Set<string>;
 }
 
 interface Topic {
@@ -156,7 +192,18 @@ type JournalRecord =
     }
   | { op: "confirmSubscription"; arn: string }
   | { op: "setSubscriptionAttribute"; arn: string; name: string; value: string }
-  | { op: "unsubscribe"; arn: string };
+  | { op: "unsubscribe"; arn: string }
+  /** An accepted message and the subscriptions it is to be delivered to. */
+  | {
+      op: "publish";
+      messageId: string;
+      topicArn: string;
+      timestamp: string;
+      input: PublishInput;
+      subscriptionArns: string[];
+    }
+  /** One delivery reached its final outcome (delivered, dead-lettered or dropped). */
+  | { op: "settled"; messageId: string; subscriptionArn: string };
 
 interface PublishInput {
   message: string;
@@ -193,9 +240,22 @@ export function createSnsService(options: SnsServiceOptions): SnsService {
   /** Tokens already used → subscription, so a repeated SubscribeURL visit still succeeds. */
   const confirmedTokens = new Map<string, string>();
   const queues = new Map<string, QueueCallback>();
+  const pendingMessages = new Map<string, PendingMessage>();
+  /** Recovered deliveries waiting for their lambda/sqs endpoint to be registered, by endpoint. */
+  const parked = new Map<string, DeliveryJob[]>();
   const engine = new DeliveryEngine(
     { ...DEFAULT_RETRY, ...options.retry },
     options.maxDeliveryRecords,
+    (job) => {
+      // Confirmation requests are not published messages: only journal tracked deliveries.
+      if (pendingMessages.get(job.messageId)?.subscriptionArns.has(job.subscriptionArn)) {
+        journal.commit({
+          op: "settled",
+          messageId: job.messageId,
+          subscriptionArn: job.subscriptionArn,
+        });
+      }
+    },
   );
 
   // ---- state transitions: the only code that mutates topics/subscriptions, shared by replay ----
@@ -247,6 +307,22 @@ export function createSnsService(options: SnsServiceOptions): SnsService {
       case "unsubscribe":
         subscriptions.delete(record.arn);
         break;
+      case "publish":
+        pendingMessages.set(record.messageId, {
+          messageId: record.messageId,
+          topicArn: record.topicArn,
+          timestamp: record.timestamp,
+          input: record.input,
+          subscriptionArns: new Set(record.subscriptionArns),
+        });
+        break;
+      case "settled": {
+        const pending = pendingMessages.get(record.messageId);
+        if (!pending) break;
+        pending.subscriptionArns.delete(record.subscriptionArn);
+        if (pending.subscriptionArns.size === 0) pendingMessages.delete(record.messageId);
+        break;
+      }
     }
   }
 
@@ -266,6 +342,17 @@ export function createSnsService(options: SnsServiceOptions): SnsService {
       };
       if (s.pendingToken) record.pendingToken = s.pendingToken;
       out.push(record);
+    }
+    // Undelivered messages survive compaction with only their unsettled subscriptions.
+    for (const p of pendingMessages.values()) {
+      out.push({
+        op: "publish",
+        messageId: p.messageId,
+        topicArn: p.topicArn,
+        timestamp: p.timestamp,
+        input: p.input,
+        subscriptionArns: [...p.subscriptionArns],
+      });
     }
     return out;
   }
@@ -606,37 +693,94 @@ export function createSnsService(options: SnsServiceOptions): SnsService {
   }
 
   // ---- delivery ----
+  /**
+   * Journals the accepted message with the subscriptions it matches, then schedules their
+   * deliveries: Publish answers after this returns, so an acknowledged message is on disk.
+   */
   function fanOut(topic: Topic, messageId: string, input: PublishInput): void {
     const timestamp = new Date().toISOString();
-    for (const sub of subscriptions.values()) {
-      if (sub.topicArn !== topic.arn || sub.pendingToken) continue;
+    const matched = [...subscriptions.values()].filter((sub) => {
+      if (sub.topicArn !== topic.arn || sub.pendingToken) return false;
       const message = messageFor(sub.protocol, input);
-      if (
-        sub.filter &&
-        !matchesFilterPolicy(sub.filter, { attributes: input.attributes, body: message })
-      ) {
-        continue;
-      }
-      const envelope = notificationEnvelope(sub, topic.arn, messageId, message, input, timestamp);
-      const raw = sub.attributes.RawMessageDelivery === "true";
-      const deadLetterArn = deadLetterTarget(sub);
-      engine.enqueue({
-        messageId,
-        topicArn: topic.arn,
-        subscriptionArn: sub.arn,
-        protocol: sub.protocol,
-        endpoint: sub.endpoint,
-        send: () => sendOnce(sub, envelope, message, input, raw, messageId, timestamp),
-        deadLetter: deadLetterArn
-          ? () =>
-              sendToQueue(
-                deadLetterArn,
-                raw ? message : JSON.stringify(envelope),
-                raw ? input.attributes : {},
-              )
-          : undefined,
-      });
+      return (
+        !sub.filter ||
+        matchesFilterPolicy(sub.filter, { attributes: input.attributes, body: message })
+      );
+    });
+    if (matched.length === 0) return;
+    journal.commit({
+      op: "publish",
+      messageId,
+      topicArn: topic.arn,
+      timestamp,
+      input: durableInput(input),
+      subscriptionArns: matched.map((sub) => sub.arn),
+    });
+    for (const sub of matched) engine.enqueue(deliveryJob(sub, messageId, input, timestamp));
+  }
+
+  function deliveryJob(
+    sub: Subscription,
+    messageId: string,
+    input: PublishInput,
+    timestamp: string,
+  ): DeliveryJob {
+    const message = messageFor(sub.protocol, input);
+    const envelope = notificationEnvelope(sub, sub.topicArn, messageId, message, input, timestamp);
+    const raw = sub.attributes.RawMessageDelivery === "true";
+    const deadLetterArn = deadLetterTarget(sub);
+    return {
+      messageId,
+      topicArn: sub.topicArn,
+      subscriptionArn: sub.arn,
+      protocol: sub.protocol,
+      endpoint: sub.endpoint,
+      send: () => sendOnce(sub, envelope, message, input, raw, messageId, timestamp),
+      deadLetter: deadLetterArn
+        ? () =>
+            sendToQueue(
+              deadLetterArn,
+              raw ? message : JSON.stringify(envelope),
+              raw ? input.attributes : {},
+            )
+        : undefined,
+    };
+  }
+
+  /** Whether a lambda/sqs endpoint can be reached now (HTTP endpoints are just tried). */
+  function targetReady(sub: Subscription): boolean {
+    if (sub.protocol === "lambda") return lambdas.has(sub.endpoint) || !!options.deliver;
+    if (sub.protocol === "sqs") {
+      return queues.has(sub.endpoint) || !!options.sqs?.hasQueue(sub.endpoint) || !!options.deliver;
     }
+    return true;
+  }
+
+  /**
+   * Runs again every delivery a previous process accepted and did not settle. One whose
+   * subscription is gone is settled at once (SNS stops delivering to a deleted subscription);
+   * one whose lambda/sqs target is not registered yet is parked until it is.
+   */
+  function recoverPending(): void {
+    for (const pending of [...pendingMessages.values()]) {
+      for (const arn of [...pending.subscriptionArns]) {
+        const sub = subscriptions.get(arn);
+        if (!sub) {
+          journal.commit({ op: "settled", messageId: pending.messageId, subscriptionArn: arn });
+          continue;
+        }
+        const job = deliveryJob(sub, pending.messageId, pending.input, pending.timestamp);
+        if (targetReady(sub)) engine.enqueue(job);
+        else parked.set(sub.endpoint, [...(parked.get(sub.endpoint) ?? []), job]);
+      }
+    }
+  }
+
+  function releaseParked(endpoint: string): void {
+    const jobs = parked.get(endpoint);
+    if (!jobs) return;
+    parked.delete(endpoint);
+    for (const job of jobs) engine.enqueue(job);
   }
 
   async function sendOnce(
@@ -688,6 +832,10 @@ export function createSnsService(options: SnsServiceOptions): SnsService {
   ): Promise<void> {
     const callback = queues.get(queueArn);
     if (callback) return callback(body, attributes);
+    if (options.sqs?.hasQueue(queueArn)) {
+      options.sqs.enqueue(queueArn, body, attributes);
+      return;
+    }
     if (options.deliver && sub) {
       return options.deliver(
         { protocol: "sqs", endpoint: queueArn, subscriptionArn: sub.arn },
@@ -851,15 +999,36 @@ export function createSnsService(options: SnsServiceOptions): SnsService {
     return engine.list(filter);
   }
 
+  function pendingView(): PendingMessageView[] {
+    const waiting = new Map<string, string[]>();
+    for (const [endpoint, jobs] of parked) {
+      for (const job of jobs) {
+        waiting.set(job.messageId, [...(waiting.get(job.messageId) ?? []), endpoint]);
+      }
+    }
+    return [...pendingMessages.values()].map((p) => ({
+      messageId: p.messageId,
+      topicArn: p.topicArn,
+      timestamp: p.timestamp,
+      subscriptionArns: [...p.subscriptionArns],
+      waitingFor: waiting.get(p.messageId) ?? [],
+    }));
+  }
+
+  recoverPending();
+
   return {
     name: "sns",
     handle,
     registerLambda(functionArn, callback) {
       lambdas.set(functionArn, callback);
+      releaseParked(functionArn);
     },
     registerQueue(queueArn, callback) {
       queues.set(queueArn, callback);
+      releaseParked(queueArn);
     },
+    pending: pendingView,
     deliveries,
     idle: () => engine.idle(),
     async control(path, query) {
@@ -880,12 +1049,15 @@ export function createSnsService(options: SnsServiceOptions): SnsService {
           .map((sub) => subscriptionAttributes(sub));
         return json(200, { subscriptions: list });
       }
+      if (route === "pending") return json(200, { pending: pendingView() });
       return json(404, { message: `unknown SNS control route: /${route}` });
     },
     async reset() {
       topics.clear();
       subscriptions.clear();
       confirmedTokens.clear();
+      pendingMessages.clear();
+      parked.clear();
       engine.clear();
       journal.reset();
     },
@@ -1238,6 +1410,22 @@ function entryParams(entry: ParamTree): URLSearchParams {
   };
   walk(entry, "");
   return out;
+}
+
+/**
+ * The message as journaled: plain JSON. Binary attribute values are base64 on the query wire, but
+ * a caller inside the process may hand in bytes: those are written as base64 too.
+ */
+function durableInput(input: PublishInput): PublishInput {
+  const attributes: Record<string, MessageAttribute> = {};
+  for (const [name, attr] of Object.entries(input.attributes)) {
+    const binary = attr.BinaryValue as unknown;
+    attributes[name] =
+      binary !== undefined && typeof binary !== "string"
+        ? { ...attr, BinaryValue: Buffer.from(binary as Uint8Array).toString("base64") }
+        : attr;
+  }
+  return { ...input, attributes };
 }
 
 /** With MessageStructure=json each protocol gets its own key, else `default`. */
