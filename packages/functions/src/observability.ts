@@ -1,22 +1,50 @@
 import { Logger } from "@aws-lambda-powertools/logger";
 import { Metrics, MetricUnit } from "@aws-lambda-powertools/metrics";
-import { Tracer } from "@aws-lambda-powertools/tracer";
+import type { Tracer } from "@aws-lambda-powertools/tracer";
 
 /**
  * The one place Powertools singletons are made. Service name, namespace and log level come from
  * the POWERTOOLS_* variables the stacks set on every function.
- *
- * The Tracer costs about 110 KiB of bundle (aws-xray-sdk-core) and some cold-start time
- * (bench/triggers.ts measures it); it buys a subsegment per AWS call, which is what tells a slow
- * DynamoDB read from a slow trigger when a sign-in is slow. Outside Lambda it is disabled.
  */
 export const logger = new Logger();
 export const metrics = new Metrics();
-export const tracer = new Tracer();
 
-/** An SDK client whose calls appear as X-Ray subsegments (unchanged when tracing is off). */
+/**
+ * Whether a Powertools Tracer made here could trace: the same rule as its own
+ * (`Tracer.setTracingEnabled`): not with `POWERTOOLS_TRACE_ENABLED=false`, not outside a Lambda
+ * execution environment (`AWS_EXECUTION_ENV` unset), not under SAM local or Amplify's mock.
+ */
+export function tracingPossible(env: NodeJS.ProcessEnv = process.env): boolean {
+  const read = (key: string) => (env[key] ?? "").trim();
+  if (read("POWERTOOLS_TRACE_ENABLED").toLowerCase() === "false") return false;
+  const executionEnv = read("AWS_EXECUTION_ENV");
+  return (
+    executionEnv !== "" &&
+    executionEnv !== "AWS_Lambda_amplify-mock" &&
+    read("AWS_SAM_LOCAL") === ""
+  );
+}
+
+/**
+ * The Powertools Tracer, made at cold start where it can trace (a Lambda function with active
+ * tracing), and `undefined` wherever it would be disabled anyway (tests, the local cloud, the
+ * benchmark, `POWERTOOLS_TRACE_ENABLED=false`). Its module, with aws-xray-sdk-core (~125 KiB and
+ * most of a trigger's load time), is imported dynamically: esbuild's ESM splitting puts it in a
+ * chunk of its own (sst.config.ts), loaded only by a function that traces. It is made during init
+ * rather than at the first traced call, because init is where Lambda spends that time best (and
+ * provisioned concurrency pays it before any request), and because the Tracer patches HTTP(S)
+ * globally when made, before the first request goes out.
+ */
+export const tracer: Tracer | undefined = tracingPossible()
+  ? new (await import("@aws-lambda-powertools/tracer")).Tracer()
+  : undefined;
+
+/**
+ * An SDK client whose calls appear as X-Ray subsegments when the function traces; the client
+ * itself, unchanged, when it does not.
+ */
 export function traced<T extends object>(client: T): T {
-  return tracer.captureAWSv3Client(client);
+  return tracer === undefined ? client : tracer.captureAWSv3Client(client);
 }
 
 export { MetricUnit };

@@ -1,11 +1,7 @@
 import { CognitoAdmin, createCognitoClient } from "@boarding-pass/core/adapters/cognito-admin";
 import { createDynamoDbDocumentClient } from "@boarding-pass/core/adapters/dynamodb";
 import { DynamoEmailClaimStore } from "@boarding-pass/core/adapters/email-claim-store";
-import {
-  createKinesisClient,
-  createSnsClient,
-  SnsKinesisEventPublisher,
-} from "@boarding-pass/core/adapters/event-publisher";
+import { lazySnsKinesisEventPublisher } from "@boarding-pass/core/adapters/on-first-use";
 import { DynamoOutboxStore } from "@boarding-pass/core/adapters/outbox-store";
 import { DynamoProfileStore } from "@boarding-pass/core/adapters/profile-store";
 import { budgetFrom, withDeadline } from "@boarding-pass/core/deadline";
@@ -148,12 +144,9 @@ export const handler = createPostConfirmationHandler({
   profiles: new DynamoProfileStore(dynamodb, config.tableName),
   outbox: new DynamoOutboxStore(dynamodb, config.tableName),
   claims: new DynamoEmailClaimStore(dynamodb, config.tableName),
-  publisher: new SnsKinesisEventPublisher({
-    sns: createSnsClient(),
-    kinesis: createKinesisClient(),
-    topicArn: config.events.topicArn,
-    streamName: config.events.streamName,
-  }),
+  // SNS and Kinesis only for a new user's event (once per user; the relay covers a miss): their
+  // clients are made on the first publish, not at every cold start.
+  publisher: lazySnsKinesisEventPublisher(config.events),
   groups: (userPoolId) => new CognitoAdmin(cognito, userPoolId),
   defaults: config.defaults,
   defaultGroup: config.defaultGroup,

@@ -1,12 +1,10 @@
-import { CognitoAdmin, createCognitoClient } from "@boarding-pass/core/adapters/cognito-admin";
 import { createDynamoDbDocumentClient } from "@boarding-pass/core/adapters/dynamodb";
 import { DynamoEmailClaimStore } from "@boarding-pass/core/adapters/email-claim-store";
-import {
-  createKinesisClient,
-  createSnsClient,
-  SnsKinesisEventPublisher,
-} from "@boarding-pass/core/adapters/event-publisher";
 import { DynamoFederatedLinkStore } from "@boarding-pass/core/adapters/federated-link-store";
+import {
+  lazyCognitoDirectory,
+  lazySnsKinesisEventPublisher,
+} from "@boarding-pass/core/adapters/on-first-use";
 import { DynamoOutboxStore } from "@boarding-pass/core/adapters/outbox-store";
 import { DynamoProfileStore } from "@boarding-pass/core/adapters/profile-store";
 import { SignUpRejectedError } from "@boarding-pass/core/errors";
@@ -110,7 +108,6 @@ const relayOnly: EventPublisher = {
 
 const config = preSignUpConfig();
 const dynamodb = traced(createDynamoDbDocumentClient());
-const cognito = createCognitoClient();
 
 export const handler = createPreSignUpHandler({
   policy: config.policy,
@@ -118,16 +115,10 @@ export const handler = createPreSignUpHandler({
   links: new DynamoFederatedLinkStore(dynamodb, config.tableName),
   profiles: new DynamoProfileStore(dynamodb, config.tableName),
   outbox: new DynamoOutboxStore(dynamodb, config.tableName),
-  publisher:
-    config.events === undefined
-      ? relayOnly
-      : new SnsKinesisEventPublisher({
-          sns: createSnsClient(),
-          kinesis: createKinesisClient(),
-          topicArn: config.events.topicArn,
-          streamName: config.events.streamName,
-        }),
-  directory: (userPoolId) => new CognitoAdmin(cognito, userPoolId),
+  publisher: config.events === undefined ? relayOnly : lazySnsKinesisEventPublisher(config.events),
+  // Only a federated sign-up from a trusted provider reaches Cognito's admin API: its client is
+  // made then, so the native sign-up path loads DynamoDB alone.
+  directory: lazyCognitoDirectory(),
   defaults: config.defaults,
   source: eventSource(config.stage, "pre-sign-up"),
 });

@@ -1,0 +1,93 @@
+import type { BoardingPassEvent } from "../events";
+import type { EventPublisher, PublishOptions, PublishOutcome } from "../publisher";
+import type { DirectoryUser, UserDirectory } from "../sign-up";
+import type { SdkClientOptions } from "./sdk";
+
+/**
+ * Adapters whose SDK client (and the client's module) is made on first use, for the triggers that
+ * need SNS, Kinesis or the Cognito admin API only off their usual path: pre sign-up links a
+ * federated user (rare), post confirmation publishes a new user's event once. Each module is
+ * reached through a dynamic `import()`, so esbuild's ESM splitting (sst.config.ts) puts it in a
+ * chunk the function loads the first time it calls, not at every cold start. Behaviour is that of
+ * the adapter it wraps; only construction moves.
+ */
+
+/** One load shared by concurrent callers; a failed load is tried again by the next call. */
+export function onFirstUse<T>(load: () => Promise<T>): () => Promise<T> {
+  let loading: Promise<T> | undefined;
+  return () => {
+    loading ??= load().catch((error: unknown) => {
+      loading = undefined;
+      throw error;
+    });
+    return loading;
+  };
+}
+
+/** `SnsKinesisEventPublisher` with its SNS and Kinesis clients made on the first publish. */
+export function lazySnsKinesisEventPublisher(options: {
+  topicArn: string;
+  streamName: string;
+  sdk?: SdkClientOptions;
+}): EventPublisher {
+  const publisher = onFirstUse(async () => {
+    const { SnsKinesisEventPublisher, createSnsClient, createKinesisClient } = await import(
+      "./event-publisher"
+    );
+    return new SnsKinesisEventPublisher({
+      sns: createSnsClient(options.sdk),
+      kinesis: createKinesisClient(options.sdk),
+      topicArn: options.topicArn,
+      streamName: options.streamName,
+    });
+  });
+  return {
+    async publish(
+      events: readonly BoardingPassEvent[],
+      publishOptions?: PublishOptions,
+    ): Promise<PublishOutcome> {
+      let loaded: Awaited<ReturnType<typeof publisher>>;
+      try {
+        loaded = await publisher();
+      } catch {
+        // The port never throws for a delivery failure: nothing went out, the outbox keeps it all.
+        return {
+          published: [],
+          failed: events.map((event) => ({ id: event.id, reason: "PublisherUnavailable" })),
+        };
+      }
+      return loaded.publish(events, publishOptions);
+    },
+  };
+}
+
+/** `CognitoAdmin` per user pool around one Cognito client made on the first call. */
+export function lazyCognitoDirectory(
+  sdk?: SdkClientOptions,
+): (userPoolId: string) => UserDirectory {
+  const admin = onFirstUse(async () => {
+    const { CognitoAdmin, createCognitoClient } = await import("./cognito-admin");
+    const client = createCognitoClient(sdk);
+    return (userPoolId: string) => new CognitoAdmin(client, userPoolId);
+  });
+  return (userPoolId) => ({
+    async findUsersByEmail(
+      email: string,
+      options?: { signal?: AbortSignal },
+    ): Promise<DirectoryUser[]> {
+      return (await admin())(userPoolId).findUsersByEmail(email, options);
+    },
+    async findUserByUsername(
+      username: string,
+      options?: { signal?: AbortSignal },
+    ): Promise<DirectoryUser | null> {
+      return (await admin())(userPoolId).findUserByUsername(username, options);
+    },
+    async linkProviderToUser(
+      input: { nativeUsername: string; providerName: string; providerUserId: string },
+      options?: { signal?: AbortSignal },
+    ): Promise<"linked" | "already-linked"> {
+      return (await admin())(userPoolId).linkProviderToUser(input, options);
+    },
+  });
+}
