@@ -1,61 +1,41 @@
-import { z } from "zod";
 import { InvalidEventError } from "../errors";
 import {
   type BoardingPassEvent,
   buildEvent,
-  EVENT_SOURCE_PATTERN,
-  type EventType,
+  type EventData,
+  EventSchemas,
   eventId,
   parseEvent,
 } from "../events";
-import { Profile } from "../profile";
-import { IdentityId } from "./model";
 
 /**
- * Events of the link/merge flow.
+ * Events of the link/merge flow, as catalogued in `events.ts` (the one source of their schemas
+ * and natural keys; docs/events.md):
  *
- * - `boardingpass.identity.linked.v1` (catalogued in docs/events.md) fits as is.
- * - A guest merge cannot be told with `boardingpass.identity.merged.v1`: its data is user-level
- *   (`mergedSub` must be a user-pool sub) and a guest has no sub. Changing a field is a new
- *   version, so this module defines `boardingpass.identity.merged.v2` with identity ids, in the
- *   same CloudEvents envelope and with the same deterministic id scheme (`eventId`). Until
- *   `events.ts` adopts it (then `parseEvent` accepts it and the outbox relay can carry it), the
- *   merge state record is its outbox: see ADR 0006.
+ * - `boardingpass.identity.linked.v1`: an identity was associated with the user.
+ * - `boardingpass.identity.merged.v2`: a guest identity was folded into the user's identity.
+ *   `identity.merged.v1` cannot say this (its `mergedSub` is a user-pool sub; a guest has none).
+ *
+ * Both are ordinary catalogued events: `parseEvent` accepts them and the outbox relay carries them.
  */
 
 export const IDENTITY_LINKED = "boardingpass.identity.linked.v1" as const;
 export const IDENTITY_MERGED = "boardingpass.identity.merged.v2" as const;
 
-export const IdentityMergedData = z.strictObject({
-  /** The user the surviving identity is authenticated as. */
-  sub: Profile.shape.sub,
-  tenant: Profile.shape.tenant,
-  /** The surviving identity. */
-  identityId: IdentityId,
-  /** The guest identity folded into it (disabled by Cognito, tombstoned here). */
-  mergedIdentityId: IdentityId,
-});
+/** The catalogue's data schema of `identity.merged.v2`. */
+export const IdentityMergedData = EventSchemas[IDENTITY_MERGED].shape.data;
+export type IdentityMergedData = EventData<typeof IDENTITY_MERGED>;
 
-export const IdentityMergedEvent = z.object({
-  specversion: z.literal("1.0"),
-  id: z.uuid(),
-  source: z.string().regex(EVENT_SOURCE_PATTERN),
-  type: z.literal(IDENTITY_MERGED),
-  time: z.iso.datetime(),
-  subject: Profile.shape.sub,
-  datacontenttype: z.literal("application/json"),
-  partitionkey: Profile.shape.sub,
-  data: IdentityMergedData,
-});
-export type IdentityMergedEvent = z.infer<typeof IdentityMergedEvent>;
+/** The catalogue's envelope schema of `identity.merged.v2` (snapshotted with the others). */
+export const IdentityMergedEvent = EventSchemas[IDENTITY_MERGED];
+export type IdentityMergedEvent = BoardingPassEvent<typeof IDENTITY_MERGED>;
 
-/** What the event sink and publisher carry: the catalogued events plus the merged v2. */
-export type IdentityEvent = BoardingPassEvent<typeof IDENTITY_LINKED> | IdentityMergedEvent;
+/** What the event sink and publisher carry. */
+export type IdentityEvent = BoardingPassEvent<typeof IDENTITY_LINKED | typeof IDENTITY_MERGED>;
 
-/** Natural key: a guest is merged once, into one survivor. */
+/** Natural key (the catalogue's): a guest is merged once, into one survivor. */
 export function identityMergedEventId(survivorId: string, guestId: string): string {
-  // `eventId` hashes the type string; the cast only widens its compile-time union.
-  return eventId(IDENTITY_MERGED as unknown as EventType, survivorId, guestId);
+  return eventId(IDENTITY_MERGED, survivorId, guestId);
 }
 
 export function identityLinkedEventId(sub: string, identityId: string): string {
@@ -70,32 +50,17 @@ export function buildIdentityMerged(input: {
   time: Date;
   source: string;
 }): IdentityMergedEvent {
-  const candidate = {
-    specversion: "1.0",
-    id: identityMergedEventId(input.survivorId, input.guestId),
-    source: input.source,
-    type: IDENTITY_MERGED,
-    time: input.time.toISOString(),
+  return buildEvent(IDENTITY_MERGED, {
     subject: input.sub,
-    datacontenttype: "application/json",
-    partitionkey: input.sub,
     data: {
       sub: input.sub,
       tenant: input.tenant,
       identityId: input.survivorId,
       mergedIdentityId: input.guestId,
     },
-  };
-  const parsed = IdentityMergedEvent.safeParse(candidate);
-  if (!parsed.success) {
-    throw new InvalidEventError(
-      `Invalid ${IDENTITY_MERGED} event:\n${z.prettifyError(parsed.error)}`,
-      {
-        cause: parsed.error,
-      },
-    );
-  }
-  return parsed.data;
+    time: input.time,
+    source: input.source,
+  });
 }
 
 export function buildIdentityLinked(input: {
@@ -121,11 +86,9 @@ export function buildIdentityLinked(input: {
 
 /** Parses either identity event back from its stored JSON (an outbox payload). */
 export function parseIdentityEvent(json: string): IdentityEvent {
-  const value = JSON.parse(json) as { type?: unknown };
-  if (value.type === IDENTITY_MERGED) return IdentityMergedEvent.parse(value);
-  const event = parseEvent(value);
-  if (event.type !== IDENTITY_LINKED) {
+  const event = parseEvent(JSON.parse(json));
+  if (event.type !== IDENTITY_LINKED && event.type !== IDENTITY_MERGED) {
     throw new InvalidEventError(`Not an identity event: ${event.type}`);
   }
-  return event as BoardingPassEvent<typeof IDENTITY_LINKED>;
+  return event as IdentityEvent;
 }

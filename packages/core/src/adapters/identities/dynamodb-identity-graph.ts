@@ -5,7 +5,6 @@ import {
   QueryCommand,
   UpdateCommand,
 } from "@aws-sdk/lib-dynamodb";
-import { type BoardingPassEvent, EventSchemas } from "../../events";
 import { IdentityMergedError, InvalidCallerError } from "../../identities/errors";
 import { type IdentityEvent, parseIdentityEvent } from "../../identities/events";
 import {
@@ -128,7 +127,7 @@ export class DynamoIdentityGraph implements IdentityGraph {
       `SET ${[...sets, ...extraSets].join(", ")}${adds.length ? ` ADD ${adds.join(", ")}` : ""}`;
 
     // First link: the user edge, the gsi1 keys and the event in the outbox, in one write.
-    const outbox = outboxAttributes(input.event as BoardingPassEvent, input.now);
+    const outbox = outboxAttributes(input.event, input.now);
     const index = userIndexKey(input.userSub, input.identityId);
     try {
       await this.client.send(
@@ -271,18 +270,14 @@ export class DynamoIdentityGraph implements IdentityGraph {
     const values: Item = { ":from": from, ":to": to, ":now": options.now.toISOString(), ":one": 1 };
     let set = "step = :to, updatedAt = :now";
     if (options.pendingEvent !== undefined) {
-      const outbox = outboxAttributes(options.pendingEvent as BoardingPassEvent, options.now);
-      set += ", pendingEvent = :event, pendingEventId = :eventId";
+      const outbox = outboxAttributes(options.pendingEvent, options.now);
+      // On the sparse outbox index too: the relay carries it if the merge stops here (ADR 0006).
+      set +=
+        ", pendingEvent = :event, pendingEventId = :eventId, outboxShard = :shard, outboxAt = :at";
       values[":event"] = outbox.pendingEvent;
       values[":eventId"] = outbox.pendingEventId;
-      // The relay parses only catalogued types: until events.ts adopts identity.merged.v2 the
-      // event stays off the sparse outbox index (the merge's next call re-sends it, ADR 0006);
-      // from then on the relay carries it too, with no change here.
-      if (Object.hasOwn(EventSchemas, options.pendingEvent.type)) {
-        set += ", outboxShard = :shard, outboxAt = :at";
-        values[":shard"] = outbox.outboxShard;
-        values[":at"] = outbox.outboxAt;
-      }
+      values[":shard"] = outbox.outboxShard;
+      values[":at"] = outbox.outboxAt;
     }
     try {
       await this.client.send(

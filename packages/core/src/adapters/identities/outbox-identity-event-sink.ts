@@ -1,4 +1,3 @@
-import type { BoardingPassEvent } from "../../events";
 import type { IdentityEvent } from "../../identities/events";
 import type { IdentityEventSink } from "../../identities/ports";
 import { deliverPending, type ItemKey, type OutboxStore } from "../../outbox";
@@ -7,8 +6,6 @@ import type { EventPublisher } from "../../publisher";
 /**
  * Delivers identity events through the triggers' outbox machinery: publish (SNS + Kinesis via the
  * `EventPublisher`), then clear the pending event on its item if it is still the same id.
- * `boardingpass.identity.merged.v2` is not in `events.ts` yet; the publisher only reads the
- * envelope fields every identity event has (id, type, partitionkey, data.tenant).
  */
 export class OutboxIdentityEventSink implements IdentityEventSink {
   constructor(
@@ -20,7 +17,7 @@ export class OutboxIdentityEventSink implements IdentityEventSink {
     entries: ReadonlyArray<{ key: ItemKey; event: IdentityEvent }>,
   ): Promise<{ delivered: string[]; pending: string[] }> {
     return deliverPending(
-      entries.map((entry) => ({ key: entry.key, event: entry.event as BoardingPassEvent })),
+      entries.map((entry) => ({ key: entry.key, event: entry.event })),
       { publisher: this.publisher, store: this.outbox },
     );
   }
