@@ -45,7 +45,7 @@ const MAX_PAYLOAD_BYTES = 128 * 1024;
 /** A WebSocket message holds one MQTT packet: payload plus topic and header. */
 const MAX_FRAME_BYTES = MAX_PAYLOAD_BYTES + 70 * 1024;
 const DEFAULT_MESSAGE_LOG_SIZE = 1000;
-/** aedes' own `$SYS/` topics (heartbeats, client events): not AWS IoT's, kept out of the log. */
+/** aedes' own `$SYS/` topics (heartbeats, client events): no AWS IoT topic, not for clients. */
 const SYS_PREFIX = "$SYS/";
 
 export interface MqttBrokerOptions {
@@ -145,6 +145,17 @@ export async function startMqttBroker(options: MqttBrokerOptions): Promise<MqttB
       if (!check(client, "iot:Publish", packet.topic)) {
         return done(new Error(`Not authorized to publish to ${packet.topic}`));
       }
+      // Logged on acceptance, before delivery and the PUBACK (aedes' own "publish" event comes
+      // after both), so a console or test sees a message as soon as its sender could.
+      messageLog.add({
+        topic: packet.topic,
+        payload: Buffer.from(packet.payload),
+        qos: packet.qos,
+        retain: packet.retain,
+        clientId: client!.id,
+        identityId: principalOf(client)?.identityId,
+        receivedAt: now(),
+      });
       done(null);
     },
     authorizeSubscribe(client, subscription, done) {
@@ -182,19 +193,6 @@ export async function startMqttBroker(options: MqttBrokerOptions): Promise<MqttB
   broker.on("connectionError", (client, error) => {
     log(`mqtt: connection ${client.id ?? "(no id)"} refused: ${error.message}`);
   });
-  broker.on("publish", (packet, client) => {
-    if (packet.topic.startsWith(SYS_PREFIX)) return;
-    messageLog.add({
-      topic: packet.topic,
-      payload: Buffer.from(packet.payload),
-      qos: packet.qos,
-      retain: packet.retain,
-      clientId: client?.id ?? "",
-      identityId: principalOf(client)?.identityId,
-      receivedAt: now(),
-    });
-  });
-
   const wss = new WebSocketServer({
     noServer: true,
     maxPayload: MAX_FRAME_BYTES,
