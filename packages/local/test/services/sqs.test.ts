@@ -119,7 +119,12 @@ describe("queues", () => {
       ),
     ).rejects.toMatchObject({ name: "InvalidAttributeValue" });
     await expect(
-      client.send(new CreateQueueCommand({ QueueName: "bad-2", Attributes: { Colour: "blue" } })),
+      client.send(
+        new CreateQueueCommand({
+          QueueName: "bad-2", // Not a queue attribute: sent anyway, as a caller without types could.
+          Attributes: { Colour: "blue" } as Record<string, string>,
+        }),
+      ),
     ).rejects.toMatchObject({ name: "InvalidAttributeName" });
     await expect(
       client.send(
@@ -236,7 +241,10 @@ describe("messages", () => {
       }),
     );
     const second = await client.send(
-      new ReceiveMessageCommand({ QueueUrl: q.url, AttributeNames: ["ApproximateReceiveCount"] }),
+      new ReceiveMessageCommand({
+        QueueUrl: q.url,
+        MessageSystemAttributeNames: ["ApproximateReceiveCount"],
+      }),
     );
     const handle2 = second.Messages![0]!.ReceiptHandle!;
     expect(second.Messages![0]!.Attributes?.ApproximateReceiveCount).toBe("2");
