@@ -10,7 +10,9 @@
  *
  * Compaction is optional: a service may pass `snapshot`, and once the journal holds `compactAfter`
  * records it is rewritten as the snapshot (temp file, fsync, rename, fsync dir: atomic on POSIX).
- * It runs after the committed record is applied, so the snapshot always includes it.
+ * It runs after the committed record is applied, so the snapshot always includes it. The next
+ * compaction is due once the journal has doubled past the snapshot (or `compactAfter`, whichever is
+ * more), so a large live state (say, many undelivered messages) is not rewritten on every commit.
  *
  * Writes are synchronous on purpose: the event loop serializes them, so concurrent requests can
  * never interleave half-written lines, and the local cloud's write rates are small.
@@ -42,6 +44,7 @@ export interface JournalOptions<T> {
 export class Journal<T> {
   private fd: number | undefined;
   private count = 0;
+  private compactAt: number;
   private readonly path: string | undefined;
 
   private constructor(
@@ -51,6 +54,7 @@ export class Journal<T> {
     this.path = options.dataDir
       ? join(options.dataDir, `${options.name}.journal.jsonl`)
       : undefined;
+    this.compactAt = options.compactAfter ?? 10_000;
   }
 
   /** Opens (creating if needed) and replays: `apply` sees every durable record in order. */
@@ -113,7 +117,7 @@ export class Journal<T> {
       this.count++;
     }
     this.apply(record);
-    if (this.options.snapshot && this.count >= (this.options.compactAfter ?? 10_000)) {
+    if (this.options.snapshot && this.count >= this.compactAt) {
       this.compact(this.options.snapshot());
     }
   }
@@ -134,6 +138,7 @@ export class Journal<T> {
     closeSync(this.fd);
     this.fd = openSync(this.path, "a");
     this.count = records.length;
+    this.compactAt = Math.max(this.options.compactAfter ?? 10_000, records.length * 2);
   }
 
   /** Empties the journal (service reset). */
@@ -142,6 +147,7 @@ export class Journal<T> {
     ftruncateSync(this.fd, 0);
     fsyncSync(this.fd);
     this.count = 0;
+    this.compactAt = this.options.compactAfter ?? 10_000;
   }
 
   close(): void {
