@@ -30,6 +30,8 @@ export interface IntrinsicLookup {
   readonly known?: Readonly<Record<string, string>>;
   /** Value for a reference not in `known`; defaults to the reference's own name. */
   readonly fallback?: (reference: IntrinsicReference) => string;
+  /** Value of another stack's export for `Fn::ImportValue`; without it the intrinsic is refused. */
+  readonly importValue?: (exportName: string) => string;
 }
 
 export const PLACEHOLDER_REGION = "us-east-1";
@@ -46,7 +48,8 @@ export const PSEUDO_PARAMETER_PLACEHOLDERS: Readonly<Record<string, string>> = {
 };
 
 /**
- * Resolves `Ref`, `Fn::GetAtt`, `Fn::Join` and `Fn::Sub` anywhere inside `value`; other values
+ * Resolves `Ref`, `Fn::GetAtt`, `Fn::Join`, `Fn::Sub` (and `Fn::ImportValue` when the lookup
+ * knows the exports) anywhere inside `value`; other values
  * are returned as they are. Any other intrinsic throws: a guessed value would be a wrong answer.
  */
 export function resolveIntrinsic(value: unknown, lookup: IntrinsicLookup = {}): unknown {
@@ -75,6 +78,13 @@ function resolveFunction(name: string, argument: unknown, lookup: IntrinsicLooku
       return resolveJoin(argument, lookup);
     case "Fn::Sub":
       return resolveSub(argument, lookup);
+    case "Fn::ImportValue":
+      if (lookup.importValue) {
+        return lookup.importValue(
+          expectString(resolveIntrinsic(argument, lookup), "Fn::ImportValue"),
+        );
+      }
+      throw new RoleTemplateError("Fn::ImportValue needs the exporting stack (importValue)");
     default:
       throw new RoleTemplateError(`Unsupported intrinsic function ${name}`);
   }

@@ -12,6 +12,7 @@ import {
 } from "./services/cognito-identity/index";
 import { userPoolKeysFrom } from "./services/cognito-identity/login-tokens";
 import { type CognitoIdpService, createCognitoIdpService } from "./services/cognito-idp/index";
+import type { InvokeTrigger } from "./services/cognito-idp/triggers";
 import { createIotService, type IotService } from "./services/iot";
 import { createKmsService, type KmsService } from "./services/kms";
 import { createSnsService, type SnsService } from "./services/sns";
@@ -47,6 +48,11 @@ export interface LocalAwsOptions {
    * the test setup and the command line start all of them (`BUILT_IN_SERVICES`).
    */
   include?: readonly BuiltInService[];
+  /**
+   * Runs the user pool's Lambda triggers (the local cloud passes its Lambda runtime); without it
+   * a pool's LambdaConfig is not invoked.
+   */
+  invokeTrigger?: InvokeTrigger;
 }
 
 export const BUILT_IN_SERVICES = [
@@ -156,6 +162,7 @@ export async function startLocalAws(options: LocalAwsOptions = {}): Promise<Loca
         region,
         dataDir: serviceDir("cognito-idp"),
         endpoint: () => edgeEndpoint,
+        ...(options.invokeTrigger ? { invokeTrigger: options.invokeTrigger } : {}),
       })
     : undefined;
   const cognitoIdentity =

@@ -4,6 +4,7 @@ import { Aspects } from "aws-cdk-lib";
 import { AwsSolutionsChecks } from "cdk-nag";
 import { App } from "sst/constructs";
 import { initProject, useProject } from "sst/project.js";
+import { acquireDirectoryLock } from "./synth-lock";
 
 export interface NagFinding {
   stack: string;
@@ -17,6 +18,12 @@ export interface SynthesizedStack {
   /** Full CloudFormation stack name, `<stage>-<app>-<name>`. */
   stackName: string;
   template: CloudFormationTemplate;
+  /**
+   * Directory assets (function bundles) by the S3 object key the template names (`Code.S3Key`,
+   * `<hash>.zip`) → the directory staged in the cloud assembly, a temporary directory: the local
+   * cloud copies what must outlive the process (cloud/assembly.ts).
+   */
+  assets: Record<string, string>;
 }
 
 export interface CloudFormationTemplate {
@@ -54,7 +61,7 @@ export interface SynthesizeOptions {
  */
 export async function synthesizeApp(options: SynthesizeOptions): Promise<SynthesizedApp> {
   const root = path.resolve(options.root ?? process.cwd());
-  const release = await acquireSynthLock(root);
+  const release = await acquireDirectoryLock(path.join(root, ".sst", "synth.lock"));
   try {
     return await synthesize(root, options);
   } finally {
@@ -92,6 +99,7 @@ async function synthesize(root: string, options: SynthesizeOptions): Promise<Syn
       name,
       stackName: artifact.stackName,
       template: artifact.template as CloudFormationTemplate,
+      assets: stagedAssets(assembly.directory, artifact.dependencies),
     });
     for (const message of artifact.messages) {
       if (message.level === "error" && String(message.entry.data).startsWith("AwsSolutions-")) {
@@ -109,48 +117,31 @@ async function synthesize(root: string, options: SynthesizeOptions): Promise<Syn
   };
 }
 
-/**
- * SST regenerates `.sst/types` in place on every App, so two processes synthesizing at once would
- * trip over each other: a directory lock serializes them (bounded wait; a lock left by a dead
- * process is taken over).
- */
-async function acquireSynthLock(root: string): Promise<() => void> {
-  const lock = path.join(root, ".sst", "synth.lock");
-  fs.mkdirSync(path.dirname(lock), { recursive: true });
-  const deadline = Date.now() + 300_000;
-  for (;;) {
-    try {
-      fs.mkdirSync(lock);
-      fs.writeFileSync(path.join(lock, "pid"), String(process.pid));
-      return () => fs.rmSync(lock, { recursive: true, force: true });
-    } catch (error) {
-      if ((error as NodeJS.ErrnoException).code !== "EEXIST") throw error;
-      if (!lockHolderAlive(lock)) {
-        fs.rmSync(lock, { recursive: true, force: true });
-        continue;
+/** Reads a stack's asset manifest: the zip-packaged directory assets by object key. */
+function stagedAssets(
+  assemblyDir: string,
+  dependencies: readonly { manifest?: unknown; file?: string }[],
+): Record<string, string> {
+  const assets: Record<string, string> = {};
+  for (const dependency of dependencies) {
+    if (!dependency.file?.endsWith(".assets.json")) continue;
+    const manifest = JSON.parse(fs.readFileSync(dependency.file, "utf8")) as {
+      files?: Record<
+        string,
+        {
+          source: { path?: string; packaging?: string };
+          destinations: Record<string, { objectKey: string }>;
+        }
+      >;
+    };
+    for (const file of Object.values(manifest.files ?? {})) {
+      if (file.source.packaging !== "zip" || !file.source.path) continue;
+      for (const destination of Object.values(file.destinations)) {
+        assets[destination.objectKey] = path.resolve(assemblyDir, file.source.path);
       }
-      if (Date.now() > deadline) throw new Error(`Timed out waiting for ${lock}`);
-      await new Promise((resolve) => setTimeout(resolve, 250));
     }
   }
-}
-
-function lockHolderAlive(lock: string): boolean {
-  let pid: number;
-  try {
-    pid = Number(fs.readFileSync(path.join(lock, "pid"), "utf8"));
-  } catch {
-    // The holder is between mkdir and writing its pid, or died right there: a lock that old
-    // (over a minute) is abandoned.
-    const stat = fs.statSync(lock, { throwIfNoEntry: false });
-    return stat !== undefined && Date.now() - stat.mtimeMs < 60_000;
-  }
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (error) {
-    return (error as NodeJS.ErrnoException).code === "EPERM";
-  }
+  return assets;
 }
 
 /** Writes each stack's template as `<dir>/<Stack>.json` (what `npm run synth` produces). */

@@ -130,6 +130,14 @@ export interface CognitoIdentityService extends LocalService {
   createIdentityPool(definition: IdentityPoolDefinition): {
     IdentityPoolId: string;
   } & IdentityPoolDefinition;
+  /**
+   * Create-or-update under a caller-chosen id (`<region>:<uuid>`; the template provisioner derives
+   * it from the stack and logical id), keeping the pool's identities and roles across restarts.
+   */
+  putIdentityPool(
+    identityPoolId: string,
+    definition: IdentityPoolDefinition,
+  ): { IdentityPoolId: string } & IdentityPoolDefinition;
   /** Applies `AWS::Cognito::IdentityPoolRoleAttachment` properties (Roles, RoleMappings). */
   setIdentityPoolRoles(identityPoolId: string, definition: IdentityPoolRolesDefinition): void;
   /** The public keys of the pool's OpenID tokens. */
@@ -374,6 +382,21 @@ export function createCognitoIdentityService(
     const pool = poolFromDefinition(`${region}:${randomUUID()}`, definition);
     store.putPool(pool);
     return pool;
+  }
+
+  function putPool(id: string, definition: unknown): IdentityPoolState {
+    if (!id.startsWith(`${region}:`) || !/^[\w-]+:[0-9a-f-]{36}$/.test(id)) {
+      throw new Error(`Invalid identity pool id ${id}`);
+    }
+    const existing = pools.get(id);
+    const pool = poolFromDefinition(id, definition);
+    // Roles and role mappings come from the separate role attachment: keep them until it is
+    // applied again, as CloudFormation updates the two resources independently.
+    const merged = existing
+      ? { ...pool, Roles: existing.Roles, RoleMappings: existing.RoleMappings }
+      : pool;
+    store.putPool(merged);
+    return merged;
   }
 
   function setRoles(poolId: unknown, definition: unknown): void {
@@ -705,6 +728,11 @@ export function createCognitoIdentityService(
     createIdentityPool(definition) {
       return describePool(createPool(definition)) as unknown as ReturnType<
         CognitoIdentityService["createIdentityPool"]
+      >;
+    },
+    putIdentityPool(identityPoolId, definition) {
+      return describePool(putPool(identityPoolId, definition)) as unknown as ReturnType<
+        CognitoIdentityService["putIdentityPool"]
       >;
     },
     setIdentityPoolRoles(identityPoolId, definition) {

@@ -142,6 +142,20 @@ export interface CognitoIdpService extends LocalService {
     definition: UserPoolClientDefinition,
   ): { ClientId: string; ClientName: string };
   createGroup(poolId: string, definition: GroupDefinition): GroupRecord;
+  /**
+   * Create-or-update a pool, client or group under a caller-chosen id (the template provisioner
+   * derives ids from the stack and logical id): a restart keeps users, keys and tokens valid.
+   */
+  putUserPool(
+    id: string,
+    definition: UserPoolDefinition,
+  ): { Id: string; Arn: string; Name: string };
+  putUserPoolClient(
+    poolId: string,
+    clientId: string,
+    definition: UserPoolClientDefinition,
+  ): { ClientId: string; ClientName: string };
+  putGroup(poolId: string, definition: GroupDefinition): GroupRecord;
   /** `<endpoint>/<poolId>`: the `iss` of this pool's tokens. */
   issuer(poolId: string): string;
   jwks(poolId: string): { keys: object[] };
@@ -504,6 +518,31 @@ export function createCognitoIdpService(options: CognitoIdpServiceOptions): Cogn
     do {
       id = `${options.region}_${randomString(9, ALPHANUMERIC)}`;
     } while (pools.has(id));
+    return writePool(id, definition);
+  }
+
+  /**
+   * Create-or-update under an id the caller chose (the template provisioner derives it from the
+   * stack and logical id), so a restart or a changed template keeps the pool, its users and its
+   * signing keys, as a CloudFormation update would.
+   */
+  function putUserPool(id: string, definition: UserPoolDefinition) {
+    validatePoolDefinition(definition);
+    if (!id.startsWith(`${options.region}_`) || !/^[\w-]+_[0-9A-Za-z]{1,55}$/.test(id)) {
+      throw invalidParameter(`Invalid user pool id ${id}.`);
+    }
+    const existing = pools.get(id)?.record;
+    if (!existing) return writePool(id, definition);
+    const record: PoolRecord = {
+      ...existing,
+      name: definition.UserPoolName ?? id,
+      definition: structuredClone(definition),
+    };
+    journal.commit({ op: "putPool", pool: record });
+    return { Id: id, Arn: poolArn(id), Name: record.name };
+  }
+
+  function writePool(id: string, definition: UserPoolDefinition) {
     const record: PoolRecord = {
       id,
       name: definition.UserPoolName ?? id,
@@ -519,8 +558,19 @@ export function createCognitoIdpService(options: CognitoIdpServiceOptions): Cogn
     return `arn:aws:cognito-idp:${options.region}:${LOCAL_ACCOUNT_ID}:userpool/${poolId}`;
   }
 
-  function createUserPoolClient(poolId: string, definition: UserPoolClientDefinition) {
+  function createUserPoolClient(
+    poolId: string,
+    definition: UserPoolClientDefinition,
+    chosenId?: string,
+  ) {
     const pool = requirePool(poolId);
+    if (chosenId !== undefined && !/^[a-z0-9]{1,128}$/.test(chosenId)) {
+      throw invalidParameter(`Invalid client id ${chosenId}.`);
+    }
+    const existing = chosenId === undefined ? undefined : clients.get(chosenId);
+    if (existing && existing.poolId !== poolId) {
+      throw invalidParameter(`Client ${chosenId} belongs to another pool.`);
+    }
     if (definition.GenerateSecret) {
       throw invalidParameter(
         "The local user pool does not support client secrets (GenerateSecret).",
@@ -534,21 +584,22 @@ export function createCognitoIdpService(options: CognitoIdpServiceOptions): Cogn
         throw invalidParameter(`Invalid read or write attribute: ${attribute}`);
       }
     }
-    const clientId = randomString(26, "abcdefghijklmnopqrstuvwxyz0123456789");
+    const clientId = chosenId ?? randomString(26, "abcdefghijklmnopqrstuvwxyz0123456789");
     const client: ClientRecord = {
       clientId,
       poolId,
-      created: now(),
+      created: existing?.created ?? now(),
       definition: structuredClone(definition),
     };
     journal.commit({ op: "putClient", client });
     return { ClientId: clientId, ClientName: definition.ClientName ?? clientId };
   }
 
-  function createGroup(poolId: string, definition: GroupDefinition): GroupRecord {
+  function createGroup(poolId: string, definition: GroupDefinition, upsert = false): GroupRecord {
     const pool = requirePool(poolId);
     if (!definition.GroupName) throw invalidParameter("GroupName is required.");
-    if (pool.groups.has(definition.GroupName)) {
+    const existing = pool.groups.get(definition.GroupName);
+    if (existing && !upsert) {
       throw new CognitoIdpError("GroupExistsException", "A group with the name already exists.");
     }
     const group: GroupRecord = {
@@ -557,7 +608,7 @@ export function createCognitoIdpService(options: CognitoIdpServiceOptions): Cogn
       ...(definition.Precedence !== undefined ? { Precedence: definition.Precedence } : {}),
       ...(definition.Description ? { Description: definition.Description } : {}),
       poolId,
-      created: now(),
+      created: existing?.created ?? now(),
       modified: now(),
     };
     journal.commit({ op: "putGroup", group });
@@ -2301,8 +2352,12 @@ export function createCognitoIdpService(options: CognitoIdpServiceOptions): Cogn
     },
 
     createUserPool,
-    createUserPoolClient,
-    createGroup,
+    createUserPoolClient: (poolId, definition) => createUserPoolClient(poolId, definition),
+    createGroup: (poolId, definition) => createGroup(poolId, definition),
+    putUserPool,
+    putUserPoolClient: (poolId, clientId, definition) =>
+      createUserPoolClient(poolId, definition, clientId),
+    putGroup: (poolId, definition) => createGroup(poolId, definition, true),
     issuer,
     jwks(poolId: string) {
       return { keys: [requirePool(poolId).keys.publicJwk] };
