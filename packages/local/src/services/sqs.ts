@@ -121,10 +121,18 @@ export interface SqsService extends LocalService {
     attributes?: Record<string, SqsAttributeValue>,
     options?: { senderId?: string },
   ): { messageId: string };
-  /** ReceiveMessage by ARN, long polling up to `waitTimeSeconds` (<= 20). */
+  /**
+   * ReceiveMessage by ARN, long polling up to `waitTimeSeconds` (<= 20); `signal` ends the poll
+   * early (empty), so a poller can stop without waiting out its wait.
+   */
   receive(
     queueArn: string,
-    options?: { maxMessages?: number; visibilityTimeoutSeconds?: number; waitTimeSeconds?: number },
+    options?: {
+      maxMessages?: number;
+      visibilityTimeoutSeconds?: number;
+      waitTimeSeconds?: number;
+      signal?: AbortSignal;
+    },
   ): Promise<ReceivedMessage[]>;
   /** DeleteMessage by receipt handle; stale or unknown handles are ignored, as SQS does. */
   deleteMessages(queueArn: string, receiptHandles: string[]): void;
@@ -503,8 +511,8 @@ export function createSqsService(options: SqsServiceOptions): SqsService {
     return next;
   }
 
-  /** Waits until something may have changed for the queue, or `deadline`, or close. */
-  function waitOnQueue(queue: QueueState, deadline: number): Promise<void> {
+  /** Waits until something may have changed for the queue, or `deadline`, close, or abort. */
+  function waitOnQueue(queue: QueueState, deadline: number, signal?: AbortSignal): Promise<void> {
     return new Promise((resolve) => {
       const now = Date.now();
       const next = nextVisibleAt(queue, now);
@@ -517,10 +525,12 @@ export function createSqsService(options: SqsServiceOptions): SqsService {
       const done = () => {
         clearTimeout(timer);
         waiters.get(queue.name)?.delete(done);
+        signal?.removeEventListener("abort", done);
         resolve();
       };
       const timer = setTimeout(done, Math.max(0, until - now));
       set.add(done);
+      signal?.addEventListener("abort", done, { once: true });
     });
   }
 
@@ -529,15 +539,16 @@ export function createSqsService(options: SqsServiceOptions): SqsService {
     max: number,
     visibilitySeconds: number,
     waitSeconds: number,
+    signal?: AbortSignal,
   ): Promise<StoredMessage[]> {
     const deadline = Date.now() + waitSeconds * 1000;
     // Each pass either returns or sleeps until a wake-up or the deadline; the cap is a backstop
     // against a wake-up storm, not the expected exit.
     for (let pass = 0; pass < 100_000; pass++) {
-      if (closed || store.queues.get(queue.name) !== queue) return [];
+      if (closed || signal?.aborted || store.queues.get(queue.name) !== queue) return [];
       const taken = take(queue, max, visibilitySeconds);
       if (taken.length > 0 || Date.now() >= deadline) return taken;
-      await waitOnQueue(queue, deadline);
+      await waitOnQueue(queue, deadline, signal);
     }
     return [];
   }
@@ -829,7 +840,7 @@ export function createSqsService(options: SqsServiceOptions): SqsService {
       const wait = Math.min(MAX_WAIT_SECONDS, Math.max(0, receiveOptions.waitTimeSeconds ?? 0));
       const visibility =
         receiveOptions.visibilityTimeoutSeconds ?? queueSeconds(queue, "VisibilityTimeout");
-      const taken = await receiveFrom(queue, max, visibility, wait);
+      const taken = await receiveFrom(queue, max, visibility, wait, receiveOptions.signal);
       return taken.map((message) => {
         const received: ReceivedMessage = {
           messageId: message.messageId,
