@@ -45,6 +45,10 @@ const MAX_PAYLOAD_BYTES = 128 * 1024;
 /** A WebSocket message holds one MQTT packet: payload plus topic and header. */
 const MAX_FRAME_BYTES = MAX_PAYLOAD_BYTES + 70 * 1024;
 const DEFAULT_MESSAGE_LOG_SIZE = 1000;
+/** AWS IoT's topic quotas: UTF-8 bytes, and forward slashes (Basic Ingest's prefix not counted). */
+const MAX_TOPIC_BYTES = 256;
+const MAX_TOPIC_SLASHES = 7;
+const BASIC_INGEST = /^\$aws\/rules\/[^/]+\//i;
 /** aedes' own `$SYS/` topics (heartbeats, client events): no AWS IoT topic, not for clients. */
 const SYS_PREFIX = "$SYS/";
 
@@ -138,6 +142,8 @@ export async function startMqttBroker(options: MqttBrokerOptions): Promise<MqttB
       if (packet.topic.startsWith(SYS_PREFIX)) return done(new Error(`${SYS_PREFIX} is reserved`));
       // AWS IoT supports QoS 0 and 1 only; failing loudly beats an unacknowledged QoS 2 publish.
       if (packet.qos === 2) return done(new Error("QoS 2 is not supported by AWS IoT"));
+      const quota = topicQuotaExceeded(packet.topic);
+      if (quota) return done(new Error(quota));
       if (Buffer.byteLength(packet.payload) > MAX_PAYLOAD_BYTES) {
         return done(new Error(`payload exceeds AWS IoT's ${MAX_PAYLOAD_BYTES} bytes`));
       }
@@ -163,6 +169,11 @@ export async function startMqttBroker(options: MqttBrokerOptions): Promise<MqttB
         log(
           `mqtt: subscribe ${subscription.topic} refused for ${client.id}: QoS 2 is not supported`,
         );
+        return done(null, null);
+      }
+      const quota = topicQuotaExceeded(subscription.topic);
+      if (quota) {
+        log(`mqtt: subscribe ${subscription.topic} refused for ${client.id}: ${quota}`);
         return done(null, null);
       }
       // `null` negates only this filter: SUBACK 0x80 for it, the connection stays.
@@ -200,6 +211,7 @@ export async function startMqttBroker(options: MqttBrokerOptions): Promise<MqttB
     handleProtocols: (protocols) => (protocols.has("mqtt") ? "mqtt" : false),
   });
   const sockets = new Set<Socket>();
+  let closing: Promise<void> | undefined;
   const server = createServer((_request, response) => {
     response.writeHead(426, { "content-type": "application/json", upgrade: "websocket" });
     response.end(JSON.stringify({ message: `MQTT over WebSocket only, at ${MQTT_PATH}` }));
@@ -218,6 +230,7 @@ export async function startMqttBroker(options: MqttBrokerOptions): Promise<MqttB
           `content-type: application/json\r\ncontent-length: ${Buffer.byteLength(body)}\r\n\r\n${body}`,
       );
     };
+    if (closing) return refuse(503, "the broker is closing");
     const url = request.url ?? "/";
     const path = url.split("?", 1)[0];
     if (path !== MQTT_PATH) return refuse(404, `no MQTT endpoint at ${path}`);
@@ -255,7 +268,6 @@ export async function startMqttBroker(options: MqttBrokerOptions): Promise<MqttB
   });
   const host = `${bindHost.includes(":") ? `[${bindHost}]` : bindHost}:${port}`;
 
-  let closing: Promise<void> | undefined;
   return {
     url: `ws://${host}${MQTT_PATH}`,
     host,
@@ -273,4 +285,16 @@ export async function startMqttBroker(options: MqttBrokerOptions): Promise<MqttB
       return closing;
     },
   };
+}
+
+/** The AWS IoT topic quota a topic or filter exceeds, if any. */
+function topicQuotaExceeded(topic: string): string | undefined {
+  if (Buffer.byteLength(topic) > MAX_TOPIC_BYTES) {
+    return `topic exceeds AWS IoT's ${MAX_TOPIC_BYTES} bytes`;
+  }
+  const counted = topic.replace(BASIC_INGEST, "");
+  if ((counted.match(/\//g)?.length ?? 0) > MAX_TOPIC_SLASHES) {
+    return `topic has more than AWS IoT's ${MAX_TOPIC_SLASHES} forward slashes`;
+  }
+  return undefined;
 }

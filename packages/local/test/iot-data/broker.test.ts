@@ -173,6 +173,17 @@ describe("signed-in identity with the app's role and IoT policy", () => {
     expect(client.connected).toBe(true);
   });
 
+  it("holds topics to AWS IoT's quota of 7 forward slashes", async () => {
+    const { id, credentials } = await signedIn();
+    const client = await connect(credentials, id);
+    const deepest = ownTopic(id, "a/b/c/d/e"); // 7 slashes
+    expect(await subscribeGranted(client, [deepest, `${deepest}/f`])).toEqual([1, 128]);
+    const gone = closed(client);
+    client.publish(`${deepest}/f`, "too deep", { qos: 0 });
+    await gone;
+    expect(logs.join("\n")).toContain("more than AWS IoT's 7 forward slashes");
+  });
+
   it("refuses the connection (CONNACK 5) when no IoT policy is attached", async () => {
     const id = identityId();
     await expect(connect(credentialsFor(id), id)).rejects.toMatchObject({ code: 5 });
