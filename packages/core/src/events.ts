@@ -115,6 +115,15 @@ const definitions = {
       data.mergedIdentityId,
     ],
   },
+  /**
+   * A user deleted their account (or an admin deleted it) through the backend's deletion routes:
+   * the user's identities lost their IoT policies, the Cognito user and the profile are gone.
+   * Consumers erase what they hold about `sub`. A user is deleted once.
+   */
+  "boardingpass.user.deleted.v1": {
+    data: z.object({ sub: Sub, tenant: Tenant }),
+    naturalKey: (data: { sub: string }) => [data.sub],
+  },
 } as const;
 
 type Definitions = typeof definitions;
@@ -181,6 +190,10 @@ export const EventSchemas = {
   "boardingpass.identity.merged.v2": envelopeSchema(
     "boardingpass.identity.merged.v2",
     definitions["boardingpass.identity.merged.v2"].data,
+  ),
+  "boardingpass.user.deleted.v1": envelopeSchema(
+    "boardingpass.user.deleted.v1",
+    definitions["boardingpass.user.deleted.v1"].data,
   ),
 } as const satisfies { [T in EventType]: ReturnType<typeof envelopeSchema<T>> };
 

@@ -74,6 +74,7 @@ const examples: { [T in EventType]: EventData<T> } = {
     identityId: "us-east-1:0c2b3a4d-5e6f-4a7b-8c9d-0e1f2a3b4c5d",
     mergedIdentityId: "us-east-1:1d3c4b5e-6f7a-4b8c-9d0e-1f2a3b4c5d6e",
   },
+  "boardingpass.user.deleted.v1": { sub: SUB, tenant: "acme" },
 };
 
 function build<T extends EventType>(type: T, overrides: { time?: string } = {}) {
@@ -94,6 +95,7 @@ describe("event schemas", () => {
       "boardingpass.identity.merged.v2",
       "boardingpass.profile.repaired.v1",
       "boardingpass.user.confirmed.v1",
+      "boardingpass.user.deleted.v1",
       "boardingpass.user.federated-linked.v1",
       "boardingpass.user.password-reset.v1",
     ]);

@@ -67,19 +67,27 @@ export async function describeUser(
 }
 
 /**
- * On user deletion: detach our IoT policies from every identity of the user (gsi1), so a deleted
- * user's devices lose IoT access even while their credentials last. Idempotent. The caller (a
- * user-deletion consumer, not built yet) decides when; this only needs the graph and IoT.
+ * On user deletion: for every identity of the user (gsi1), mark it first (`userDeletedAt`: no
+ * policy can be recorded on it any more, so a concurrent `POST /identity/iot` takes its own
+ * attachment back), then detach our IoT policies (the recorded ones and `iotPolicyName`), so a
+ * deleted user's devices lose IoT access even while their credentials last. Idempotent; called by
+ * `deleteUser` before the Cognito user is deleted.
  */
 export async function releaseUserIdentities(
   sub: string,
-  deps: IotAttachmentDeps & { graph: IdentityGraph },
+  deps: IotAttachmentDeps & { graph: IdentityGraph; iotPolicyName?: string; now?: () => Date },
 ): Promise<{ released: Array<{ identityId: string; policies: string[] }> }> {
   const released: Array<{ identityId: string; policies: string[] }> = [];
   for (const identity of await deps.graph.identitiesOfUser(sub)) {
+    // gsi1 is eventually consistent: the (strongly read) record decides.
+    if (identity.userSub !== sub) continue;
+    await deps.graph.markUserDeleted(identity.identityId, sub, deps.now?.() ?? new Date());
     const current = await deps.graph.get(identity.identityId);
-    const policies = current?.iotPolicies ?? [];
-    for (const policy of policies) await removeIotPolicy(identity.identityId, policy, deps);
+    if (current?.userSub !== sub) continue;
+    const policies = current.iotPolicies;
+    const toDetach = new Set(policies);
+    if (deps.iotPolicyName !== undefined) toDetach.add(deps.iotPolicyName);
+    for (const policy of toDetach) await removeIotPolicy(identity.identityId, policy, deps);
     released.push({ identityId: identity.identityId, policies });
   }
   return { released };

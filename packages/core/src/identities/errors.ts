@@ -14,7 +14,9 @@ export type IdentityErrorCode =
   | "PROFILE_NOT_READY"
   | "IOT_POLICY_LIMIT"
   | "IOT_THROTTLED"
-  | "INVALID_PREFERENCES";
+  | "INVALID_PREFERENCES"
+  | "USER_DELETED"
+  | "USER_NOT_FOUND";
 
 export abstract class IdentityError extends Error {
   abstract readonly code: IdentityErrorCode;
@@ -89,4 +91,14 @@ export class IotThrottledError extends IdentityError {
 
 export class InvalidPreferencesError extends IdentityError {
   readonly code = "INVALID_PREFERENCES";
+}
+
+/** The identity's user was deleted (or is being deleted): nothing is attached to it any more. */
+export class UserDeletedError extends IdentityError {
+  readonly code = "USER_DELETED";
+}
+
+/** No user, profile or deletion under this `sub`. */
+export class UserNotFoundError extends IdentityError {
+  readonly code = "USER_NOT_FOUND";
 }

@@ -21,6 +21,7 @@ import {
 
 export const IDENTITY_LINKED = "boardingpass.identity.linked.v1" as const;
 export const IDENTITY_MERGED = "boardingpass.identity.merged.v2" as const;
+export const USER_DELETED = "boardingpass.user.deleted.v1" as const;
 
 /** The catalogue's data schema of `identity.merged.v2`. */
 export const IdentityMergedData = EventSchemas[IDENTITY_MERGED].shape.data;
@@ -30,8 +31,24 @@ export type IdentityMergedData = EventData<typeof IDENTITY_MERGED>;
 export const IdentityMergedEvent = EventSchemas[IDENTITY_MERGED];
 export type IdentityMergedEvent = BoardingPassEvent<typeof IDENTITY_MERGED>;
 
-/** What the event sink and publisher carry. */
-export type IdentityEvent = BoardingPassEvent<typeof IDENTITY_LINKED | typeof IDENTITY_MERGED>;
+/** What the event sink and publisher carry: the link/merge events and the user's deletion. */
+export type IdentityEvent = BoardingPassEvent<
+  typeof IDENTITY_LINKED | typeof IDENTITY_MERGED | typeof USER_DELETED
+>;
+
+export function buildUserDeleted(input: {
+  sub: string;
+  tenant: string;
+  time: Date;
+  source: string;
+}): BoardingPassEvent<typeof USER_DELETED> {
+  return buildEvent(USER_DELETED, {
+    subject: input.sub,
+    data: { sub: input.sub, tenant: input.tenant },
+    time: input.time,
+    source: input.source,
+  });
+}
 
 /** Natural key (the catalogue's): a guest is merged once, into one survivor. */
 export function identityMergedEventId(survivorId: string, guestId: string): string {
@@ -87,7 +104,11 @@ export function buildIdentityLinked(input: {
 /** Parses either identity event back from its stored JSON (an outbox payload). */
 export function parseIdentityEvent(json: string): IdentityEvent {
   const event = parseEvent(JSON.parse(json));
-  if (event.type !== IDENTITY_LINKED && event.type !== IDENTITY_MERGED) {
+  if (
+    event.type !== IDENTITY_LINKED &&
+    event.type !== IDENTITY_MERGED &&
+    event.type !== USER_DELETED
+  ) {
     throw new InvalidEventError(`Not an identity event: ${event.type}`);
   }
   return event as IdentityEvent;

@@ -2,6 +2,7 @@
 export * from "./attach";
 export * from "./caller";
 export * from "./data";
+export * from "./delete-user";
 export * from "./errors";
 export * from "./events";
 export * from "./guest-proof";

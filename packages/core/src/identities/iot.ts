@@ -1,4 +1,4 @@
-import { IotThrottledError } from "./errors";
+import { IotThrottledError, UserDeletedError } from "./errors";
 import type { IdentityGraph, IotPolicyAttachments } from "./ports";
 
 /**
@@ -55,7 +55,12 @@ export interface IotAttachmentDeps {
   clock?: BackoffClock;
 }
 
-/** Attaches the policy and records the edge; safe to repeat. */
+/**
+ * Attaches the policy and records the edge; safe to repeat. Recording refuses an identity whose
+ * user was deleted (`UserDeletedError`): then the attachment just made is taken back before the
+ * error propagates. The deletion marks identities before it detaches, so whichever of the two
+ * writes the record first, no policy stays attached to a deleted user's identity.
+ */
 export async function ensureIotPolicy(
   identityId: string,
   policyName: string,
@@ -66,7 +71,18 @@ export async function ensureIotPolicy(
     deps.backoff,
     deps.clock,
   );
-  await deps.graph.recordIotPolicy(identityId, policyName, true);
+  try {
+    await deps.graph.recordIotPolicy(identityId, policyName, true);
+  } catch (error) {
+    if (error instanceof UserDeletedError) {
+      await withThrottlingBackoff(
+        () => deps.iot.detach(policyName, identityId),
+        deps.backoff,
+        deps.clock,
+      );
+    }
+    throw error;
+  }
 }
 
 /** Detaches the policy and removes the edge; safe to repeat. */

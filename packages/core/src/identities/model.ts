@@ -8,6 +8,7 @@ import { z } from "zod";
  * | identity          | IDENTITY#<identityId> | IDENTITY      | USER#<sub> / IDENTITY#<id> |
  * | guest data        | IDENTITY#<identityId> | DATA#<name>   |                            |
  * | merge state       | IDENTITY#<guestId>    | MERGE         |                            |
+ * | user deletion     | USER#<sub>            | DELETION      |                            |
  *
  * The identity record carries the edges: `userSub` (identity → user, and user → identities
  * through gsi1), `logins` (providers it was obtained with), `iotPolicies` (IoT attachments we
@@ -30,6 +31,7 @@ export const dataKey = (identityId: string, name: string) => ({
   sk: `DATA#${name}`,
 });
 export const mergeKey = (guestId: string) => ({ pk: `IDENTITY#${guestId}`, sk: "MERGE" });
+export const deletionKey = (sub: string) => ({ pk: `USER#${sub}`, sk: "DELETION" });
 export const userIndexKey = (sub: string, identityId: string) => ({
   gsi1pk: `USER#${sub}`,
   gsi1sk: `IDENTITY#${identityId}`,
@@ -51,6 +53,11 @@ export interface IdentityRecord {
   wasGuest?: boolean;
   linkedAt?: string;
   mergedAt?: string;
+  /**
+   * The user this identity is authenticated as was deleted (set before its IoT policies are
+   * detached): no policy may be attached to it again.
+   */
+  userDeletedAt?: string;
 }
 
 /** Data names the merge fences even when the guest never wrote them (see ADR 0006). */

@@ -43,8 +43,16 @@ export interface IdentityGraph {
     event: IdentityEvent;
     now: Date;
   }): Promise<{ linked: boolean; key: ItemKey; pendingEvent?: IdentityEvent }>;
-  /** Adds (or removes) an IoT policy name on the identity's record; idempotent. */
+  /**
+   * Adds (or removes) an IoT policy name on the identity's record; idempotent. Adding throws
+   * `UserDeletedError` once the identity is marked with `markUserDeleted`.
+   */
   recordIotPolicy(identityId: string, policyName: string, attached: boolean): Promise<void>;
+  /**
+   * Marks the identity as belonging to a deleted user (`userDeletedAt`), if it is authenticated
+   * as `sub`; idempotent. From then on no IoT policy can be recorded on it.
+   */
+  markUserDeleted(identityId: string, sub: string, now: Date): Promise<void>;
   /**
    * Tombstones the guest: `mergedInto = survivorId`, creating the record if absent. Idempotent
    * for the same survivor; returns the other survivor when the guest is already merged elsewhere.
@@ -127,4 +135,44 @@ export interface IdentityEventSink {
 /** The profile read the identity routes need (the profile store of the triggers implements it). */
 export interface ProfileReader {
   get(sub: string): Promise<{ sub: string; tenant: string; plan: string; roles: string[] } | null>;
+}
+
+/** Progress of a user's deletion (`USER#<sub>` / `DELETION`); holds no personal data. */
+export interface UserDeletion {
+  sub: string;
+  /** From the profile when the deletion started; the event needs it after the profile is gone. */
+  tenant: string;
+  step: "started" | "done";
+  startedAt: string;
+  finishedAt?: string;
+}
+
+/** The table side of a user's deletion. */
+export interface UserDeletionStore {
+  get(sub: string): Promise<UserDeletion | null>;
+  /** Creates the record (step `started`) unless one exists; returns whichever is stored. */
+  start(input: { sub: string; tenant: string; now: Date }): Promise<UserDeletion>;
+  /** Deletes the email-uniqueness claim of `canonicalEmail` if `owner` (a username) holds it. */
+  releaseEmailClaim(canonicalEmail: string, owner: string): Promise<void>;
+  /** Deletes the user's items (profile, federated links): everything under `USER#<sub>` but the record. */
+  eraseUserItems(sub: string): Promise<void>;
+  /** Deletes the identity's data items (`DATA#*`: documents the user wrote). */
+  eraseIdentityData(identityId: string): Promise<void>;
+  /**
+   * Moves the record to `done` with `event` in its outbox, in one conditional write, unless it is
+   * done already. `finished: false`: it was (an earlier call wrote the event).
+   */
+  finish(input: {
+    sub: string;
+    event: IdentityEvent;
+    now: Date;
+  }): Promise<{ finished: boolean; key: ItemKey }>;
+}
+
+/** The user pool's accounts, as the deletion needs them. */
+export interface UserAccounts {
+  /** The user with this `sub`, or null when there is none (deleted already). */
+  findBySub(sub: string): Promise<{ username: string; email?: string } | null>;
+  /** AdminDeleteUser; a user that is gone already is success. */
+  delete(username: string): Promise<void>;
 }

@@ -97,3 +97,36 @@ export function linkIdentityConfig(env: NodeJS.ProcessEnv = process.env): LinkId
     },
   };
 }
+
+export interface DeleteUserConfig extends IdentityRoutesConfig {
+  userPoolId: string;
+  iotPolicyName: string;
+  topicArn: string;
+  streamName: string;
+  defaultTenant: string;
+}
+
+/** `DELETE /identity/me` and `DELETE /admin/users/{sub}`. */
+export function deleteUserConfig(env: NodeJS.ProcessEnv = process.env): DeleteUserConfig {
+  const parsed = parseEnvironment(
+    {
+      ...base,
+      USER_POOL_ID: required,
+      IOT_POLICY_NAME: required,
+      EVENTS_TOPIC_ARN: z.string().startsWith("arn:", "must be an SNS topic ARN"),
+      EVENTS_STREAM_NAME: required,
+      DEFAULT_TENANT: z.string().min(1).default("default"),
+    },
+    env,
+  );
+  return {
+    stage: parsed.STAGE,
+    tableName: parsed.TABLE_NAME,
+    identityPoolId: parsed.IDENTITY_POOL_ID,
+    userPoolId: parsed.USER_POOL_ID,
+    iotPolicyName: parsed.IOT_POLICY_NAME,
+    topicArn: parsed.EVENTS_TOPIC_ARN,
+    streamName: parsed.EVENTS_STREAM_NAME,
+    defaultTenant: parsed.DEFAULT_TENANT,
+  };
+}

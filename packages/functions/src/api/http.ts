@@ -9,6 +9,8 @@ import {
   IotPolicyLimitError,
   IotThrottledError,
   ProfileNotReadyError,
+  UserDeletedError,
+  UserNotFoundError,
 } from "@boarding-pass/core/identities/index";
 import type { APIGatewayProxyStructuredResultV2 } from "aws-lambda";
 import { z } from "zod";
@@ -116,6 +118,12 @@ export function errorResponse(error: unknown): APIGatewayProxyStructuredResultV2
   }
   if (error instanceof IotPolicyLimitError) {
     return json(409, { error: "IotPolicyLimit", message: error.message });
+  }
+  if (error instanceof UserNotFoundError) {
+    return json(404, { error: "NotFound", message: "No such user." });
+  }
+  if (error instanceof UserDeletedError) {
+    return json(410, { error: "UserDeleted", message: "This identity's user was deleted." });
   }
   if (error instanceof InvalidPreferencesError) {
     return json(400, { error: "InvalidPreferences", message: error.message });

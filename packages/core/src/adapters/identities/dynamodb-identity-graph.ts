@@ -5,7 +5,7 @@ import {
   QueryCommand,
   UpdateCommand,
 } from "@aws-sdk/lib-dynamodb";
-import { IdentityMergedError, InvalidCallerError } from "../../identities/errors";
+import { IdentityMergedError, InvalidCallerError, UserDeletedError } from "../../identities/errors";
 import { type IdentityEvent, parseIdentityEvent } from "../../identities/events";
 import {
   type IdentityRecord,
@@ -42,6 +42,7 @@ function toRecord(item: Item): IdentityRecord {
   if (item.wasGuest === true) record.wasGuest = true;
   if (typeof item.linkedAt === "string") record.linkedAt = item.linkedAt;
   if (typeof item.mergedAt === "string") record.mergedAt = item.mergedAt;
+  if (typeof item.userDeletedAt === "string") record.userDeletedAt = item.userDeletedAt;
   return record;
 }
 
@@ -191,16 +192,42 @@ export class DynamoIdentityGraph implements IdentityGraph {
   }
 
   async recordIotPolicy(identityId: string, policyName: string, attached: boolean): Promise<void> {
-    await this.client.send(
-      new UpdateCommand({
-        TableName: this.tableName,
-        Key: identityKey(identityId),
-        UpdateExpression: attached
-          ? "SET identityId = :id ADD iotPolicies :policy"
-          : "SET identityId = :id DELETE iotPolicies :policy",
-        ExpressionAttributeValues: { ":id": identityId, ":policy": new Set([policyName]) },
-      }),
-    );
+    try {
+      await this.client.send(
+        new UpdateCommand({
+          TableName: this.tableName,
+          Key: identityKey(identityId),
+          UpdateExpression: attached
+            ? "SET identityId = :id ADD iotPolicies :policy"
+            : "SET identityId = :id DELETE iotPolicies :policy",
+          // Nothing is attached to a deleted user's identity again (see markUserDeleted).
+          ...(attached ? { ConditionExpression: "attribute_not_exists(userDeletedAt)" } : {}),
+          ExpressionAttributeValues: { ":id": identityId, ":policy": new Set([policyName]) },
+        }),
+      );
+    } catch (error) {
+      if (attached && isConditionalCheckFailed(error)) {
+        throw new UserDeletedError(`The user of identity ${identityId} was deleted`);
+      }
+      throw error;
+    }
+  }
+
+  async markUserDeleted(identityId: string, sub: string, now: Date): Promise<void> {
+    try {
+      await this.client.send(
+        new UpdateCommand({
+          TableName: this.tableName,
+          Key: identityKey(identityId),
+          UpdateExpression: "SET userDeletedAt = if_not_exists(userDeletedAt, :now)",
+          ConditionExpression: "userSub = :sub",
+          ExpressionAttributeValues: { ":sub": sub, ":now": now.toISOString() },
+        }),
+      );
+    } catch (error) {
+      // Not this user's identity (or no record): nothing of this user to mark.
+      if (!isConditionalCheckFailed(error)) throw error;
+    }
   }
 
   async fence(

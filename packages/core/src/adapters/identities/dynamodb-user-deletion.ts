@@ -1,0 +1,157 @@
+import {
+  DeleteCommand,
+  type DynamoDBDocumentClient,
+  GetCommand,
+  PutCommand,
+  QueryCommand,
+  UpdateCommand,
+} from "@aws-sdk/lib-dynamodb";
+import { emailUniquenessKey } from "../../email";
+import type { IdentityEvent } from "../../identities/events";
+import { dataKey, deletionKey } from "../../identities/model";
+import type { UserDeletion, UserDeletionStore } from "../../identities/ports";
+import { type ItemKey, outboxAttributes } from "../../outbox";
+import { isConditionalCheckFailed } from "../sdk";
+
+type Item = Record<string, unknown>;
+
+/** Bound on query pages per erase: a user has a handful of items, an identity a few data items. */
+const MAX_PAGES = 50;
+
+function toDeletion(item: Item): UserDeletion {
+  const deletion: UserDeletion = {
+    sub: String(item.sub),
+    tenant: String(item.tenant),
+    step: item.step === "done" ? "done" : "started",
+    startedAt: String(item.startedAt),
+  };
+  if (typeof item.finishedAt === "string") deletion.finishedAt = item.finishedAt;
+  return deletion;
+}
+
+/**
+ * The user-deletion side of the single table: the `USER#<sub>` / `DELETION` record (sub, tenant,
+ * step, times: no personal data; it carries `user.deleted` in its outbox) and the erasure of the
+ * user's items, the identities' data items and the email claim. Single-item writes only.
+ */
+export class DynamoUserDeletionStore implements UserDeletionStore {
+  constructor(
+    private readonly client: Pick<DynamoDBDocumentClient, "send">,
+    private readonly tableName: string,
+  ) {}
+
+  async get(sub: string): Promise<UserDeletion | null> {
+    const { Item } = await this.client.send(
+      new GetCommand({ TableName: this.tableName, Key: deletionKey(sub), ConsistentRead: true }),
+    );
+    return Item === undefined ? null : toDeletion(Item);
+  }
+
+  async start(input: { sub: string; tenant: string; now: Date }): Promise<UserDeletion> {
+    const deletion: UserDeletion = {
+      sub: input.sub,
+      tenant: input.tenant,
+      step: "started",
+      startedAt: input.now.toISOString(),
+    };
+    try {
+      await this.client.send(
+        new PutCommand({
+          TableName: this.tableName,
+          Item: { ...deletionKey(input.sub), ...deletion },
+          ConditionExpression: "attribute_not_exists(pk)",
+        }),
+      );
+      return deletion;
+    } catch (error) {
+      if (!isConditionalCheckFailed(error)) throw error;
+      const existing = await this.get(input.sub);
+      if (existing === null) throw error;
+      return existing;
+    }
+  }
+
+  async releaseEmailClaim(canonicalEmail: string, owner: string): Promise<void> {
+    try {
+      await this.client.send(
+        new DeleteCommand({
+          TableName: this.tableName,
+          Key: emailUniquenessKey(canonicalEmail),
+          // Only our user's claim: someone else may hold the address (or re-claimed it).
+          ConditionExpression: "#owner = :owner",
+          ExpressionAttributeNames: { "#owner": "owner" },
+          ExpressionAttributeValues: { ":owner": owner },
+        }),
+      );
+    } catch (error) {
+      if (!isConditionalCheckFailed(error)) throw error;
+    }
+  }
+
+  async eraseUserItems(sub: string): Promise<void> {
+    const record = deletionKey(sub);
+    await this.eraseUnder(record.pk, (sk) => sk !== record.sk);
+  }
+
+  async eraseIdentityData(identityId: string): Promise<void> {
+    const prefix = dataKey(identityId, "").sk;
+    await this.eraseUnder(dataKey(identityId, "").pk, (sk) => sk.startsWith(prefix));
+  }
+
+  private async eraseUnder(pk: string, keep: (sk: string) => boolean): Promise<void> {
+    let start: Item | undefined;
+    for (let page = 0; page < MAX_PAGES; page++) {
+      const result = await this.client.send(
+        new QueryCommand({
+          TableName: this.tableName,
+          KeyConditionExpression: "pk = :pk",
+          ExpressionAttributeValues: { ":pk": pk },
+          ProjectionExpression: "pk, sk",
+          ConsistentRead: true,
+          ...(start ? { ExclusiveStartKey: start } : {}),
+        }),
+      );
+      for (const item of result.Items ?? []) {
+        const sk = String(item.sk);
+        if (!keep(sk)) continue;
+        await this.client.send(new DeleteCommand({ TableName: this.tableName, Key: { pk, sk } }));
+      }
+      start = result.LastEvaluatedKey;
+      if (start === undefined) return;
+    }
+    throw new Error(`Too many items under ${pk} to erase in one call; call again`);
+  }
+
+  async finish(input: {
+    sub: string;
+    event: IdentityEvent;
+    now: Date;
+  }): Promise<{ finished: boolean; key: ItemKey }> {
+    const key = deletionKey(input.sub);
+    const outbox = outboxAttributes(input.event, input.now);
+    try {
+      await this.client.send(
+        new UpdateCommand({
+          TableName: this.tableName,
+          Key: key,
+          UpdateExpression:
+            "SET step = :done, finishedAt = :now, pendingEvent = :event, " +
+            "pendingEventId = :eventId, outboxShard = :shard, outboxAt = :at",
+          ConditionExpression: "attribute_exists(pk) AND step <> :done",
+          ExpressionAttributeValues: {
+            ":done": "done",
+            ":now": input.now.toISOString(),
+            ":event": outbox.pendingEvent,
+            ":eventId": outbox.pendingEventId,
+            ":shard": outbox.outboxShard,
+            ":at": outbox.outboxAt,
+          },
+        }),
+      );
+      return { finished: true, key };
+    } catch (error) {
+      if (isConditionalCheckFailed(error)) return { finished: false, key };
+      throw error;
+    }
+  }
+}

@@ -1,0 +1,140 @@
+import { canonicalizeEmail } from "../email";
+import { eventId } from "../events";
+import { releaseUserIdentities } from "./attach";
+import { UserNotFoundError } from "./errors";
+import { buildUserDeleted, type IdentityEvent, USER_DELETED } from "./events";
+import type { IotAttachmentDeps } from "./iot";
+import { deletionKey } from "./model";
+import type {
+  IdentityEventSink,
+  IdentityGraph,
+  ProfileReader,
+  UserAccounts,
+  UserDeletionStore,
+} from "./ports";
+
+export interface DeleteUserDeps extends IotAttachmentDeps {
+  graph: IdentityGraph;
+  profiles: ProfileReader;
+  deletions: UserDeletionStore;
+  accounts: UserAccounts;
+  events: IdentityEventSink;
+  iotPolicyName: string;
+  /** Tenant of the event when the user never got a profile. */
+  defaultTenant: string;
+  source: string;
+  now: () => Date;
+}
+
+export interface DeleteUserResult {
+  sub: string;
+  /** `deleted`: this call finished it; `already-deleted`: an earlier call had. */
+  outcome: "deleted" | "already-deleted";
+  /** Identities whose IoT policies were detached (by this call). */
+  released: Array<{ identityId: string; policies: string[] }>;
+  /** Id of `boardingpass.user.deleted.v1`, and whether it is published (else the relay will). */
+  event: { id: string; published: boolean };
+}
+
+/**
+ * Deletes a user (`DELETE /identity/me`, `DELETE /admin/users/{sub}`; ADR 0007). Cognito has no
+ * deletion trigger, so the backend owns deletion, in an order where every step is idempotent and
+ * a failure at any point leaves a state the next call completes:
+ *
+ * 1. the deletion record (`USER#<sub>` / `DELETION`, step `started`, with the tenant the event
+ *    needs once the profile is gone); nothing personal in it;
+ * 2. every identity of the user is marked and its IoT policies detached, and its data items
+ *    erased, **before** the Cognito user goes: a failure here leaves a live user to retry with,
+ *    never a deleted user with attached policies;
+ * 3. the email-uniqueness claim (its key is the address) is released, then the Cognito user is
+ *    deleted (`AdminDeleteUser`; an absent user is success);
+ * 4. the profile and the user's other items are erased (an identity linked meanwhile is released
+ *    by a second pass; after this a new link finds no profile and is refused);
+ * 5. the record moves to `done` with `boardingpass.user.deleted.v1` in its outbox (one write), and
+ *    the event is published inline, else by the relay.
+ *
+ * A call after step 5 answers `already-deleted` (and republishes the event if it is still pending).
+ */
+export async function deleteUser(
+  input: { sub: string },
+  deps: DeleteUserDeps,
+): Promise<DeleteUserResult> {
+  const { sub } = input;
+  const existing = await deps.deletions.get(sub);
+  if (existing?.step === "done") {
+    const id = eventId(USER_DELETED, sub);
+    const published = await redeliver(deletionKey(sub), id, deps);
+    return { sub, outcome: "already-deleted", released: [], event: { id, published } };
+  }
+
+  const [profile, account] = await Promise.all([
+    deps.profiles.get(sub),
+    deps.accounts.findBySub(sub),
+  ]);
+  if (existing === null && profile === null && account === null) {
+    throw new UserNotFoundError(`No user ${sub}`);
+  }
+  const deletion =
+    existing ??
+    (await deps.deletions.start({
+      sub,
+      tenant: profile?.tenant ?? deps.defaultTenant,
+      now: deps.now(),
+    }));
+
+  const { released } = await releaseUserIdentities(sub, deps);
+  for (const identity of released) await deps.deletions.eraseIdentityData(identity.identityId);
+
+  if (account !== null) {
+    if (account.email !== undefined) {
+      const canonical = safeCanonical(account.email);
+      if (canonical !== undefined) {
+        await deps.deletions.releaseEmailClaim(canonical, account.username);
+      }
+    }
+    await deps.accounts.delete(account.username);
+  }
+  await deps.deletions.eraseUserItems(sub);
+  // An identity linked while the steps above ran (its profile was still there) is released too;
+  // from here on a new link finds no profile and is refused.
+  const late = await releaseUserIdentities(sub, deps);
+  for (const identity of late.released) {
+    if (!released.some((known) => known.identityId === identity.identityId)) {
+      await deps.deletions.eraseIdentityData(identity.identityId);
+      released.push(identity);
+    }
+  }
+
+  const now = deps.now();
+  const event = buildUserDeleted({ sub, tenant: deletion.tenant, time: now, source: deps.source });
+  const { finished, key } = await deps.deletions.finish({ sub, event, now });
+  const published = await redeliver(key, event.id, deps, finished ? event : undefined);
+  return {
+    sub,
+    outcome: finished ? "deleted" : "already-deleted",
+    released,
+    event: { id: event.id, published },
+  };
+}
+
+/** Publishes the record's pending event, if it still has one; true when nothing is left pending. */
+async function redeliver(
+  key: { pk: string; sk: string },
+  eventId: string,
+  deps: DeleteUserDeps,
+  known?: IdentityEvent,
+): Promise<boolean> {
+  const pending = known ?? (await deps.graph.pendingEvent(key));
+  if (pending === null || pending.id !== eventId) return true;
+  const { delivered } = await deps.events.deliver([{ key, event: pending }]);
+  return delivered.includes(eventId);
+}
+
+/** The claim key of the address; an address that does not canonicalize never had a claim. */
+function safeCanonical(email: string): string | undefined {
+  try {
+    return canonicalizeEmail(email).canonical;
+  } catch {
+    return undefined;
+  }
+}
