@@ -128,7 +128,7 @@ describe("startSqsEventSource", () => {
 
     expect(fn.events).toHaveLength(1);
     const [first, second] = fn.events[0]!.Records;
-    const firstId = sent.Successful!.find((s) => s.Id === "a")!.MessageId;
+    const firstId = sent.Successful!.find((s) => s.Id === "a")!.MessageId!;
     expect(first).toEqual({
       messageId: firstId,
       receiptHandle: expect.any(String),
@@ -154,7 +154,7 @@ describe("startSqsEventSource", () => {
         },
       },
       md5OfBody: md5Hex("first"),
-      md5OfMessageAttributes: sent.Successful!.find((s) => s.Id === "a")!.MD5OfMessageAttributes,
+      md5OfMessageAttributes: sent.Successful!.find((s) => s.Id === "a")!.MD5OfMessageAttributes!,
       eventSource: "aws:sqs",
       eventSourceARN: q.arn,
       awsRegion: "us-east-1",
