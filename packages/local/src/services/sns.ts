@@ -74,6 +74,7 @@ export type MessageAttribute = FilterableAttribute;
 export type SqsMessageAttributes = Record<string, MessageAttribute>;
 
 export type LambdaCallback = (event: SNSEvent) => Promise<void>;
+export type QueueCallback = (body: string, attributes: SqsMessageAttributes) => Promise<void>;
 
 /** The local SQS service, as SNS needs it (see `services/sqs.ts`). */
 export interface SnsQueueTarget {
@@ -81,7 +82,6 @@ export interface SnsQueueTarget {
   /** Stores the message in the queue (durably when the queue service persists); throws if not. */
   enqueue(queueArn: string, body: string, attributes: SqsMessageAttributes): unknown;
 }
-export type QueueCallback = (body: string, attributes: SqsMessageAttributes) => Promise<void>;
 
 export interface DeliveryTarget {
   protocol: SnsProtocol;

@@ -81,6 +81,8 @@ it("delivers after a reopen what was accepted but not delivered, once its lambda
     expect(second.pending()).toEqual([
       expect.objectContaining({ messageId: published.MessageId, waitingFor: [FN] }),
     ]);
+    const control = await second.control("pending", new URLSearchParams());
+    expect(JSON.parse(String(control.body)).pending).toEqual(second.pending());
     await second.idle();
     expect(second.deliveries()).toEqual([]);
 
