@@ -256,6 +256,56 @@ describe("signed-in identity with the app's role and IoT policy", () => {
   });
 });
 
+describe("broker surface", () => {
+  it("tells listeners of accepted publishes; a throwing listener harms no one", async () => {
+    const { id, credentials } = await signedIn();
+    const client = await connect(credentials, id);
+    const heard: string[] = [];
+    const stopThrowing = broker.onMessage(() => {
+      throw new Error("console crashed");
+    });
+    const stop = broker.onMessage((m) => {
+      if (m.identityId === id) heard.push(m.payload.toString("utf8"));
+    });
+    try {
+      const echoed = nextMessage(client, ownTopic(id));
+      await client.subscribeAsync(ownTopic(id), { qos: 1 });
+      await client.publishAsync(ownTopic(id), "one", { qos: 1 });
+      expect(await echoed).toBe("one");
+    } finally {
+      stop();
+      stopThrowing();
+    }
+    await client.publishAsync(ownTopic(id), "two", { qos: 1 });
+    expect(heard).toEqual(["one"]);
+    expect(broker.messages(1)).toEqual([expect.objectContaining({ topic: ownTopic(id) })]);
+    expect(broker.messages(1)[0]!.payload.toString("utf8")).toBe("two");
+    expect(logs.join("\n")).toContain("a message listener threw: console crashed");
+  });
+
+  it("refuses QoS 2 as AWS IoT does not support it", async () => {
+    const { id, credentials } = await signedIn();
+    const client = await connect(credentials, id);
+    expect(await subscribeGranted(client, ownTopic(id), 2)).toEqual([128]);
+    const gone = closed(client);
+    client.publish(ownTopic(id), "exactly once", { qos: 2 });
+    await gone;
+  });
+
+  it("closes live connections and stops listening on close()", async () => {
+    const own = await startMqttBroker({ region: REGION, sts, iot: aws.iot!, iam });
+    const { id, credentials } = await signedIn();
+    const client = await connectMqtt(await presignedUrl(own.url, credentials), id);
+    clients.push(client);
+    const gone = closed(client);
+    await own.close();
+    await gone;
+    await expect(upgradeStatus(await presignedUrl(own.url, credentials))).rejects.toThrow(
+      /ECONNREFUSED/,
+    );
+  });
+});
+
 describe("guests", () => {
   it("connect with the role's policies alone, no IoT policy needed", async () => {
     const id = identityId();

@@ -197,13 +197,13 @@ export function closed(client: MqttClient): Promise<void> {
 }
 
 /**
- * The SUBACK return codes for `filters`. mqtt.js rejects a SUBACK holding any failure (0x80);
+ * The SUBACK return codes for `filters` (QoS 2 only to check that it is refused). mqtt.js rejects a SUBACK holding any failure (0x80);
  * the packet rides on the error.
  */
 export async function subscribeGranted(
   client: MqttClient,
   filters: string | string[],
-  qos: 0 | 1 = 1,
+  qos: 0 | 1 | 2 = 1,
 ): Promise<number[]> {
   try {
     return (await client.subscribeAsync(filters, { qos })).map((g) => g.qos);
