@@ -34,6 +34,8 @@ export interface HttpResult {
   status: number;
   headers: Array<[string, string]>;
   body: Buffer;
+  /** A preflight answer already carries its CORS headers. */
+  preflight?: boolean;
 }
 
 /** API Gateway's request ids look like `JKJaXmPLvHcESHA=` (and go out as `apigw-requestid`). */

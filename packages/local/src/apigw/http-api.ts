@@ -74,6 +74,7 @@ export async function startHttpApi(options: HttpApiOptions): Promise<HttpApi> {
         status: 204,
         headers: preflightHeaders(options.cors, headers),
         body: Buffer.alloc(0),
+        preflight: true,
       };
     }
 
@@ -203,7 +204,10 @@ export async function startHttpApi(options: HttpApiOptions): Promise<HttpApi> {
   function send(req: IncomingMessage, res: ServerResponse, result: HttpResult): void {
     if (res.headersSent) return;
     const origin = req.headers.origin;
-    const headers = options.cors ? applyCors(options.cors, origin, result.headers) : result.headers;
+    const headers =
+      options.cors && !result.preflight
+        ? applyCors(options.cors, origin, result.headers)
+        : result.headers;
     const grouped = new Map<string, string[]>();
     for (const [name, value] of headers) grouped.set(name, [...(grouped.get(name) ?? []), value]);
     for (const [name, values] of grouped) {

@@ -42,8 +42,15 @@ export function createIamAuthorizer(options: IamAuthorizerOptions) {
   ): Promise<string | undefined> {
     const key = JSON.stringify([policies, sessionPolicy]);
     if (validated.has(key)) return validated.get(key);
+    // Validation only: an assumed-role principal (session policies need one) on this API.
     const result = await runSimulation(
-      simulation(policies, sessionPolicy, "arn:aws:iam::000000000000:root", "*", {}),
+      simulation(
+        policies,
+        sessionPolicy,
+        `arn:aws:sts::${options.accountId}:assumed-role/validation/validation`,
+        `arn:aws:execute-api:${options.region}:${options.accountId}:${options.apiId}/${options.stageName}/GET/validation`,
+        {},
+      ),
       {},
     );
     const error = result.resultType === "error" ? result.errors.message : undefined;
