@@ -1,0 +1,408 @@
+/**
+ * Account deletion through the real route handlers (ADR 0007), against the local plane: a user in
+ * the local user pool (signed in for a real access token), an identity linked and holding the IoT
+ * policy through `POST /identity/iot`, preferences and an email claim in the table. Deleting must
+ * detach the policy, delete the Cognito user, erase the personal items, leave a deletion record
+ * and publish `boardingpass.user.deleted.v1` once, whatever fails and is retried.
+ */
+import { randomUUID } from "node:crypto";
+import {
+  AdminGetUserCommand,
+  CognitoIdentityProviderClient,
+  ConfirmSignUpCommand,
+  InitiateAuthCommand,
+  SignUpCommand,
+  UserNotFoundException,
+} from "@aws-sdk/client-cognito-identity-provider";
+import { ListAttachedPoliciesCommand } from "@aws-sdk/client-iot";
+import { GetCommand, PutCommand, QueryCommand } from "@aws-sdk/lib-dynamodb";
+import { CognitoUserAccounts } from "@boarding-pass/core/adapters/identities/cognito-user-accounts";
+import { DynamoIdentityGraph } from "@boarding-pass/core/adapters/identities/dynamodb-identity-graph";
+import { DynamoUserDeletionStore } from "@boarding-pass/core/adapters/identities/dynamodb-user-deletion";
+import { DynamoProfileStore } from "@boarding-pass/core/adapters/profile-store";
+import { canonicalizeEmail, emailUniquenessKey } from "@boarding-pass/core/email";
+import { eventId } from "@boarding-pass/core/events";
+import type { DeleteUserDeps, UserAccounts } from "@boarding-pass/core/identities/index";
+import {
+  type CognitoIdpService,
+  createCognitoIdpService,
+} from "@boarding-pass/local/services/cognito-idp/index";
+import type {
+  APIGatewayProxyEventV2WithJWTAuthorizer,
+  APIGatewayProxyStructuredResultV2,
+} from "aws-lambda";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { createAdminDeleteUserHandler, createDeleteMeHandler } from "../../src/api/delete-user";
+import { createEnsureIotHandler } from "../../src/api/ensure-iot";
+import { createPreferencesHandler } from "../../src/api/preferences";
+import {
+  bodyOf,
+  type Caller,
+  iamEvent,
+  newIdentityId,
+  type Plane,
+  REGION,
+  startPlane,
+} from "./harness";
+
+const PASSWORD = "Corr3ct-Horse-Battery!";
+const USER_DELETED = "boardingpass.user.deleted.v1";
+
+let plane: Plane;
+let idp: CognitoIdpService;
+let cognito: CognitoIdentityProviderClient;
+let userPoolId: string;
+let clientId: string;
+
+beforeAll(async () => {
+  plane = await startPlane();
+  idp = createCognitoIdpService({ region: REGION, endpoint: () => plane.endpoint, log: () => {} });
+  plane.aws.register(idp);
+  userPoolId = idp.createUserPool({
+    UserPoolName: "deletion",
+    UsernameAttributes: ["email"],
+    UsernameConfiguration: { CaseSensitive: false },
+    AutoVerifiedAttributes: ["email"],
+  }).Id;
+  clientId = idp.createUserPoolClient(userPoolId, {
+    ClientName: "app",
+    ExplicitAuthFlows: ["ALLOW_USER_PASSWORD_AUTH", "ALLOW_REFRESH_TOKEN_AUTH"],
+    ReadAttributes: ["email"],
+    WriteAttributes: ["email"],
+  }).ClientId;
+  cognito = new CognitoIdentityProviderClient({
+    endpoint: plane.endpoint,
+    region: REGION,
+    credentials: { accessKeyId: "test", secretAccessKey: "test" },
+    maxAttempts: 1,
+  });
+}, 60_000);
+
+afterAll(async () => {
+  cognito?.destroy();
+  await plane?.stop();
+});
+
+function deleteDeps(overrides: Partial<DeleteUserDeps> = {}): DeleteUserDeps {
+  const link = plane.deps();
+  return {
+    graph: new DynamoIdentityGraph(plane.dynamo, plane.tableName),
+    profiles: new DynamoProfileStore(plane.dynamo, plane.tableName),
+    deletions: new DynamoUserDeletionStore(plane.dynamo, plane.tableName),
+    accounts: new CognitoUserAccounts(cognito, userPoolId),
+    events: link.events,
+    iot: link.iot,
+    backoff: { maxAttempts: 3, baseDelayMs: 1, maxDelayMs: 2 },
+    iotPolicyName: plane.policyName,
+    defaultTenant: "default",
+    source: "boardingpass/test/delete-user",
+    now: () => new Date(),
+    ...overrides,
+  };
+}
+
+/** What API Gateway's JWT authorizer hands the Lambda for a verified token. */
+function jwtEvent(token: string): APIGatewayProxyEventV2WithJWTAuthorizer {
+  const claims = JSON.parse(Buffer.from(token.split(".")[1]!, "base64url").toString());
+  const base = iamEvent({ identityId: newIdentityId() }, plane.identityPoolId, {
+    method: "DELETE",
+    path: "/identity/me",
+  }) as unknown as APIGatewayProxyEventV2WithJWTAuthorizer;
+  base.requestContext.authorizer = {
+    principalId: "",
+    integrationLatency: 0,
+    jwt: { claims, scopes: null as unknown as string[] },
+  };
+  return base;
+}
+
+/**
+ * A confirmed, signed-in user with a profile, an email claim, and a device identity that holds the
+ * IoT policy (through the real ensure-iot route) and wrote preferences.
+ */
+async function userWithDevice() {
+  const email = `delete-${randomUUID().slice(0, 8)}@example.com`;
+  const { UserSub } = await cognito.send(
+    new SignUpCommand({
+      ClientId: clientId,
+      Username: email,
+      Password: PASSWORD,
+      UserAttributes: [{ Name: "email", Value: email }],
+    }),
+  );
+  const [message] = idp.outbox({ email });
+  await cognito.send(
+    new ConfirmSignUpCommand({
+      ClientId: clientId,
+      Username: email,
+      ConfirmationCode: message!.code,
+    }),
+  );
+  const sub = UserSub!;
+  const { Username } = await cognito.send(
+    new AdminGetUserCommand({ UserPoolId: userPoolId, Username: email }),
+  );
+  await plane.createProfile(sub);
+  const claimKey = emailUniquenessKey(canonicalizeEmail(email).canonical);
+  await plane.dynamo.send(
+    new PutCommand({
+      TableName: plane.tableName,
+      Item: { ...claimKey, owner: Username, claimedAt: new Date().toISOString() },
+    }),
+  );
+  const { AuthenticationResult } = await cognito.send(
+    new InitiateAuthCommand({
+      ClientId: clientId,
+      AuthFlow: "USER_PASSWORD_AUTH",
+      AuthParameters: { USERNAME: email, PASSWORD },
+    }),
+  );
+  const device: Caller = { identityId: newIdentityId(), sub };
+  const ensured = await ensureIot(device);
+  expect(ensured.statusCode).toBe(200);
+  const preferences = await createPreferencesHandler({
+    ...plane.deps(),
+    identityPoolId: plane.identityPoolId,
+  })(
+    iamEvent(device, plane.identityPoolId, {
+      method: "PUT",
+      path: "/identity/preferences",
+      body: { preferences: { nickname: "Ada" } },
+    }),
+  );
+  expect(preferences.statusCode).toBe(200);
+  expect(await attachedPolicies(device.identityId)).toEqual([plane.policyName]);
+  return {
+    email,
+    sub,
+    device,
+    claimKey,
+    accessToken: AuthenticationResult!.AccessToken!,
+    idToken: AuthenticationResult!.IdToken!,
+  };
+}
+
+const ensureIot = (caller: Caller) =>
+  createEnsureIotHandler({
+    ...plane.deps(),
+    identityPoolId: plane.identityPoolId,
+  })(
+    iamEvent(caller, plane.identityPoolId, { method: "POST", path: "/identity/iot" }),
+  ) as Promise<APIGatewayProxyStructuredResultV2>;
+
+const deleteMe = (token: string, deps = deleteDeps()) =>
+  createDeleteMeHandler(deps)(jwtEvent(token)) as Promise<APIGatewayProxyStructuredResultV2>;
+
+const adminDelete = (sub: string, deps = deleteDeps()) =>
+  createAdminDeleteUserHandler(deps)(
+    iamEvent({ identityId: newIdentityId(), sub: randomUUID() }, plane.identityPoolId, {
+      method: "DELETE",
+      path: `/admin/users/${sub}`,
+      pathParameters: { sub },
+    }),
+  ) as Promise<APIGatewayProxyStructuredResultV2>;
+
+async function attachedPolicies(identityId: string) {
+  const { policies } = await plane.iotClient.send(
+    new ListAttachedPoliciesCommand({ target: identityId }),
+  );
+  return (policies ?? []).map((policy) => policy.policyName);
+}
+
+async function cognitoUserExists(email: string) {
+  try {
+    await cognito.send(new AdminGetUserCommand({ UserPoolId: userPoolId, Username: email }));
+    return true;
+  } catch (error) {
+    if (error instanceof UserNotFoundException) return false;
+    throw error;
+  }
+}
+
+const item = async (key: { pk: string; sk: string }) =>
+  (
+    await plane.dynamo.send(
+      new GetCommand({ TableName: plane.tableName, Key: key, ConsistentRead: true }),
+    )
+  ).Item;
+
+async function itemsUnder(pk: string) {
+  const { Items } = await plane.dynamo.send(
+    new QueryCommand({
+      TableName: plane.tableName,
+      KeyConditionExpression: "pk = :pk",
+      ExpressionAttributeValues: { ":pk": pk },
+      ConsistentRead: true,
+    }),
+  );
+  return (Items ?? []).map((found) => String(found.sk));
+}
+
+async function deletedEvents(sub: string) {
+  const id = eventId(USER_DELETED, sub);
+  await plane.sns.idle();
+  const sns = plane.snsMessages.filter((message) => message.id === id);
+  const kinesis = (await plane.kinesisEvents()).filter((event) => event.id === id);
+  return { id, sns, kinesis };
+}
+
+describe("DELETE /identity/me", () => {
+  it("detaches the IoT policy, deletes the Cognito user, erases the profile and publishes user.deleted once", async () => {
+    // Prepare
+    const user = await userWithDevice();
+
+    // Act
+    const result = await deleteMe(user.accessToken);
+
+    // Assess: the response
+    expect(result.statusCode).toBe(200);
+    expect(bodyOf(result)).toMatchObject({
+      sub: user.sub,
+      outcome: "deleted",
+      released: [{ identityId: user.device.identityId, policies: [plane.policyName] }],
+      event: { id: eventId(USER_DELETED, user.sub), published: true },
+    });
+    // IoT: nothing attached to the user's identity; the map says so and is marked.
+    expect(await attachedPolicies(user.device.identityId)).toEqual([]);
+    const identity = await new DynamoIdentityGraph(plane.dynamo, plane.tableName).get(
+      user.device.identityId,
+    );
+    expect(identity).toMatchObject({ userSub: user.sub, iotPolicies: [] });
+    expect(identity?.userDeletedAt).toEqual(expect.any(String));
+    // Cognito: the user is gone.
+    expect(await cognitoUserExists(user.email)).toBe(false);
+    // Table: no profile, no email claim (its key is the address), no user-written data; only the
+    // deletion record, which holds no personal data and no longer any pending event.
+    expect(await itemsUnder(`USER#${user.sub}`)).toEqual(["DELETION"]);
+    const record = await item({ pk: `USER#${user.sub}`, sk: "DELETION" });
+    expect(Object.keys(record!).sort()).toEqual(
+      ["finishedAt", "pk", "sk", "startedAt", "step", "sub", "tenant"].sort(),
+    );
+    expect(record).toMatchObject({ step: "done", tenant: "acme" });
+    expect(await item(user.claimKey)).toBeUndefined();
+    expect(await itemsUnder(`IDENTITY#${user.device.identityId}`)).toEqual(["IDENTITY"]);
+    // Events: one user.deleted on each destination, with no personal data.
+    const events = await deletedEvents(user.sub);
+    expect(events.sns).toHaveLength(1);
+    expect(events.kinesis).toHaveLength(1);
+    expect(events.sns[0]).toMatchObject({
+      type: USER_DELETED,
+      subject: user.sub,
+      data: { sub: user.sub, tenant: "acme" },
+    });
+    expect(JSON.stringify(events.sns[0])).not.toContain(user.email);
+  });
+
+  it("is safe to retry: the same answer and event id, nothing published twice", async () => {
+    // Prepare
+    const user = await userWithDevice();
+    const first = await deleteMe(user.accessToken);
+
+    // Act: the app retries with the same (still unexpired) access token.
+    const second = await deleteMe(user.accessToken);
+
+    // Assess
+    expect(first.statusCode).toBe(200);
+    expect(second.statusCode).toBe(200);
+    expect(bodyOf(second)).toMatchObject({
+      outcome: "already-deleted",
+      event: { id: eventId(USER_DELETED, user.sub), published: true },
+    });
+    const events = await deletedEvents(user.sub);
+    expect(events.sns).toHaveLength(1);
+    expect(events.kinesis).toHaveLength(1);
+  });
+
+  it("keeps a device of the deleted user from attaching the policy again", async () => {
+    // Prepare
+    const user = await userWithDevice();
+    await deleteMe(user.accessToken);
+
+    // Act: the device's credentials still work for up to an hour.
+    const again = await ensureIot(user.device);
+
+    // Assess
+    expect(again.statusCode).toBe(410);
+    expect(bodyOf(again)).toMatchObject({ error: "UserDeleted" });
+    expect(await attachedPolicies(user.device.identityId)).toEqual([]);
+  });
+
+  it("never leaves a deleted user with attached policies: a failed AdminDeleteUser resumes", async () => {
+    // Prepare: the Cognito deletion fails once (fault injection).
+    const user = await userWithDevice();
+    const real = new CognitoUserAccounts(cognito, userPoolId);
+    const failing: UserAccounts = {
+      findBySub: (sub) => real.findBySub(sub),
+      delete: () => Promise.reject(Object.assign(new Error("injected"), { name: "InjectedFault" })),
+    };
+
+    // Act
+    const failed = await deleteMe(user.accessToken, deleteDeps({ accounts: failing }));
+    const stateAfterFailure = {
+      userExists: await cognitoUserExists(user.email),
+      policies: await attachedPolicies(user.device.identityId),
+      events: (await deletedEvents(user.sub)).sns.length,
+    };
+    const retried = await deleteMe(user.accessToken);
+
+    // Assess: released before the user went; the retry finished the job with one event.
+    expect(failed.statusCode).toBe(500);
+    expect(stateAfterFailure).toEqual({ userExists: true, policies: [], events: 0 });
+    expect(retried.statusCode).toBe(200);
+    expect(bodyOf(retried)).toMatchObject({ outcome: "deleted" });
+    expect(await cognitoUserExists(user.email)).toBe(false);
+    const events = await deletedEvents(user.sub);
+    expect(events.sns).toHaveLength(1);
+    expect(events.kinesis).toHaveLength(1);
+  });
+
+  it("leaves an event whose inline publish failed to the next call, with the same id", async () => {
+    // Prepare
+    const user = await userWithDevice();
+    const unpublished = deleteDeps({
+      events: {
+        deliver: async (entries) => ({ delivered: [], pending: entries.map((e) => e.event.id) }),
+      },
+    });
+
+    // Act
+    const first = await deleteMe(user.accessToken, unpublished);
+    const second = await deleteMe(user.accessToken);
+
+    // Assess
+    expect(bodyOf(first)).toMatchObject({ outcome: "deleted", event: { published: false } });
+    expect(bodyOf(second)).toMatchObject({
+      outcome: "already-deleted",
+      event: { published: true },
+    });
+    const events = await deletedEvents(user.sub);
+    expect(events.sns).toHaveLength(1);
+    const record = await item({ pk: `USER#${user.sub}`, sk: "DELETION" });
+    expect(record?.pendingEvent).toBeUndefined();
+  });
+
+  it("accepts only an access token", async () => {
+    const user = await userWithDevice();
+    const result = await deleteMe(user.idToken);
+    expect(result.statusCode).toBe(403);
+    expect(await cognitoUserExists(user.email)).toBe(true);
+    expect(await attachedPolicies(user.device.identityId)).toEqual([plane.policyName]);
+  });
+});
+
+describe("DELETE /admin/users/{sub}", () => {
+  it("deletes the user like the self-service route", async () => {
+    const user = await userWithDevice();
+    const result = await adminDelete(user.sub);
+    expect(result.statusCode).toBe(200);
+    expect(bodyOf(result)).toMatchObject({ outcome: "deleted" });
+    expect(await attachedPolicies(user.device.identityId)).toEqual([]);
+    expect(await cognitoUserExists(user.email)).toBe(false);
+    expect((await deletedEvents(user.sub)).sns).toHaveLength(1);
+  });
+
+  it("answers 404 for an unknown user and 400 for a malformed sub", async () => {
+    expect((await adminDelete(randomUUID())).statusCode).toBe(404);
+    expect((await adminDelete("not-a-uuid")).statusCode).toBe(400);
+  });
+});
