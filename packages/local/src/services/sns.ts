@@ -81,6 +81,8 @@ export interface SnsQueueTarget {
   hasQueue(queueArn: string): boolean;
   /** Stores the message in the queue (durably when the queue service persists); throws if not. */
   enqueue(queueArn: string, body: string, attributes: SqsMessageAttributes): unknown;
+  /** Calls `listener` with the ARN of each queue created from now on. */
+  onQueueCreated?(listener: (queueArn: string) => void): void;
 }
 
 export interface DeliveryTarget {
@@ -1016,6 +1018,8 @@ export function createSnsService(options: SnsServiceOptions): SnsService {
   }
 
   recoverPending();
+  // A recovered sqs delivery also waits for its queue to appear in the local SQS.
+  options.sqs?.onQueueCreated?.((queueArn) => releaseParked(queueArn));
 
   return {
     name: "sns",

@@ -136,6 +136,8 @@ export interface SqsService extends LocalService {
   ): Promise<ReceivedMessage[]>;
   /** DeleteMessage by receipt handle; stale or unknown handles are ignored, as SQS does. */
   deleteMessages(queueArn: string, receiptHandles: string[]): void;
+  /** Calls `listener` with the ARN of each queue created from now on (SNS's waiting deliveries). */
+  onQueueCreated(listener: (queueArn: string) => void): void;
   /** Every queue with its effective attributes (counts included). */
   queues(): QueueView[];
   /** Every stored message of a queue, in send order; throws if the queue does not exist. */
@@ -160,6 +162,7 @@ export function createSqsService(options: SqsServiceOptions): SqsService {
   /** Long polls waiting on each queue (by name); a waiter re-checks, so spurious wakes are fine. */
   const waiters = new Map<string, Set<() => void>>();
   let closed = false;
+  const queueCreatedListeners: Array<(queueArn: string) => void> = [];
 
   function wake(name: string): void {
     const set = waiters.get(name);
@@ -244,7 +247,9 @@ export function createSqsService(options: SqsServiceOptions): SqsService {
     }
     const nonEmpty = Object.fromEntries(Object.entries(attributes).filter(([, v]) => v !== ""));
     journal.commit({ op: "createQueue", name, attributes: nonEmpty, at: Date.now() });
-    return { QueueUrl: queueUrl(store.queues.get(name)!, request) };
+    const created = store.queues.get(name)!;
+    for (const listener of queueCreatedListeners) listener(created.arn);
+    return { QueueUrl: queueUrl(created, request) };
   }
 
   function effectiveAttributes(queue: QueueState, now = Date.now()): Record<string, string> {
@@ -862,6 +867,9 @@ export function createSqsService(options: SqsServiceOptions): SqsService {
       const queue = requireQueueByArn(queueArn);
       const ids = ownedIds(queue, receiptHandles);
       if (ids.length > 0) journal.commit({ op: "delete", name: queue.name, ids });
+    },
+    onQueueCreated(listener) {
+      queueCreatedListeners.push(listener);
     },
     queues() {
       const now = Date.now();

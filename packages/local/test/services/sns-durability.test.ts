@@ -169,6 +169,49 @@ it("drops recovered deliveries of a subscription deleted meanwhile", async () =>
   await second.close();
 });
 
+it("delivers a recovered sqs delivery into the local SQS once its queue exists", async () => {
+  const QUEUE = "arn:aws:sqs:us-east-1:000000000000:late";
+  const first = createSnsService({ region: "us-east-1", dataDir, retry: FAST });
+  const MessageId = await withSns(first, async (client) => {
+    const inFlight = new Promise<void>((started) => {
+      first.registerQueue(QUEUE, () => {
+        started();
+        return new Promise<void>(() => {});
+      });
+    });
+    const { TopicArn } = await client.send(new CreateTopicCommand({ Name: "late-queue" }));
+    await client.send(
+      new SubscribeCommand({
+        TopicArn,
+        Protocol: "sqs",
+        Endpoint: QUEUE,
+        Attributes: { RawMessageDelivery: "true" },
+      }),
+    );
+    const published = await client.send(new PublishCommand({ TopicArn, Message: "queued" }));
+    await inFlight;
+    return published.MessageId!;
+  });
+
+  const sqs = createSqsService({ region: "us-east-1" });
+  const second = createSnsService({ region: "us-east-1", dataDir, retry: FAST, sqs });
+  const sqsServer = await serve(sqs);
+  const sqsClient = new SQSClient(clientConfig(sqsServer.endpoint));
+  try {
+    expect(second.pending()).toEqual([
+      expect.objectContaining({ messageId: MessageId, waitingFor: [QUEUE] }),
+    ]);
+    await sqsClient.send(new CreateQueueCommand({ QueueName: "late" }));
+    await second.idle();
+    expect(sqs.messages(QUEUE).map((m) => m.body)).toEqual(["queued"]);
+    expect(second.pending()).toEqual([]);
+  } finally {
+    sqsClient.destroy();
+    await sqsServer.close();
+    await Promise.all([second.close(), sqs.close()]);
+  }
+});
+
 it("delivers sqs subscriptions into the local SQS: raw with attributes, enveloped, dead-lettered", async () => {
   const sqs = createSqsService({ region: "us-east-1" });
   const sns = createSnsService({ region: "us-east-1", sqs, retry: FAST });
