@@ -278,11 +278,14 @@ export async function startKinesisEventSource(
 
   const shards = new Map<string, ShardState>();
   let stopping = false;
-  const wakers = new Set<() => void>();
+  const wakers = new Map<() => void, "poll" | "backoff">();
   let lastShardRefresh = 0;
 
-  /** A pause that `stop()` and `idle()` cut short. */
-  function pause(ms: number): Promise<void> {
+  /**
+   * A pause that `stop()` cuts short; `idle()` also cuts short the pauses of caught-up shards
+   * (`poll`), never a retry's backoff.
+   */
+  function pause(ms: number, kind: "poll" | "backoff"): Promise<void> {
     if (stopping) return Promise.resolve();
     return new Promise((resolve) => {
       const wake = () => {
@@ -291,11 +294,11 @@ export async function startKinesisEventSource(
         resolve();
       };
       const timer = setTimeout(wake, ms);
-      wakers.add(wake);
+      wakers.set(wake, kind);
     });
   }
-  function wakeAll() {
-    for (const wake of [...wakers]) wake();
+  function wake(kinds: Array<"poll" | "backoff">) {
+    for (const [waker, kind] of [...wakers]) if (kinds.includes(kind)) waker();
   }
 
   async function listShards(): Promise<Shard[]> {
@@ -382,7 +385,7 @@ export async function startKinesisEventSource(
         if (read.records.length === 0 && read.caughtUp) {
           state.drainedPollStartedAt = pollStartedAt;
           if (Date.now() - lastShardRefresh > SHARD_REFRESH_MS) void refreshShards();
-          await pause(pollIntervalMs);
+          await pause(pollIntervalMs, "poll");
         }
       } catch (error) {
         // Expired iterators, a restarted plane, a deleted stream: start again from the checkpoint.
@@ -391,7 +394,10 @@ export async function startKinesisEventSource(
         if (!(error instanceof ExpiredIteratorException)) {
           log("polling failed", { shardId, error: String(error) });
         }
-        await pause(Math.min(retryBaseDelayMs * 2 ** Math.min(failures, 10), MAX_RETRY_DELAY_MS));
+        await pause(
+          Math.min(retryBaseDelayMs * 2 ** Math.min(failures, 10), MAX_RETRY_DELAY_MS),
+          "backoff",
+        );
       }
     }
   }
@@ -413,7 +419,7 @@ export async function startKinesisEventSource(
       caughtUp = (response.MillisBehindLatest ?? 0) === 0;
       const remaining = windowEnds - Date.now();
       if (windowMs === 0 || remaining <= 0 || stopping) break;
-      if (caughtUp) await pause(Math.min(pollIntervalMs, remaining));
+      if (caughtUp) await pause(Math.min(pollIntervalMs, remaining), "poll");
     }
     return { records, next, caughtUp };
   }
@@ -483,7 +489,10 @@ export async function startKinesisEventSource(
         continue;
       }
       batch.retries++;
-      await pause(Math.min(retryBaseDelayMs * 2 ** (batch.retries - 1), MAX_RETRY_DELAY_MS));
+      await pause(
+        Math.min(retryBaseDelayMs * 2 ** (batch.retries - 1), MAX_RETRY_DELAY_MS),
+        "backoff",
+      );
     }
   }
 
@@ -545,7 +554,7 @@ export async function startKinesisEventSource(
             record,
           });
         } else {
-          await pause(retryBaseDelayMs * attempt);
+          await pause(retryBaseDelayMs * attempt, "backoff");
         }
       }
     }
@@ -557,13 +566,13 @@ export async function startKinesisEventSource(
     async stop() {
       if (stopping) return;
       stopping = true;
-      wakeAll();
+      wake(["poll", "backoff"]);
       await Promise.all([...shards.values()].map((state) => state.done.catch(() => undefined)));
       if (ownClient) kinesis.destroy();
     },
     async idle(timeoutMs = 30_000) {
       const since = Date.now();
-      wakeAll();
+      wake(["poll"]);
       const deadline = since + timeoutMs;
       for (;;) {
         const states = [...shards.values()];
@@ -572,7 +581,7 @@ export async function startKinesisEventSource(
         if (Date.now() > deadline)
           throw new Error(`Kinesis event source not idle after ${timeoutMs} ms`);
         await new Promise((resolve) => setTimeout(resolve, 10));
-        wakeAll();
+        wake(["poll"]);
       }
     },
   };

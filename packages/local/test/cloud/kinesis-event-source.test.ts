@@ -16,6 +16,7 @@ import {
   type KinesisOnFailureRecord,
   startKinesisEventSource,
 } from "../../src/cloud/kinesis-event-source";
+import { Bundles, testRuntime } from "../lambda/bundles";
 
 const FUNCTION_ARN = "arn:aws:lambda:us-east-1:000000000000:function:consumer";
 
@@ -307,5 +308,65 @@ describe("Kinesis event source against the local plane's real stream", () => {
     // Assess
     expect(first.batches.flat().map(text)).toEqual(["before-1", "before-2"]);
     expect(second.batches.flat().map(text)).toEqual(["after-1"]);
+  });
+
+  it("drives a bundled handler in the Lambda runtime, which reports a partial batch failure", async () => {
+    // Arrange
+    const streamArn = await createStream(1);
+    await put(streamArn, [
+      ["k", "ok-1"],
+      ["k", "bad"],
+      ["k", "ok-2"],
+    ]);
+    const bundles = new Bundles();
+    const runtime = testRuntime();
+    const fn = bundles.fn(
+      "consumer",
+      `const seen = new Set();
+export const handler = async (event) => {
+  const failures = [];
+  for (const record of event.Records) {
+    const data = Buffer.from(record.kinesis.data, "base64").toString("utf8");
+    console.log("record", data);
+    if (data === "bad" && !seen.has(record.kinesis.sequenceNumber)) {
+      seen.add(record.kinesis.sequenceNumber);
+      failures.push({ itemIdentifier: record.kinesis.sequenceNumber });
+    }
+  }
+  return { batchItemFailures: failures };
+};`,
+    );
+    runtime.register(fn);
+
+    try {
+      // Act
+      const source = await start({
+        streamArn,
+        invoker: runtime,
+        functionArn: fn.arn,
+        reportBatchItemFailures: true,
+      });
+      await source.idle();
+      await source.stop();
+
+      // Assess
+      const calls = runtime.invocations({ functionName: "consumer" }).reverse();
+      expect(calls.map((call) => [call.source, call.ok])).toEqual([
+        ["kinesis", true],
+        ["kinesis", true],
+      ]);
+      const logged = calls.map((call) =>
+        call.logs
+          .filter((line) => line.includes("\tINFO\trecord "))
+          .map((line) => line.split("record ")[1]),
+      );
+      expect(logged).toEqual([
+        ["ok-1", "bad", "ok-2"],
+        ["bad", "ok-2"],
+      ]);
+    } finally {
+      await runtime.close();
+      bundles.cleanup();
+    }
   });
 });
