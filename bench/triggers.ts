@@ -2,22 +2,25 @@
  * What the user-pool triggers cost, per trigger:
  * - warm latency (p50/p99) in process against the embedded DynamoDB (and SNS/Kinesis where the
  *   trigger publishes), beside the floor of one raw GetItem on the same endpoint;
- * - the minified bundle, built as SST builds it (esbuild: ESM, minify, platform node, bundle);
+ * - the minified bundle, built as SST builds it from the `nodejs` defaults of sst.config.ts (ESM,
+ *   code splitting): what a cold start loads (entry and static chunks) and all it ships, beside
+ *   the same code in one file;
  * - the time to load that bundle in a fresh Node process, beside a bundle holding only the
- *   DynamoDB client.
+ *   DynamoDB client built with the same options, with tracing off (as in tests and locally) and
+ *   as a Lambda function with active tracing (the Powertools Tracer and X-Ray SDK loaded).
  * Targets (issue 5): pre token generation p50 ≤ 1.5× the GetItem floor, bundle < 400 KB, load
  * ≤ 1.5× the floor. `npx tsx bench/triggers.ts` prints a table and the JSON.
  */
 import { execFile } from "node:child_process";
 import { randomUUID } from "node:crypto";
-import { mkdtemp, rm, stat, writeFile } from "node:fs/promises";
+import { mkdtemp, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
-import { join, resolve } from "node:path";
+import { basename, join, resolve } from "node:path";
 import { pathToFileURL } from "node:url";
 import { promisify } from "node:util";
 import { DynamoDBClient, GetItemCommand } from "@aws-sdk/client-dynamodb";
 import { PutCommand } from "@aws-sdk/lib-dynamodb";
-import { build } from "esbuild";
+import { type BuildOptions, build } from "esbuild";
 import { type Plane, startPlane } from "../packages/functions/test/support/plane";
 
 const run = promisify(execFile);
@@ -25,7 +28,7 @@ const ROOT = resolve(import.meta.dirname, "..");
 
 const WARM_UP = 50;
 const SAMPLES = { preTokenGeneration: 600, preSignUp: 300, postConfirmation: 150 };
-const LOADS = 7;
+const LOADS = 9;
 const TARGETS = { preTokenP50Ratio: 1.5, bundleKiB: 400, loadRatio: 1.5 };
 
 const HANDLERS = {
@@ -201,80 +204,195 @@ async function latencies(plane: Plane) {
   };
 }
 
+/** The bundling options of a function, as `sst.config.ts` gives them to SST (`nodejs`). */
+interface NodeBundling {
+  format?: "esm" | "cjs";
+  minify?: boolean;
+  sourcemap?: boolean;
+  splitting?: boolean;
+  banner?: string;
+  install?: string[];
+  esbuild?: BuildOptions;
+}
+
+interface Built {
+  /** The file Lambda imports. */
+  entry: string;
+  /** What a cold start loads: the entry and every chunk it imports statically. */
+  initKib: number;
+  /** Every JavaScript file of the bundle (chunks reached only by a dynamic `import()` included). */
+  shippedKib: number;
+}
+
+const kib = (bytes: number) => round(bytes / 1024, 1);
+
 /**
- * esbuild with the options SST v2 uses for `nodejs: { format: "esm", minify: true }`
- * (sst/runtime/handlers/node.js): bundle, platform node, ESM, target esnext, keepNames, its
- * createRequire banner; the AWS SDK is bundled (SST externalizes nothing for ESM). The
- * `sdkExternal` variant leaves `@aws-sdk/*` and `@smithy/*` to the Lambda runtime.
+ * esbuild as SST v2 runs it for a function in deploy mode (node_modules/sst/runtime/handlers/
+ * node.js, ESM branch), from the `nodejs` defaults of sst.config.ts: bundle, platform node,
+ * target esnext, keepNames, mainFields module/main, its createRequire banner, external sharp and
+ * pg-native only (the SDK is bundled), outdir + `.mjs` chunks when splitting, the function's
+ * `esbuild` overrides last. `sdkExternal` leaves `@aws-sdk/*` and `@smithy/*` to the runtime.
  */
 async function bundle(
   outDir: string,
   name: string,
-  entry: { file?: string; source?: string },
+  entryFile: string,
+  nodejs: NodeBundling,
   sdkExternal = false,
-) {
-  const outfile = join(outDir, `${name}${sdkExternal ? "-sdk-external" : ""}.mjs`);
-  await build({
-    ...(entry.file !== undefined
-      ? { entryPoints: [resolve(ROOT, entry.file)] }
-      : { stdin: { contents: entry.source ?? "", resolveDir: ROOT, loader: "ts" } }),
-    outfile,
-    bundle: true,
-    minify: true,
-    keepNames: true,
-    format: "esm",
+): Promise<Built> {
+  if (nodejs.format !== undefined && nodejs.format !== "esm") throw new Error("ESM only");
+  const dir = join(outDir, `${name}${sdkExternal ? "-sdk-external" : ""}`);
+  const entryPoint = resolve(ROOT, entryFile);
+  const entryName = basename(entryPoint).replace(/\.[cm]?[jt]sx?$/, "");
+  const { external = [], ...override } = nodejs.esbuild ?? {};
+  const result = await build({
+    absWorkingDir: ROOT,
+    entryPoints: [entryPoint],
     platform: "node",
+    external: [
+      "sharp",
+      "pg-native",
+      ...(nodejs.install ?? []),
+      ...external,
+      ...(sdkExternal ? ["@aws-sdk/*", "@smithy/*"] : []),
+    ],
+    keepNames: true,
+    bundle: true,
+    logLevel: "silent",
+    splitting: nodejs.splitting,
+    metafile: true,
+    ...(nodejs.splitting
+      ? { outdir: dir, outExtension: { ".js": ".mjs" } }
+      : { outfile: join(dir, `${entryName}.mjs`) }),
+    format: "esm",
     target: "esnext",
     mainFields: ["module", "main"],
-    logLevel: "silent",
-    external: sdkExternal ? ["@aws-sdk/*", "@smithy/*"] : [],
     banner: {
       js: [
         "import { createRequire as topLevelCreateRequire } from 'module';",
         "const require = topLevelCreateRequire(import.meta.url);",
         'import { fileURLToPath as topLevelFileUrlToPath, URL as topLevelURL } from "url"',
         'const __dirname = topLevelFileUrlToPath(new topLevelURL(".", import.meta.url))',
+        nodejs.banner ?? "",
       ].join("\n"),
     },
+    sourcemap: nodejs.sourcemap !== false,
+    minify: nodejs.minify,
+    ...override,
   });
-  return { outfile, kib: round((await stat(outfile)).size / 1024, 1) };
+  const outputs = result.metafile?.outputs ?? {};
+  const entryKey = Object.keys(outputs).find(
+    (key) => resolve(ROOT, outputs[key]?.entryPoint ?? "") === entryPoint,
+  );
+  if (entryKey === undefined) throw new Error(`no output for ${entryFile}`);
+  const atInit = new Set<string>();
+  const pending = [entryKey];
+  for (let key = pending.pop(); key !== undefined; key = pending.pop()) {
+    if (atInit.has(key)) continue;
+    atInit.add(key);
+    for (const imported of outputs[key]?.imports ?? []) {
+      if (imported.kind === "import-statement" && !imported.external) pending.push(imported.path);
+    }
+  }
+  const bytes = (keys: Iterable<string>) =>
+    [...keys].reduce(
+      (sum, key) => sum + (key.endsWith(".map") ? 0 : (outputs[key]?.bytes ?? 0)),
+      0,
+    );
+  return {
+    entry: resolve(ROOT, entryKey),
+    initKib: kib(bytes(atInit)),
+    shippedKib: kib(bytes(Object.keys(outputs))),
+  };
 }
 
-/** Median time to import the bundle in a fresh Node process (module evaluation, clients made). */
-async function loadTime(outfile: string, env: Record<string, string>): Promise<number> {
-  const script = `const t=performance.now();await import(${JSON.stringify(pathToFileURL(outfile).href)});process.stdout.write(String(performance.now()-t));`;
-  const runs: number[] = [];
+/**
+ * Median time to import each bundle in a fresh Node process (module evaluation, clients made),
+ * the bundles taking turns run by run so that load on the machine falls on all of them alike.
+ */
+async function loadTimes(
+  files: Record<string, string>,
+  env: Record<string, string>,
+): Promise<Record<string, number>> {
+  const runs: Record<string, number[]> = Object.fromEntries(
+    Object.keys(files).map((name) => [name, []]),
+  );
   for (let i = 0; i < LOADS; i++) {
-    const { stdout } = await run(process.execPath, ["--input-type=module", "-e", script], {
-      env: { ...process.env, ...env },
-    });
-    runs.push(Number(stdout));
+    for (const [name, file] of Object.entries(files)) {
+      const script = `const t=performance.now();await import(${JSON.stringify(pathToFileURL(file).href)});process.stdout.write(String(performance.now()-t));`;
+      const { stdout } = await run(process.execPath, ["--input-type=module", "-e", script], {
+        env: { ...process.env, ...env },
+      });
+      runs[name]?.push(Number(stdout));
+    }
   }
-  return summarize(runs).p50Ms;
+  return Object.fromEntries(
+    Object.entries(runs).map(([name, samples]) => [name, round(summarize(samples).p50Ms, 1)]),
+  );
 }
+
+/**
+ * A Lambda execution environment with active tracing, as far as the Powertools Tracer and the
+ * X-Ray SDK can tell (they read these at load): the Tracer is made, the SDK loaded, its Lambda
+ * mode set up. Nothing listens on the daemon address; loading sends nothing.
+ */
+const TRACED_LAMBDA_ENV = {
+  AWS_EXECUTION_ENV: "AWS_Lambda_nodejs22.x",
+  AWS_LAMBDA_FUNCTION_NAME: "bench",
+  LAMBDA_TASK_ROOT: ROOT,
+  POWERTOOLS_TRACE_ENABLED: "true",
+  _X_AMZN_TRACE_ID: "Root=1-5759e988-bd862e3fe1be46a994272793;Parent=53995c3f42cd8ad8;Sampled=1",
+  AWS_XRAY_DAEMON_ADDRESS: "127.0.0.1:2000",
+  AWS_XRAY_CONTEXT_MISSING: "IGNORE_ERROR",
+};
 
 async function bundles(env: Record<string, string>) {
+  const nodejs = (await import("../sst.config")).FUNCTION_BUNDLING as NodeBundling;
   // Inside the repository, so an SDK-external bundle resolves @aws-sdk from node_modules, as the
   // Lambda runtime would provide it.
   const outDir = await mkdtemp(join(ROOT, "node_modules", ".bench-triggers-"));
   try {
-    const result: Record<string, unknown> = {};
-    for (const sdkExternal of [false, true]) {
-      const floor = await bundle(outDir, "floor", { source: FLOOR_SOURCE }, sdkExternal);
-      const floorLoadMs = await loadTime(floor.outfile, env);
-      const variant: Record<string, unknown> = {
-        floorDynamoDbOnly: { kib: floor.kib, loadMs: round(floorLoadMs, 1) },
-      };
-      for (const [name, file] of Object.entries(HANDLERS)) {
-        const built = await bundle(outDir, name, { file }, sdkExternal);
-        const loadMs = await loadTime(built.outfile, env);
-        variant[name] = {
-          kib: built.kib,
-          loadMs: round(loadMs, 1),
-          loadRatio: round(loadMs / floorLoadMs, 2),
-        };
+    const floorFile = join(outDir, "floor-dynamodb-only.ts");
+    await writeFile(floorFile, FLOOR_SOURCE);
+    const entries: Record<string, string> = { floorDynamoDbOnly: floorFile, ...HANDLERS };
+    const variants: [string, NodeBundling, boolean][] = [
+      ["sdkBundled", nodejs, false],
+      // The same options without code splitting: one file, as before sst.config.ts split.
+      ["singleFile", { ...nodejs, splitting: false }, false],
+      ["sdkExternal", nodejs, true],
+    ];
+    const result: Record<string, unknown> = { options: nodejs };
+    for (const [variant, options, sdkExternal] of variants) {
+      const built: Record<string, Built> = {};
+      for (const [name, file] of Object.entries(entries)) {
+        built[name] = await bundle(join(outDir, variant), name, file, options, sdkExternal);
       }
-      result[sdkExternal ? "sdkExternal" : "sdkBundled"] = variant;
+      const files = Object.fromEntries(Object.entries(built).map(([n, b]) => [n, b.entry]));
+      const loads = await loadTimes(files, env);
+      // Tracing on matters where the Tracer is deferred: the bundles as deployed.
+      const traced =
+        variant === "sdkBundled"
+          ? await loadTimes(files, { ...env, ...TRACED_LAMBDA_ENV })
+          : undefined;
+      const floor = loads.floorDynamoDbOnly ?? Number.NaN;
+      const tracedFloor = traced?.floorDynamoDbOnly ?? Number.NaN;
+      result[variant] = Object.fromEntries(
+        Object.entries(built).map(([name, b]) => [
+          name,
+          {
+            kib: b.initKib,
+            ...(options.splitting ? { shippedKib: b.shippedKib } : {}),
+            loadMs: loads[name],
+            loadRatio: round((loads[name] ?? Number.NaN) / floor, 2),
+            ...(traced !== undefined
+              ? {
+                  tracedLoadMs: traced[name],
+                  tracedLoadRatio: round((traced[name] ?? Number.NaN) / tracedFloor, 2),
+                }
+              : {}),
+          },
+        ]),
+      );
     }
     return result;
   } finally {
@@ -295,11 +413,17 @@ export async function benchTriggers(): Promise<Record<string, unknown>> {
 
 function printTable(result: Record<string, unknown>): void {
   const latency = result.latency as Record<string, Latency & { p50Ratio?: number }>;
-  const variants = result.bundles as Record<
-    string,
-    Record<string, { kib: number; loadMs: number; loadRatio?: number }>
-  >;
+  type Row = {
+    kib: number;
+    shippedKib?: number;
+    loadMs: number;
+    loadRatio?: number;
+    tracedLoadMs?: number;
+    tracedLoadRatio?: number;
+  };
+  const variants = result.bundles as Record<string, Record<string, Row>>;
   const bundled = variants.sdkBundled ?? {};
+  const single = variants.singleFile ?? {};
   const external = variants.sdkExternal ?? {};
   const names = ["floor", "preTokenGeneration", "preSignUp", "postConfirmation", "outboxRelay"];
   console.table(
@@ -309,14 +433,15 @@ function printTable(result: Record<string, unknown>): void {
       return {
         trigger: name === "floor" ? "floor (GetItem / DynamoDB-only bundle)" : name,
         "p50 ms": l?.p50Ms ?? "-",
-        "p99 ms": l?.p99Ms ?? "-",
         "p50 / floor": l ? (l.p50Ratio ?? 1) : "-",
-        "KiB (SDK bundled)": bundled[key]?.kib,
-        "load ms": bundled[key]?.loadMs,
-        "load / floor": bundled[key]?.loadRatio ?? 1,
+        "KiB at init": bundled[key]?.kib,
+        "KiB shipped": bundled[key]?.shippedKib,
+        "load / floor": bundled[key]?.loadRatio,
+        "load / floor, tracing": bundled[key]?.tracedLoadRatio,
+        "KiB one file": single[key]?.kib,
+        "load / floor, one file": single[key]?.loadRatio,
         "KiB (SDK external)": external[key]?.kib,
-        "load ms (ext)": external[key]?.loadMs,
-        "load / floor (ext)": external[key]?.loadRatio ?? 1,
+        "load / floor (ext)": external[key]?.loadRatio,
       };
     }),
   );
