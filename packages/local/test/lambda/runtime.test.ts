@@ -217,4 +217,50 @@ export const handler = async () => { for (let i = 0; i < 1e7; i++) kept.push(new
     expect(mine.map((log) => log.level)).toEqual(["START", "INFO", "END", "REPORT"]);
     expect(mine[1]).toMatchObject({ functionName: "echo", stream: "console", message: "got 4" });
   });
+
+  it("captures console levels and raw stream writes (Powertools' JSON lines) of a call", async () => {
+    // Arrange
+    runtime.register(
+      bundles.fn(
+        "chatty",
+        `export const handler = async () => {
+  console.warn("careful %d", 3);
+  console.error("broken");
+  process.stdout.write(JSON.stringify({ level: "INFO", message: "structured" }) + "\\n");
+  process.stderr.write("raw error\\n");
+  return "ok";
+};`,
+      ),
+    );
+
+    // Act
+    const result = await runtime.invoke("chatty", { blob: "x".repeat(10_000) });
+
+    // Assess
+    const [call] = runtime.invocations({ functionName: "chatty" });
+    const body = call?.logs.slice(1, -2) ?? [];
+    expect(body[0]).toMatch(new RegExp(`\\t${result.requestId}\\tWARN\\tcareful 3$`));
+    expect(body[1]).toMatch(/\tERROR\tbroken$/);
+    expect(body.slice(2)).toEqual(['{"level":"INFO","message":"structured"}', "raw error"]);
+    // The console keeps a bounded summary of a large event.
+    expect(call?.event).toMatch(/…\(\+\d+ chars\)$/);
+    expect(call?.event.length).toBeLessThan(4200);
+  });
+
+  it("ends a call in flight when closed, without hanging", async () => {
+    // Arrange
+    const own = testRuntime();
+    own.register(bundles.fn("forever", `export const handler = () => new Promise(() => {});`));
+    const inFlight = own.invoke("forever", {});
+    await eventually(() => own.logs.some((log) => log.level === "START"), "the call to start");
+
+    // Act
+    await own.close();
+    const result = await inFlight;
+    const after = await own.invoke("forever", {});
+
+    // Assess
+    expect(result).toMatchObject({ ok: false, errorType: "Runtime.ExitError" });
+    expect(after).toMatchObject({ ok: false, errorType: "ServiceException" });
+  });
 });
