@@ -96,9 +96,12 @@ export function createLambdaRuntime(options: LambdaRuntimeOptions): LambdaRuntim
 
   function emit(fn: LocalFunction, entry: RawLog) {
     const record = logRecord(fn.name, entry);
-    if (entry.requestId) active.get(entry.requestId)?.push(clip(record.line));
     const lines = entry.requestId ? active.get(entry.requestId) : undefined;
-    if (lines && lines.length > LINES_PER_RECORD) lines.splice(0, lines.length - LINES_PER_RECORD);
+    if (lines) {
+      lines.push(clip(record.line));
+      // A chatty call keeps its START line and its latest output.
+      if (lines.length > LINES_PER_RECORD) lines.splice(1, lines.length - LINES_PER_RECORD);
+    }
     try {
       options.log?.(record);
     } catch {
@@ -170,10 +173,12 @@ export function createLambdaRuntime(options: LambdaRuntimeOptions): LambdaRuntim
     if (!parsed || !isLatest(parsed.qualifier)) return undefined;
     const state = states.get(parsed.name);
     if (!state) return undefined;
-    // A full ARN must name this account and region too.
+    // An ARN must name this account (and, in full, this region) too.
     if (reference.startsWith("arn:")) {
       const unqualified = reference.split(":").slice(0, 7).join(":");
       if (unqualified !== state.fn.arn) return undefined;
+    } else if (/^\d{12}:/.test(reference) && !reference.startsWith(`${options.accountId}:`)) {
+      return undefined;
     }
     return state;
   }

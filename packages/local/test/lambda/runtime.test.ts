@@ -198,9 +198,11 @@ export const handler = async () => { for (let i = 0; i < 1e7; i++) kept.push(new
       {},
     );
 
+    const otherPartial = await runtime.invoke("111111111111:function:echo", {});
+
     // Assess
     expect([byArn.ok, qualified.ok, partial.ok]).toEqual([true, true, true]);
-    for (const result of [missing, version, otherAccount]) {
+    for (const result of [missing, version, otherAccount, otherPartial]) {
       expect(result).toMatchObject({ ok: false, errorType: "ResourceNotFoundException" });
     }
   });
