@@ -79,7 +79,7 @@ describe("resolveRoute", () => {
   });
 
   it.each([
-    ["an unknown target", { headers: { "x-amz-target": "AmazonSQS.SendMessage" } }],
+    ["an unknown target", { headers: { "x-amz-target": "AmazonSSM.GetParameter" } }],
     ["a scope of an unemulated service", { headers: signedFor("s3") }],
     ["an unknown query version", { body: Buffer.from("Action=X&Version=2012-11-05") }],
     ["a bare GET", { method: "GET", path: "/" }],

@@ -42,6 +42,10 @@ export interface CloudPlan {
   outputs: Record<string, Record<string, string>>;
   /** Resource types the local cloud does not emulate (listed, never silently dropped). */
   notEmulated: { stack: string; logicalId: string; type: string }[];
+  /** Resolves intrinsics in `value` as they appear in stack `stack` (its short name). */
+  resolve(stack: string, value: unknown): unknown;
+  /** The template of stack `stack` (its short name), as synthesized. */
+  template(stack: string): CloudStack["template"];
 }
 
 export interface PlanOptions {
@@ -239,6 +243,16 @@ export function planCloud(assembly: CloudAssembly, options: PlanOptions): CloudP
     resources,
     outputs,
     notEmulated,
+    resolve(stackName, value) {
+      const stack = assembly.stacks.find((s) => s.name === stackName);
+      if (!stack) throw new Error(`No stack ${stackName}`);
+      return rewriteAwsUrls(resolve(stack, value), { region, issuerBase: options.edgeEndpoint });
+    },
+    template(stackName) {
+      const stack = assembly.stacks.find((s) => s.name === stackName);
+      if (!stack) throw new Error(`No stack ${stackName}`);
+      return stack.template;
+    },
   };
 }
 

@@ -14,6 +14,7 @@ import {
 } from "@aws-sdk/client-kinesis";
 import { CreateTopicCommand, SNSClient, SubscribeCommand } from "@aws-sdk/client-sns";
 import { CreateQueueCommand, SQSClient } from "@aws-sdk/client-sqs";
+import { httpApisFromTemplate, type TemplateHttpApi } from "../apigw/index";
 import type { LocalAws } from "../index";
 import { tableDefinitionsFromTemplate } from "../provision/tables";
 import type { IamDirectory, LocalRole, PolicyDocument } from "./contracts";
@@ -68,28 +69,9 @@ export interface ScheduleSpec {
   functionArns: string[];
 }
 
-export interface HttpRouteSpec {
-  routeKey: string;
-  functionArn: string;
-  payloadFormatVersion: "1.0" | "2.0";
-  authorizationType: "NONE" | "AWS_IAM" | "JWT";
-  jwt?: { issuer: string; audience: string[]; identitySource?: string };
-  authorizationScopes?: string[];
-}
-
-export interface HttpApiSpec {
-  logicalId: string;
+/** An HTTP API as its template declares it, with its local id. */
+export interface HttpApiSpec extends TemplateHttpApi {
   apiId: string;
-  name: string;
-  cors?: {
-    allowOrigins?: string[];
-    allowMethods?: string[];
-    allowHeaders?: string[];
-    exposeHeaders?: string[];
-    allowCredentials?: boolean;
-    maxAge?: number;
-  };
-  routes: HttpRouteSpec[];
 }
 
 export interface ProvisionedCloud {
@@ -116,8 +98,6 @@ export interface ProvisionOptions {
 export async function provisionCloud(options: ProvisionOptions): Promise<ProvisionedCloud> {
   const { plan, aws } = options;
   const byType = (type: string) => plan.resources.filter((r) => r.type === type);
-  const find = (stack: string, ref: string, type: string) =>
-    plan.resources.find((r) => r.stack === stack && r.ref === ref && r.type === type);
   const clientConfig = {
     endpoint: aws.endpoint,
     region: plan.region,
@@ -222,11 +202,9 @@ export async function provisionCloud(options: ProvisionOptions): Promise<Provisi
   }
 
   for (const key of byType("AWS::KMS::Key")) {
+    if (!aws.kms) throw new Error("The plan declares a KMS key but the local KMS is not running");
     const p = key.properties as { KeySpec?: string; KeyUsage?: string; Description?: string };
-    const kms = (aws as unknown as { kms?: KmsLike }).kms;
-    if (!kms) throw new Error("The plan declares a KMS key but the local KMS is not running");
-    kms.putKey({
-      KeyId: key.ref,
+    aws.kms.putKey(key.ref, {
       KeySpec: p.KeySpec,
       KeyUsage: p.KeyUsage,
       Description: p.Description,
@@ -415,76 +393,24 @@ export async function provisionCloud(options: ProvisionOptions): Promise<Provisi
       };
     });
 
-  const httpApis: HttpApiSpec[] = byType("AWS::ApiGatewayV2::Api").map((api) => {
-    const p = api.properties as {
-      Name?: string;
-      CorsConfiguration?: {
-        AllowOrigins?: string[];
-        AllowMethods?: string[];
-        AllowHeaders?: string[];
-        ExposeHeaders?: string[];
-        AllowCredentials?: boolean;
-        MaxAge?: number;
-      };
-    };
-    const inApi = (type: string) =>
-      byType(type).filter((r) => r.stack === api.stack && r.properties.ApiId === api.ref);
-    const routes = inApi("AWS::ApiGatewayV2::Route").map((route): HttpRouteSpec => {
-      const r = route.properties as {
-        RouteKey: string;
-        Target?: string;
-        AuthorizationType?: "NONE" | "AWS_IAM" | "JWT";
-        AuthorizerId?: string;
-        AuthorizationScopes?: string[];
-      };
-      const integrationId = r.Target?.replace(/^integrations\//, "");
-      const integration = find(api.stack, integrationId ?? "", "AWS::ApiGatewayV2::Integration");
-      if (!integration) throw new Error(`Route ${r.RouteKey} has no integration`);
-      const i = integration.properties as { IntegrationUri: string; PayloadFormatVersion?: string };
-      const spec: HttpRouteSpec = {
-        routeKey: r.RouteKey,
-        functionArn: functionArn(i.IntegrationUri),
-        payloadFormatVersion: i.PayloadFormatVersion === "1.0" ? "1.0" : "2.0",
-        authorizationType: r.AuthorizationType ?? "NONE",
-      };
-      if (r.AuthorizationScopes?.length) spec.authorizationScopes = r.AuthorizationScopes;
-      if (r.AuthorizationType === "JWT") {
-        const authorizer = find(api.stack, r.AuthorizerId ?? "", "AWS::ApiGatewayV2::Authorizer");
-        const a = authorizer?.properties as
-          | {
-              JwtConfiguration?: { Issuer: string; Audience?: string[] };
-              IdentitySource?: string[];
-            }
-          | undefined;
-        if (!a?.JwtConfiguration) throw new Error(`Route ${r.RouteKey} has no JWT authorizer`);
-        spec.jwt = {
-          issuer: a.JwtConfiguration.Issuer,
-          audience: a.JwtConfiguration.Audience ?? [],
-          ...(a.IdentitySource?.[0] ? { identitySource: a.IdentitySource[0] } : {}),
-        };
-      }
-      return spec;
-    });
-    const cors = p.CorsConfiguration;
-    return {
-      logicalId: api.logicalId,
-      apiId: api.ref,
-      name: p.Name ?? api.logicalId,
-      routes,
-      ...(cors
-        ? {
-            cors: {
-              allowOrigins: cors.AllowOrigins,
-              allowMethods: cors.AllowMethods,
-              allowHeaders: cors.AllowHeaders,
-              exposeHeaders: cors.ExposeHeaders,
-              allowCredentials: cors.AllowCredentials,
-              maxAge: cors.MaxAge,
-            },
-          }
-        : {}),
-    };
-  });
+  // The HTTP API's routes are read by the API's own template reader, over this plan's resolver.
+  const httpApis: HttpApiSpec[] = [];
+  for (const stack of new Set(byType("AWS::ApiGatewayV2::Api").map((r) => r.stack))) {
+    const resolveIn = (value: unknown) => String(plan.resolve(stack, value));
+    for (const api of httpApisFromTemplate(plan.template(stack).Resources, resolveIn)) {
+      const planned = plan.resources.find(
+        (r) => r.stack === stack && r.logicalId === api.logicalId,
+      )!;
+      httpApis.push({
+        ...api,
+        apiId: planned.ref,
+        routes: api.routes.map((route) => ({
+          ...route,
+          functionArn: functionArn(route.functionArn),
+        })),
+      });
+    }
+  }
 
   options.log?.(
     `Provisioned ${plan.resources.length} resources: ${functions.length} functions, ` +
@@ -500,15 +426,6 @@ export async function provisionCloud(options: ProvisionOptions): Promise<Provisi
     lambdaSubscriptions,
     skippedRoles,
   };
-}
-
-interface KmsLike {
-  putKey(definition: {
-    KeyId: string;
-    KeySpec?: string;
-    KeyUsage?: string;
-    Description?: string;
-  }): unknown;
 }
 
 function hasRedrive(queue: PlannedResource): boolean {

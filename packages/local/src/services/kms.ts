@@ -95,6 +95,12 @@ export interface KmsService extends LocalService {
   readonly name: "kms";
   /** Creates a key as CloudFormation would for an `AWS::KMS::Key` (Ref = KeyId, Arn). */
   createKey(definition?: KmsKeyDefinition): { KeyId: string; Arn: string };
+  /**
+   * Create-or-keep a key under a caller-chosen id (the template provisioner derives it from the
+   * stack and logical id): a restart keeps the key material, so signatures made before still
+   * verify. A key whose spec or usage changed is replaced, as CloudFormation replaces it.
+   */
+  putKey(keyId: string, definition?: KmsKeyDefinition): { KeyId: string; Arn: string };
 }
 
 interface StoredKey {
@@ -249,7 +255,7 @@ export function createKmsService(options: KmsServiceOptions): KmsService {
 
   // ---- operations ----
 
-  function createKey(body: Body): StoredKey {
+  function createKey(body: Body, chosenId?: string): StoredKey {
     const spec = body.KeySpec ?? body.CustomerMasterKeySpec ?? "SYMMETRIC_DEFAULT";
     if (typeof spec !== "string" || !(KEY_SPECS as readonly string[]).includes(spec)) {
       throw validation(
@@ -277,7 +283,7 @@ export function createKmsService(options: KmsServiceOptions): KmsService {
         `Origin ${String(origin)} is not emulated`,
       );
     }
-    const keyId = randomUUID();
+    const keyId = chosenId ?? randomUUID();
     const key: StoredKey = {
       keyId,
       arn: keyArn(keyId),
@@ -607,6 +613,27 @@ export function createKmsService(options: KmsServiceOptions): KmsService {
   return {
     name: "kms",
     handle,
+    putKey(keyId, definition = {}) {
+      if (!/^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/.test(keyId)) {
+        throw validation(`Invalid key id ${keyId}`);
+      }
+      const existing = keys.get(keyId);
+      const spec = definition.KeySpec ?? "SYMMETRIC_DEFAULT";
+      const usage = definition.KeyUsage ?? "ENCRYPT_DECRYPT";
+      if (existing && existing.keySpec === spec && existing.keyUsage === usage) {
+        return { KeyId: existing.keyId, Arn: existing.arn };
+      }
+      const key = createKey(
+        {
+          KeySpec: spec,
+          KeyUsage: usage,
+          Description: definition.Description,
+          Enabled: definition.Enabled,
+        },
+        keyId,
+      );
+      return { KeyId: key.keyId, Arn: key.arn };
+    },
     createKey(definition = {}) {
       const key = createKey({
         KeySpec: definition.KeySpec,

@@ -1,0 +1,352 @@
+/**
+ * The local cloud: the synthesized stacks running on this machine. `startLocalCloud` boots the
+ * AWS plane, provisions it from the templates, runs the functions in the Lambda runtime, wires
+ * their triggers (user pool, SNS, SQS, Kinesis, schedules), serves the HTTP API and the MQTT
+ * broker, and writes the stack outputs where an app or a test reads them.
+ */
+import fs from "node:fs";
+import net from "node:net";
+import path from "node:path";
+import { type HttpApi, startHttpApi } from "../apigw/index";
+import { BUILT_IN_SERVICES, type LocalAws, startLocalAws } from "../index";
+import { type MqttBroker, startMqttBroker } from "../iot-data/index";
+import { createLambdaRuntime, type LambdaRuntime } from "../lambda/index";
+import { type CloudAssembly, loadCloudAssembly } from "./assembly";
+import type { InvokeResult } from "./contracts";
+import { type KinesisEventSource, startKinesisEventSource } from "./kinesis-event-source";
+import { type CloudPlan, planCloud } from "./plan";
+import { type ProvisionedCloud, provisionCloud } from "./provision";
+import { type RunningSchedule, startSchedule } from "./schedule";
+import { type SqsEventSource, startSqsEventSource } from "./sqs-event-source";
+
+export interface LocalCloudOptions {
+  /** Repository root (holds sst.config.ts); the current directory by default. */
+  root?: string;
+  /** `local` by default: the stage the stacks are synthesized for. */
+  stage?: string;
+  /** Persisted state; in memory when undefined (tests). */
+  dataDir?: string;
+  /** Wipe `dataDir` before starting. */
+  reset?: boolean;
+  /** Edge endpoint port (4566 by default; 0 picks free ports for everything). */
+  port?: number;
+  /** HTTP API port (edge port + 1 by default). */
+  apiPort?: number;
+  /** MQTT over WebSocket port (edge port + 2 by default). */
+  mqttPort?: number;
+  /** Where the stack outputs are written (`.sst/local/outputs.json` by default; null: nowhere). */
+  outputsFile?: string | null;
+  /** Synthesize even when the cached assembly is current. */
+  forceSynth?: boolean;
+  /** Progress and warnings, one line each. */
+  log?: (line: string) => void;
+  /** Function logs (START/END/REPORT and console output); dropped by default. */
+  functionLog?: (line: string) => void;
+}
+
+export interface LocalCloud {
+  /** The edge: give it to SDK clients as `endpoint` or `AWS_ENDPOINT_URL`. */
+  readonly endpoint: string;
+  readonly region: string;
+  /** Base URL of each HTTP API, by the API's logical id. */
+  readonly apiUrls: Record<string, string>;
+  /** `ws://127.0.0.1:<port>/mqtt`: presign it with identity-pool credentials. */
+  readonly mqttUrl: string;
+  /** Stack outputs by full stack name, as `.sst/outputs.json` after a deploy. */
+  readonly outputs: Record<string, Record<string, string>>;
+  /** The environment an app or a script needs to talk to the local cloud. */
+  readonly env: Record<string, string>;
+  readonly aws: LocalAws;
+  readonly runtime: LambdaRuntime;
+  readonly broker: MqttBroker;
+  readonly plan: CloudPlan;
+  readonly provisioned: ProvisionedCloud;
+  readonly assembly: CloudAssembly;
+  /** Milliseconds from the call to ready. */
+  readonly bootMs: number;
+  /** Output value by its key, whichever stack has it (`UserPoolId`, `ApiUrl`, ...). */
+  output(key: string): string;
+  stop(): Promise<void>;
+}
+
+export async function startLocalCloud(options: LocalCloudOptions = {}): Promise<LocalCloud> {
+  const started = Date.now();
+  const root = path.resolve(options.root ?? process.cwd());
+  const stage = options.stage ?? "local";
+  const log = options.log ?? (() => {});
+  if (options.reset && options.dataDir) {
+    fs.rmSync(options.dataDir, { recursive: true, force: true });
+    log(`Reset: removed ${options.dataDir}`);
+  }
+
+  const assembly = await loadCloudAssembly({
+    root,
+    stage,
+    force: options.forceSynth,
+    log,
+  });
+
+  const port = options.port ?? 4566;
+  const apiPort = options.apiPort ?? (port === 0 ? await freePort() : port + 1);
+  const mqttPort = options.mqttPort ?? (port === 0 ? 0 : port + 2);
+
+  // The runtime needs the edge's endpoint and the edge's user pool needs the runtime: the
+  // trigger hook reads the runtime once both exist.
+  let runtime: LambdaRuntime | undefined;
+  const aws = await startLocalAws({
+    port,
+    dataDir: options.dataDir,
+    region: assembly.region,
+    include: BUILT_IN_SERVICES,
+    invokeTrigger: async (functionArn, event, { timeoutMs }) => {
+      if (!runtime) throw new Error("The Lambda runtime is not started yet");
+      const result = await runtime.invoke(functionArn, event, { source: "cognito-idp" });
+      return triggerOutcome(result, timeoutMs);
+    },
+  });
+
+  const closers: (() => Promise<void>)[] = [() => aws.stop()];
+  const stopAll = async () => {
+    for (const close of closers.reverse()) await close().catch(() => undefined);
+  };
+
+  try {
+    const apiUrl = `http://127.0.0.1:${apiPort}`;
+    const plan = planCloud(assembly, { apiEndpoint: () => apiUrl, edgeEndpoint: aws.endpoint });
+    for (const skipped of plan.notEmulated) {
+      log(`Not emulated: ${skipped.stack}/${skipped.logicalId} (${skipped.type})`);
+    }
+    const provisioned = await provisionCloud({
+      plan,
+      aws,
+      assetDir: (key) => assembly.assetDir(key),
+      log,
+    });
+
+    const sts = aws.sts!;
+    runtime = createLambdaRuntime({
+      region: plan.region,
+      accountId: plan.accountId,
+      endpoint: aws.endpoint,
+      credentialsFor: (fn) => {
+        const issued = sts.issueCredentials({
+          roleArn: fn.roleArn,
+          sessionName: fn.name.slice(0, 64),
+          subject: fn.name,
+          durationSeconds: 12 * 3600,
+        });
+        return {
+          accessKeyId: issued.accessKeyId,
+          secretAccessKey: issued.secretAccessKey,
+          sessionToken: issued.sessionToken,
+          expiration: new Date(issued.expiration),
+        };
+      },
+      log: (record) => options.functionLog?.(record.line),
+    });
+    const lambda = runtime;
+    closers.push(() => lambda.close());
+    for (const fn of provisioned.functions) lambda.register(fn);
+
+    for (const subscription of provisioned.lambdaSubscriptions) {
+      aws.sns!.registerLambda(subscription.functionArn, async (event) => {
+        // SNS invokes asynchronously: delivery succeeds once Lambda accepted the event.
+        const result = await lambda.invoke(subscription.functionArn, event, {
+          invocationType: "Event",
+          source: "sns",
+        });
+        if (!result.ok) throw new Error(`${result.errorType}: ${result.errorMessage}`);
+      });
+    }
+
+    const eventSources: (KinesisEventSource | SqsEventSource)[] = [];
+    closers.push(async () => {
+      await Promise.allSettled(eventSources.map((source) => source.stop()));
+    });
+    for (const mapping of provisioned.eventSources) {
+      if (!mapping.enabled) continue;
+      if (mapping.kind === "kinesis") {
+        eventSources.push(
+          await startKinesisEventSource({
+            endpoint: aws.endpoint,
+            region: plan.region,
+            streamArn: mapping.streamArn,
+            functionArn: mapping.functionArn,
+            invoker: lambda,
+            batchSize: mapping.batchSize,
+            startingPosition: mapping.startingPosition,
+            maximumBatchingWindowSeconds: mapping.maximumBatchingWindowSeconds,
+            bisectBatchOnFunctionError: mapping.bisectBatchOnFunctionError,
+            maximumRetryAttempts: mapping.maximumRetryAttempts,
+            maximumRecordAgeInSeconds: mapping.maximumRecordAgeInSeconds,
+            reportBatchItemFailures: mapping.reportBatchItemFailures,
+            ...(mapping.onFailureArn
+              ? { onFailure: onFailureSender(aws, mapping.onFailureArn) }
+              : {}),
+            ...(options.dataDir
+              ? { checkpointDir: path.join(options.dataDir, "event-sources", mapping.id) }
+              : {}),
+            log: (message) => log(`kinesis ${mapping.id}: ${message}`),
+          }),
+        );
+      } else {
+        eventSources.push(
+          startSqsEventSource({
+            sqs: aws.sqs!,
+            region: plan.region,
+            queueArn: mapping.queueArn,
+            functionArn: mapping.functionArn,
+            invoker: lambda,
+            batchSize: mapping.batchSize,
+            maximumBatchingWindowSeconds: mapping.maximumBatchingWindowSeconds,
+            reportBatchItemFailures: mapping.reportBatchItemFailures,
+          }),
+        );
+      }
+    }
+
+    const schedules: RunningSchedule[] = [];
+    closers.push(async () => {
+      for (const schedule of schedules) schedule.stop();
+    });
+    for (const rule of provisioned.schedules) {
+      if (!rule.enabled) continue;
+      for (const functionArn of rule.functionArns) {
+        schedules.push(
+          startSchedule({
+            expression: rule.expression,
+            ruleArn: rule.ruleArn,
+            functionArn,
+            invoker: lambda,
+            region: plan.region,
+            accountId: plan.accountId,
+            onResult: (result) => {
+              if (!result.ok)
+                log(`schedule ${rule.ruleName}: ${result.errorType} ${result.errorMessage}`);
+            },
+          }),
+        );
+      }
+    }
+
+    const apis: HttpApi[] = [];
+    closers.push(async () => {
+      await Promise.allSettled(apis.map((api) => api.close()));
+    });
+    const apiUrls: Record<string, string> = {};
+    for (const [index, spec] of provisioned.httpApis.entries()) {
+      const api = await startHttpApi({
+        port: index === 0 ? apiPort : 0,
+        region: plan.region,
+        accountId: plan.accountId,
+        apiId: spec.apiId,
+        stageName: spec.stageName,
+        routes: spec.routes,
+        ...(spec.cors ? { cors: spec.cors } : {}),
+        invoker: lambda,
+        sts,
+        iam: provisioned.iam,
+        ...(aws.cognitoIdentity ? { identities: aws.cognitoIdentity } : {}),
+        log: (line) => log(`api: ${line}`),
+      });
+      apis.push(api);
+      apiUrls[spec.logicalId] = api.url;
+    }
+
+    const broker = await startMqttBroker({
+      port: mqttPort,
+      region: plan.region,
+      accountId: plan.accountId,
+      sts,
+      iot: aws.iot!,
+      iam: provisioned.iam,
+      ...(aws.cognitoIdentity ? { identities: aws.cognitoIdentity } : {}),
+      log: (line) => log(line),
+    });
+    closers.push(() => broker.close());
+    aws.iot!.setDataEndpoint(broker.host);
+
+    const outputs = plan.outputs;
+    const outputsFile =
+      options.outputsFile === undefined
+        ? path.join(root, ".sst", "local", "outputs.json")
+        : options.outputsFile;
+    if (outputsFile) {
+      fs.mkdirSync(path.dirname(outputsFile), { recursive: true });
+      fs.writeFileSync(outputsFile, `${JSON.stringify(outputs, null, 2)}\n`);
+    }
+
+    const env = {
+      AWS_ENDPOINT_URL: aws.endpoint,
+      AWS_REGION: plan.region,
+      AWS_ACCESS_KEY_ID: "local",
+      AWS_SECRET_ACCESS_KEY: "local",
+    };
+    const bootMs = Date.now() - started;
+    let stopping: Promise<void> | undefined;
+    return {
+      endpoint: aws.endpoint,
+      region: plan.region,
+      apiUrls,
+      mqttUrl: broker.url,
+      outputs,
+      env,
+      aws,
+      runtime: lambda,
+      broker,
+      plan,
+      provisioned,
+      assembly,
+      bootMs,
+      output(key) {
+        for (const values of Object.values(outputs)) {
+          if (values[key] !== undefined) return values[key];
+        }
+        throw new Error(`No stack has an output ${key}`);
+      },
+      stop() {
+        stopping ??= stopAll();
+        return stopping;
+      },
+    };
+  } catch (error) {
+    await stopAll();
+    throw error;
+  }
+}
+
+/**
+ * What the user pool sees of a trigger invocation: the function's response, or its error
+ * message (Cognito's UserLambdaValidationException). A function that timed out never answers:
+ * Cognito then reports its own socket timeout and retries, as on AWS.
+ */
+function triggerOutcome(result: InvokeResult, timeoutMs: number): Promise<object> {
+  if (result.ok) return Promise.resolve((result.payload ?? {}) as object);
+  if (result.timedOut) {
+    return new Promise((resolve) => setTimeout(() => resolve({}), timeoutMs + 1000).unref());
+  }
+  return Promise.reject(new Error(result.errorMessage));
+}
+
+/** An event source's on-failure destination: an SQS queue (or SNS topic) of the plane. */
+function onFailureSender(aws: LocalAws, destinationArn: string) {
+  return async (record: unknown) => {
+    const body = JSON.stringify(record);
+    if (destinationArn.startsWith("arn:aws:sqs:")) {
+      await aws.sqs!.enqueue(destinationArn, body);
+      return;
+    }
+    throw new Error(`On-failure destination ${destinationArn} is not emulated`);
+  };
+}
+
+async function freePort(): Promise<number> {
+  return await new Promise((resolve, reject) => {
+    const server = net.createServer();
+    server.once("error", reject);
+    server.listen(0, "127.0.0.1", () => {
+      const address = server.address();
+      server.close(() => resolve(typeof address === "object" && address ? address.port : 0));
+    });
+  });
+}
