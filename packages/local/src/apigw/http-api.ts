@@ -131,14 +131,22 @@ export async function startHttpApi(options: HttpApiOptions): Promise<HttpApi> {
       authorizer = { jwt: result };
     }
 
+    // API Gateway adds the forwarding headers its integrations see.
+    const sourceIp = sourceIpOf(req);
+    const forwarded: Record<string, string[]> = {
+      ...headerValues,
+      "x-forwarded-for": [[...(headerValues["x-forwarded-for"] ?? []), sourceIp].join(", ")],
+      "x-forwarded-port": [String(req.socket.localPort ?? "")],
+      "x-forwarded-proto": ["http"],
+    };
     const incoming: IncomingRequest = {
       method,
       rawPath,
       rawQuery,
-      headerValues,
+      headerValues: forwarded,
       query,
       body,
-      sourceIp: sourceIpOf(req),
+      sourceIp,
       protocol: `HTTP/${req.httpVersion}`,
     };
     const context: EventContext = {

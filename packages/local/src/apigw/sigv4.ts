@@ -137,7 +137,7 @@ export function verifySigV4(
     return reject(Messages.expiredToken, "credentials expired");
   }
 
-  const payloadHash = payloadHashOf(request, parsed.presigned);
+  const payloadHash = payloadHashOf(request);
   if (payloadHash === undefined)
     return reject(Messages.mismatch, "x-amz-content-sha256 differs from the body");
   if (!parsed.signedHeaders.includes("host")) return reject(Messages.mismatch, "host not signed");
@@ -249,13 +249,13 @@ function withCredential(
 }
 
 /** The hash the signer used: `x-amz-content-sha256` when sent (it must match the body). */
-function payloadHashOf(request: SignedRequest, presigned: boolean): string | undefined {
+function payloadHashOf(request: SignedRequest): string | undefined {
   const actual =
     request.body.length === 0
       ? EMPTY_SHA256
       : createHash("sha256").update(request.body).digest("hex");
   const declared = request.headers["x-amz-content-sha256"];
-  if (declared === undefined) return presigned && request.body.length === 0 ? EMPTY_SHA256 : actual;
+  if (declared === undefined) return actual;
   // API Gateway, unlike S3, does not take unsigned payloads: the declared hash must be the body's.
   return declared.toLowerCase() === actual ? declared : undefined;
 }

@@ -223,6 +223,11 @@ describe("routing and the 2.0 event", () => {
       },
     });
     expect(event.headers["x-multi"]).toBe("one");
+    expect(event.headers).toMatchObject({
+      "x-forwarded-for": "127.0.0.1",
+      "x-forwarded-port": String(api.port),
+      "x-forwarded-proto": "http",
+    });
     expect(event.headers.cookie).toBeUndefined();
     expect(event.pathParameters).toBeUndefined();
     expect(event.body).toBeUndefined();
@@ -496,6 +501,74 @@ describe("AWS_IAM routes", () => {
     expect(await json(wrongRegion)).toEqual({
       message: "Credential should be scoped to a valid region, not 'eu-west-1'. ",
     });
+  });
+});
+
+describe("presigned URLs and named stages", () => {
+  it("refuses a presigned URL past X-Amz-Expires", async () => {
+    const credentials = issue("member");
+    const path = `/identity/${credentials.identityId}`;
+    const url = await presignedUrl(api.url, credentials, {
+      path,
+      expiresIn: 60,
+      signingDate: new Date(Date.now() - 5 * 60 * 1000),
+    });
+    const response = await fetch(url);
+    expect(response.status).toBe(403);
+    expect((await json(response)).message).toMatch(/^Signature expired: /);
+  });
+
+  it("serves a named stage under its prefix and authorizes against that stage's ARN", async () => {
+    const stageRole = iam.put("stage-caller", identityPoolTrustPolicy(POOL, "authenticated"), [
+      {
+        Version: "2012-10-17",
+        Statement: [
+          {
+            Effect: "Allow",
+            Action: "execute-api:Invoke",
+            Resource: `arn:aws:execute-api:${REGION}:${ACCOUNT}:stageapi01/v1/GET/orders/*`,
+          },
+        ],
+      },
+    ]);
+    sts.putRole({ arn: stageRole.arn, trustPolicy: stageRole.trustPolicy });
+    const credentials = sts.issueCredentials({
+      roleArn: stageRole.arn,
+      sessionName: "stage-test",
+      subject: "stage-test",
+      durationSeconds: 900,
+    });
+    const staged = await startHttpApi({
+      region: REGION,
+      accountId: ACCOUNT,
+      apiId: "stageapi01",
+      stageName: "v1",
+      routes: [
+        {
+          routeKey: "GET /orders/{id}",
+          functionArn: echo("orders"),
+          payloadFormatVersion: "2.0",
+          authorizationType: "AWS_IAM",
+        },
+      ],
+      invoker,
+      sts,
+      iam,
+      log: (line) => logs.push(line),
+    });
+    try {
+      const ok = await signedFetch(staged.url, credentials, { path: "/v1/orders/9" });
+      expect(ok.status).toBe(200);
+      const { event } = await json(ok);
+      expect(event).toMatchObject({
+        rawPath: "/v1/orders/9",
+        pathParameters: { id: "9" },
+        requestContext: { stage: "v1", authorizer: { iam: { cognitoIdentity: null } } },
+      });
+      expect((await fetch(`${staged.url}/orders/9`)).status).toBe(404);
+    } finally {
+      await staged.close();
+    }
   });
 });
 
