@@ -1,3 +1,6 @@
+import { randomUUID } from "node:crypto";
+import { writeFileSync } from "node:fs";
+import { join } from "node:path";
 import { afterAll, describe, expect, inject, it } from "vitest";
 import type { AsyncFailure } from "../../src/lambda/types";
 import { Bundles, testRuntime } from "./bundles";
@@ -75,29 +78,34 @@ describe("Lambda runtime: environment, context, concurrency and Event invocation
   });
 
   it("runs a slow call and a fast one in separate environments, neither waiting for the other", async () => {
-    // Arrange
+    // Arrange: the slow call holds its environment until the test writes the release file.
+    const release = join(bundles.dir, `release-${randomUUID()}`);
     runtime.register(
       bundles.fn(
         "slow",
-        `export const handler = async (event, context) => {
-  if (event.slow) await new Promise((resolve) => setTimeout(resolve, 1500));
+        `import { existsSync } from "node:fs";
+export const handler = async (event, context) => {
+  for (let i = 0; event.hold && !existsSync(event.hold) && i < 1000; i++) {
+    await new Promise((resolve) => setTimeout(resolve, 10));
+  }
   return context.logStreamName;
 };`,
+        { timeoutSeconds: 30 },
       ),
     );
-    const order: string[] = [];
+    let slowDone = false;
 
     // Act
-    const slow = runtime.invoke("slow", { slow: true }).then((result) => {
-      order.push("slow");
-      return result;
+    const slow = runtime.invoke("slow", { hold: release }).finally(() => {
+      slowDone = true;
     });
     const fast = await runtime.invoke("slow", {});
-    order.push("fast");
+    const slowDoneWhenFastReturned = slowDone;
+    writeFileSync(release, "");
     const slowResult = await slow;
 
     // Assess
-    expect(order).toEqual(["fast", "slow"]);
+    expect(slowDoneWhenFastReturned).toBe(false);
     expect(fast.ok && slowResult.ok).toBe(true);
     expect(fast.ok && slowResult.ok && fast.payload !== slowResult.payload).toBe(true);
   });
