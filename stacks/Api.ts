@@ -16,6 +16,8 @@ const ROUTES = {
   getPreferences: "GET /identity/preferences",
   putPreferences: "PUT /identity/preferences",
   adminGetUser: "GET /admin/users/{sub}",
+  adminDeleteUser: "DELETE /admin/users/{sub}",
+  deleteMe: "DELETE /identity/me",
   getProfile: "GET /profile",
 } as const;
 
@@ -39,6 +41,12 @@ export function Api({ stack }: StackContext) {
     // Proofs live ten minutes: losing the key invalidates only proofs in flight.
     removalPolicy: RemovalPolicy.DESTROY,
   });
+
+  const deletionEnvironment = {
+    ...eventsEnvironment,
+    IOT_POLICY_NAME: iotPolicyName,
+    USER_POOL_ID: userPool.userPoolId,
+  };
 
   const api = new HttpApi(stack, "Api", {
     authorizers: {
@@ -85,6 +93,22 @@ export function Api({ stack }: StackContext) {
       [ROUTES.getPreferences]: "packages/functions/src/api/preferences.handler",
       [ROUTES.putPreferences]: "packages/functions/src/api/preferences.handler",
       [ROUTES.adminGetUser]: "packages/functions/src/api/admin-get-user.handler",
+      // Account deletion (ADR 0007): the backend owns it, Cognito has no deletion trigger.
+      [ROUTES.deleteMe]: {
+        authorizer: "userPool",
+        function: {
+          handler: "packages/functions/src/api/delete-me.handler",
+          description: "Deletes the caller's own account (access token): identities, user, profile",
+          environment: { ...deletionEnvironment },
+        },
+      },
+      [ROUTES.adminDeleteUser]: {
+        function: {
+          handler: "packages/functions/src/api/admin-delete-user.handler",
+          description: "Deletes a user's account on an admin's request",
+          environment: { ...deletionEnvironment },
+        },
+      },
       [ROUTES.getProfile]: {
         authorizer: "userPool",
         function: "packages/functions/src/api/get-profile.handler",
@@ -116,6 +140,34 @@ export function Api({ stack }: StackContext) {
       }),
     ],
   });
+  // Account deletion: the table (read the user's items, erase them, the deletion record), events,
+  // the user pool's ListUsers (find the account by sub) and AdminDeleteUser on this pool only,
+  // and DetachPolicy, never AttachPolicy.
+  const deleters = [fn(ROUTES.deleteMe), fn(ROUTES.adminDeleteUser)];
+  for (const deleter of deleters) {
+    table.cdk.table.grantReadWriteData(deleter);
+    topic.cdk.topic.grantPublish(deleter);
+    stream.cdk.stream.grantWrite(deleter);
+    deleter.addToRolePolicy(
+      new PolicyStatement({
+        actions: ["cognito-idp:AdminDeleteUser", "cognito-idp:ListUsers"],
+        resources: [userPool.userPoolArn],
+      }),
+    );
+  }
+  const iotDetach = new Policy(stack, "IotPolicyDetachment", {
+    roles: deleters.map((deleter) => deleter.role!),
+    statements: [new PolicyStatement({ actions: ["iot:DetachPolicy"], resources: ["*"] })],
+  });
+  NagSuppressions.addResourceSuppressions(iotDetach, [
+    {
+      id: "AwsSolutions-IAM5",
+      reason:
+        "iot:DetachPolicy with a Cognito identity id as target has no resource-level scoping; " +
+        "held only by the two account-deletion functions, which detach and never attach.",
+      appliesTo: ["Resource::*"],
+    },
+  ]);
   NagSuppressions.addResourceSuppressions(iotAttach, [
     {
       id: "AwsSolutions-IAM5",
@@ -149,7 +201,7 @@ export function Api({ stack }: StackContext) {
     }),
     new Policy(stack, "AdminApiAccess", {
       roles: [appRoles.admin],
-      statements: [invoke(...memberRoutes, ROUTES.adminGetUser)],
+      statements: [invoke(...memberRoutes, ROUTES.adminGetUser, ROUTES.adminDeleteUser)],
     }),
   ];
   for (const policy of apiAccess) {

@@ -512,6 +512,78 @@ describe("Api: guest proofs", () => {
   });
 });
 
+describe("Api: account deletion (ADR 0007)", () => {
+  const DELETERS = /^(ApiLambdaDELETEidentityme|ApiLambdaDELETEadminuserssub)/;
+
+  test("DELETE /identity/me takes the user-pool JWT, DELETE /admin/users/{sub} IAM", () => {
+    const routes = resourcesOfType(templates(), "AWS::ApiGatewayV2::Route");
+    const byKey = Object.fromEntries(routes.map((r) => [r.Properties?.RouteKey, r.Properties]));
+    expect(byKey["DELETE /identity/me"]?.AuthorizationType).toBe("JWT");
+    expect(byKey["DELETE /admin/users/{sub}"]?.AuthorizationType).toBe("AWS_IAM");
+  });
+
+  test("only the admin role may invoke the admin deletion route", () => {
+    const policies = resourcesOfType(templates(), "AWS::IAM::Policy").filter((p) =>
+      /^(Guest|Member|Admin)ApiAccess/.test(p.logicalId),
+    );
+    expect(policies).toHaveLength(3);
+    for (const policy of policies) {
+      const text = JSON.stringify(statementsOf(policy.Properties?.PolicyDocument));
+      expect(text.includes("/DELETE/admin/users/"), policy.logicalId).toBe(
+        policy.logicalId.startsWith("AdminApiAccess"),
+      );
+      // The self-service route is JWT-authorized: no IAM role needs (or gets) it.
+      expect(text, policy.logicalId).not.toContain("/DELETE/identity/me");
+    }
+  });
+
+  test("AdminDeleteUser and ListUsers only on the user pool's ARN, only for the two deleters", () => {
+    const holders = allStatements(templates()).filter(({ statement }) =>
+      asArray(statement.Action).some((a) => /^cognito-idp:(AdminDeleteUser|ListUsers|\*)$/.test(a)),
+    );
+    const deleters = holders.filter(({ logicalId }) => DELETERS.test(logicalId));
+    expect(deleters).toHaveLength(2);
+    for (const { logicalId, statement } of deleters) {
+      expect(statement.Effect, logicalId).toBe("Allow");
+      expect(asArray(statement.Action).sort()).toEqual([
+        "cognito-idp:AdminDeleteUser",
+        "cognito-idp:ListUsers",
+      ]);
+      const resources = asArray(statement.Resource as never);
+      expect(resources, logicalId).toHaveLength(1);
+      expect(JSON.stringify(resources[0]), logicalId).not.toContain('"*"');
+      expect(JSON.stringify(resources[0]), logicalId).toMatch(/UserPool/);
+    }
+    // Nobody else in the app may delete users.
+    expect(
+      holders
+        .filter(({ logicalId }) => !DELETERS.test(logicalId))
+        .flatMap(({ statement }) => asArray(statement.Action))
+        .filter((a) => a === "cognito-idp:AdminDeleteUser"),
+    ).toEqual([]);
+  });
+
+  test("the deleters may detach IoT policies but never attach them", () => {
+    const detach = resourcesOfType(templates(), "AWS::IAM::Policy").find((p) =>
+      p.logicalId.startsWith("IotPolicyDetachment"),
+    )!;
+    expect(statementsOf(detach.Properties?.PolicyDocument).map((st) => st.Action)).toEqual([
+      "iot:DetachPolicy",
+    ]);
+    const roleRefs = attachedRoleRefs(detach);
+    expect(roleRefs).toHaveLength(2);
+    for (const ref of roleRefs) expect(ref).toMatch(/ApiLambdaDELETE(identityme|adminuserssub)/);
+    const deleterPolicies = allStatements(templates()).filter(({ logicalId }) =>
+      DELETERS.test(logicalId),
+    );
+    const actions = deleterPolicies.flatMap(({ statement }) => asArray(statement.Action));
+    expect(actions.filter((a) => a.startsWith("iot:"))).toEqual([]);
+    expect(actions).toEqual(expect.arrayContaining(["dynamodb:DeleteItem", "dynamodb:Query"]));
+    expect(actions.some((a) => a.startsWith("sns:Publish"))).toBe(true);
+    expect(actions.some((a) => a.startsWith("kinesis:PutRecord"))).toBe(true);
+  });
+});
+
 describe("Consumers", () => {
   test("the SNS subscriber is an SQS queue with a filter, raw delivery and a dead-letter queue", () => {
     const subscription = one("AWS::SNS::Subscription", "Consumers").Properties!;

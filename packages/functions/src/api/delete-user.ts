@@ -109,20 +109,3 @@ export function deleteUserDepsFromEnvironment(
     now: () => new Date(),
   };
 }
-
-let me: ReturnType<typeof createDeleteMeHandler> | undefined;
-let admin: ReturnType<typeof createAdminDeleteUserHandler> | undefined;
-
-/** `DELETE /identity/me`. */
-export const meHandler = (event: APIGatewayProxyEventV2WithJWTAuthorizer) => {
-  me ??= createDeleteMeHandler(deleteUserDepsFromEnvironment(process.env, "delete-me"));
-  return me(event);
-};
-
-/** `DELETE /admin/users/{sub}`. */
-export const adminHandler = (event: APIGatewayProxyEventV2WithIAMAuthorizer) => {
-  admin ??= createAdminDeleteUserHandler(
-    deleteUserDepsFromEnvironment(process.env, "admin-delete-user"),
-  );
-  return admin(event);
-};
