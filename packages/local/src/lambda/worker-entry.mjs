@@ -147,8 +147,14 @@ function run(event, context) {
         reject(error);
       }
     };
-    const callback = (error, value) => (error == null ? succeed(value) : fail(error));
-    context.done = callback;
+    const settle = (error, value) => (error == null ? succeed(value) : fail(error));
+    // Lambda answers a callback only once the event loop is empty, unless the handler set
+    // callbackWaitsForEmptyEventLoop = false; a loop that never empties times the call out.
+    const callback = (error, value) =>
+      context.callbackWaitsForEmptyEventLoop
+        ? whenEventLoopEmpty(() => settle(error, value))
+        : settle(error, value);
+    context.done = settle;
     context.succeed = succeed;
     context.fail = (error) => fail(error ?? new Error("handled"));
     let returned;
@@ -165,6 +171,19 @@ function run(event, context) {
   });
 }
 
+/**
+ * Polls, on an unref'd timer (which does not count itself), until nothing but the message ports
+ * to the runtime keeps the loop alive. Free keep-alive sockets are unref'd and do not count.
+ */
+function whenEventLoopEmpty(then) {
+  const check = () => {
+    const busy = process.getActiveResourcesInfo().filter((type) => type !== "MessagePort");
+    if (busy.length === 0) then();
+    else setTimeout(check, 5).unref();
+  };
+  setTimeout(check, 0).unref();
+}
+
 async function invoke({ requestId, event, deadline, invokedFunctionArn }) {
   current = { requestId };
   lastRequestId = requestId;
@@ -178,7 +197,6 @@ async function invoke({ requestId, event, deadline, invokedFunctionArn }) {
     logStreamName,
     identity: undefined,
     clientContext: undefined,
-    // Accepted for compatibility; the result is returned when the callback is called (see docs).
     callbackWaitsForEmptyEventLoop: true,
     getRemainingTimeInMillis: () => Math.max(0, deadline - Date.now()),
   };

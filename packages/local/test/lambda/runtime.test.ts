@@ -266,4 +266,31 @@ export const handler = async () => { for (let i = 0; i < 1e5; i++) kept.push(new
     expect(result).toMatchObject({ ok: false, errorType: "Runtime.ExitError" });
     expect(after).toMatchObject({ ok: false, errorType: "ServiceException" });
   });
+
+  it("answers a callback once the event loop is empty, unless callbackWaitsForEmptyEventLoop is false", async () => {
+    // Arrange
+    runtime.register(
+      bundles.fn(
+        "lingering",
+        `export const handler = (event, context, callback) => {
+  context.callbackWaitsForEmptyEventLoop = event.wait;
+  setTimeout(() => console.log("timer fired"), 200);
+  callback(null, "answered");
+};`,
+      ),
+    );
+
+    // Act
+    const waited = await runtime.invoke("lingering", { wait: true });
+    const early = await runtime.invoke("lingering", { wait: false });
+
+    // Assess
+    const logsOf = (requestId: string) =>
+      runtime
+        .invocations({ functionName: "lingering" })
+        .find((call) => call.requestId === requestId)?.logs ?? [];
+    expect([waited.ok, early.ok]).toEqual([true, true]);
+    expect(logsOf(waited.requestId).some((line) => line.endsWith("timer fired"))).toBe(true);
+    expect(logsOf(early.requestId).some((line) => line.endsWith("timer fired"))).toBe(false);
+  });
 });
