@@ -81,7 +81,10 @@ export async function startHttpApi(options: HttpApiOptions): Promise<HttpApi> {
     const declaredLength = Number(headers["content-length"] ?? 0);
     let body: Buffer;
     try {
-      if (declaredLength > MAX_BODY_BYTES) throw new BodyTooLarge();
+      if (declaredLength > MAX_BODY_BYTES) {
+        req.resume();
+        throw new BodyTooLarge();
+      }
       body = await readBody(req, MAX_BODY_BYTES);
     } catch (error) {
       if (error instanceof BodyTooLarge) return messageResult(413, "Request Entity Too Large");
@@ -200,10 +203,16 @@ export async function startHttpApi(options: HttpApiOptions): Promise<HttpApi> {
 
   const server = createServer((req, res) => {
     handle(req)
-      .then((result) => send(req, res, result))
+      .then((result) => {
+        // The path only: a query string may carry a presigned signature or a token.
+        log(
+          `apigw ${options.apiId} ${req.method} ${(req.url ?? "/").split("?")[0]} ${result.status}`,
+        );
+        send(req, res, result);
+      })
       .catch((error: unknown) => {
         log(
-          `apigw ${options.apiId} ${req.method} ${req.url}: ${(error as Error).stack ?? String(error)}`,
+          `apigw ${options.apiId} ${req.method} ${(req.url ?? "/").split("?")[0]}: ${(error as Error).stack ?? String(error)}`,
         );
         send(req, res, messageResult(500, INTERNAL_ERROR));
       });

@@ -13,6 +13,7 @@ import { Messages, type SignedRequest, verifySigV4 } from "./sigv4";
 import type { IamAuthorizerContext, Rejection } from "./types";
 
 const COGNITO_IDENTITY = "cognito-identity.amazonaws.com";
+const MAX_VALIDATED = 1000;
 
 export interface IamAuthorizerOptions {
   region: string;
@@ -54,6 +55,8 @@ export function createIamAuthorizer(options: IamAuthorizerOptions) {
       {},
     );
     const error = result.resultType === "error" ? result.errors.message : undefined;
+    // Roles and session policies are few; a flood of distinct ones only costs re-validation.
+    if (validated.size >= MAX_VALIDATED) validated.clear();
     validated.set(key, error);
     return error;
   }
@@ -113,23 +116,20 @@ export function createIamAuthorizer(options: IamAuthorizerOptions) {
     // The checked run drops condition keys its catalogue does not list for execute-api (the
     // `cognito-identity.amazonaws.com:*` keys IAM does set for web-identity sessions), so the
     // decision runs unchecked, on policies already validated above.
-    const identity = runUnsafeSimulation(
-      simulation(role.policies, undefined, credentials.assumedRoleArn, resource, context),
-      {},
-    );
-    const session =
-      sessionPolicy === undefined
-        ? "Allowed"
-        : runUnsafeSimulation(
-            simulation(
-              [sessionPolicy as PolicyDocument],
-              undefined,
-              credentials.assumedRoleArn,
-              resource,
-              context,
-            ),
-            {},
-          );
+    const evaluate = (policies: PolicyDocument[]) =>
+      runUnsafeSimulation(
+        simulation(policies, undefined, credentials.assumedRoleArn, resource, context),
+        {},
+      );
+    let identity: string;
+    let session: string;
+    try {
+      identity = evaluate(role.policies);
+      session =
+        sessionPolicy === undefined ? "Allowed" : evaluate([sessionPolicy as PolicyDocument]);
+    } catch (error) {
+      return denied(`policy evaluation failed: ${(error as Error).message}`);
+    }
     if (identity !== "Allowed" || session !== "Allowed") {
       return denied(
         `${credentials.assumedRoleArn} may not execute-api:Invoke ${resource} (identity policies: ${identity}, session policy: ${sessionPolicy === undefined ? "none" : session})`,

@@ -396,6 +396,40 @@ describe("AWS_IAM routes", () => {
     ]);
   });
 
+  it("lets an explicit deny win and fails closed on a policy it cannot validate", async () => {
+    const roleWith = (name: string, policies: object[]) => {
+      const role = iam.put(name, identityPoolTrustPolicy(POOL, "authenticated"), policies as never);
+      sts.putRole({ arn: role.arn, trustPolicy: role.trustPolicy });
+      return sts.issueCredentials({
+        roleArn: role.arn,
+        sessionName: name,
+        subject: name,
+        durationSeconds: 900,
+      });
+    };
+    const denyAdmin = roleWith("deny-admin", [
+      {
+        Version: "2012-10-17",
+        Statement: [
+          { Effect: "Allow", Action: "execute-api:Invoke", Resource: "*" },
+          {
+            Effect: "Deny",
+            Action: "execute-api:*",
+            Resource: `arn:aws:execute-api:*:*:${API_ID}/*/*/admin/*`,
+          },
+        ],
+      },
+    ]);
+    expect((await signedFetch(api.url, denyAdmin, { path: "/identity/x" })).status).toBe(200);
+    expect((await signedFetch(api.url, denyAdmin, { path: "/admin/users/x" })).status).toBe(403);
+
+    const broken = roleWith("broken-policy", [
+      { Version: "2012-10-17", Statement: [{ Effect: "Allow", Resource: "*" }] },
+    ]);
+    expect((await signedFetch(api.url, broken, { path: "/identity/x" })).status).toBe(403);
+    expect(logs.some((l) => l.includes("policies of") && l.includes("broken-policy"))).toBe(true);
+  });
+
   it("refuses unsigned requests and dummy keys", async () => {
     const unsigned = await fetch(`${api.url}/identity/x`);
     expect(unsigned.status).toBe(403);
