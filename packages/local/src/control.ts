@@ -1,6 +1,12 @@
 import { CONTROL_PREFIX, type ControlHandler } from "./edge";
 import type { LocalService, ServiceName, ServiceRequest, ServiceResponse } from "./types";
 
+/**
+ * An extra control route under `/_local/<prefix>/` (the local cloud's console): `path` is relative
+ * to the prefix, without a leading slash. The loopback and no-cross-origin-write checks run first.
+ */
+export type ControlRoute = (path: string, request: ServiceRequest) => Promise<ServiceResponse>;
+
 export interface ControlContext {
   services: ReadonlyMap<ServiceName, LocalService>;
   region: string;
@@ -8,6 +14,8 @@ export interface ControlContext {
   reset(): Promise<void>;
   /** Extra health details (durability of persisted services). */
   health(): Record<string, unknown>;
+  /** Routes registered with `registerControl`, by prefix (checked before the services). */
+  routes?: ReadonlyMap<string, ControlRoute>;
 }
 
 const LOOPBACK_HOST = /^(127\.\d{1,3}\.\d{1,3}\.\d{1,3}|localhost|\[::1\])(:\d+)?$/;
@@ -42,6 +50,8 @@ export function createControlHandler(context: ControlContext): ControlHandler {
     }
 
     const slash = path.indexOf("/");
+    const route = context.routes?.get(slash === -1 ? path : path.slice(0, slash));
+    if (route) return route(slash === -1 ? "" : path.slice(slash + 1), request);
     const serviceName = (slash === -1 ? path : path.slice(0, slash)) as ServiceName;
     const service = context.services.get(serviceName);
     if (service?.control) {

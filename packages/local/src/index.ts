@@ -1,7 +1,7 @@
 import { join, resolve } from "node:path";
 import { pathToFileURL } from "node:url";
 import { parseArgs } from "node:util";
-import { createControlHandler } from "./control";
+import { type ControlRoute, createControlHandler } from "./control";
 import { type DynamoDbService, startDynamoDb } from "./dynamodb";
 import { assertLoopbackHost, startEdge } from "./edge";
 import { ServiceAlreadyRegisteredError } from "./edge/errors";
@@ -20,6 +20,7 @@ import { createSqsService, type SqsService } from "./services/sqs";
 import { createStsService, type StsService } from "./services/sts";
 import type { LocalService, ServiceName } from "./types";
 
+export type { ControlRoute } from "./control";
 export type { LocalTableDefinition } from "./dynamodb";
 export {
   EmulatorStartError,
@@ -89,6 +90,12 @@ export interface LocalAws {
    * would leave the old one running and unreachable by reset() and stop().
    */
   register(service: LocalService): void;
+  /**
+   * Serves `route` under `/_local/<prefix>/` (behind the control API's loopback and
+   * no-cross-origin-write checks). A prefix can be registered once and cannot shadow a service,
+   * `health` or `reset`.
+   */
+  registerControl(prefix: string, route: ControlRoute): void;
   /** Creates the declared DynamoDB tables that do not exist yet (TTL included). */
   createTables: DynamoDbService["createTables"];
   /** Wipes the state of every registered service. */
@@ -179,6 +186,7 @@ export async function startLocalAws(options: LocalAwsOptions = {}): Promise<Loca
     if (service) services.set(service.name, service);
   }
 
+  const controlRoutes = new Map<string, ControlRoute>();
   const reset = async () => {
     await Promise.all([...services.values()].map((service) => service.reset()));
   };
@@ -196,6 +204,7 @@ export async function startLocalAws(options: LocalAwsOptions = {}): Promise<Loca
         dataDir,
         reset,
         health: () => ({ durable: kinesis.isDurable() }),
+        routes: controlRoutes,
       }),
     });
   } catch (error) {
@@ -223,6 +232,17 @@ export async function startLocalAws(options: LocalAwsOptions = {}): Promise<Loca
     register(service) {
       if (services.has(service.name)) throw new ServiceAlreadyRegisteredError(service.name);
       services.set(service.name, service);
+    },
+    registerControl(prefix, route) {
+      if (
+        !/^[a-z][a-z0-9-]*$/.test(prefix) ||
+        ["health", "reset"].includes(prefix) ||
+        services.has(prefix as ServiceName) ||
+        controlRoutes.has(prefix)
+      ) {
+        throw new Error(`The control prefix ${JSON.stringify(prefix)} is taken or invalid`);
+      }
+      controlRoutes.set(prefix, route);
     },
     createTables: (definitions) => dynamodb.createTables(definitions),
     reset,
