@@ -24,14 +24,26 @@ export interface JwtAuthorization {
   scopes: string[] | null;
 }
 
-/** `GET <issuer>/.well-known/jwks.json` (the local user pool serves it over plain http). */
+/**
+ * `GET <issuer>/.well-known/jwks.json` from a loopback issuer (the local user pool serves it over
+ * plain http). Other hosts are refused: the local cloud never reaches AWS, so an issuer still in
+ * its AWS shape (`https://cognito-idp...`) is a wiring mistake to report, not a URL to fetch.
+ */
 export async function fetchJwksOverHttp(issuer: string): Promise<Jwks> {
-  const url = `${issuer.replace(/\/+$/, "")}/.well-known/jwks.json`;
-  if (!/^https?:\/\//.test(url)) throw new Error(`JWKS URL is not http(s): ${url}`);
+  const url = new URL(`${issuer.replace(/\/+$/, "")}/.well-known/jwks.json`);
+  const loopback =
+    url.hostname === "localhost" ||
+    url.hostname === "[::1]" ||
+    /^127\.\d+\.\d+\.\d+$/.test(url.hostname);
+  if (!/^https?:$/.test(url.protocol) || !loopback) {
+    throw new Error(
+      `JWKS URL is not on loopback: ${url.href} (map the issuer to the local user pool)`,
+    );
+  }
   const response = await fetch(url, { signal: AbortSignal.timeout(FETCH_TIMEOUT_MS) });
-  if (!response.ok) throw new Error(`GET ${url}: ${response.status}`);
+  if (!response.ok) throw new Error(`GET ${url.href}: ${response.status}`);
   const jwks = (await response.json()) as Jwks;
-  if (!Array.isArray(jwks?.keys)) throw new Error(`GET ${url}: not a JWKS`);
+  if (!Array.isArray(jwks?.keys)) throw new Error(`GET ${url.href}: not a JWKS`);
   return jwks;
 }
 

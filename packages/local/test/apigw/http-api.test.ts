@@ -20,6 +20,7 @@ import {
 const API_ID = "a1b2c3d4e5";
 const POOL = "us-east-1:4c3b2a10-0000-4000-8000-000000000001";
 const CLIENT_ID = "3n4b5urk1ft4fl3mg5e62d9ado";
+const AWS_ISSUER = "https://cognito-idp.us-east-1.amazonaws.com/us-east-1_TestPool1";
 
 const invoker = new InProcessInvoker();
 const iam = new TestIamDirectory();
@@ -75,6 +76,13 @@ const routes = (): HttpRoute[] => {
       authorizationType: "JWT",
       jwt,
       authorizationScopes: ["boarding/read", "boarding/admin"],
+    },
+    {
+      routeKey: "GET /aws-issuer",
+      functionArn: echo("awsIssuer"),
+      payloadFormatVersion: "2.0",
+      authorizationType: "JWT",
+      jwt: { issuer: AWS_ISSUER, audience: [CLIENT_ID] },
     },
     open("GET /public/{proxy+}", echo("publicProxy")),
     open("GET /public/exact", echo("publicExact")),
@@ -682,6 +690,12 @@ describe("JWT routes", () => {
       expect(response.status).toBe(401);
       expect(await json(response)).toEqual(unauthorized);
     }
+  });
+
+  it("never fetches keys from a non-loopback issuer", async () => {
+    const response = await call("/aws-issuer", idToken({ iss: AWS_ISSUER }));
+    expect(response.status).toBe(401);
+    expect(logs.some((l) => l.includes("JWKS URL is not on loopback"))).toBe(true);
   });
 
   it("checks the route's scopes: 403 without one of them", async () => {
