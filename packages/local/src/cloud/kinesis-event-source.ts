@@ -129,6 +129,9 @@ interface ShardState {
   /** Start time of the latest poll that found the shard drained; 0 while there is work. */
   drainedPollStartedAt: number;
   closed: boolean;
+  /** Found after start (a reshard's child): read from its first record, whatever the mapping's
+   * starting position, as Lambda does, so nothing written to it before it was seen is skipped. */
+  fromTrimHorizon: boolean;
 }
 
 export function streamNameOf(streamArn: string): string {
@@ -316,34 +319,40 @@ export async function startKinesisEventSource(
     return all;
   }
 
-  function track(shard: Shard) {
+  function track(shard: Shard, fromTrimHorizon: boolean) {
     const shardId = shard.ShardId!;
     if (shards.has(shardId)) return;
-    const parent = shard.ParentShardId ? shards.get(shard.ParentShardId) : undefined;
+    const parents = [shard.ParentShardId, shard.AdjacentParentShardId]
+      .map((id) => (id ? shards.get(id) : undefined))
+      .filter((parent): parent is ShardState => parent !== undefined);
     const state: ShardState = {
       shard,
       drainedPollStartedAt: 0,
       closed: false,
+      fromTrimHorizon,
       done: Promise.resolve(),
     };
-    // After a reshard, a child's records follow its parent's: finish the parent first.
-    state.done = (parent?.done ?? Promise.resolve()).then(() => pollShard(state));
+    // After a reshard, a child's records follow its parents': finish the parents first.
+    state.done = Promise.all(parents.map((parent) => parent.done)).then(() => pollShard(state));
     shards.set(shardId, state);
   }
 
   async function refreshShards() {
     try {
-      for (const shard of await listShards()) track(shard);
+      for (const shard of await listShards()) track(shard, true);
     } catch (error) {
       log("listing shards failed", { error: String(error) });
     }
   }
 
-  async function iteratorFor(shardId: string): Promise<string | undefined> {
+  async function iteratorFor(state: ShardState): Promise<string | undefined> {
+    const shardId = state.shard.ShardId!;
     const after = checkpoints.get(shardId);
     const type: ShardIteratorType = after
       ? "AFTER_SEQUENCE_NUMBER"
-      : (options.startingPosition as ShardIteratorType);
+      : state.fromTrimHorizon
+        ? "TRIM_HORIZON"
+        : (options.startingPosition as ShardIteratorType);
     const response = await kinesis.send(
       new GetShardIteratorCommand({
         StreamName: streamName,
@@ -363,7 +372,7 @@ export async function startKinesisEventSource(
     while (!stopping) {
       const pollStartedAt = Date.now();
       try {
-        iterator ??= await iteratorFor(shardId);
+        iterator ??= await iteratorFor(state);
         if (!iterator) {
           state.closed = true;
           state.drainedPollStartedAt = pollStartedAt;
@@ -377,7 +386,9 @@ export async function startKinesisEventSource(
           await deliver(shardId, read.records);
         }
         if (!iterator) {
-          // A closed shard (after a reshard) is finished once its last records are delivered.
+          // A closed shard (after a reshard) is finished once its last records are delivered;
+          // its children are listed now rather than at the next periodic refresh.
+          await refreshShards();
           state.closed = true;
           state.drainedPollStartedAt = pollStartedAt;
           return;
@@ -560,7 +571,7 @@ export async function startKinesisEventSource(
     }
   }
 
-  for (const shard of await listShards()) track(shard);
+  for (const shard of await listShards()) track(shard, false);
 
   return {
     async stop() {
@@ -576,7 +587,7 @@ export async function startKinesisEventSource(
       const deadline = since + timeoutMs;
       for (;;) {
         const states = [...shards.values()];
-        if (states.every((state) => state.drainedPollStartedAt > since)) return;
+        if (states.every((state) => state.closed || state.drainedPollStartedAt > since)) return;
         if (stopping) return;
         if (Date.now() > deadline)
           throw new Error(`Kinesis event source not idle after ${timeoutMs} ms`);

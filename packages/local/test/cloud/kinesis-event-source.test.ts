@@ -7,6 +7,7 @@ import {
   DescribeStreamSummaryCommand,
   KinesisClient,
   PutRecordsCommand,
+  UpdateShardCountCommand,
 } from "@aws-sdk/client-kinesis";
 import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
 import type { InvokeResult, LambdaInvoker } from "../../src/cloud/contracts";
@@ -49,6 +50,15 @@ function recordingInvoker(behaviour: Behaviour = () => true) {
     },
   };
   return { invoker, batches };
+}
+
+/** Bounded wait for an effect of the poller (the reshard is noticed when the parent closes). */
+async function eventually(check: () => boolean, timeoutMs = 20_000) {
+  const deadline = Date.now() + timeoutMs;
+  while (!check()) {
+    if (Date.now() > deadline) throw new Error("condition not reached in time");
+    await new Promise((resolve) => setTimeout(resolve, 25));
+  }
 }
 
 const text = (record: KinesisEventRecord) =>
@@ -308,6 +318,38 @@ describe("Kinesis event source against the local plane's real stream", () => {
     // Assess
     expect(first.batches.flat().map(text)).toEqual(["before-1", "before-2"]);
     expect(second.batches.flat().map(text)).toEqual(["after-1"]);
+  });
+
+  it("after a reshard, delivers a key's records from the parent shard before its child's", async () => {
+    // Arrange
+    const streamArn = await createStream(1);
+    const { invoker, batches } = recordingInvoker();
+    // LATEST: the children must still be read from their start, or "after-*" would be skipped.
+    const source = await start({ streamArn, invoker, startingPosition: "LATEST" });
+    await source.idle(); // its LATEST iterator is taken before anything is written
+    await put(streamArn, [
+      ["k", "before-1"],
+      ["k", "before-2"],
+    ]);
+    await kinesis.send(
+      new UpdateShardCountCommand({
+        StreamName: streamArn.split("/")[1],
+        TargetShardCount: 2,
+        ScalingType: "UNIFORM_SCALING",
+      }),
+    );
+
+    // Act
+    await put(streamArn, [
+      ["k", "after-1"],
+      ["k", "after-2"],
+    ]);
+    await eventually(() => batches.flat().length >= 4);
+    await source.idle();
+
+    // Assess
+    expect(batches.flat().map(text)).toEqual(["before-1", "before-2", "after-1", "after-2"]);
+    expect(new Set(batches.flat().map((record) => record.eventID.split(":")[0])).size).toBe(2);
   });
 
   it("drives a bundled handler in the Lambda runtime, which reports a partial batch failure", async () => {
