@@ -381,6 +381,47 @@ describe("DELETE /identity/me", () => {
     expect(record?.pendingEvent).toBeUndefined();
   });
 
+  it("takes back an attachment a concurrent POST /identity/iot made just before the mark", async () => {
+    // Prepare: the deletion's mark lands between ensure-iot's AttachPolicy and its record write.
+    const user = await userWithDevice();
+    const graph = new DynamoIdentityGraph(plane.dynamo, plane.tableName);
+    const racing = Object.assign(Object.create(graph) as DynamoIdentityGraph, {
+      recordIotPolicy: async (identityId: string, policyName: string, attached: boolean) => {
+        await graph.markUserDeleted(identityId, user.sub, new Date());
+        return graph.recordIotPolicy(identityId, policyName, attached);
+      },
+    });
+
+    // Act
+    const raced = await createEnsureIotHandler({
+      ...plane.deps(),
+      graph: racing,
+      identityPoolId: plane.identityPoolId,
+    })(iamEvent(user.device, plane.identityPoolId, { method: "POST", path: "/identity/iot" }));
+
+    // Assess
+    expect(raced.statusCode).toBe(410);
+    expect(await attachedPolicies(user.device.identityId)).toEqual([]);
+  });
+
+  it("deletes, through the admin route, a user already deleted in Cognito behind our back", async () => {
+    // Prepare: Cognito's own deletion bypassed the backend (ADR 0007).
+    const user = await userWithDevice();
+    await new CognitoUserAccounts(cognito, userPoolId).delete(
+      (await new CognitoUserAccounts(cognito, userPoolId).findBySub(user.sub))!.username,
+    );
+    expect(await attachedPolicies(user.device.identityId)).toEqual([plane.policyName]);
+
+    // Act
+    const result = await adminDelete(user.sub);
+
+    // Assess
+    expect(result.statusCode).toBe(200);
+    expect(await attachedPolicies(user.device.identityId)).toEqual([]);
+    expect(await itemsUnder(`USER#${user.sub}`)).toEqual(["DELETION"]);
+    expect((await deletedEvents(user.sub)).sns).toHaveLength(1);
+  });
+
   it("accepts only an access token", async () => {
     const user = await userWithDevice();
     const result = await deleteMe(user.idToken);
