@@ -205,7 +205,7 @@ export function planCloud(assembly: CloudAssembly, options: PlanOptions): CloudP
       }
       const properties = rewriteAwsUrls(
         resolve(stack, resource.Properties ?? {}) as Record<string, unknown>,
-        { region, issuerBase: options.edgeEndpoint },
+        { region, accountId, issuerBase: options.edgeEndpoint },
       ) as Record<string, unknown>;
       resources.push({
         stack: stack.name,
@@ -228,6 +228,7 @@ export function planCloud(assembly: CloudAssembly, options: PlanOptions): CloudP
       values[name] = String(
         rewriteAwsUrls(resolve(stack, output.Value), {
           region,
+          accountId,
           issuerBase: options.edgeEndpoint,
         }),
       );
@@ -246,7 +247,11 @@ export function planCloud(assembly: CloudAssembly, options: PlanOptions): CloudP
     resolve(stackName, value) {
       const stack = assembly.stacks.find((s) => s.name === stackName);
       if (!stack) throw new Error(`No stack ${stackName}`);
-      return rewriteAwsUrls(resolve(stack, value), { region, issuerBase: options.edgeEndpoint });
+      return rewriteAwsUrls(resolve(stack, value), {
+        region,
+        accountId,
+        issuerBase: options.edgeEndpoint,
+      });
     },
     template(stackName) {
       const stack = assembly.stacks.find((s) => s.name === stackName);
@@ -380,17 +385,34 @@ function identify(input: IdentifyInput): { ref: string; attributes: Record<strin
 }
 
 /**
+ * The account the app is synthesized for (packages/local/src/synth.ts gives the stacks a concrete
+ * environment). CDK bakes it into ARNs as a literal (`arn:aws:execute-api:<region>:123456789012:`
+ * in route policies, role ARNs in the pre token trigger's role catalog, IoT resources), where the
+ * local services name the local account: such ARNs are rewritten to it.
+ */
+export const SYNTHESIZED_ACCOUNT_ID = "123456789012";
+const SYNTHESIZED_ACCOUNT_IN_ARN = new RegExp(
+  `(arn:aws[a-z-]*:[a-z0-9-]+:[a-z0-9-]*:)${SYNTHESIZED_ACCOUNT_ID}(?=:)`,
+  "g",
+);
+
+/**
  * Templates spell some values as AWS URLs (an HTTP API's JWT issuer is
  * `https://cognito-idp.<region>.amazonaws.com/<poolId>`); locally those services live elsewhere,
- * so exactly those shapes are rewritten, nothing else.
+ * so exactly those shapes are rewritten, nothing else. The synthesized account, in ARNs or as a
+ * whole value (`SourceAccount`), becomes the local one.
  */
-function rewriteAwsUrls(value: unknown, context: { region: string; issuerBase: string }): unknown {
+function rewriteAwsUrls(
+  value: unknown,
+  context: { region: string; accountId: string; issuerBase: string },
+): unknown {
   if (typeof value === "string") {
     const issuerPrefix = `https://cognito-idp.${context.region}.amazonaws.com/`;
     if (value.startsWith(issuerPrefix)) {
       return `${context.issuerBase.replace(/\/+$/, "")}/${value.slice(issuerPrefix.length)}`;
     }
-    return value;
+    if (value === SYNTHESIZED_ACCOUNT_ID) return context.accountId;
+    return value.replace(SYNTHESIZED_ACCOUNT_IN_ARN, `$1${context.accountId}`);
   }
   if (Array.isArray(value)) return value.map((item) => rewriteAwsUrls(item, context));
   if (value && typeof value === "object") {

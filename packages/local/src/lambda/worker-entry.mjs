@@ -9,6 +9,7 @@
  *   worker → { type: "crash", requestId, errorType, errorMessage } just before it exits.
  * Logs and the result share the port, so every line of a call arrives before its result.
  */
+import { randomBytes } from "node:crypto";
 import { pathToFileURL } from "node:url";
 import { format } from "node:util";
 import { getHeapStatistics } from "node:v8";
@@ -184,9 +185,23 @@ function whenEventLoopEmpty(then) {
   setTimeout(check, 0).unref();
 }
 
+/**
+ * Lambda's per-invocation X-Ray header (`Root=1-<epoch s, 8 hex>-<24 hex>;Parent=<16 hex>;Sampled=0`):
+ * tracing libraries (Powertools Tracer, aws-xray-sdk) read it on every call and log "Missing AWS
+ * Lambda trace data" without it. Not sampled: nothing is sent to an X-Ray daemon.
+ */
+function traceHeader() {
+  const epoch = Math.floor(Date.now() / 1000)
+    .toString(16)
+    .padStart(8, "0");
+  const root = `1-${epoch}-${randomBytes(12).toString("hex")}`;
+  return `Root=${root};Parent=${randomBytes(8).toString("hex")};Sampled=0`;
+}
+
 async function invoke({ requestId, event, deadline, invokedFunctionArn }) {
   current = { requestId };
   lastRequestId = requestId;
+  process.env._X_AMZN_TRACE_ID = traceHeader();
   const context = {
     awsRequestId: requestId,
     functionName,
