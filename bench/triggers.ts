@@ -306,6 +306,13 @@ async function bundle(
   };
 }
 
+interface LoadTime {
+  /** Wall time of the import. */
+  ms: number;
+  /** CPU time (user + system) the process spent in it: steadier than wall time on a busy machine. */
+  cpuMs: number;
+}
+
 /**
  * Median time to import each bundle in a fresh Node process (module evaluation, clients made),
  * the bundles taking turns run by run so that load on the machine falls on all of them alike.
@@ -313,21 +320,29 @@ async function bundle(
 async function loadTimes(
   files: Record<string, string>,
   env: Record<string, string>,
-): Promise<Record<string, number>> {
-  const runs: Record<string, number[]> = Object.fromEntries(
-    Object.keys(files).map((name) => [name, []]),
+): Promise<Record<string, LoadTime>> {
+  const runs: Record<string, { ms: number[]; cpuMs: number[] }> = Object.fromEntries(
+    Object.keys(files).map((name) => [name, { ms: [], cpuMs: [] }]),
   );
   for (let i = 0; i < LOADS; i++) {
     for (const [name, file] of Object.entries(files)) {
-      const script = `const t=performance.now();await import(${JSON.stringify(pathToFileURL(file).href)});process.stdout.write(String(performance.now()-t));`;
+      const script = `const c=process.cpuUsage(),t=performance.now();await import(${JSON.stringify(pathToFileURL(file).href)});const w=performance.now()-t,u=process.cpuUsage(c);process.stdout.write(JSON.stringify([w,(u.user+u.system)/1000]));`;
       const { stdout } = await run(process.execPath, ["--input-type=module", "-e", script], {
         env: { ...process.env, ...env },
       });
-      runs[name]?.push(Number(stdout));
+      const [ms, cpuMs] = JSON.parse(stdout) as [number, number];
+      runs[name]?.ms.push(ms);
+      runs[name]?.cpuMs.push(cpuMs);
     }
   }
   return Object.fromEntries(
-    Object.entries(runs).map(([name, samples]) => [name, round(summarize(samples).p50Ms, 1)]),
+    Object.entries(runs).map(([name, samples]) => [
+      name,
+      {
+        ms: round(summarize(samples.ms).p50Ms, 1),
+        cpuMs: round(summarize(samples.cpuMs).p50Ms, 1),
+      },
+    ]),
   );
 }
 
@@ -369,25 +384,32 @@ async function bundles(env: Record<string, string>) {
       }
       const files = Object.fromEntries(Object.entries(built).map(([n, b]) => [n, b.entry]));
       const loads = await loadTimes(files, env);
-      // Tracing on matters where the Tracer is deferred: the bundles as deployed.
+      // As deployed (tracing active), for the bundles as deployed: the Tracer and X-Ray SDK load.
       const traced =
         variant === "sdkBundled"
           ? await loadTimes(files, { ...env, ...TRACED_LAMBDA_ENV })
           : undefined;
-      const floor = loads.floorDynamoDbOnly ?? Number.NaN;
-      const tracedFloor = traced?.floorDynamoDbOnly ?? Number.NaN;
+      const ratio = (times: Record<string, LoadTime>, name: string, key: keyof LoadTime) =>
+        round(
+          (times[name]?.[key] ?? Number.NaN) / (times.floorDynamoDbOnly?.[key] ?? Number.NaN),
+          2,
+        );
       result[variant] = Object.fromEntries(
         Object.entries(built).map(([name, b]) => [
           name,
           {
             kib: b.initKib,
             ...(options.splitting ? { shippedKib: b.shippedKib } : {}),
-            loadMs: loads[name],
-            loadRatio: round((loads[name] ?? Number.NaN) / floor, 2),
+            loadMs: loads[name]?.ms,
+            loadRatio: ratio(loads, name, "ms"),
+            loadCpuMs: loads[name]?.cpuMs,
+            loadCpuRatio: ratio(loads, name, "cpuMs"),
             ...(traced !== undefined
               ? {
-                  tracedLoadMs: traced[name],
-                  tracedLoadRatio: round((traced[name] ?? Number.NaN) / tracedFloor, 2),
+                  tracedLoadMs: traced[name]?.ms,
+                  tracedLoadRatio: ratio(traced, name, "ms"),
+                  tracedLoadCpuMs: traced[name]?.cpuMs,
+                  tracedLoadCpuRatio: ratio(traced, name, "cpuMs"),
                 }
               : {}),
           },
@@ -418,8 +440,10 @@ function printTable(result: Record<string, unknown>): void {
     shippedKib?: number;
     loadMs: number;
     loadRatio?: number;
+    loadCpuRatio?: number;
     tracedLoadMs?: number;
     tracedLoadRatio?: number;
+    tracedLoadCpuRatio?: number;
   };
   const variants = result.bundles as Record<string, Record<string, Row>>;
   const bundled = variants.sdkBundled ?? {};
@@ -438,6 +462,8 @@ function printTable(result: Record<string, unknown>): void {
         "KiB shipped": bundled[key]?.shippedKib,
         "load / floor": bundled[key]?.loadRatio,
         "load / floor, tracing": bundled[key]?.tracedLoadRatio,
+        "CPU / floor": bundled[key]?.loadCpuRatio,
+        "CPU / floor, tracing": bundled[key]?.tracedLoadCpuRatio,
         "KiB one file": single[key]?.kib,
         "load / floor, one file": single[key]?.loadRatio,
         "KiB (SDK external)": external[key]?.kib,
