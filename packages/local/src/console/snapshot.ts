@@ -60,7 +60,8 @@ export interface ConsoleIdentity {
   guest: boolean;
   disabled: boolean;
   mergedInto?: string;
-  logins: { provider: string; userId: string; username?: string }[];
+  /** `user`: the email (or username) of the user-pool user the login is, when listed. */
+  logins: { provider: string; userId: string; user?: string }[];
   created: string;
   lastModified: string;
 }
@@ -139,24 +140,28 @@ export function createConsoleData(
       }
     };
 
+    const absent = <T>(name: string, fallback: T): T => {
+      unavailable.push(name);
+      return fallback;
+    };
     const users = aws.cognitoIdp
       ? await section("users", [], () => readUsers(aws.cognitoIdp!, userPoolIds(), aws.region))
-      : (unavailable.push("users"), []);
+      : absent("users", []);
     const byPoolAndSub = new Map(users.map((user) => [`${user.poolId}/${user.sub}`, user]));
     const identities = aws.cognitoIdentity
       ? await section("identities", [], () =>
           readIdentities(aws.cognitoIdentity!, aws.region, byPoolAndSub),
         )
-      : (unavailable.push("identities"), []);
+      : absent("identities", []);
     const name = tableName();
     const table = name
       ? await section("table", emptyTable(name), () => readTable(aws.dynamodb, name, aws.region))
-      : (unavailable.push("table"), emptyTable(undefined));
+      : absent("table", emptyTable(undefined));
     const invocations = sources.runtime
       ? await section("invocations", [], () =>
           sources.runtime!.invocations({ limit }).map(invocationView),
         )
-      : (unavailable.push("invocations"), []);
+      : absent("invocations", []);
     const snsDeliveries = aws.sns
       ? await section("sns", [], () =>
           aws
@@ -165,10 +170,10 @@ export function createConsoleData(
             .reverse()
             .map((delivery) => redactValue(delivery) as Record<string, unknown>),
         )
-      : (unavailable.push("sns"), []);
+      : absent("sns", []);
     const sqsQueues = aws.sqs
       ? await section("sqs", [], () => aws.sqs!.queues().map(queueView))
-      : (unavailable.push("sqs"), []);
+      : absent("sqs", []);
     const kinesis = await section("kinesis", [], () =>
       readKinesis(aws.kinesis, aws.region, options.streamNames?.(), limit),
     );
@@ -188,7 +193,7 @@ export function createConsoleData(
               payload: clip(redactText(message.payload.toString("utf8")), TEXT_LIMIT),
             })),
         }))
-      : (unavailable.push("mqtt"), { connections: [], messages: [] });
+      : absent("mqtt", { connections: [], messages: [] });
 
     return {
       generatedAt: new Date().toISOString(),
@@ -227,7 +232,8 @@ async function call<T>(
     query: new URLSearchParams(),
     headers: {
       host: "127.0.0.1",
-      "content-type": "application/x-amz-json-1.1",
+      "content-type":
+        signingName === "dynamodb" ? "application/x-amz-json-1.0" : "application/x-amz-json-1.1",
       "x-amz-target": target,
       "x-amz-date": "20250101T000000Z",
       authorization: `AWS4-HMAC-SHA256 Credential=local-console/20250101/${region}/${signingName}/aws4_request, SignedHeaders=host, Signature=0`,
@@ -357,7 +363,7 @@ async function readIdentities(
             return {
               provider: login.provider,
               userId: login.userId,
-              ...(user ? { username: user.username } : {}),
+              ...(user ? { user: user.email ?? user.username } : {}),
             };
           }),
           created: view.creationDate.toISOString(),
