@@ -265,6 +265,9 @@ export async function startLocalCloud(options: LocalCloudOptions = {}): Promise<
     });
     closers.push(() => broker.close());
     aws.iot!.setDataEndpoint(broker.host);
+    // The console at /_local/console: users, identities, profiles, invocations and traffic.
+    const { registerConsole } = await import("../console/index");
+    registerConsole(aws, { aws, runtime: lambda, broker, outputs: plan.outputs });
 
     const outputs = plan.outputs;
     const outputsFile =
