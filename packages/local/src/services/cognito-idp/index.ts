@@ -1421,6 +1421,19 @@ export function createCognitoIdpService(options: CognitoIdpServiceOptions): Cogn
     }
   }
 
+  /**
+   * GetTokensFromRefreshToken (the refresh Amplify v6 uses): REFRESH_TOKEN_AUTH under its own
+   * name, answering only the tokens. Refresh token rotation is not emulated: no new refresh token.
+   */
+  async function getTokensFromRefreshToken(input: Input) {
+    const refreshed = (await initiateAuth({
+      ClientId: requireString(input, "ClientId"),
+      AuthFlow: "REFRESH_TOKEN_AUTH",
+      AuthParameters: { REFRESH_TOKEN: requireString(input, "RefreshToken") },
+    })) as { AuthenticationResult: object };
+    return { AuthenticationResult: refreshed.AuthenticationResult };
+  }
+
   async function passwordSignIn(
     pool: PoolState,
     client: ClientRecord,
@@ -2206,6 +2219,7 @@ export function createCognitoIdpService(options: CognitoIdpServiceOptions): Cogn
     ConfirmSignUp: confirmSignUp,
     ResendConfirmationCode: resendConfirmationCode,
     InitiateAuth: initiateAuth,
+    GetTokensFromRefreshToken: getTokensFromRefreshToken,
     RespondToAuthChallenge: respondToAuthChallenge,
     GetUser: getUser,
     UpdateUserAttributes: updateUserAttributes,

@@ -1,0 +1,278 @@
+/**
+ * The whole journey against the local cloud booted from the real stacks (`startLocalCloud`), with
+ * unmodified clients: Amplify v6, amazon-cognito-identity-js, AWS SDK v3, aws-jwt-verify, mqtt and
+ * packages/client. The steps are the demo's (test/e2e/journey.ts); here each one is asserted.
+ */
+import { SIGN_UP_DENIED_MESSAGE } from "@boarding-pass/core/signup-policy";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { type LocalCloud, startLocalCloud } from "../../packages/local/src/cloud/start";
+import { type CloudProbe, Journey } from "./journey";
+
+/** A cache miss synthesizes the app first: 1 to 3 minutes on a busy 2-core machine. */
+const BOOT_TIMEOUT_MS = 6 * 60_000;
+const STEP_TIMEOUT_MS = 60_000;
+
+let cloud: LocalCloud;
+let journey: Journey;
+
+/** What the cloud saw, read in process: the pool's outbox and the runtime's invocation records. */
+function inProcessProbe(local: LocalCloud): CloudProbe {
+  return {
+    async confirmationCodes(email) {
+      return local.aws.cognitoIdp!.outbox({ email }).map((message) => message.code);
+    },
+    async invocations(handler) {
+      const names = local.provisioned.functions
+        .filter((fn) => fn.handler.endsWith(handler))
+        .map((fn) => fn.name);
+      return names.flatMap((functionName) => local.runtime.invocations({ functionName }));
+    },
+  };
+}
+
+describe("the local cloud, booted from the stacks, through the whole journey", () => {
+  beforeAll(async () => {
+    // E2E_VERBOSE=1 prints the cloud's and the functions' logs (to diagnose a failing step).
+    const verbose = process.env.E2E_VERBOSE ? (line: string) => console.log(line) : undefined;
+    cloud = await startLocalCloud({
+      port: 0,
+      outputsFile: null,
+      dataDir: undefined,
+      ...(verbose ? { log: verbose, functionLog: verbose } : {}),
+    });
+    journey = new Journey({
+      region: cloud.region,
+      endpoint: cloud.endpoint,
+      apiUrl: cloud.output("ApiUrl"),
+      mqttUrl: cloud.mqttUrl,
+      userPoolId: cloud.output("UserPoolId"),
+      userPoolClientId: cloud.output("UserPoolClientId"),
+      identityPoolId: cloud.output("IdentityPoolId"),
+      tableName: cloud.output("TableName"),
+      iotTopicRoot: cloud.output("IotTopicRoot"),
+      probe: inProcessProbe(cloud),
+    });
+  }, BOOT_TIMEOUT_MS);
+
+  afterAll(async () => {
+    await journey?.close();
+    await cloud?.stop();
+  }, STEP_TIMEOUT_MS);
+
+  const roleArn = (role: string) =>
+    `arn:aws:iam::${cloud.plan.accountId}:role/${cloud.plan.stage}-boarding-pass-${role}-${cloud.region}`;
+  const roleName = (role: string) => `${cloud.plan.stage}-boarding-pass-${role}-${cloud.region}`;
+
+  it("outputs what a deploy prints, with local ids and URLs", () => {
+    expect(cloud.output("UserPoolId")).toMatch(/^us-east-1_[A-Za-z0-9]{9}$/);
+    expect(cloud.output("IdentityPoolId")).toMatch(/^us-east-1:[0-9a-f-]{36}$/);
+    expect(cloud.output("ApiUrl")).toBe(Object.values(cloud.apiUrls)[0]);
+    expect(cloud.mqttUrl).toMatch(/^ws:\/\/127\.0\.0\.1:\d+\/mqtt$/);
+  });
+
+  it(
+    "gives a guest an identity and credentials for the guest role (Amplify)",
+    async () => {
+      const guest = await journey.guestIdentity();
+      expect(guest.identityId).toMatch(/^us-east-1:[0-9a-f-]{36}$/);
+      expect(guest.signedIn).toBe(false);
+      expect(guest.role).toBe(roleName("guest"));
+    },
+    STEP_TIMEOUT_MS,
+  );
+
+  it(
+    "lets the guest store its data with SigV4-signed guest credentials",
+    async () => {
+      const data = await journey.guestData();
+      expect(data.status).toBe(200);
+      expect(data.preferences).toEqual({ theme: "dark" });
+    },
+    STEP_TIMEOUT_MS,
+  );
+
+  it(
+    "issues the guest a proof before sign-in",
+    async () => {
+      await journey.guestProof();
+    },
+    STEP_TIMEOUT_MS,
+  );
+
+  it(
+    "refuses a sign-up from a denied domain with the policy's message",
+    async () => {
+      const denied = await journey.signUpDenied();
+      // Cognito appends its own period to the trigger's message, as AWS does.
+      expect(denied.message).toBe(`PreSignUp failed with error ${SIGN_UP_DENIED_MESSAGE}.`);
+    },
+    STEP_TIMEOUT_MS,
+  );
+
+  it(
+    "accepts a sign-up from an allowed domain and asks for the emailed code",
+    async () => {
+      const signedUp = await journey.signUpAllowed();
+      expect(signedUp.sub).toMatch(/^[0-9a-f-]{36}$/);
+      expect(signedUp.nextStep).toBe("CONFIRM_SIGN_UP");
+    },
+    STEP_TIMEOUT_MS,
+  );
+
+  it(
+    "confirms with the code from the pool's outbox and creates the profile in DynamoDB",
+    async () => {
+      const confirmed = await journey.confirm();
+      expect(confirmed.complete).toBe(true);
+      expect(confirmed.profile).toMatchObject({
+        sub: journey.member.sub,
+        tenant: "default",
+        plan: "free",
+        roles: ["member"],
+      });
+    },
+    STEP_TIMEOUT_MS,
+  );
+
+  it(
+    "delivers user.confirmed to the welcome consumer (SNS → SQS) and the audit consumer (Kinesis)",
+    async () => {
+      const events = await journey.confirmationEvents();
+      expect(events.welcome.ok).toBe(true);
+      expect(events.welcome.event).toContain("boardingpass.user.confirmed.v1");
+      expect(events.audit.ok).toBe(true);
+      expect(events.audit.event).toContain(`"partitionKey":"${journey.member.sub}"`);
+    },
+    STEP_TIMEOUT_MS,
+  );
+
+  it(
+    "signs in with SRP through amazon-cognito-identity-js, with the injected claims",
+    async () => {
+      const signedIn = await journey.srpSignInWithCognitoIdentityJs();
+      expect(signedIn.claims).toMatchObject({
+        sub: journey.member.sub,
+        email: journey.member.email,
+        token_use: "id",
+        tenant: "default",
+        plan: "free",
+        app_roles: "member",
+        "cognito:groups": ["member"],
+        "cognito:roles": [roleArn("member")],
+        "cognito:preferred_role": roleArn("member"),
+      });
+    },
+    STEP_TIMEOUT_MS,
+  );
+
+  it(
+    "signs in with SRP through Amplify and gets the profile's role for the guest's identity",
+    async () => {
+      const signedIn = await journey.srpSignInWithAmplify();
+      expect(signedIn.sameIdentityAsGuest).toBe(true);
+      expect(signedIn.claims).toMatchObject({ app_roles: "member", tenant: "default" });
+      expect(signedIn.role).toBe(roleName("member"));
+    },
+    STEP_TIMEOUT_MS,
+  );
+
+  it(
+    "links the guest through POST /identity/link with the guest proof",
+    async () => {
+      const { report } = await journey.linkGuest();
+      expect(report).toMatchObject({
+        outcome: "linked",
+        identityId: journey.guestIdentityId,
+        guestIdentityId: journey.guestIdentityId,
+        change: "unchanged",
+      });
+    },
+    STEP_TIMEOUT_MS,
+  );
+
+  it(
+    "merges a second device's guest into the user's identity, data included",
+    async () => {
+      const merged = await journey.mergeSecondDevice();
+      expect(merged.identityId).toBe(journey.member.identityId);
+      expect(merged.guestIdentityId).not.toBe(journey.member.identityId);
+      expect(merged.report).toMatchObject({
+        outcome: "merged",
+        identityId: journey.member.identityId,
+        guestIdentityId: merged.guestIdentityId,
+        change: "changed",
+      });
+      expect(merged.preferences).toEqual({ theme: "dark", lang: "fr" });
+    },
+    STEP_TIMEOUT_MS,
+  );
+
+  it(
+    "attaches the per-identity IoT policy through POST /identity/iot",
+    async () => {
+      await journey.attachIot();
+      const attached = cloud.aws
+        .iot!.attachedPolicies(journey.member.identityId)
+        .map((p) => p.policyName);
+      expect(attached).toContain(cloud.output("IotPolicyName"));
+    },
+    STEP_TIMEOUT_MS,
+  );
+
+  it(
+    "allows MQTT publish on the identity's own topic and refuses another identity's",
+    async () => {
+      const mqtt = await journey.mqttPublish();
+      expect(mqtt.echo).toBe(JSON.stringify({ battery: 87 }));
+      expect(mqtt.disconnected).toBe(true);
+      const accepted = cloud.broker.messages().map((message) => message.topic);
+      expect(accepted).toContain(mqtt.ownTopic);
+      expect(accepted).not.toContain(mqtt.othersTopic);
+    },
+    STEP_TIMEOUT_MS,
+  );
+
+  it(
+    "serves GET /profile behind the user pool's JWT authorizer",
+    async () => {
+      const profile = await journey.profileRoute();
+      expect(profile.withoutToken).toBe(401);
+      expect(profile.status).toBe(200);
+      expect(profile.profile).toMatchObject({ sub: journey.member.sub, roles: ["member"] });
+    },
+    STEP_TIMEOUT_MS,
+  );
+
+  it(
+    "gives an operator the admin role once the profile grants it; the admin group alone does not",
+    async () => {
+      const admin = await journey.adminSignIn();
+      // AdminAddUserToGroup shows in the token's groups, but roles come from the profile only.
+      expect(admin.groupOnly.claims["cognito:groups"]).toEqual(
+        expect.arrayContaining(["admin", "member"]),
+      );
+      expect(admin.groupOnly.claims["cognito:preferred_role"]).toBe(roleArn("member"));
+      expect(admin.groupOnly.role).toBe(roleName("member"));
+      // With "admin" in the server-owned profile, the next sign-in resolves the admin role.
+      expect(admin.claims).toMatchObject({
+        app_roles: "admin",
+        "cognito:groups": expect.arrayContaining(["admin"]),
+        "cognito:preferred_role": roleArn("admin"),
+      });
+      expect(admin.role).toBe(roleName("admin"));
+    },
+    STEP_TIMEOUT_MS,
+  );
+
+  it(
+    "lets the admin read GET /admin/users/{sub} and refuses the member with 403",
+    async () => {
+      const answers = await journey.adminRoute();
+      expect(answers.adminStatus).toBe(200);
+      expect(answers.adminBody).toMatchObject({ sub: journey.member.sub });
+      expect(answers.memberStatus).toBe(403);
+      expect(answers.memberBody).toEqual({ message: "Forbidden" });
+    },
+    STEP_TIMEOUT_MS,
+  );
+});
