@@ -23,7 +23,7 @@ h3 { font-size: 13px; margin: .6em 0 .2em; }
 table { border-collapse: collapse; width: 100%; }
 th, td { text-align: left; vertical-align: top; padding: .2em .5em; border-bottom: 1px solid var(--line); }
 th { font-weight: 600; white-space: nowrap; }
-td { overflow-wrap: anywhere; }
+td { overflow-wrap: break-word; }
 .muted, .empty { color: var(--muted); }
 .bad { color: var(--bad); }
 .ok { color: var(--ok); }

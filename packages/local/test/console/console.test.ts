@@ -27,8 +27,9 @@ import {
 import { CreateQueueCommand, GetQueueAttributesCommand, SQSClient } from "@aws-sdk/client-sqs";
 import type { MqttClient } from "mqtt";
 import { type Browser, chromium } from "playwright-core";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { type ConsoleData, registerConsole } from "../../src/console/index";
+import { afterAll, beforeAll, describe, expect, expectTypeOf, it } from "vitest";
+import type { LocalCloud } from "../../src/cloud/start";
+import { type ConsoleData, type ConsoleSources, registerConsole } from "../../src/console/index";
 import { redactText, redactValue } from "../../src/console/redact";
 import { BUILT_IN_SERVICES, type LocalAws, startLocalAws } from "../../src/index";
 import { type MqttBroker, startMqttBroker } from "../../src/iot-data/index";
@@ -462,6 +463,15 @@ describe("console snapshot", () => {
     for (const secret of secrets) expect(text).not.toContain(secret);
     expect(text).not.toMatch(/eyJ[\w-]+\.[\w-]+\./);
     expect(text).toContain("ASIACONSOLEKEY1");
+  });
+
+  it("reads the full local cloud's handle as well as a test's own services", () => {
+    expectTypeOf<LocalCloud>().toMatchTypeOf<ConsoleSources>();
+    expectTypeOf<{
+      aws: LocalAws;
+      runtime: LambdaRuntime;
+      broker: MqttBroker;
+    }>().toMatchTypeOf<ConsoleSources>();
   });
 
   it("reports a section it cannot read instead of failing", async () => {
