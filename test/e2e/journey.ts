@@ -69,6 +69,8 @@ export interface JourneyTarget {
 /** One finished function invocation, as the local Lambda runtime recorded it. */
 export interface ObservedInvocation {
   functionName: string;
+  /** What invoked it: `sqs`, `kinesis`, `cognito-idp`, `apigw`, ... */
+  source: string;
   ok: boolean;
   /** The event, as bounded JSON. */
   event: string;
@@ -78,8 +80,8 @@ export interface ObservedInvocation {
 export interface CloudProbe {
   /** The codes the user pool "emailed" to this address, oldest first. */
   confirmationCodes(email: string): Promise<string[]>;
-  /** Recent invocations of the functions whose handler is `handler` (e.g. `consumers/welcome.handler`). */
-  invocations(handler: string): Promise<ObservedInvocation[]>;
+  /** Recent function invocations, most recent first. */
+  invocations(): Promise<ObservedInvocation[]>;
 }
 
 export class JourneyError extends Error {
@@ -100,8 +102,7 @@ export interface StepResult {
 
 const PASSWORD = "Corr3ct-Horse-Battery!";
 const ANY_CREDENTIALS = { accessKeyId: "local", secretAccessKey: "local" };
-const WELCOME_HANDLER = "consumers/welcome.handler";
-const AUDIT_HANDLER = "consumers/audit.handler";
+const CONFIRMED_TYPE = "boardingpass.user.confirmed.v1";
 
 /** `us-east-1:0a1b2c3d-...` → `us-east-1:0a1b2c3d…`: enough to tell ids apart, not to copy. */
 export const short = (id: string | undefined): string => {
@@ -309,24 +310,27 @@ export class Journey {
   /** The `user.confirmed` event reached the welcome consumer (SNS → SQS → Lambda) and the audit consumer (Kinesis → Lambda). */
   async confirmationEvents() {
     const sub = this.member.sub;
-    const delivered = (handler: string) =>
-      this.waitFor(`the ${handler} invocation for ${short(sub)}`, async () => {
-        const found = (await this.target.probe.invocations(handler)).find(
-          (invocation) => invocation.ok && invocation.event.includes(sub),
-        );
-        return found;
-      });
-    const welcome = await delivered(WELCOME_HANDLER);
-    const audit = await delivered(AUDIT_HANDLER);
-    const confirmedType = "boardingpass.user.confirmed.v1";
-    if (!welcome.event.includes(confirmedType)) {
-      throw new JourneyError(`The welcome consumer got no ${confirmedType} for ${short(sub)}`);
-    }
+    // The welcome consumer is the SQS queue's function; the audit consumer the stream's.
+    const delivered = (source: string, what: string, matches: (event: string) => boolean) =>
+      this.waitFor(`the ${what} for ${short(sub)}`, async () =>
+        (await this.target.probe.invocations()).find(
+          (invocation) =>
+            invocation.source === source && invocation.ok && matches(invocation.event),
+        ),
+      );
+    const welcome = await delivered(
+      "sqs",
+      "welcome consumer's invocation",
+      (event) => event.includes(sub) && event.includes(CONFIRMED_TYPE),
+    );
+    const audit = await delivered("kinesis", "audit consumer's invocation", (event) =>
+      event.includes(`"partitionKey":"${sub}"`),
+    );
     return {
       welcome,
       audit,
       say:
-        `The ${confirmedType} event went out: the welcome consumer (SNS → SQS → Lambda) and ` +
+        `The ${CONFIRMED_TYPE} event went out: the welcome consumer (SNS → SQS → Lambda) and ` +
         `the audit consumer (Kinesis → Lambda) each processed it.`,
     };
   }
@@ -379,6 +383,9 @@ export class Journey {
       identityId: this.member.identityId,
       credentials: this.member.credentials!,
     });
+    if (report.outcome !== "linked" && report.outcome !== "merged") {
+      throw new JourneyError(`The guest was not linked: ${report.outcome}`);
+    }
     return { report, say: this.describeLink(report) };
   }
 
@@ -491,8 +498,11 @@ export class Journey {
       headers: { authorization: `Bearer ${token}` },
     });
     const body = (await response.json().catch(() => ({}))) as { profile?: Profile };
-    if (response.status !== 200) {
-      throw new JourneyError(`GET /profile answered ${response.status}: ${JSON.stringify(body)}`);
+    if (response.status !== 200 || unauthenticated.status !== 401) {
+      throw new JourneyError(
+        `GET /profile answered ${response.status} with the token and ${unauthenticated.status} ` +
+          `without (expected 200 and 401): ${JSON.stringify(body)}`,
+      );
     }
     return {
       withoutToken: unauthenticated.status,
@@ -593,6 +603,12 @@ export class Journey {
     const path = `admin/users/${this.member.sub}`;
     const asAdmin = await this.callApi("GET", path, this.admin.credentials);
     const asMember = await this.callApi("GET", path, this.member.credentials);
+    if (asAdmin.status !== 200 || asMember.status !== 403) {
+      throw new JourneyError(
+        `GET /${path} answered ${asAdmin.status} to the admin and ${asMember.status} to the ` +
+          `member (expected 200 and 403): ${JSON.stringify(asAdmin.body)}`,
+      );
+    }
     return {
       adminStatus: asAdmin.status,
       adminBody: asAdmin.body as { sub?: string; profile?: Profile; identities?: unknown[] },
@@ -819,3 +835,30 @@ export class Journey {
 }
 
 const withSlash = (url: string) => (url.endsWith("/") ? url : `${url}/`);
+
+/** The journey in order, for a narrator (`npm run demo`): a title and the step. */
+export function journeySteps(
+  journey: Journey,
+): { title: string; run: () => Promise<StepResult> }[] {
+  return [
+    { title: "Guest identity", run: () => journey.guestIdentity() },
+    { title: "Guest data", run: () => journey.guestData() },
+    { title: "Guest proof", run: () => journey.guestProof() },
+    { title: "Sign-up refused by the policy", run: () => journey.signUpDenied() },
+    { title: "Sign-up accepted", run: () => journey.signUpAllowed() },
+    { title: "Confirmation and profile", run: () => journey.confirm() },
+    { title: "Events to the consumers", run: () => journey.confirmationEvents() },
+    {
+      title: "SRP sign-in, amazon-cognito-identity-js",
+      run: () => journey.srpSignInWithCognitoIdentityJs(),
+    },
+    { title: "SRP sign-in, Amplify v6", run: () => journey.srpSignInWithAmplify() },
+    { title: "Guest linked", run: () => journey.linkGuest() },
+    { title: "Second device merged", run: () => journey.mergeSecondDevice() },
+    { title: "IoT policy attached", run: () => journey.attachIot() },
+    { title: "MQTT", run: () => journey.mqttPublish() },
+    { title: "Profile (JWT route)", run: () => journey.profileRoute() },
+    { title: "Operator promoted to admin", run: () => journey.adminSignIn() },
+    { title: "Admin route", run: () => journey.adminRoute() },
+  ];
+}
