@@ -212,7 +212,16 @@ export function createConsoleData(
     };
   }
 
-  return { snapshot };
+  // Several open pages poll at once: they share the read in flight instead of each scanning.
+  let inFlight: Promise<ConsoleState> | undefined;
+  return {
+    snapshot() {
+      inFlight ??= snapshot().finally(() => {
+        inFlight = undefined;
+      });
+      return inFlight;
+    },
+  };
 }
 
 // ------------------------------------------------------------------------------------------

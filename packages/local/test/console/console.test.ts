@@ -458,6 +458,12 @@ describe("console snapshot", () => {
     });
   });
 
+  it("shares one read between concurrent requests", async () => {
+    const [a, b] = await Promise.all([data.snapshot(), data.snapshot()]);
+    expect(a).toBe(b);
+    expect(await data.snapshot()).not.toBe(a);
+  });
+
   it("never contains a password, token, secret key or session token", async () => {
     const text = JSON.stringify(await data.snapshot());
     for (const secret of secrets) expect(text).not.toContain(secret);
