@@ -1,7 +1,8 @@
 /**
  * `npm run bench`: every benchmark of the project, one after another in one process, each
  * measuring its candidates side by side (ratios, not absolute thresholds). Prints each result as
- * JSON and writes them all to `bench/results.json`. `npm run bench -- <name>` runs one.
+ * JSON and writes them all to `bench/results.json`. `npm run bench -- <name>` runs one and
+ * replaces only that suite's entry (the others' figures stay).
  */
 import fs from "node:fs";
 import path from "node:path";
@@ -11,11 +12,19 @@ const SUITES: { name: string; file: string; fn: string }[] = [
   { name: "local-aws", file: "local-aws.ts", fn: "benchLocalAws" },
   { name: "triggers", file: "triggers.ts", fn: "benchTriggers" },
   { name: "cognito", file: "cognito.ts", fn: "benchCognito" },
+  { name: "local-cloud", file: "local-cloud.ts", fn: "benchLocalCloud" },
 ];
 
 const only = process.argv[2];
+if (only && !SUITES.some((suite) => suite.name === only)) {
+  throw new Error(`No benchmark ${only}: ${SUITES.map((suite) => suite.name).join(", ")}`);
+}
 const here = path.dirname(new URL(import.meta.url).pathname);
+const resultsFile = path.join(here, "results.json");
+const previous: Record<string, unknown> =
+  only && fs.existsSync(resultsFile) ? JSON.parse(fs.readFileSync(resultsFile, "utf8")) : {};
 const results: Record<string, unknown> = {
+  ...previous,
   machine: { node: process.version, cpus: (await import("node:os")).cpus().length },
   at: new Date().toISOString(),
 };
@@ -33,5 +42,5 @@ for (const suite of SUITES) {
   results[suite.name] = await run();
   console.log(JSON.stringify(results[suite.name], null, 2));
 }
-fs.writeFileSync(path.join(here, "results.json"), `${JSON.stringify(results, null, 2)}\n`);
-console.log(`\nwrote ${path.relative(process.cwd(), path.join(here, "results.json"))}`);
+fs.writeFileSync(resultsFile, `${JSON.stringify(results, null, 2)}\n`);
+console.log(`\nwrote ${path.relative(process.cwd(), resultsFile)}`);

@@ -1,0 +1,473 @@
+import { spawn } from "node:child_process";
+import { mkdtempSync, rmSync } from "node:fs";
+import { Agent } from "node:http";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { createInterface } from "node:readline";
+import { fileURLToPath, pathToFileURL } from "node:url";
+import {
+  CognitoIdentityClient,
+  GetCredentialsForIdentityCommand,
+  GetIdCommand,
+} from "@aws-sdk/client-cognito-identity";
+import {
+  AdminConfirmSignUpCommand,
+  CognitoIdentityProviderClient,
+  ConfirmSignUpCommand,
+  CreateUserPoolClientCommand,
+  InitiateAuthCommand,
+  SignUpCommand,
+} from "@aws-sdk/client-cognito-identity-provider";
+import { NodeHttpHandler } from "@smithy/node-http-handler";
+import { AuthenticationDetails, CognitoUser, CognitoUserPool } from "amazon-cognito-identity-js";
+import { loadCloudAssembly } from "../packages/local/src/cloud/assembly";
+import { type LocalCloud, startLocalCloud } from "../packages/local/src/cloud/start";
+
+/**
+ * The whole local cloud (`npm start`): what it costs to start, and what a user's journey and a
+ * sign-in cost through it, triggers running as the synthesized bundles in the Lambda runtime.
+ *
+ * - Cold synthesis, once: the SST app synthesized again (`force`), in a child process.
+ * - Boot to ready with the assembly cache warm: `startLocalCloud` in a fresh Node process each
+ *   time, on an empty temporary data directory (`bootMs`: from the call to ready; `processMs`:
+ *   from the process's start, tsx and module loading included; `spawnToReadyMs`: as the parent
+ *   sees it). Median of BOOTS, then one restart over the data the first boot left.
+ * - Journey, SignUp to first identity-pool credentials, as an app does it: SignUp (pre sign-up),
+ *   the emailed code from the local outbox and ConfirmSignUp (post confirmation: profile, event),
+ *   SRP sign-in with amazon-cognito-identity-js (the app client allows SRP only; pre token
+ *   generation), GetId and GetCredentialsForIdentity with the ID token. Sequential, p50/p99.
+ * - Sign-in throughput with bounded concurrency: SRP through the app client (client-side SRP
+ *   math runs in this same process, on the same 2 cores), and USER_PASSWORD_AUTH through a
+ *   bench-only client of the same pool, which isolates the server side: both run the pre token
+ *   generation bundle in the Lambda runtime for every sign-in (counted).
+ *
+ * Everything is bounded by counts and deadlines; the cloud runs in this process with a temporary
+ * data directory (the journals fsync as with `npm start`).
+ */
+const ROOT = fileURLToPath(new URL("..", import.meta.url));
+const SELF = fileURLToPath(import.meta.url);
+const PASSWORD = "Corr3ct-Horse-Battery!";
+const BOOTS = 3;
+const JOURNEY_WARM_UP = 3;
+const JOURNEYS = 40;
+const SIGN_IN_USERS = 8;
+const SIGN_IN_WARM_UP = 16;
+const SRP_SIGN_INS = 200;
+const PASSWORD_SIGN_INS = 400;
+const CONCURRENCY = 4;
+/** Each phase stops early at its deadline; the figures then say how many samples they hold. */
+const PHASE_DEADLINE_MS = 180_000;
+const CHILD_DEADLINE_MS = 600_000;
+const credentials = { accessKeyId: "local", secretAccessKey: "local" };
+
+interface Summary {
+  p50Ms: number;
+  p99Ms: number;
+  samples: number;
+}
+
+function summarize(samples: number[]): Summary {
+  const sorted = [...samples].sort((a, b) => a - b);
+  const at = (q: number) => sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))];
+  return {
+    p50Ms: round(at(0.5) ?? Number.NaN),
+    p99Ms: round(at(0.99) ?? Number.NaN),
+    samples: sorted.length,
+  };
+}
+
+function median(values: number[]): number {
+  return summarize(values).p50Ms;
+}
+
+function round(value: number): number {
+  return Math.round(value * 10) / 10;
+}
+
+// ------------------------------------------------------------------ children
+
+/** Runs this file as a child in `mode`; resolves with its `@bench {...}` JSON line. */
+async function runChild(
+  mode: string,
+  args: string[],
+): Promise<{ report: Record<string, unknown>; spawnToReportMs: number }> {
+  const started = performance.now();
+  const child = spawn(process.execPath, ["--import", "tsx", SELF, mode, ...args], {
+    cwd: ROOT,
+    stdio: ["ignore", "pipe", "pipe"],
+  });
+  let stderr = "";
+  child.stderr.on("data", (chunk: Buffer) => {
+    stderr = (stderr + chunk.toString()).slice(-4000);
+  });
+  const deadline = setTimeout(() => child.kill("SIGKILL"), CHILD_DEADLINE_MS);
+  const exited = new Promise<number | null>((resolve) =>
+    child.once("exit", (code) => resolve(code)),
+  );
+  try {
+    let report: Record<string, unknown> | undefined;
+    let spawnToReportMs = 0;
+    for await (const line of createInterface({ input: child.stdout })) {
+      if (!line.startsWith("@bench ")) continue;
+      report = JSON.parse(line.slice("@bench ".length));
+      spawnToReportMs = performance.now() - started;
+    }
+    const code = await exited;
+    if (!report || code !== 0) throw new Error(`${mode} child failed (${code}): ${stderr}`);
+    return { report, spawnToReportMs };
+  } finally {
+    clearTimeout(deadline);
+  }
+}
+
+function report(line: object): void {
+  process.stdout.write(`@bench ${JSON.stringify(line)}\n`);
+}
+
+async function synthChild(): Promise<void> {
+  const started = performance.now();
+  const assembly = await loadCloudAssembly({ root: ROOT, stage: "local", force: true });
+  report({ synthMs: performance.now() - started, stacks: assembly.stacks.length });
+}
+
+async function bootChild(dataDir: string): Promise<void> {
+  const cloud = await startLocalCloud({ root: ROOT, port: 0, dataDir, outputsFile: null });
+  const processMs = performance.now();
+  const stopping = performance.now();
+  await cloud.stop();
+  report({
+    bootMs: cloud.bootMs,
+    processMs,
+    stopMs: performance.now() - stopping,
+    synthesized: cloud.assembly.synthesized,
+    functions: cloud.provisioned.functions.length,
+  });
+}
+
+// ------------------------------------------------------------------ boots
+
+async function coldSynth() {
+  const { report: child } = await runChild("--synth-child", []);
+  return { synthMs: round(Number(child.synthMs)), stacks: child.stacks };
+}
+
+async function warmBoots() {
+  const dirs: string[] = [];
+  try {
+    const boots: {
+      bootMs: number;
+      processMs: number;
+      spawnToReadyMs: number;
+      synthesized: boolean;
+    }[] = [];
+    for (let i = 0; i < BOOTS; i++) {
+      const dataDir = mkdtempSync(join(tmpdir(), "bench-local-cloud-boot-"));
+      dirs.push(dataDir);
+      const { report: child, spawnToReportMs } = await runChild("--boot-child", [dataDir]);
+      boots.push({
+        bootMs: Number(child.bootMs),
+        processMs: Number(child.processMs),
+        // The report comes after stop(): take the stop back out.
+        spawnToReadyMs: spawnToReportMs - Number(child.stopMs),
+        synthesized: child.synthesized === true,
+      });
+    }
+    // A boot that had to synthesize (sources changed meanwhile) is not a warm boot.
+    const warm = boots.filter((boot) => !boot.synthesized);
+    const { report: restart } = await runChild("--boot-child", [dirs[0]!]);
+    return {
+      boots: warm.length,
+      skippedSynthesizing: boots.length - warm.length,
+      medianBootMs: median(warm.map((b) => b.bootMs)),
+      medianProcessMs: median(warm.map((b) => b.processMs)),
+      medianSpawnToReadyMs: median(warm.map((b) => b.spawnToReadyMs)),
+      allBootMs: boots.map((b) => round(b.bootMs)),
+      restartOverDataBootMs: round(Number(restart.bootMs)),
+    };
+  } finally {
+    for (const dir of dirs) rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+// ------------------------------------------------------------------ journeys
+
+function clients(cloud: LocalCloud) {
+  const requestHandler = new NodeHttpHandler({
+    httpAgent: new Agent({ keepAlive: true, maxSockets: CONCURRENCY * 2 }),
+  });
+  const config = { endpoint: cloud.endpoint, region: cloud.region, credentials, requestHandler };
+  return {
+    idp: new CognitoIdentityProviderClient(config),
+    identity: new CognitoIdentityClient(config),
+  };
+}
+
+function srpSignIn(cloud: LocalCloud, username: string): Promise<string> {
+  const pool = new CognitoUserPool({
+    UserPoolId: cloud.output("UserPoolId"),
+    ClientId: cloud.output("UserPoolClientId"),
+    endpoint: cloud.endpoint,
+  });
+  const user = new CognitoUser({ Username: username, Pool: pool });
+  return new Promise((resolve, reject) => {
+    user.authenticateUser(new AuthenticationDetails({ Username: username, Password: PASSWORD }), {
+      onSuccess: (session) => resolve(session.getIdToken().getJwtToken()),
+      onFailure: reject,
+    });
+  });
+}
+
+function claimsOf(idToken: string): Record<string, unknown> {
+  return JSON.parse(Buffer.from(idToken.split(".")[1] ?? "", "base64url").toString());
+}
+
+/**
+ * Whether the pre token trigger put the profile's claims in the token. It degrades to base claims
+ * (by design) when the profile read misses its budget: counted, not hidden.
+ */
+let degradedTokens = 0;
+function checkClaims(idToken: string): void {
+  if (!idToken) throw new Error("no ID token");
+  if (typeof claimsOf(idToken).tenant !== "string") degradedTokens++;
+}
+
+const STEPS = ["signUp", "confirm", "signIn", "credentials", "total"] as const;
+type Step = (typeof STEPS)[number];
+
+async function oneJourney(
+  cloud: LocalCloud,
+  { idp, identity }: ReturnType<typeof clients>,
+  email: string,
+): Promise<Record<Step, number>> {
+  const clientId = cloud.output("UserPoolClientId");
+  const t0 = performance.now();
+  await idp.send(new SignUpCommand({ ClientId: clientId, Username: email, Password: PASSWORD }));
+  const t1 = performance.now();
+  const response = await fetch(
+    `${cloud.endpoint}/_local/cognito-idp/codes?email=${encodeURIComponent(email)}`,
+  );
+  const { codes } = (await response.json()) as { codes: { code: string }[] };
+  const code = codes.at(-1)?.code;
+  if (!code) throw new Error(`no code was sent to ${email}`);
+  await idp.send(
+    new ConfirmSignUpCommand({ ClientId: clientId, Username: email, ConfirmationCode: code }),
+  );
+  const t2 = performance.now();
+  const idToken = await srpSignIn(cloud, email);
+  checkClaims(idToken);
+  const t3 = performance.now();
+  const logins = {
+    [`cognito-idp.${cloud.region}.amazonaws.com/${cloud.output("UserPoolId")}`]: idToken,
+  };
+  const { IdentityId } = await identity.send(
+    new GetIdCommand({ IdentityPoolId: cloud.output("IdentityPoolId"), Logins: logins }),
+  );
+  const { Credentials } = await identity.send(
+    new GetCredentialsForIdentityCommand({ IdentityId, Logins: logins }),
+  );
+  if (!Credentials?.AccessKeyId || !Credentials.SessionToken) throw new Error("no credentials");
+  const t4 = performance.now();
+  return {
+    signUp: t1 - t0,
+    confirm: t2 - t1,
+    signIn: t3 - t2,
+    credentials: t4 - t3,
+    total: t4 - t0,
+  };
+}
+
+async function journeys(cloud: LocalCloud) {
+  const sdk = clients(cloud);
+  const run = Date.now().toString(36);
+  try {
+    for (let i = 0; i < JOURNEY_WARM_UP; i++) {
+      await oneJourney(cloud, sdk, `warm-${run}-${i}@example.com`);
+    }
+    const samples: Record<Step, number>[] = [];
+    const degradedBefore = degradedTokens;
+    const deadline = Date.now() + PHASE_DEADLINE_MS;
+    for (let i = 0; i < JOURNEYS && Date.now() < deadline; i++) {
+      samples.push(await oneJourney(cloud, sdk, `journey-${run}-${i}@example.com`));
+    }
+    return {
+      ...(Object.fromEntries(
+        STEPS.map((step) => [step, summarize(samples.map((sample) => sample[step]))]),
+      ) as Record<Step, Summary>),
+      degradedTokens: degradedTokens - degradedBefore,
+    };
+  } finally {
+    sdk.idp.destroy();
+    sdk.identity.destroy();
+  }
+}
+
+// ------------------------------------------------------------------ sign-ins
+
+async function throughput(
+  total: number,
+  signIn: (user: number) => Promise<void>,
+): Promise<{ signInsPerSecond: number; concurrency: number; degradedTokens: number } & Summary> {
+  const latencies: number[] = [];
+  const degradedBefore = degradedTokens;
+  let next = 0;
+  const deadline = Date.now() + PHASE_DEADLINE_MS;
+  const started = performance.now();
+  await Promise.all(
+    Array.from({ length: CONCURRENCY }, async (_, worker) => {
+      while (next < total && Date.now() < deadline) {
+        next++;
+        const start = performance.now();
+        await signIn(worker % SIGN_IN_USERS);
+        latencies.push(performance.now() - start);
+      }
+    }),
+  );
+  const elapsedMs = performance.now() - started;
+  return {
+    concurrency: CONCURRENCY,
+    signInsPerSecond: round((latencies.length / elapsedMs) * 1000),
+    ...summarize(latencies),
+    degradedTokens: degradedTokens - degradedBefore,
+  };
+}
+
+async function signIns(cloud: LocalCloud) {
+  const sdk = clients(cloud);
+  const userPoolId = cloud.output("UserPoolId");
+  const preToken = cloud.provisioned.functions.find((fn) =>
+    fn.handler.endsWith("pre-token-generation.handler"),
+  );
+  if (!preToken) throw new Error("no pre token generation function");
+  let preTokenRuns = 0;
+  const unsubscribe = cloud.runtime.onInvocation((record) => {
+    if (record.functionName === preToken.name) preTokenRuns++;
+  });
+  try {
+    const run = Date.now().toString(36);
+    const emails: string[] = [];
+    for (let i = 0; i < SIGN_IN_USERS; i++) {
+      const email = `signin-${run}-${i}@example.com`;
+      await sdk.idp.send(
+        new SignUpCommand({
+          ClientId: cloud.output("UserPoolClientId"),
+          Username: email,
+          Password: PASSWORD,
+        }),
+      );
+      await sdk.idp.send(
+        new AdminConfirmSignUpCommand({ UserPoolId: userPoolId, Username: email }),
+      );
+      emails.push(email);
+    }
+    // A bench-only client of the same pool (and so the same trigger) that allows passwords.
+    const { UserPoolClient } = await sdk.idp.send(
+      new CreateUserPoolClientCommand({
+        UserPoolId: userPoolId,
+        ClientName: "bench-password",
+        ExplicitAuthFlows: ["ALLOW_USER_PASSWORD_AUTH", "ALLOW_REFRESH_TOKEN_AUTH"],
+      }),
+    );
+    const passwordClientId = UserPoolClient?.ClientId ?? "";
+    const srp = async (user: number) => checkClaims(await srpSignIn(cloud, emails[user]!));
+    const password = async (user: number) => {
+      const { AuthenticationResult } = await sdk.idp.send(
+        new InitiateAuthCommand({
+          ClientId: passwordClientId,
+          AuthFlow: "USER_PASSWORD_AUTH",
+          AuthParameters: { USERNAME: emails[user]!, PASSWORD },
+        }),
+      );
+      checkClaims(AuthenticationResult?.IdToken ?? "");
+    };
+    for (let i = 0; i < SIGN_IN_WARM_UP; i++) {
+      await srp(i % SIGN_IN_USERS);
+      await password(i % SIGN_IN_USERS);
+    }
+    const before = preTokenRuns;
+    const srpFigures = await throughput(SRP_SIGN_INS, srp);
+    const passwordFigures = await throughput(PASSWORD_SIGN_INS, password);
+    return {
+      srp: srpFigures,
+      userPassword: passwordFigures,
+      preTokenInvocations: preTokenRuns - before,
+    };
+  } finally {
+    unsubscribe();
+    sdk.idp.destroy();
+    sdk.identity.destroy();
+  }
+}
+
+// ------------------------------------------------------------------ suite
+
+export async function benchLocalCloud() {
+  const skipSynth = process.env.BENCH_SKIP_SYNTH === "1";
+  const synth = skipSynth ? undefined : await coldSynth();
+  const boot = await warmBoots();
+  const dataDir = mkdtempSync(join(tmpdir(), "bench-local-cloud-"));
+  // The local user pool prints each code it "emails": keep them out of the bench's output.
+  const info = console.info;
+  console.info = (...args: unknown[]) => {
+    if (typeof args[0] === "string" && args[0].startsWith("[cognito-idp]")) return;
+    info(...args);
+  };
+  const cloud = await startLocalCloud({ root: ROOT, port: 0, dataDir, outputsFile: null });
+  try {
+    const journey = await journeys(cloud);
+    const signIn = await signIns(cloud);
+    const results = {
+      coldSynth: synth ?? "skipped (BENCH_SKIP_SYNTH=1)",
+      warmBoot: boot,
+      journey: {
+        what: "SignUp → ConfirmSignUp (emailed code) → SRP sign-in → GetId → GetCredentialsForIdentity",
+        ...journey,
+      },
+      signIn,
+    };
+    printTable(results);
+    return results;
+  } finally {
+    await cloud.stop();
+    console.info = info;
+    rmSync(dataDir, { recursive: true, force: true });
+  }
+}
+
+function printTable(results: {
+  coldSynth: { synthMs: number } | string;
+  warmBoot: Awaited<ReturnType<typeof warmBoots>>;
+  journey: Record<Step, Summary> & { degradedTokens: number };
+  signIn: Awaited<ReturnType<typeof signIns>>;
+}): void {
+  const rows: Record<string, { figure: string }> = {};
+  if (typeof results.coldSynth !== "string") {
+    rows["cold synthesis (SST app, forced)"] = {
+      figure: `${(results.coldSynth.synthMs / 1000).toFixed(1)} s`,
+    };
+  }
+  const boot = results.warmBoot;
+  rows[`boot to ready, warm cache (median of ${boot.boots})`] = {
+    figure: `${(boot.medianBootMs / 1000).toFixed(2)} s (process start ${(boot.medianProcessMs / 1000).toFixed(2)} s, restart over data ${(boot.restartOverDataBootMs / 1000).toFixed(2)} s)`,
+  };
+  for (const step of STEPS) {
+    const figure = results.journey[step];
+    rows[`journey ${step}`] = {
+      figure: `p50 ${figure.p50Ms} ms, p99 ${figure.p99Ms} ms (${figure.samples})`,
+    };
+  }
+  const { srp, userPassword } = results.signIn;
+  rows[`sign-in SRP, ${srp.concurrency} concurrent`] = {
+    figure: `${srp.signInsPerSecond}/s, p50 ${srp.p50Ms} ms, p99 ${srp.p99Ms} ms (${srp.samples}; ${srp.degradedTokens} base-claims)`,
+  };
+  rows[`sign-in USER_PASSWORD_AUTH, ${userPassword.concurrency} concurrent`] = {
+    figure: `${userPassword.signInsPerSecond}/s, p50 ${userPassword.p50Ms} ms, p99 ${userPassword.p99Ms} ms (${userPassword.samples}; ${userPassword.degradedTokens} base-claims)`,
+  };
+  console.table(rows);
+}
+
+const mode = process.argv[2];
+if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) {
+  if (mode === "--synth-child") await synthChild();
+  else if (mode === "--boot-child") await bootChild(process.argv[3] ?? "");
+  else console.log(JSON.stringify(await benchLocalCloud(), null, 2));
+}
