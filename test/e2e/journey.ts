@@ -25,7 +25,7 @@ import {
 } from "@aws-sdk/client-cognito-identity-provider";
 import { DynamoDBClient } from "@aws-sdk/client-dynamodb";
 import { GetCallerIdentityCommand, STSClient } from "@aws-sdk/client-sts";
-import { DynamoDBDocumentClient, UpdateCommand } from "@aws-sdk/lib-dynamodb";
+import { DynamoDBDocumentClient } from "@aws-sdk/lib-dynamodb";
 import {
   type AwsCredentials,
   backendGuestProofSource,
@@ -35,7 +35,6 @@ import {
 } from "@boarding-pass/client";
 import { DynamoProfileStore } from "@boarding-pass/core/adapters/profile-store";
 import type { Profile } from "@boarding-pass/core/profile";
-import { profileKey } from "@boarding-pass/core/profiles";
 import { SIGN_UP_DENIED_MESSAGE } from "@boarding-pass/core/signup-policy";
 import { SignatureV4 } from "@smithy/signature-v4";
 import {
@@ -517,11 +516,10 @@ export class Journey {
   // ------------------------------------------------------------------------------------ admin
 
   /**
-   * An operator account: signed up and confirmed, then added to the `admin` group
-   * (AdminAddUserToGroup) and signed in again. Roles come from the server-owned profile only
-   * (packages/core/src/claims.ts: a group cannot smuggle a role in), so the group alone keeps the
-   * member role; once an operator also grants `admin` in the profile, the next sign-in gets the
-   * admin role.
+   * An operator account: signed up and confirmed (member role), then added to the `admin` group
+   * (AdminAddUserToGroup, an admin API) and signed in again: the pre token trigger grants the
+   * catalog role named like the group, so the identity pool hands out the admin role
+   * (packages/core/src/claims.ts; the group's own RoleArn is never used).
    */
   async adminSignIn() {
     const email = this.admin.email;
@@ -546,6 +544,7 @@ export class Journey {
       }),
     );
     await this.waitFor("the operator's profile", () => this.profileOf(UserSub));
+    const before = await this.signInWithSdk(email);
     await this.idp.send(
       new AdminAddUserToGroupCommand({
         UserPoolId: this.target.userPoolId,
@@ -553,32 +552,19 @@ export class Journey {
         GroupName: "admin",
       }),
     );
-    const groupOnly = await this.signInWithSdk(email);
-
-    await this.dynamo.send(
-      new UpdateCommand({
-        TableName: this.target.tableName,
-        Key: profileKey(UserSub),
-        UpdateExpression: "SET #roles = :roles, #version = #version + :one",
-        ConditionExpression: "attribute_exists(pk)",
-        ExpressionAttributeNames: { "#roles": "roles", "#version": "version" },
-        ExpressionAttributeValues: { ":roles": ["admin"], ":one": 1 },
-      }),
-    );
     const promoted = await this.signInWithSdk(email);
     this.admin.identityId = promoted.identityId;
     this.admin.credentials = promoted.credentials;
     return {
       sub: UserSub,
-      groupOnly: { claims: groupOnly.claims, role: groupOnly.role },
+      before: { claims: before.claims, role: before.role },
       claims: promoted.claims,
       role: promoted.role,
       say:
-        `An operator ${short(UserSub)} signs up and is confirmed. Added to the admin group ` +
-        `(AdminAddUserToGroup), the next sign-in shows groups ` +
-        `${JSON.stringify(groupOnly.claims["cognito:groups"])} but keeps the ` +
-        `${appRoleOf(groupOnly.role)} role: roles come from the server-owned profile. With ` +
-        `"admin" granted in the profile, signing in again gives the ${appRoleOf(promoted.role)} role.`,
+        `An operator ${short(UserSub)} signs up and is confirmed: ${appRoleOf(before.role)} role. ` +
+        `Added to the admin group (AdminAddUserToGroup), the next sign-in shows groups ` +
+        `${JSON.stringify(promoted.claims["cognito:groups"])} and gets the ` +
+        `${appRoleOf(promoted.role)} role.`,
     };
   }
 

@@ -245,19 +245,15 @@ describe("the local cloud, booted from the stacks, through the whole journey", (
   );
 
   it(
-    "gives an operator the admin role once the profile grants it; the admin group alone does not",
+    "gives an operator the admin role once an administrator adds them to the admin group",
     async () => {
       const admin = await journey.adminSignIn();
-      // AdminAddUserToGroup shows in the token's groups, but roles come from the profile only.
-      expect(admin.groupOnly.claims["cognito:groups"]).toEqual(
-        expect.arrayContaining(["admin", "member"]),
-      );
-      expect(admin.groupOnly.claims["cognito:preferred_role"]).toBe(roleArn("member"));
-      expect(admin.groupOnly.role).toBe(roleName("member"));
-      // With "admin" in the server-owned profile, the next sign-in resolves the admin role.
+      expect(admin.before.claims["cognito:preferred_role"]).toBe(roleArn("member"));
+      expect(admin.before.role).toBe(roleName("member"));
+      // The group is admin-managed: the trigger grants the catalog role of the same name.
       expect(admin.claims).toMatchObject({
-        app_roles: "admin",
-        "cognito:groups": expect.arrayContaining(["admin"]),
+        app_roles: "admin member",
+        "cognito:groups": expect.arrayContaining(["admin", "member"]),
         "cognito:preferred_role": roleArn("admin"),
       });
       expect(admin.role).toBe(roleName("admin"));

@@ -192,32 +192,37 @@ function defaultEntry(catalog: RoleCatalog): CatalogEntry {
 }
 
 /**
- * Resolves claims, roles and scopes from the profile (or its absence). A profile that does not
- * match the schema is treated like a missing one: a corrupt item must not reach a token.
+ * Resolves claims, roles and scopes from the profile (or its absence) and the user's user-pool
+ * groups. Both are server-owned: the profile is written only by our services, group membership
+ * only by admin APIs. A group grants the catalog role **of the same name** (the group `admin`
+ * grants the role `admin`); the IAM role a group itself carries (its RoleArn) is never used, so
+ * a group cannot bring in a role the catalog does not know. A profile that does not match the
+ * schema is treated like a missing one: a corrupt item must not reach a token.
  */
 export function resolveTokenClaims(
   profile: Profile | null,
   catalog: RoleCatalog,
+  groups: readonly string[] = [],
 ): ResolvedTokenClaims {
   const parsed = profile === null ? undefined : Profile.safeParse(profile);
-  if (parsed === undefined || !parsed.success) {
-    const member = defaultEntry(catalog);
-    return {
-      mode: "degraded",
-      claims: {},
-      roleNames: [member.name],
-      iamRoleArns: [member.iamRoleArn],
-      scopesToAdd: [],
-    };
-  }
-  const { tenant, plan, roles } = parsed.data;
+  const valid = parsed?.success ? parsed.data : undefined;
   // Unknown role names are dropped: they may be stale, or typos, and carry no IAM role anyway.
-  const known = unique(roles)
+  const known = unique([...(valid?.roles ?? []), ...groups])
     .map((name) => catalogEntry(catalog, name))
     .filter((entry): entry is CatalogEntry => entry !== undefined)
     .sort(byPrecedence);
   const effective = known.length > 0 ? known : [defaultEntry(catalog)];
   const roleNames = effective.map((entry) => entry.name);
+  if (valid === undefined) {
+    return {
+      mode: "degraded",
+      claims: {},
+      roleNames,
+      iamRoleArns: unique(effective.map((entry) => entry.iamRoleArn)),
+      scopesToAdd: [],
+    };
+  }
+  const { tenant, plan } = valid;
   return {
     mode: "profile",
     claims: { tenant, plan, app_roles: roleNames.join(" ") },
@@ -250,7 +255,7 @@ export function responseShapeOf(version: string): ResponseShape {
  * Builds `event.response` for a pre token generation event of any supported version.
  *
  * `groupOverrideDetails` keeps Cognito's groups (admin-managed, server-owned) but replaces the IAM
- * roles with those of the profile's roles, so `cognito:roles` and `cognito:preferred_role` (which
+ * roles with those of the roles the profile and the groups grant (through the catalog), so `cognito:roles` and `cognito:preferred_role` (which
  * the identity pool uses to pick credentials) follow the profile.
  */
 export function buildClaimsResponse(
@@ -264,7 +269,11 @@ export function buildClaimsResponse(
     return { claimsAndScopeOverrideDetails: {} };
   }
 
-  const resolved = resolveTokenClaims(profile, catalog);
+  const resolved = resolveTokenClaims(
+    profile,
+    catalog,
+    event.request.groupConfiguration?.groupsToOverride ?? [],
+  );
   const claims = emittableClaims(resolved.claims);
   const groupOverrideDetails: GroupOverrideDetails = {
     groupsToOverride: [...(event.request.groupConfiguration?.groupsToOverride ?? [])],

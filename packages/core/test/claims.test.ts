@@ -115,6 +115,36 @@ describe("buildClaimsResponse: V1 (ID token only)", () => {
   });
 });
 
+describe("admin-managed groups", () => {
+  it("grant the catalog role of the same name, ranked with the profile's by precedence", () => {
+    // Prepare
+    const base = loadCognitoEvent("pre-token-generation-v1-authentication");
+    const event = {
+      ...base,
+      request: {
+        ...base.request,
+        groupConfiguration: { ...base.request.groupConfiguration, groupsToOverride: ["admin"] },
+      },
+    };
+    // Act
+    const response = buildClaimsResponse(event, profile({ roles: ["editor"] }), catalog);
+    // Assess
+    const resolved = resolveTokenClaims(profile({ roles: ["editor"] }), catalog, ["admin"]);
+    expect(resolved.roleNames).toEqual(["admin", "editor"]);
+    expect(emitted(response).roleArns).toEqual([ARN("Admin"), ARN("Editor"), ARN("Admin")]);
+  });
+
+  it("grant their role even before the profile exists, and never a role the catalog lacks", () => {
+    // Act
+    const degraded = resolveTokenClaims(null, catalog, ["admin", "support-staff", "constructor"]);
+    // Assess
+    expect(degraded.mode).toBe("degraded");
+    expect(degraded.roleNames).toEqual(["admin"]);
+    expect(degraded.claims).toEqual({});
+    expect(resolveTokenClaims(null, catalog, ["support-staff"]).roleNames).toEqual(["member"]);
+  });
+});
+
 describe("buildClaimsResponse: V2 (ID and access token)", () => {
   it("adds the same allow-listed claims to both tokens and role scopes to the access token", () => {
     // Prepare
