@@ -38,6 +38,8 @@ export interface LocalCloudOptions {
   outputsFile?: string | null;
   /** Synthesize even when the cached assembly is current. */
   forceSynth?: boolean;
+  /** Initialise one environment of each user-pool trigger before ready (default true). */
+  warmTriggers?: boolean;
   /** Progress and warnings, one line each. */
   log?: (line: string) => void;
   /** Function logs (START/END/REPORT and console output); dropped by default. */
@@ -147,6 +149,13 @@ export async function startLocalCloud(options: LocalCloudOptions = {}): Promise<
     const lambda = runtime;
     closers.push(() => lambda.close());
     for (const fn of provisioned.functions) lambda.register(fn);
+    // Cognito gives a trigger 5 s, cold start included; on a busy laptop loading a bundle takes
+    // a good part of that. The triggers get one environment initialised before ready, as
+    // provisioned concurrency would (the other functions start cold, like on AWS).
+    if (options.warmTriggers ?? true) {
+      const warmed = await Promise.all(userPoolTriggers(plan).map((arn) => lambda.warm(arn)));
+      if (warmed.includes(false)) log("A user-pool trigger failed its init: see its logs");
+    }
 
     for (const subscription of provisioned.lambdaSubscriptions) {
       aws.sns!.registerLambda(subscription.functionArn, async (event) => {
@@ -316,6 +325,19 @@ export async function startLocalCloud(options: LocalCloudOptions = {}): Promise<
     await stopAll();
     throw error;
   }
+}
+
+/** The functions the plan's user pools call as triggers (every LambdaConfig ARN). */
+function userPoolTriggers(plan: CloudPlan): string[] {
+  const arns = new Set<string>();
+  const collect = (value: unknown) => {
+    if (typeof value === "string" && value.startsWith("arn:aws:lambda:")) arns.add(value);
+    else if (value && typeof value === "object") Object.values(value).forEach(collect);
+  };
+  for (const pool of plan.resources.filter((r) => r.type === "AWS::Cognito::UserPool")) {
+    collect(pool.properties.LambdaConfig);
+  }
+  return [...arns];
 }
 
 /**

@@ -137,6 +137,19 @@ export class ExecutionEnvironment {
       : { ...outcome, durationMs, initDurationMs };
   }
 
+  /**
+   * Runs the init phase now (loads the bundle) without an invocation, as provisioned concurrency
+   * does; false if the init failed (the environment is then dead).
+   */
+  async prepare(): Promise<boolean> {
+    if (this.worker) return !this.dead;
+    const started = await this.start(`init-${this.fn.name}`);
+    if (started.ok) return true;
+    this.dead = true;
+    await this.terminate();
+    return false;
+  }
+
   async terminate(): Promise<void> {
     this.dead = true;
     this.settings.onStopped?.();

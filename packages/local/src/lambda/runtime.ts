@@ -349,6 +349,17 @@ export function createLambdaRuntime(options: LambdaRuntimeOptions): LambdaRuntim
   }
 
   return {
+    async warm(reference: string) {
+      const state = lookup(reference);
+      if (!state || closed) return false;
+      const env = await acquire(state, true);
+      if (!env) return false;
+      try {
+        return await env.prepare();
+      } finally {
+        release(state, env);
+      }
+    },
     async invoke(reference: string, event: unknown, invokeOptions: InvokeOptions = {}) {
       const requestId = randomUUID();
       if (closed) return failed(requestId, "ServiceException", "The Lambda runtime is closed");

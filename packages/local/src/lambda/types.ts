@@ -110,6 +110,11 @@ export interface InvocationFilter {
 export interface LambdaRuntime extends LambdaInvoker {
   /** Adds a function, or replaces it (its warm environments retire after their current call). */
   register(fn: LocalFunction): void;
+  /**
+   * Starts one execution environment of the function and runs its init phase (provisioned
+   * concurrency), so the first call does not pay the bundle's load; false if init failed.
+   */
+  warm(functionNameOrArn: string): Promise<boolean>;
   functions(): LocalFunction[];
   /** Recent invocations, most recent first. */
   invocations(filter?: InvocationFilter): InvocationRecord[];

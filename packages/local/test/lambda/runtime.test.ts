@@ -294,3 +294,42 @@ export const handler = async () => { for (let i = 0; i < 1e5; i++) kept.push(new
     expect(logsOf(early.requestId).some((line) => line.endsWith("timer fired"))).toBe(false);
   });
 });
+
+describe("Lambda runtime: warm (provisioned concurrency)", () => {
+  const bundles = new Bundles();
+  const runtime = testRuntime();
+  afterAll(async () => {
+    await runtime.close();
+    bundles.cleanup();
+  });
+
+  it("runs the init phase before the first call, and that call reuses the environment", async () => {
+    runtime.register(
+      bundles.fn(
+        "counted",
+        `const loadedAt = Date.now();
+let calls = 0;
+export const handler = async () => ({ loadedAt, calls: ++calls });`,
+      ),
+    );
+    expect(await runtime.warm("counted")).toBe(true);
+    const before = Date.now();
+    const first = await runtime.invoke("counted", {});
+    expect(first.ok).toBe(true);
+    const payload = (first as { payload: { loadedAt: number; calls: number } }).payload;
+    // Loaded by warm(), not by this call, and this call is the environment's first.
+    expect(payload.loadedAt).toBeLessThanOrEqual(before);
+    expect(payload.calls).toBe(1);
+  });
+
+  it("reports a failed init as false, and unknown functions too", async () => {
+    runtime.register(bundles.fn("broken", "throw new Error('cannot load');"));
+    expect(await runtime.warm("broken")).toBe(false);
+    expect(await runtime.warm("nope")).toBe(false);
+    const after = await runtime.invoke("broken", {});
+    expect(after).toMatchObject({
+      ok: false,
+      errorMessage: expect.stringContaining("cannot load"),
+    });
+  });
+});
