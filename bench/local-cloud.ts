@@ -1,7 +1,7 @@
 import { spawn } from "node:child_process";
 import { mkdtempSync, rmSync } from "node:fs";
 import { Agent } from "node:http";
-import { tmpdir } from "node:os";
+import { loadavg, tmpdir } from "node:os";
 import { join } from "node:path";
 import { createInterface } from "node:readline";
 import { fileURLToPath, pathToFileURL } from "node:url";
@@ -401,6 +401,8 @@ async function signIns(cloud: LocalCloud) {
 // ------------------------------------------------------------------ suite
 
 export async function benchLocalCloud() {
+  // The machine is shared: the 1-minute load average says how quiet it was.
+  const loadAtStart = round(loadavg()[0] ?? 0);
   const skipSynth = process.env.BENCH_SKIP_SYNTH === "1";
   const synth = skipSynth ? undefined : await coldSynth();
   const boot = await warmBoots();
@@ -416,6 +418,7 @@ export async function benchLocalCloud() {
     const journey = await journeys(cloud);
     const signIn = await signIns(cloud);
     const results = {
+      loadAverage: { atStart: loadAtStart, atEnd: round(loadavg()[0] ?? 0) },
       coldSynth: synth ?? "skipped (BENCH_SKIP_SYNTH=1)",
       warmBoot: boot,
       journey: {
