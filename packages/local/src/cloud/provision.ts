@@ -16,22 +16,13 @@ import { CreateTopicCommand, SNSClient, SubscribeCommand } from "@aws-sdk/client
 import { CreateQueueCommand, SQSClient } from "@aws-sdk/client-sqs";
 import { httpApisFromTemplate, type TemplateHttpApi } from "../apigw/index";
 import type { LocalAws } from "../index";
+import type { LocalFunction } from "../lambda/types";
 import { tableDefinitionsFromTemplate } from "../provision/tables";
 import type { IamDirectory, LocalRole, PolicyDocument } from "./contracts";
 import type { CloudPlan, PlannedResource } from "./plan";
 
-export interface FunctionSpec {
-  name: string;
-  arn: string;
-  roleArn: string;
-  handler: string;
-  bundleDir: string;
-  runtime: string;
-  timeoutSeconds: number;
-  memoryMb: number;
-  environment: Record<string, string>;
-  description?: string;
-}
+/** A function as the Lambda runtime runs it (the template's settings, its bundle's directory). */
+export type FunctionSpec = LocalFunction;
 
 export type EventSourceSpec =
   | {
@@ -222,7 +213,6 @@ export async function provisionCloud(options: ProvisionOptions): Promise<Provisi
       Timeout?: number;
       MemorySize?: number;
       Environment?: { Variables?: Record<string, unknown> };
-      Description?: string;
     };
     const bundleDir = p.Code?.S3Key ? options.assetDir(p.Code.S3Key) : undefined;
     // CDK's own providers (log retention, custom resources) have no bundle here: they act on the
@@ -240,7 +230,6 @@ export async function provisionCloud(options: ProvisionOptions): Promise<Provisi
       environment: Object.fromEntries(
         Object.entries(p.Environment?.Variables ?? {}).map(([k, v]) => [k, String(v)]),
       ),
-      ...(p.Description ? { description: p.Description } : {}),
     });
   }
 
