@@ -19,16 +19,20 @@ import {
 } from "@aws-sdk/client-cognito-identity";
 import {
   AdminAddUserToGroupCommand,
+  AdminGetUserCommand,
   CognitoIdentityProviderClient,
   ConfirmSignUpCommand,
   SignUpCommand,
+  UserNotFoundException,
 } from "@aws-sdk/client-cognito-identity-provider";
 import { DynamoDBClient } from "@aws-sdk/client-dynamodb";
+import { IoTClient, ListAttachedPoliciesCommand } from "@aws-sdk/client-iot";
 import { GetCallerIdentityCommand, STSClient } from "@aws-sdk/client-sts";
 import { DynamoDBDocumentClient } from "@aws-sdk/lib-dynamodb";
 import {
   type AwsCredentials,
   backendGuestProofSource,
+  deleteAccount,
   GuestLinkClient,
   type LinkReport,
   signedFetch,
@@ -606,6 +610,65 @@ export class Journey {
     };
   }
 
+  // ---------------------------------------------------------------------------------- deletion
+
+  /**
+   * The traveller deletes their account through the backend (`DELETE /identity/me` with the
+   * access token, packages/client `deleteAccount`; ADR 0007): the IoT policy comes off their
+   * identity, the user leaves the pool, the admin route no longer finds them, and a retry is a
+   * harmless no-op.
+   */
+  async deleteAccount() {
+    const session = await fetchAuthSession();
+    const accessToken = session.tokens?.accessToken?.toString();
+    if (!accessToken) throw new JourneyError("Amplify has no access token");
+    const identityId = this.member.identityId;
+    if (!identityId) throw new JourneyError("The traveller has no identity yet");
+    const deleted = await deleteAccount({ apiUrl: this.target.apiUrl, accessToken });
+    const retried = await deleteAccount({ apiUrl: this.target.apiUrl, accessToken });
+
+    const iot = new IoTClient(this.clientConfig);
+    const { policies } = await iot
+      .send(new ListAttachedPoliciesCommand({ target: identityId }))
+      .finally(() => iot.destroy());
+    const inPool = await this.idp
+      .send(
+        new AdminGetUserCommand({
+          UserPoolId: this.target.userPoolId,
+          Username: this.member.email,
+        }),
+      )
+      .then(() => true)
+      .catch((error: unknown) => {
+        if (error instanceof UserNotFoundException) return false;
+        throw error;
+      });
+    const adminView = await this.callApi(
+      "GET",
+      `admin/users/${this.member.sub}`,
+      this.admin.credentials,
+    );
+    if (inPool || (policies ?? []).length > 0 || retried.outcome !== "already-deleted") {
+      throw new JourneyError(
+        `After DELETE /identity/me the user is ${inPool ? "still" : "not"} in the pool, ` +
+          `${(policies ?? []).length} IoT policies remain, and a retry said ${retried.outcome}`,
+      );
+    }
+    return {
+      deleted,
+      retried,
+      attachedPolicies: (policies ?? []).map((policy) => policy.policyName),
+      inPool,
+      adminStatus: adminView.status,
+      adminBody: adminView.body as { profile?: unknown; identities?: unknown[] },
+      say:
+        `The traveller deletes their account (DELETE /identity/me with the access token): ` +
+        `${deleted.released.length} identity released, its IoT policy detached, the user gone ` +
+        `from the pool, no profile left for the admin route to show; a retry says ` +
+        `${retried.outcome}.`,
+    };
+  }
+
   /** Signs out and closes every client. */
   async close(): Promise<void> {
     for (const client of this.mqttClients) client.end(true);
@@ -846,5 +909,6 @@ export function journeySteps(
     { title: "Profile (JWT route)", run: () => journey.profileRoute() },
     { title: "Operator promoted to admin", run: () => journey.adminSignIn() },
     { title: "Admin route", run: () => journey.adminRoute() },
+    { title: "Account deleted", run: () => journey.deleteAccount() },
   ];
 }

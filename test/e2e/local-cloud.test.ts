@@ -272,4 +272,22 @@ describe("the local cloud, booted from the stacks, through the whole journey", (
     },
     STEP_TIMEOUT_MS,
   );
+
+  it(
+    "deletes the traveller's account through the client: IoT policy detached, user gone, retry harmless",
+    async () => {
+      const deletion = await journey.deleteAccount();
+      expect(deletion.deleted).toMatchObject({ sub: journey.member.sub, outcome: "deleted" });
+      expect(deletion.deleted.released.map((r) => r.identityId)).toContain(
+        journey.member.identityId,
+      );
+      expect(deletion.attachedPolicies).toEqual([]);
+      expect(deletion.inPool).toBe(false);
+      // The admin view keeps the released identity records (no personal data), not the profile.
+      expect(deletion.adminStatus).toBe(200);
+      expect(deletion.adminBody.profile).toBeNull();
+      expect(deletion.retried.outcome).toBe("already-deleted");
+    },
+    STEP_TIMEOUT_MS,
+  );
 });

@@ -1,5 +1,11 @@
 /** App-side helpers for Boarding Pass: keep a guest proof, sign in, make the backend follow. */
 export {
+  AccountDeletionError,
+  type DeleteAccountOptions,
+  type DeletedAccount,
+  deleteAccount,
+} from "./account";
+export {
   backendGuestProofSource,
   cognitoGuestProofSource,
   type GuestProof,

@@ -8,8 +8,10 @@ import { createServer, type IncomingMessage, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import {
+  AccountDeletionError,
   backendGuestProofSource,
   cognitoGuestProofSource,
+  deleteAccount,
   detectIdentityChange,
   GuestLinkClient,
   type GuestProof,
@@ -314,5 +316,49 @@ describe("backendGuestProofSource", () => {
       credentials: async () => CREDENTIALS,
     });
     await expect(source.getGuestProof(GUEST)).rejects.toThrow(/another identity/);
+  });
+});
+
+describe("deleteAccount", () => {
+  it("calls DELETE /identity/me with the access token and reports what was released", async () => {
+    respond = () => ({
+      status: 200,
+      body: {
+        sub: "0f6d9b4e-aaaa-4bbb-8ccc-444455556666",
+        outcome: "deleted",
+        released: [{ identityId: SURVIVOR, policies: ["app-identity"] }],
+        event: { id: "evt", published: true },
+      },
+    });
+    const result = await deleteAccount({ apiUrl: `${baseUrl}/`, accessToken: "access.jwt.token" });
+    expect(received).toHaveLength(1);
+    expect(received[0]).toMatchObject({ method: "DELETE", path: "/identity/me" });
+    expect(received[0]!.headers.authorization).toBe("Bearer access.jwt.token");
+    expect(result).toEqual({
+      sub: "0f6d9b4e-aaaa-4bbb-8ccc-444455556666",
+      outcome: "deleted",
+      released: [{ identityId: SURVIVOR, policies: ["app-identity"] }],
+    });
+  });
+
+  it("surfaces API Gateway's and the route's refusals with their status", async () => {
+    respond = () => ({ status: 401, body: { message: "Unauthorized" } });
+    const unauthorized = await deleteAccount({ apiUrl: baseUrl, accessToken: "x" }).catch(
+      (e: unknown) => e,
+    );
+    expect(unauthorized).toBeInstanceOf(AccountDeletionError);
+    expect(unauthorized).toMatchObject({ status: 401, error: "Unauthorized" });
+    respond = () => ({
+      status: 403,
+      body: { error: "Forbidden", message: "Delete your account with your access token." },
+    });
+    const idToken = await deleteAccount({ apiUrl: baseUrl, accessToken: "id" }).catch(
+      (e: unknown) => e,
+    );
+    expect(idToken).toMatchObject({
+      status: 403,
+      error: "Forbidden",
+      message: "Delete your account with your access token.",
+    });
   });
 });

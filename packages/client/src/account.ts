@@ -1,0 +1,61 @@
+/**
+ * Account deletion through the backend (ADR 0007). Cognito has no deletion trigger, so an app
+ * that called Cognito's own `DeleteUser` would leave the user's identities, IoT attachments and
+ * data behind: apps delete accounts here instead, with the user's access token.
+ */
+
+export interface DeleteAccountOptions {
+  /** The HTTP API's base URL (`ApiUrl` stack output). */
+  apiUrl: string;
+  /** The signed-in user's **access** token (an ID token is refused with 403). */
+  accessToken: string;
+  fetch?: typeof fetch;
+}
+
+export interface DeletedAccount {
+  sub: string;
+  /** `already-deleted`: an earlier call had finished it (a retry). */
+  outcome: "deleted" | "already-deleted";
+  /** Identities whose IoT policies this call detached. */
+  released: Array<{ identityId: string; policies: string[] }>;
+}
+
+/** The route refused or failed: `status` and the server's `error` code and message. */
+export class AccountDeletionError extends Error {
+  constructor(
+    readonly status: number,
+    readonly error: string,
+    message: string,
+  ) {
+    super(message);
+    this.name = "AccountDeletionError";
+  }
+}
+
+/**
+ * `DELETE /identity/me`. Safe to retry: every step of the backend's deletion is idempotent, so a
+ * call cut off half-way is finished by the next one. Sign the user out locally afterwards.
+ */
+export async function deleteAccount(options: DeleteAccountOptions): Promise<DeletedAccount> {
+  const url = new URL(
+    "identity/me",
+    options.apiUrl.endsWith("/") ? options.apiUrl : `${options.apiUrl}/`,
+  );
+  const response = await (options.fetch ?? fetch)(url, {
+    method: "DELETE",
+    headers: { authorization: `Bearer ${options.accessToken}` },
+  });
+  const body = (await response.json().catch(() => ({}))) as Record<string, unknown>;
+  if (!response.ok) {
+    throw new AccountDeletionError(
+      response.status,
+      String(body.error ?? body.message ?? "Error"),
+      String(body.message ?? `The account deletion failed with ${response.status}`),
+    );
+  }
+  return {
+    sub: String(body.sub),
+    outcome: body.outcome === "already-deleted" ? "already-deleted" : "deleted",
+    released: Array.isArray(body.released) ? (body.released as DeletedAccount["released"]) : [],
+  };
+}
