@@ -1,7 +1,7 @@
-// Namespace import: lets esbuild drop the parts of zod we do not use (~90 KiB instead of ~460).
-import * as z from "zod";
 import { InvalidRoleCatalogError, UnsupportedTriggerVersionError } from "./errors";
 import { AppRoleName, Profile } from "./profile";
+// zod/mini through ./zod; a namespace import lets esbuild drop the parts of zod we do not use.
+import * as z from "./zod";
 
 /**
  * The one claims builder of the pre token generation trigger.
@@ -49,13 +49,17 @@ export const FORBIDDEN_CLAIMS: ReadonlySet<string> = new Set([
 
 const IamRoleArn = z
   .string()
-  .regex(
-    /^arn:aws(?:-cn|-us-gov|-iso(?:-[a-z])?)?:iam::\d{12}:role\/[\w+=,.@/-]{1,512}$/,
-    "must be an IAM role ARN",
+  .check(
+    z.regex(
+      /^arn:aws(?:-cn|-us-gov|-iso(?:-[a-z])?)?:iam::\d{12}:role\/[\w+=,.@/-]{1,512}$/,
+      "must be an IAM role ARN",
+    ),
   );
 
 /** OAuth scope as Cognito spells resource-server scopes: `resource/scope`, or a bare name. */
-const OAuthScope = z.string().regex(/^[\x21\x23-\x5B\x5D-\x7E]{1,256}$/, "must be an OAuth scope");
+const OAuthScope = z
+  .string()
+  .check(z.regex(/^[\x21\x23-\x5B\x5D-\x7E]{1,256}$/, "must be an OAuth scope"));
 
 export const RoleCatalog = z
   .strictObject({
@@ -66,16 +70,18 @@ export const RoleCatalog = z
       z.strictObject({
         iamRoleArn: IamRoleArn,
         /** Lower wins, as with Cognito group precedence; ties go to the role name. */
-        precedence: z.number().int().min(0),
+        precedence: z.number().check(z.int(), z.gte(0)),
         /** Extra access-token scopes for holders of this role (V2/V3 events only). */
-        scopes: z.array(OAuthScope).optional(),
+        scopes: z.optional(z.array(OAuthScope)),
       }),
     ),
   })
-  .refine((catalog) => Object.hasOwn(catalog.roles, catalog.defaultRole), {
-    message: "defaultRole must be one of roles",
-    path: ["defaultRole"],
-  });
+  .check(
+    z.refine((catalog) => Object.hasOwn(catalog.roles, catalog.defaultRole), {
+      message: "defaultRole must be one of roles",
+      path: ["defaultRole"],
+    }),
+  );
 export type RoleCatalog = z.infer<typeof RoleCatalog>;
 
 /** Parses the role catalog from its JSON configuration; fails fast at cold start. */

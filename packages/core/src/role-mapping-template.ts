@@ -8,8 +8,9 @@
  * Offline there are no real values, so unknown references become readable placeholders such as
  * `arn:aws:iam::000000000000:role/<logicalId>`.
  */
-import { z } from "zod";
+
 import { type IdentityPoolRoleConfig, parseIdentityPoolRoleConfig } from "./roles";
+import * as z from "./zod";
 
 /** Raised for templates this reader cannot interpret; `cause` carries the underlying error. */
 export class RoleTemplateError extends Error {
@@ -169,7 +170,7 @@ export interface CloudFormationTemplate {
 const templateSchema = z.object({
   Resources: z.record(
     z.string(),
-    z.looseObject({ Type: z.string(), Properties: z.unknown().optional() }),
+    z.looseObject({ Type: z.string(), Properties: z.optional(z.unknown()) }),
   ),
 });
 
@@ -239,16 +240,16 @@ const cfnRuleSchema = z.object({
 });
 
 const cfnRoleMappingSchema = z.object({
-  IdentityProvider: z.string().optional(),
+  IdentityProvider: z.optional(z.string()),
   Type: z.string(),
-  AmbiguousRoleResolution: z.string().optional(),
-  RulesConfiguration: z.object({ Rules: z.array(cfnRuleSchema) }).optional(),
+  AmbiguousRoleResolution: z.optional(z.string()),
+  RulesConfiguration: z.optional(z.object({ Rules: z.array(cfnRuleSchema) })),
 });
 
 const cfnAttachmentSchema = z.object({
   IdentityPoolId: z.string(),
-  Roles: z.record(z.string(), z.string()).optional(),
-  RoleMappings: z.record(z.string(), cfnRoleMappingSchema).optional(),
+  Roles: z.optional(z.record(z.string(), z.string())),
+  RoleMappings: z.optional(z.record(z.string(), cfnRoleMappingSchema)),
 });
 
 /**

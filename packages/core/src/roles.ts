@@ -26,7 +26,7 @@
  * - CustomRoleArn with Rules: the guide says it "overrides the order"; we allow it only when it
  *   is the role of a rule that matched, and deny otherwise, like the Token case.
  */
-import { z } from "zod";
+import * as z from "./zod";
 
 // ---------------------------------------------------------------------------------------------
 // Configuration
@@ -37,15 +37,15 @@ export const MAX_RULES_PER_PROVIDER = 25;
 /** SetIdentityPoolRoles: RoleMappings "Map Entries: Maximum number of 10 items". */
 export const MAX_ROLE_MAPPINGS = 10;
 
-const roleArnSchema = z.string().min(20).max(2048);
+const roleArnSchema = z.string().check(z.minLength(20), z.maxLength(2048));
 
 export const matchTypeSchema = z.enum(["Equals", "NotEqual", "StartsWith", "Contains"]);
 export type MatchType = z.infer<typeof matchTypeSchema>;
 
 export const mappingRuleSchema = z.object({
-  claim: z.string().min(1).max(64),
+  claim: z.string().check(z.minLength(1), z.maxLength(64)),
   matchType: matchTypeSchema,
-  value: z.string().min(1).max(128),
+  value: z.string().check(z.minLength(1), z.maxLength(128)),
   roleArn: roleArnSchema,
 });
 export type MappingRule = z.infer<typeof mappingRuleSchema>;
@@ -54,32 +54,40 @@ export const roleMappingSchema = z
   .object({
     type: z.enum(["Token", "Rules"]),
     ambiguousRoleResolution: z.enum(["AuthenticatedRole", "Deny"]),
-    rulesConfiguration: z
-      .object({ rules: z.array(mappingRuleSchema).min(1).max(MAX_RULES_PER_PROVIDER) })
-      .optional(),
+    rulesConfiguration: z.optional(
+      z.object({
+        rules: z
+          .array(mappingRuleSchema)
+          .check(z.minLength(1), z.maxLength(MAX_RULES_PER_PROVIDER)),
+      }),
+    ),
   })
-  .refine((mapping) => mapping.type !== "Rules" || mapping.rulesConfiguration !== undefined, {
-    message: "RulesConfiguration is required when the role mapping type is Rules",
-    path: ["rulesConfiguration"],
-  });
+  .check(
+    z.refine((mapping) => mapping.type !== "Rules" || mapping.rulesConfiguration !== undefined, {
+      message: "RulesConfiguration is required when the role mapping type is Rules",
+      path: ["rulesConfiguration"],
+    }),
+  );
 export type RoleMapping = z.infer<typeof roleMappingSchema>;
 
 export const identityPoolRoleConfigSchema = z.object({
   roles: z.object({
-    authenticated: roleArnSchema.optional(),
-    unauthenticated: roleArnSchema.optional(),
+    authenticated: z.optional(roleArnSchema),
+    unauthenticated: z.optional(roleArnSchema),
   }),
   /** Keyed by provider: `cognito-idp.<region>.amazonaws.com/<userPoolId>:<appClientId>`. */
   roleMappings: z
-    .record(z.string().min(1).max(128), roleMappingSchema)
-    .refine((mappings) => Object.keys(mappings).length <= MAX_ROLE_MAPPINGS, {
-      message: `at most ${MAX_ROLE_MAPPINGS} role mappings per identity pool`,
-    }),
+    .record(z.string().check(z.minLength(1), z.maxLength(128)), roleMappingSchema)
+    .check(
+      z.refine((mappings) => Object.keys(mappings).length <= MAX_ROLE_MAPPINGS, {
+        message: `at most ${MAX_ROLE_MAPPINGS} role mappings per identity pool`,
+      }),
+    ),
   /**
    * The pool's AllowUnauthenticatedIdentities. Optional because role attachments do not carry it;
    * when known and false, guests are refused before any role is considered, as GetId does.
    */
-  allowUnauthenticatedIdentities: z.boolean().optional(),
+  allowUnauthenticatedIdentities: z.optional(z.boolean()),
 });
 export type IdentityPoolRoleConfig = z.infer<typeof identityPoolRoleConfigSchema>;
 

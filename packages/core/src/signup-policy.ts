@@ -1,7 +1,7 @@
-// Namespace import: lets esbuild drop the parts of zod we do not use (~90 KiB instead of ~460).
-import * as z from "zod";
 import { canonicalizeDomain, domainOfCanonicalEmail } from "./email";
 import { InvalidEmailError, InvalidSignUpPolicyError } from "./errors";
+// zod/mini through ./zod; a namespace import lets esbuild drop the parts of zod we do not use.
+import * as z from "./zod";
 
 /**
  * Who may sign up, and who skips confirmation, decided from the canonical email domain.
@@ -14,33 +14,38 @@ import { InvalidEmailError, InvalidSignUpPolicyError } from "./errors";
 
 const WILDCARD_PREFIX = "*.";
 
-const DomainPattern = z.string().transform((pattern, ctx) => {
-  const wildcard = pattern.startsWith(WILDCARD_PREFIX);
-  try {
-    const domain = canonicalizeDomain(wildcard ? pattern.slice(WILDCARD_PREFIX.length) : pattern);
-    return wildcard ? `${WILDCARD_PREFIX}${domain}` : domain;
-  } catch (error) {
-    if (!(error instanceof InvalidEmailError)) throw error;
-    ctx.addIssue({
-      code: "custom",
-      message: `"${pattern}" is not a domain or a *.domain pattern`,
-    });
-    return z.NEVER;
-  }
-});
+const DomainPattern = z.pipe(
+  z.string(),
+  z.transform((pattern: string, ctx) => {
+    const wildcard = pattern.startsWith(WILDCARD_PREFIX);
+    try {
+      const domain = canonicalizeDomain(wildcard ? pattern.slice(WILDCARD_PREFIX.length) : pattern);
+      return wildcard ? `${WILDCARD_PREFIX}${domain}` : domain;
+    } catch (error) {
+      if (!(error instanceof InvalidEmailError)) throw error;
+      // What zod's ctx.addIssue records; zod/mini hands the transform the parse payload itself.
+      ctx.issues.push({
+        code: "custom",
+        message: `"${pattern}" is not a domain or a *.domain pattern`,
+        input: pattern,
+      });
+      return z.NEVER;
+    }
+  }),
+);
 
 /** Provider names as configured on the user pool (`Google`, `SignInWithApple`, an OIDC name). */
-const ProviderName = z.string().min(1).max(32);
+const ProviderName = z.string().check(z.minLength(1), z.maxLength(32));
 
 export const SignUpPolicy = z.strictObject({
   /** Empty or absent: every domain may sign up (subject to `deniedDomains`). */
-  allowedDomains: z.array(DomainPattern).optional(),
+  allowedDomains: z.optional(z.array(DomainPattern)),
   /** Wins over `allowedDomains`. */
-  deniedDomains: z.array(DomainPattern).optional(),
+  deniedDomains: z.optional(z.array(DomainPattern)),
   /** Native sign-ups from these domains are confirmed without a code (their email stays unverified). */
-  autoConfirmDomains: z.array(DomainPattern).optional(),
+  autoConfirmDomains: z.optional(z.array(DomainPattern)),
   /** Identity providers whose `email_verified` we believe, for linking and auto-verification. */
-  trustedFederationProviders: z.array(ProviderName).optional(),
+  trustedFederationProviders: z.optional(z.array(ProviderName)),
 });
 export type SignUpPolicy = z.output<typeof SignUpPolicy>;
 

@@ -1,17 +1,18 @@
 import { parseRoleCatalog, type RoleCatalog } from "@boarding-pass/core/claims";
 import type { ProfileDefaults } from "@boarding-pass/core/profiles";
 import { parseSignUpPolicy, type SignUpPolicy } from "@boarding-pass/core/signup-policy";
-// Through core: one zod per bundle (see core/src/zod.ts); a namespace import so esbuild tree-shakes.
+// zod/mini through core: one zod per bundle (see core/src/zod.ts); a namespace import so esbuild
+// tree-shakes.
 import * as z from "@boarding-pass/core/zod";
 
 /**
  * Parses a handler's environment once, at cold start, and fails fast naming what is missing:
  * a misconfigured function should never reach its first event.
  */
-export function parseEnvironment<T extends z.ZodRawShape>(
+export function parseEnvironment<T extends z.core.$ZodShape>(
   shape: T,
   env: NodeJS.ProcessEnv = process.env,
-): z.infer<z.ZodObject<T>> {
+): z.infer<z.ZodMiniObject<T>> {
   const result = z.object(shape).safeParse(env);
   if (!result.success) {
     const problems = result.error.issues
@@ -22,20 +23,22 @@ export function parseEnvironment<T extends z.ZodRawShape>(
   return result.data;
 }
 
-const required = z.string().min(1, "is required");
-const slug = z.string().regex(/^[a-z0-9](?:[a-z0-9-]{0,62}[a-z0-9])?$/, "must be a lowercase slug");
+const required = z.string().check(z.minLength(1, "is required"));
+const slug = z
+  .string()
+  .check(z.regex(/^[a-z0-9](?:[a-z0-9-]{0,62}[a-z0-9])?$/, "must be a lowercase slug"));
 
 /** Set on every function by sst.config.ts (STAGE) and by the stacks (TABLE_NAME). */
 const common = {
   STAGE: required,
   TABLE_NAME: required,
   /** Tenant and plan of a profile created by a trigger; optional, server-side only. */
-  DEFAULT_TENANT: slug.default("default"),
-  DEFAULT_PLAN: slug.default("free"),
+  DEFAULT_TENANT: z._default(slug, "default"),
+  DEFAULT_PLAN: z._default(slug, "free"),
 };
 
 const events = {
-  EVENTS_TOPIC_ARN: z.string().startsWith("arn:", "must be an SNS topic ARN"),
+  EVENTS_TOPIC_ARN: z.string().check(z.startsWith("arn:", "must be an SNS topic ARN")),
   EVENTS_STREAM_NAME: required,
 };
 
@@ -61,8 +64,8 @@ export function preSignUpConfig(env: NodeJS.ProcessEnv = process.env): PreSignUp
     {
       ...common,
       SIGNUP_POLICY: required,
-      EVENTS_TOPIC_ARN: events.EVENTS_TOPIC_ARN.optional(),
-      EVENTS_STREAM_NAME: required.optional(),
+      EVENTS_TOPIC_ARN: z.optional(events.EVENTS_TOPIC_ARN),
+      EVENTS_STREAM_NAME: z.optional(required),
     },
     env,
   );
@@ -137,7 +140,7 @@ export function outboxRelayConfig(env: NodeJS.ProcessEnv = process.env): OutboxR
     {
       ...common,
       ...events,
-      RELAY_GRACE_SECONDS: z.coerce.number().int().min(0).max(600).default(30),
+      RELAY_GRACE_SECONDS: z._default(z.coerce.number().check(z.int(), z.gte(0), z.lte(600)), 30),
     },
     env,
   );

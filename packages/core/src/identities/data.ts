@@ -1,4 +1,4 @@
-import { z } from "zod";
+import * as z from "../zod";
 import { IdentityMergedError, InvalidPreferencesError } from "./errors";
 import type { IdentityDataStore, IdentityGraph, StoredDataItem } from "./ports";
 
@@ -12,22 +12,31 @@ export const PREFERENCES = "preferences";
 export const MAX_DOCUMENT_BYTES = 4096;
 const MAX_KEYS = 64;
 
-const JsonValue: z.ZodType<unknown> = z.lazy(() =>
+const JsonValue: z.ZodMiniType<unknown> = z.lazy(() =>
   z.union([
-    z.string().max(1024),
-    z.number().finite(),
+    z.string().check(z.maxLength(1024)),
+    // z.number() refuses non-finite numbers itself.
+    z.number(),
     z.boolean(),
     z.null(),
-    z.array(JsonValue).max(64),
-    z.record(z.string().max(64), JsonValue),
+    z.array(JsonValue).check(z.maxLength(64)),
+    z.record(z.string().check(z.maxLength(64)), JsonValue),
   ]),
 );
 
 /** Top level: an object of at most 64 keys, names `[A-Za-z0-9_.-]{1,64}`. */
 export const PreferencesDocument = z
-  .record(z.string().regex(/^[A-Za-z0-9_.-]{1,64}$/, "keys are [A-Za-z0-9_.-]{1,64}"), JsonValue)
-  .refine((doc) => Object.keys(doc).length <= MAX_KEYS, `at most ${MAX_KEYS} keys`)
-  .refine((doc) => documentBytes(doc) <= MAX_DOCUMENT_BYTES, `at most ${MAX_DOCUMENT_BYTES} bytes`);
+  .record(
+    z.string().check(z.regex(/^[A-Za-z0-9_.-]{1,64}$/, "keys are [A-Za-z0-9_.-]{1,64}")),
+    JsonValue,
+  )
+  .check(
+    z.refine((doc) => Object.keys(doc).length <= MAX_KEYS, `at most ${MAX_KEYS} keys`),
+    z.refine(
+      (doc) => documentBytes(doc) <= MAX_DOCUMENT_BYTES,
+      `at most ${MAX_DOCUMENT_BYTES} bytes`,
+    ),
+  );
 
 export const documentBytes = (doc: unknown): number =>
   Buffer.byteLength(JSON.stringify(doc), "utf8");

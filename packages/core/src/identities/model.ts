@@ -1,4 +1,4 @@
-import { z } from "zod";
+import * as z from "../zod";
 
 /**
  * The identity graph's records in the single table (stacks/Data.ts):
@@ -19,7 +19,11 @@ import { z } from "zod";
 /** Cognito identity-pool IdentityId: `<region>:<uuid>`. */
 export const IdentityId = z
   .string()
-  .regex(/^[a-z]{2}(?:-[a-z]+)+-\d:[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/);
+  .check(
+    z.regex(
+      /^[a-z]{2}(?:-[a-z]+)+-\d:[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/,
+    ),
+  );
 export type IdentityId = z.infer<typeof IdentityId>;
 
 export const identityKey = (identityId: string) => ({

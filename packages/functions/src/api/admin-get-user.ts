@@ -6,8 +6,8 @@ import {
   type IdentityGraph,
   type ProfileReader,
 } from "@boarding-pass/core/identities/index";
+import * as z from "@boarding-pass/core/zod";
 import type { APIGatewayProxyEventV2WithIAMAuthorizer } from "aws-lambda";
-import { z } from "zod";
 import { logger, traced } from "../observability";
 import { identityRoutesConfig } from "./config";
 import { errorResponse, HttpError, json } from "./http";

@@ -2,7 +2,7 @@ import {
   COGNITO_IDENTITY_ISSUER,
   COGNITO_IDENTITY_JWKS_URI,
 } from "@boarding-pass/core/identities/index";
-import { z } from "zod";
+import * as z from "@boarding-pass/core/zod";
 import { parseEnvironment } from "../config";
 
 /**
@@ -12,7 +12,7 @@ import { parseEnvironment } from "../config";
  * (ADR 0006), which pools with classic flow off need.
  */
 
-const required = z.string().min(1, "is required");
+const required = z.string().check(z.minLength(1, "is required"));
 
 export interface IdentityRoutesConfig {
   stage: string;
@@ -74,11 +74,11 @@ export function linkIdentityConfig(env: NodeJS.ProcessEnv = process.env): LinkId
     {
       ...base,
       IOT_POLICY_NAME: required,
-      EVENTS_TOPIC_ARN: z.string().startsWith("arn:", "must be an SNS topic ARN"),
+      EVENTS_TOPIC_ARN: z.string().check(z.startsWith("arn:", "must be an SNS topic ARN")),
       EVENTS_STREAM_NAME: required,
-      GUEST_PROOF_ISSUER: z.url().default(COGNITO_IDENTITY_ISSUER),
-      GUEST_PROOF_JWKS_URI: z.url().default(COGNITO_IDENTITY_JWKS_URI),
-      GUEST_PROOF_KEY_ID: required.optional(),
+      GUEST_PROOF_ISSUER: z._default(z.url(), COGNITO_IDENTITY_ISSUER),
+      GUEST_PROOF_JWKS_URI: z._default(z.url(), COGNITO_IDENTITY_JWKS_URI),
+      GUEST_PROOF_KEY_ID: z.optional(required),
     },
     env,
   );
@@ -113,9 +113,9 @@ export function deleteUserConfig(env: NodeJS.ProcessEnv = process.env): DeleteUs
       ...base,
       USER_POOL_ID: required,
       IOT_POLICY_NAME: required,
-      EVENTS_TOPIC_ARN: z.string().startsWith("arn:", "must be an SNS topic ARN"),
+      EVENTS_TOPIC_ARN: z.string().check(z.startsWith("arn:", "must be an SNS topic ARN")),
       EVENTS_STREAM_NAME: required,
-      DEFAULT_TENANT: z.string().min(1).default("default"),
+      DEFAULT_TENANT: z._default(z.string().check(z.minLength(1)), "default"),
     },
     env,
   );

@@ -17,11 +17,11 @@ import { DynamoOutboxStore } from "@boarding-pass/core/adapters/outbox-store";
 import { DynamoProfileStore } from "@boarding-pass/core/adapters/profile-store";
 import { eventSource } from "@boarding-pass/core/events";
 import { type DeleteUserDeps, deleteUser } from "@boarding-pass/core/identities/index";
+import * as z from "@boarding-pass/core/zod";
 import type {
   APIGatewayProxyEventV2WithIAMAuthorizer,
   APIGatewayProxyEventV2WithJWTAuthorizer,
 } from "aws-lambda";
-import { z } from "zod";
 import { logger, traced } from "../observability";
 import { deleteUserConfig } from "./config";
 import { errorResponse, HttpError, json } from "./http";

@@ -1,8 +1,8 @@
 import { createDynamoDbDocumentClient } from "@boarding-pass/core/adapters/dynamodb";
 import { DynamoProfileStore } from "@boarding-pass/core/adapters/profile-store";
 import type { ProfileReader } from "@boarding-pass/core/identities/index";
+import * as z from "@boarding-pass/core/zod";
 import type { APIGatewayProxyEventV2WithJWTAuthorizer } from "aws-lambda";
-import { z } from "zod";
 import { parseEnvironment } from "../config";
 import { traced } from "../observability";
 import { errorResponse, json } from "./http";
@@ -32,7 +32,9 @@ let route: ReturnType<typeof createGetProfileHandler> | undefined;
 
 export const handler = (event: APIGatewayProxyEventV2WithJWTAuthorizer) => {
   if (route === undefined) {
-    const { TABLE_NAME } = parseEnvironment({ TABLE_NAME: z.string().min(1, "is required") });
+    const { TABLE_NAME } = parseEnvironment({
+      TABLE_NAME: z.string().check(z.minLength(1, "is required")),
+    });
     route = createGetProfileHandler({
       profiles: new DynamoProfileStore(traced(createDynamoDbDocumentClient()), TABLE_NAME),
     });

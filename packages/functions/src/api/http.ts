@@ -12,8 +12,8 @@ import {
   UserDeletedError,
   UserNotFoundError,
 } from "@boarding-pass/core/identities/index";
+import * as z from "@boarding-pass/core/zod";
 import type { APIGatewayProxyStructuredResultV2 } from "aws-lambda";
-import { z } from "zod";
 import { logger } from "../observability";
 
 /** JSON responses in one shape for every route. */
@@ -45,7 +45,7 @@ export class HttpError extends Error {
 }
 
 /** Parses a JSON body against `schema`; 400 with the problems when it does not fit. */
-export function parseJsonBody<T extends z.ZodType>(
+export function parseJsonBody<T extends z.ZodMiniType>(
   event: { body?: string | undefined; isBase64Encoded?: boolean },
   schema: T,
 ): z.infer<T> {
@@ -69,8 +69,8 @@ export function parseJsonBody<T extends z.ZodType>(
 }
 
 const CognitoIdentity = z.object({
-  identityId: z.string().min(1),
-  identityPoolId: z.string().min(1),
+  identityId: z.string().check(z.minLength(1)),
+  identityPoolId: z.string().check(z.minLength(1)),
   amr: z.array(z.string()),
 });
 

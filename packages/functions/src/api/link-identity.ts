@@ -20,8 +20,8 @@ import { DynamoOutboxStore } from "@boarding-pass/core/adapters/outbox-store";
 import { DynamoProfileStore } from "@boarding-pass/core/adapters/profile-store";
 import { eventSource } from "@boarding-pass/core/events";
 import { IdentityId, type LinkDeps, linkIdentity } from "@boarding-pass/core/identities/index";
+import * as z from "@boarding-pass/core/zod";
 import type { APIGatewayProxyEventV2WithIAMAuthorizer } from "aws-lambda";
-import { z } from "zod";
 import { logger, traced } from "../observability";
 import { linkIdentityConfig } from "./config";
 import { callerOf, errorResponse, json, parseJsonBody } from "./http";
@@ -37,11 +37,13 @@ export const LinkIdentityBody = z.strictObject({
   /** The guest identity's OpenID token (a JWT, at most a few KB). */
   guestProof: z
     .string()
-    .min(1)
-    .max(8192)
-    .regex(/^[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+$/, "must be a JWT"),
+    .check(
+      z.minLength(1),
+      z.maxLength(8192),
+      z.regex(/^[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+$/, "must be a JWT"),
+    ),
   /** Optional: the guest identity id the app held; must be the proof's `sub`. */
-  guestIdentityId: IdentityId.optional(),
+  guestIdentityId: z.optional(IdentityId),
 });
 
 export function createLinkIdentityHandler(deps: LinkDeps) {

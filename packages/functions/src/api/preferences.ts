@@ -8,8 +8,8 @@ import {
   type PreferencesDeps,
   putPreferences,
 } from "@boarding-pass/core/identities/index";
+import * as z from "@boarding-pass/core/zod";
 import type { APIGatewayProxyEventV2WithIAMAuthorizer } from "aws-lambda";
-import { z } from "zod";
 import { traced } from "../observability";
 import { identityRoutesConfig } from "./config";
 import { callerOf, errorResponse, HttpError, json, parseJsonBody } from "./http";
