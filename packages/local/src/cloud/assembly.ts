@@ -124,6 +124,7 @@ async function synthesizeInto(
   }
   // The manifest goes last and atomically: a crash mid-copy leaves the previous cache (or none).
   writeFileAtomically(path.join(dir, "manifest.json"), JSON.stringify(manifest, null, 2));
+  pruneAssets(path.join(dir, "assets"), new Set(Object.values(manifest.assets)));
   const loaded = readCache(dir, fingerprint);
   if (!loaded) throw new Error(`The synthesized app could not be read back from ${dir}`);
   return { ...loaded, synthesized: true };
@@ -192,6 +193,31 @@ function collectFiles(entry: string, into: string[]): void {
     collectFiles(path.join(entry, child), into);
   }
 }
+
+/**
+ * Every changed source leaves a new set of bundles (content-addressed, about 10 MB a set): those
+ * the current manifest does not name are removed once a day old. A local cloud still running an
+ * older build starts its new execution environments from these, hence the grace period.
+ */
+export function pruneAssets(
+  assetsDir: string,
+  keep: ReadonlySet<string>,
+  olderThanMs = ASSET_GRACE_MS,
+  now = Date.now(),
+): string[] {
+  const removed: string[] = [];
+  for (const name of fs.readdirSync(assetsDir)) {
+    if (keep.has(name)) continue;
+    const entry = path.join(assetsDir, name);
+    const stat = fs.statSync(entry, { throwIfNoEntry: false });
+    if (!stat || now - stat.mtimeMs < olderThanMs) continue;
+    fs.rmSync(entry, { recursive: true, force: true });
+    removed.push(name);
+  }
+  return removed;
+}
+
+const ASSET_GRACE_MS = 24 * 3600 * 1000;
 
 function copyDirectoryAtomically(source: string, target: string): void {
   const staging = `${target}.tmp-${process.pid}`;
