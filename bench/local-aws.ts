@@ -8,6 +8,7 @@ import {
   SubscribeCommand,
 } from "@aws-sdk/client-sns";
 import { type LocalAws, startLocalAws } from "../packages/local/src/index";
+import { type LatencySummary, round, summarize } from "./stats";
 
 /**
  * What the local AWS edge costs: the same GetItem sent straight to dynalite's port and through
@@ -17,21 +18,6 @@ import { type LocalAws, startLocalAws } from "../packages/local/src/index";
 const WARM_UP = 200;
 const SAMPLES = 2_000;
 const BOOTS = 3;
-
-interface LatencySummary {
-  p50Ms: number;
-  p99Ms: number;
-}
-
-function summarize(samples: number[]): LatencySummary {
-  const sorted = [...samples].sort((a, b) => a - b);
-  const at = (q: number) => sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))]!;
-  return { p50Ms: round(at(0.5)), p99Ms: round(at(0.99)) };
-}
-
-function round(value: number): number {
-  return Math.round(value * 1000) / 1000;
-}
 
 /** Alternates the two targets call by call so machine load drifts hit both alike. */
 async function compare(

@@ -22,6 +22,7 @@ import { NodeHttpHandler } from "@smithy/node-http-handler";
 import { AuthenticationDetails, CognitoUser, CognitoUserPool } from "amazon-cognito-identity-js";
 import { loadCloudAssembly } from "../packages/local/src/cloud/assembly";
 import { type LocalCloud, startLocalCloud } from "../packages/local/src/cloud/start";
+import { type LatencySummary, round as roundTo, summarize as summarizeLatency } from "./stats";
 
 /**
  * The whole local cloud (`npm start`): what it costs to start, and what a user's journey and a
@@ -60,28 +61,13 @@ const PHASE_DEADLINE_MS = 180_000;
 const CHILD_DEADLINE_MS = 600_000;
 const credentials = { accessKeyId: "local", secretAccessKey: "local" };
 
-interface Summary {
-  p50Ms: number;
-  p99Ms: number;
-  samples: number;
-}
-
-function summarize(samples: number[]): Summary {
-  const sorted = [...samples].sort((a, b) => a - b);
-  const at = (q: number) => sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))];
-  return {
-    p50Ms: round(at(0.5) ?? Number.NaN),
-    p99Ms: round(at(0.99) ?? Number.NaN),
-    samples: sorted.length,
-  };
-}
+type Summary = LatencySummary;
+/** Figures to a tenth of a millisecond: the journey's steps are whole milliseconds or more. */
+const summarize = (samples: number[]) => summarizeLatency(samples, 1);
+const round = (value: number) => roundTo(value, 1);
 
 function median(values: number[]): number {
   return summarize(values).p50Ms;
-}
-
-function round(value: number): number {
-  return Math.round(value * 10) / 10;
 }
 
 // ------------------------------------------------------------------ children

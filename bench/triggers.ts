@@ -22,6 +22,7 @@ import { DynamoDBClient, GetItemCommand } from "@aws-sdk/client-dynamodb";
 import { PutCommand } from "@aws-sdk/lib-dynamodb";
 import { type BuildOptions, build } from "esbuild";
 import { type Plane, startPlane } from "../packages/functions/test/support/plane";
+import { type LatencySummary, round, summarize } from "./stats";
 
 const run = promisify(execFile);
 const ROOT = resolve(import.meta.dirname, "..");
@@ -45,19 +46,7 @@ export const client = DynamoDBDocumentClient.from(new DynamoDBClient({}));
 export const handler = async () => client;
 `;
 
-interface Latency {
-  p50Ms: number;
-  p99Ms: number;
-  samples: number;
-}
-
-const round = (value: number, digits = 3) => Math.round(value * 10 ** digits) / 10 ** digits;
-
-function summarize(samples: number[]): Latency {
-  const sorted = [...samples].sort((a, b) => a - b);
-  const at = (q: number) => sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))]!;
-  return { p50Ms: round(at(0.5)), p99Ms: round(at(0.99)), samples: sorted.length };
-}
+type Latency = LatencySummary;
 
 async function timeAlternating(
   samples: number,

@@ -203,7 +203,7 @@ export function planCloud(assembly: CloudAssembly, options: PlanOptions): CloudP
         }
         continue;
       }
-      const properties = rewriteAwsUrls(
+      const properties = localizeValue(
         resolve(stack, resource.Properties ?? {}) as Record<string, unknown>,
         { region, accountId, issuerBase: options.edgeEndpoint },
       ) as Record<string, unknown>;
@@ -226,7 +226,7 @@ export function planCloud(assembly: CloudAssembly, options: PlanOptions): CloudP
       // CDK's cross-stack exports and SST's metadata are plumbing, not outputs a deploy prints.
       if (name.startsWith("ExportsOutput") || name === "SSTMetadata") continue;
       values[name] = String(
-        rewriteAwsUrls(resolve(stack, output.Value), {
+        localizeValue(resolve(stack, output.Value), {
           region,
           accountId,
           issuerBase: options.edgeEndpoint,
@@ -247,7 +247,7 @@ export function planCloud(assembly: CloudAssembly, options: PlanOptions): CloudP
     resolve(stackName, value) {
       const stack = assembly.stacks.find((s) => s.name === stackName);
       if (!stack) throw new Error(`No stack ${stackName}`);
-      return rewriteAwsUrls(resolve(stack, value), {
+      return localizeValue(resolve(stack, value), {
         region,
         accountId,
         issuerBase: options.edgeEndpoint,
@@ -402,7 +402,7 @@ const SYNTHESIZED_ACCOUNT_IN_ARN = new RegExp(
  * so exactly those shapes are rewritten, nothing else. The synthesized account, in ARNs or as a
  * whole value (`SourceAccount`), becomes the local one.
  */
-function rewriteAwsUrls(
+function localizeValue(
   value: unknown,
   context: { region: string; accountId: string; issuerBase: string },
 ): unknown {
@@ -414,10 +414,10 @@ function rewriteAwsUrls(
     if (value === SYNTHESIZED_ACCOUNT_ID) return context.accountId;
     return value.replace(SYNTHESIZED_ACCOUNT_IN_ARN, `$1${context.accountId}`);
   }
-  if (Array.isArray(value)) return value.map((item) => rewriteAwsUrls(item, context));
+  if (Array.isArray(value)) return value.map((item) => localizeValue(item, context));
   if (value && typeof value === "object") {
     return Object.fromEntries(
-      Object.entries(value).map(([k, v]) => [k, rewriteAwsUrls(v, context)]),
+      Object.entries(value).map(([k, v]) => [k, localizeValue(v, context)]),
     );
   }
   return value;

@@ -5,12 +5,14 @@
  * broker, and writes the stack outputs where an app or a test reads them.
  */
 import fs from "node:fs";
-import net from "node:net";
 import path from "node:path";
 import { type HttpApi, startHttpApi } from "../apigw/index";
+import { registerConsole } from "../console/index";
+import { findFreePorts } from "../edge/ports";
 import { BUILT_IN_SERVICES, type LocalAws, startLocalAws } from "../index";
 import { type MqttBroker, startMqttBroker } from "../iot-data/index";
 import { createLambdaRuntime, type LambdaRuntime } from "../lambda/index";
+import { TriggerTimeout } from "../services/cognito-idp/triggers";
 import { type CloudAssembly, loadCloudAssembly } from "./assembly";
 import type { InvokeResult } from "./contracts";
 import { type KinesisEventSource, startKinesisEventSource } from "./kinesis-event-source";
@@ -89,7 +91,7 @@ export async function startLocalCloud(options: LocalCloudOptions = {}): Promise<
   });
 
   const port = options.port ?? 4566;
-  const apiPort = options.apiPort ?? (port === 0 ? await freePort() : port + 1);
+  const apiPort = options.apiPort ?? (port === 0 ? (await findFreePorts(1))[0]! : port + 1);
   const mqttPort = options.mqttPort ?? (port === 0 ? 0 : port + 2);
 
   // The runtime needs the edge's endpoint and the edge's user pool needs the runtime: the
@@ -102,8 +104,8 @@ export async function startLocalCloud(options: LocalCloudOptions = {}): Promise<
     include: BUILT_IN_SERVICES,
     invokeTrigger: async (functionArn, event, { timeoutMs }) => {
       if (!runtime) throw new Error("The Lambda runtime is not started yet");
-      const result = await runtime.invoke(functionArn, event, { source: "cognito-idp" });
-      return triggerOutcome(result, timeoutMs);
+      const result = await runtime.invoke(functionArn, event, { source: "cognito-idp", timeoutMs });
+      return triggerOutcome(result);
     },
   });
 
@@ -275,7 +277,6 @@ export async function startLocalCloud(options: LocalCloudOptions = {}): Promise<
     closers.push(() => broker.close());
     aws.iot!.setDataEndpoint(broker.host);
     // The console at /_local/console: users, identities, profiles, invocations and traffic.
-    const { registerConsole } = await import("../console/index");
     registerConsole(aws, { aws, runtime: lambda, broker, outputs: plan.outputs });
 
     const outputs = plan.outputs;
@@ -341,16 +342,13 @@ function userPoolTriggers(plan: CloudPlan): string[] {
 }
 
 /**
- * What the user pool sees of a trigger invocation: the function's response, or its error
- * message (Cognito's UserLambdaValidationException). A function that timed out never answers:
- * Cognito then reports its own socket timeout and retries, as on AWS.
+ * What the user pool sees of a trigger invocation: the function's response, its error message
+ * (Cognito's UserLambdaValidationException), or a timeout, which Cognito retries.
  */
-function triggerOutcome(result: InvokeResult, timeoutMs: number): Promise<object> {
-  if (result.ok) return Promise.resolve((result.payload ?? {}) as object);
-  if (result.timedOut) {
-    return new Promise((resolve) => setTimeout(() => resolve({}), timeoutMs + 1000).unref());
-  }
-  return Promise.reject(new Error(result.errorMessage));
+function triggerOutcome(result: InvokeResult): object {
+  if (result.ok) return (result.payload ?? {}) as object;
+  if (result.timedOut) throw new TriggerTimeout(result.errorMessage);
+  throw new Error(result.errorMessage);
 }
 
 /** An event source's on-failure destination: an SQS queue (or SNS topic) of the plane. */
@@ -363,15 +361,4 @@ function onFailureSender(aws: LocalAws, destinationArn: string) {
     }
     throw new Error(`On-failure destination ${destinationArn} is not emulated`);
   };
-}
-
-async function freePort(): Promise<number> {
-  return await new Promise((resolve, reject) => {
-    const server = net.createServer();
-    server.once("error", reject);
-    server.listen(0, "127.0.0.1", () => {
-      const address = server.address();
-      server.close(() => resolve(typeof address === "object" && address ? address.port : 0));
-    });
-  });
 }

@@ -15,6 +15,7 @@ import {
   applyPreTokenGenerationResponse,
   invokeWithCognitoSemantics,
   type TokenClaims,
+  TriggerTimeout,
 } from "../../src/services/cognito-idp/triggers";
 
 function referenceModPow(base: bigint, exponent: bigint, modulus: bigint): bigint {
@@ -187,5 +188,33 @@ describe("trigger invocation", () => {
     expect(result).toEqual({ n: 2 });
     expect(event.n).toBe(1);
     expect(seen[0]?.timeoutMs).toBe(50);
+  });
+
+  it("retries a timeout the invoker reports (the runtime timed the function out) like its own", async () => {
+    let attempts = 0;
+    const flaky = await invokeWithCognitoSemantics(
+      async (_arn, received) => {
+        attempts++;
+        if (attempts < 3) throw new TriggerTimeout("Task timed out after 0.05 seconds");
+        return received;
+      },
+      "PostConfirmation",
+      "arn",
+      { n: 1 },
+      50,
+    );
+    expect(flaky).toEqual({ n: 1 });
+    expect(attempts).toBe(3);
+
+    const never = invokeWithCognitoSemantics(
+      async () => {
+        throw new TriggerTimeout("Task timed out after 0.05 seconds");
+      },
+      "PostConfirmation",
+      "arn",
+      { n: 1 },
+      50,
+    );
+    await expect(never).rejects.toMatchObject({ name: "UnexpectedLambdaException" });
   });
 });

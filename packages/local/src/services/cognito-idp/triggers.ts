@@ -17,7 +17,11 @@ export const TRIGGER_ATTEMPTS = 3;
 
 export type TriggerName = "PreSignUp" | "PostConfirmation" | "PreTokenGeneration";
 
-class TriggerTimeout extends Error {}
+/**
+ * A trigger that did not answer in time. Thrown by the timer below, or by an `InvokeTrigger` whose
+ * runtime timed the function out first: both are retried the same way.
+ */
+export class TriggerTimeout extends Error {}
 
 function withTimeout<T>(promise: Promise<T>, timeoutMs: number): Promise<T> {
   let timer: NodeJS.Timeout | undefined;
