@@ -12,9 +12,9 @@ import { applyNagBaseline } from "./stacks/nag";
 /**
  * How SST's esbuild bundles every function (bench/triggers.ts builds with the same). ESM with code
  * splitting: a dynamic `import()` becomes a chunk of its own that the function loads only when it
- * reaches that import, so code off a handler's usual path (the X-Ray SDK where tracing is off, the
- * SDK's SSO/INI/process credential providers Lambda never reaches, a trigger's SNS, Kinesis and
- * Cognito admin clients) no longer weighs on every cold start. The SDK stays bundled.
+ * reaches that import, so code off a handler's usual path (the SDK's SSO/INI/process credential
+ * providers Lambda never reaches, a trigger's SNS, Kinesis and Cognito admin clients) no longer
+ * weighs on every cold start. The SDK stays bundled.
  */
 export const FUNCTION_BUNDLING = {
   format: "esm",

@@ -7,7 +7,7 @@
  *   the same code in one file;
  * - the time to load that bundle in a fresh Node process, beside a bundle holding only the
  *   DynamoDB client built with the same options, with tracing off (as in tests and locally) and
- *   as a Lambda function with active tracing (the Powertools Tracer and X-Ray SDK loaded).
+ *   as a Lambda function with active tracing (the tracer made and its UDP socket opened).
  * Targets (issue 5): pre token generation p50 ≤ 1.5× the GetItem floor, bundle < 400 KB, load
  * ≤ 1.5× the floor. `npx tsx bench/triggers.ts` prints a table and the JSON.
  */
@@ -336,9 +336,9 @@ async function loadTimes(
 }
 
 /**
- * A Lambda execution environment with active tracing, as far as the Powertools Tracer and the
- * X-Ray SDK can tell (they read these at load): the Tracer is made, the SDK loaded, its Lambda
- * mode set up. Nothing listens on the daemon address; loading sends nothing.
+ * A Lambda execution environment with active tracing, as far as the functions' tracer can tell
+ * (packages/functions/src/observability.ts reads these at load): the tracer is made and its UDP
+ * socket opened. Nothing listens on the daemon address; loading sends nothing.
  */
 const TRACED_LAMBDA_ENV = {
   AWS_EXECUTION_ENV: "AWS_Lambda_nodejs22.x",
@@ -347,7 +347,6 @@ const TRACED_LAMBDA_ENV = {
   POWERTOOLS_TRACE_ENABLED: "true",
   _X_AMZN_TRACE_ID: "Root=1-5759e988-bd862e3fe1be46a994272793;Parent=53995c3f42cd8ad8;Sampled=1",
   AWS_XRAY_DAEMON_ADDRESS: "127.0.0.1:2000",
-  AWS_XRAY_CONTEXT_MISSING: "IGNORE_ERROR",
 };
 
 async function bundles(env: Record<string, string>) {
@@ -373,7 +372,7 @@ async function bundles(env: Record<string, string>) {
       }
       const files = Object.fromEntries(Object.entries(built).map(([n, b]) => [n, b.entry]));
       const loads = await loadTimes(files, env);
-      // As deployed (tracing active), for the bundles as deployed: the Tracer and X-Ray SDK load.
+      // As deployed (tracing active), for the bundles as deployed: the tracer is made at load.
       const traced =
         variant === "sdkBundled"
           ? await loadTimes(files, { ...env, ...TRACED_LAMBDA_ENV })

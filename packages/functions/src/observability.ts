@@ -1,18 +1,19 @@
 import { Logger } from "@aws-lambda-powertools/logger";
 import { Metrics, MetricUnit } from "@aws-lambda-powertools/metrics";
-import type { Tracer } from "@aws-lambda-powertools/tracer";
+import { AwsCallTracer } from "./tracing";
 
 /**
- * The one place Powertools singletons are made. Service name, namespace and log level come from
- * the POWERTOOLS_* variables the stacks set on every function.
+ * The one place the observability singletons are made: the Powertools logger and metrics here, the
+ * tracer below. Service name, namespace and log level come from the POWERTOOLS_* variables the
+ * stacks set on every function.
  */
 export const logger = new Logger();
 export const metrics = new Metrics();
 
 /**
- * Whether a Powertools Tracer made here could trace: the same rule as its own
- * (`Tracer.setTracingEnabled`): not with `POWERTOOLS_TRACE_ENABLED=false`, not outside a Lambda
- * execution environment (`AWS_EXECUTION_ENV` unset), not under SAM local or Amplify's mock.
+ * Whether this function traces: a Lambda execution environment (`AWS_EXECUTION_ENV` set, not SAM
+ * local or Amplify's mock) without `POWERTOOLS_TRACE_ENABLED=false`, the rule the Powertools
+ * Tracer had. Lambda then decides per invocation: only sampled invocations send subsegments.
  */
 export function tracingPossible(env: NodeJS.ProcessEnv = process.env): boolean {
   const read = (key: string) => (env[key] ?? "").trim();
@@ -26,17 +27,14 @@ export function tracingPossible(env: NodeJS.ProcessEnv = process.env): boolean {
 }
 
 /**
- * The Powertools Tracer, made at cold start where it can trace (a Lambda function with active
- * tracing), and `undefined` wherever it would be disabled anyway (tests, the local cloud, the
- * benchmark, `POWERTOOLS_TRACE_ENABLED=false`). Its module, with aws-xray-sdk-core (~125 KiB and
- * most of a trigger's load time), is imported dynamically: esbuild's ESM splitting puts it in a
- * chunk of its own (sst.config.ts), loaded only by a function that traces. It is made during init
- * rather than at the first traced call, because init is where Lambda spends that time best (and
- * provisioned concurrency pays it before any request), and because the Tracer patches HTTP(S)
- * globally when made, before the first request goes out.
+ * The tracer, made where the function can trace and `undefined` elsewhere (tests, the benchmark,
+ * `POWERTOOLS_TRACE_ENABLED=false`). It is our own small X-Ray subsegment emitter rather than the
+ * Powertools Tracer: the X-Ray SDK under that one cost a trigger about 30 ms of every cold start,
+ * on the sign-in path, for the one thing we used it for, and is at end of support in February
+ * 2027 (ADR 0009). Made at cold start: its UDP socket opens during init, not in a request.
  */
-export const tracer: Tracer | undefined = tracingPossible()
-  ? new (await import("@aws-lambda-powertools/tracer")).Tracer()
+export const tracer: AwsCallTracer | undefined = tracingPossible()
+  ? new AwsCallTracer()
   : undefined;
 
 /**
@@ -44,7 +42,7 @@ export const tracer: Tracer | undefined = tracingPossible()
  * itself, unchanged, when it does not.
  */
 export function traced<T extends object>(client: T): T {
-  return tracer === undefined ? client : tracer.captureAWSv3Client(client);
+  return tracer === undefined ? client : tracer.capture(client);
 }
 
 export { MetricUnit };

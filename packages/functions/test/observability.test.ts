@@ -13,7 +13,7 @@ import { type Plane, startPlane } from "./support/plane";
 const run = promisify(execFile);
 const ROOT = resolve(import.meta.dirname, "../../..");
 
-describe("where the Tracer is made", () => {
+describe("where the tracer is made", () => {
   const lambda = { AWS_EXECUTION_ENV: "AWS_Lambda_nodejs22.x" };
   it.each([
     ["a Lambda function", lambda, true],
@@ -43,7 +43,7 @@ describe("where the Tracer is made", () => {
   });
 });
 
-/** X-Ray daemon stand-in: every UDP datagram the X-Ray SDK sends, parsed. */
+/** X-Ray daemon stand-in: every UDP datagram sent to it, parsed. */
 async function daemon(): Promise<{
   socket: Socket;
   port: number;
@@ -52,9 +52,10 @@ async function daemon(): Promise<{
   const socket = createSocket("udp4");
   const documents: Record<string, unknown>[] = [];
   socket.on("message", (message) => {
-    // `{"format": "json", "version": 1}` then a newline, then the segment document.
-    const body = message.toString("utf8").split("\n").slice(1).join("\n");
-    documents.push(JSON.parse(body) as Record<string, unknown>);
+    // `{"format":"json","version":1}` then a newline, then the segment document.
+    const [header, ...body] = message.toString("utf8").split("\n");
+    expect(JSON.parse(header ?? "")).toEqual({ format: "json", version: 1 });
+    documents.push(JSON.parse(body.join("\n")) as Record<string, unknown>);
   });
   await new Promise<void>((done) => socket.bind(0, "127.0.0.1", done));
   return { socket, port: socket.address().port, documents };
@@ -92,7 +93,7 @@ describe("a trigger running on Lambda with active tracing", () => {
     const xray = await daemon();
     const traceId = `1-${Math.floor(Date.now() / 1000).toString(16)}-${randomUUID().replace(/-/g, "").slice(0, 24)}`;
     const parentId = randomUUID().replace(/-/g, "").slice(0, 16);
-    // A fresh process: the Tracer and the X-Ray SDK read the Lambda environment when loaded.
+    // A fresh process: the tracer is made (or not) from the Lambda environment when loaded.
     const script = join(dir, "invoke.mts");
     const handlerUrl = pathToFileURL(
       resolve(ROOT, "packages/functions/src/cognito/pre-token-generation.ts"),
@@ -116,7 +117,7 @@ const event = ${JSON.stringify({
         response: { claimsAndScopeOverrideDetails: null },
       })};
 const response = await handler(event, { awsRequestId: "req-1", getRemainingTimeInMillis: () => 4000 });
-process.stdout.write(JSON.stringify({ tracing: tracer?.isTracingEnabled() ?? null, response }));
+process.stdout.write(JSON.stringify({ tracing: tracer !== undefined, response }));
 `,
     );
     try {
@@ -134,7 +135,7 @@ process.stdout.write(JSON.stringify({ tracing: tracer?.isTracingEnabled() ?? nul
         },
       });
       const result = JSON.parse(stdout) as {
-        tracing: boolean | null;
+        tracing: boolean;
         response: { response: { claimsAndScopeOverrideDetails: unknown } };
       };
       expect(result.tracing).toBe(true);
@@ -149,8 +150,13 @@ process.stdout.write(JSON.stringify({ tracing: tracer?.isTracingEnabled() ?? nul
         trace_id: traceId,
         parent_id: parentId,
         namespace: "aws",
-        aws: { operation: "GetItem", table_name: plane.tableName },
+        aws: { operation: "GetItem", table_name: plane.tableName, region: "us-east-1", retries: 0 },
+        http: { response: { status: 200 } },
       });
+      expect(dynamodb.id).toMatch(/^[0-9a-f]{16}$/);
+      expect(dynamodb.end_time as number).toBeGreaterThanOrEqual(dynamodb.start_time as number);
+      expect(dynamodb).not.toHaveProperty("error");
+      expect(dynamodb).not.toHaveProperty("fault");
     } finally {
       xray.socket.close();
     }
