@@ -16,6 +16,7 @@ import {
 import { NodeHttpHandler } from "@smithy/node-http-handler";
 import { startLocalAws } from "../packages/local/src/index";
 import { createCognitoIdpService } from "../packages/local/src/services/cognito-idp/index";
+import { type LatencySummary, round, summarize } from "./stats";
 
 /**
  * Sign-in throughput and latency of the local user pool against cognito-local 5.3 on the same
@@ -37,22 +38,8 @@ const PASSWORD = "Corr3ct-Horse!";
 const PRE_TOKEN_ARN = "arn:aws:lambda:us-east-1:000000000000:function:pre-token";
 
 interface Figures {
-  sequential: { p50Ms: number; p99Ms: number; samples: number };
-  concurrent: {
-    concurrency: number;
-    signInsPerSecond: number;
-    p50Ms: number;
-    p99Ms: number;
-    samples: number;
-  };
-}
-
-function percentile(sorted: number[], q: number): number {
-  return round(sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))] ?? Number.NaN);
-}
-
-function round(value: number): number {
-  return Math.round(value * 100) / 100;
+  sequential: LatencySummary;
+  concurrent: LatencySummary & { concurrency: number; signInsPerSecond: number };
 }
 
 async function measure(signIn: (user: number) => Promise<void>): Promise<Figures> {
@@ -77,20 +64,12 @@ async function measure(signIn: (user: number) => Promise<void>): Promise<Figures
     }),
   );
   const elapsedMs = performance.now() - started;
-  sequential.sort((a, b) => a - b);
-  concurrent.sort((a, b) => a - b);
   return {
-    sequential: {
-      p50Ms: percentile(sequential, 0.5),
-      p99Ms: percentile(sequential, 0.99),
-      samples: sequential.length,
-    },
+    sequential: summarize(sequential, 2),
     concurrent: {
       concurrency: CONCURRENCY,
-      signInsPerSecond: round((concurrent.length / elapsedMs) * 1000),
-      p50Ms: percentile(concurrent, 0.5),
-      p99Ms: percentile(concurrent, 0.99),
-      samples: concurrent.length,
+      signInsPerSecond: round((concurrent.length / elapsedMs) * 1000, 2),
+      ...summarize(concurrent, 2),
     },
   };
 }
@@ -298,8 +277,9 @@ export async function benchCognito() {
       cognitoLocal,
       throughputRatio: round(
         ours.concurrent.signInsPerSecond / cognitoLocal.concurrent.signInsPerSecond,
+        2,
       ),
-      sequentialP50Ratio: round(cognitoLocal.sequential.p50Ms / ours.sequential.p50Ms),
+      sequentialP50Ratio: round(cognitoLocal.sequential.p50Ms / ours.sequential.p50Ms, 2),
     };
   } finally {
     rmSync(root, { recursive: true, force: true });

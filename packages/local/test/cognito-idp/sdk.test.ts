@@ -26,6 +26,8 @@ import {
   InvalidPasswordException,
   LimitExceededException,
   ListGroupsCommand,
+  ListUserPoolClientsCommand,
+  ListUserPoolsCommand,
   ListUsersCommand,
   NotAuthorizedException,
   ResendConfirmationCodeCommand,
@@ -735,5 +737,66 @@ describe("admin operations", () => {
         }),
       ),
     ).rejects.toThrow("Password not long enough");
+  });
+
+  it("lists pools and a pool's clients a page at a time, as tools discovering the pool do", async () => {
+    const names = [0, 1, 2].map(() => `listed-${crypto.randomUUID()}`);
+    const made = await Promise.all(
+      names.map((PoolName) => h.client.send(new CreateUserPoolCommand({ PoolName }))),
+    );
+    const ids = made.map((pool) => pool.UserPool!.Id!);
+
+    const seen: { Id?: string; Name?: string }[] = [];
+    let NextToken: string | undefined;
+    for (let pageNo = 0; pageNo < 100; pageNo++) {
+      const listed = await h.client.send(new ListUserPoolsCommand({ MaxResults: 2, NextToken }));
+      expect(listed.UserPools?.length ?? 0).toBeLessThanOrEqual(2);
+      seen.push(...(listed.UserPools ?? []));
+      NextToken = listed.NextToken;
+      if (NextToken === undefined) break;
+    }
+    expect(NextToken).toBeUndefined();
+    for (const [i, id] of ids.entries()) {
+      expect(seen.filter((pool) => pool.Id === id)).toEqual([
+        expect.objectContaining({ Id: id, Name: names[i] }),
+      ]);
+    }
+    await expect(h.client.send(new ListUserPoolsCommand({} as never))).rejects.toBeInstanceOf(
+      InvalidParameterException,
+    );
+    await expect(
+      h.client.send(new ListUserPoolsCommand({ MaxResults: 61 })),
+    ).rejects.toBeInstanceOf(InvalidParameterException);
+    await expect(
+      h.client.send(new ListUserPoolsCommand({ MaxResults: 2, NextToken: "not-a-token" })),
+    ).rejects.toBeInstanceOf(InvalidParameterException);
+
+    const poolId = ids[0]!;
+    const clientIds: string[] = [];
+    for (const ClientName of ["ios", "android", "web"]) {
+      const made = await h.client.send(
+        new CreateUserPoolClientCommand({ UserPoolId: poolId, ClientName }),
+      );
+      clientIds.push(made.UserPoolClient!.ClientId!);
+    }
+    const first = await h.client.send(
+      new ListUserPoolClientsCommand({ UserPoolId: poolId, MaxResults: 2 }),
+    );
+    const second = await h.client.send(
+      new ListUserPoolClientsCommand({
+        UserPoolId: poolId,
+        MaxResults: 2,
+        NextToken: first.NextToken,
+      }),
+    );
+    expect(first.UserPoolClients).toHaveLength(2);
+    expect(second.NextToken).toBeUndefined();
+    const clients = [...(first.UserPoolClients ?? []), ...(second.UserPoolClients ?? [])];
+    expect(clients.map((c) => c.ClientId).sort()).toEqual([...clientIds].sort());
+    expect(clients.map((c) => c.ClientName).sort()).toEqual(["android", "ios", "web"]);
+    expect(new Set(clients.map((c) => c.UserPoolId))).toEqual(new Set([poolId]));
+    // Another pool's clients never appear.
+    const other = await h.client.send(new ListUserPoolClientsCommand({ UserPoolId: ids[1]! }));
+    expect(other.UserPoolClients).toEqual([]);
   });
 });

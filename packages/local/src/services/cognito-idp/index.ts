@@ -2060,6 +2060,69 @@ export function createCognitoIdpService(options: CognitoIdpServiceOptions): Cogn
     };
   }
 
+  /**
+   * A page of a listing, as Cognito pages: `MaxResults` (1 to 60; required where the API requires
+   * it) and an opaque `NextToken`, here the offset into the sorted listing.
+   */
+  function page<T>(input: Input, all: readonly T[], maxRequired: boolean) {
+    const max = input.MaxResults;
+    if (max === undefined && maxRequired) {
+      throw invalidParameter(
+        "1 validation error detected: Value null at 'maxResults' failed to satisfy constraint: Member must not be null",
+      );
+    }
+    if (
+      max !== undefined &&
+      (typeof max !== "number" || !Number.isInteger(max) || max < 1 || max > 60)
+    ) {
+      throw invalidParameter(
+        "1 validation error detected: Value at 'maxResults' failed to satisfy constraint: Member must have value between 1 and 60",
+      );
+    }
+    const limit = typeof max === "number" ? max : 60;
+    const token = optionalString(input, "NextToken");
+    const start = token === undefined ? 0 : Number(token);
+    if (!Number.isInteger(start) || start < 0 || start > all.length) {
+      throw invalidParameter("Invalid pagination token.");
+    }
+    const items = all.slice(start, start + limit);
+    return {
+      items,
+      nextToken: start + limit < all.length ? String(start + limit) : undefined,
+    };
+  }
+
+  function listUserPools(input: Input) {
+    const all = [...pools.values()].sort((a, b) => a.record.id.localeCompare(b.record.id));
+    const { items, nextToken } = page(input, all, true);
+    return {
+      UserPools: items.map((pool) => ({
+        Id: pool.record.id,
+        Name: pool.record.name,
+        LambdaConfig: pool.record.definition.LambdaConfig ?? {},
+        CreationDate: epochSeconds(pool.record.created),
+        LastModifiedDate: epochSeconds(pool.record.created),
+      })),
+      ...(nextToken !== undefined ? { NextToken: nextToken } : {}),
+    };
+  }
+
+  function listUserPoolClients(input: Input) {
+    const pool = requirePool(requireString(input, "UserPoolId"));
+    const all = [...clients.values()]
+      .filter((client) => client.poolId === pool.record.id)
+      .sort((a, b) => a.clientId.localeCompare(b.clientId));
+    const { items, nextToken } = page(input, all, false);
+    return {
+      UserPoolClients: items.map((client) => ({
+        ClientId: client.clientId,
+        UserPoolId: client.poolId,
+        ClientName: client.definition.ClientName ?? client.clientId,
+      })),
+      ...(nextToken !== undefined ? { NextToken: nextToken } : {}),
+    };
+  }
+
   function createUserPoolOperation(input: Input) {
     const { PoolName, ...rest } = input as Input & { PoolName?: string };
     const created = createUserPool({
@@ -2260,7 +2323,9 @@ export function createCognitoIdpService(options: CognitoIdpServiceOptions): Cogn
     DescribeUserPool: (input) => ({
       UserPool: describePool(requirePool(requireString(input, "UserPoolId"))),
     }),
+    ListUserPools: listUserPools,
     CreateUserPoolClient: createUserPoolClientOperation,
+    ListUserPoolClients: listUserPoolClients,
     DescribeUserPoolClient: (input) => {
       const { client } = requireClient(requireString(input, "ClientId"));
       if (client.poolId !== input.UserPoolId) {
