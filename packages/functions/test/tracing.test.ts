@@ -1,6 +1,8 @@
 import { randomUUID } from "node:crypto";
 import { DynamoDBClient, GetItemCommand } from "@aws-sdk/client-dynamodb";
 import { DynamoDBDocumentClient, GetCommand, PutCommand } from "@aws-sdk/lib-dynamodb";
+import { lazySnsKinesisEventPublisher } from "@boarding-pass/core/adapters/on-first-use";
+import { buildEvent } from "@boarding-pass/core/events";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import {
   AwsCallTracer,
@@ -10,6 +12,7 @@ import {
   parseTraceHeader,
   type SegmentSink,
 } from "../src/tracing";
+import { freshSub } from "./support/fixtures";
 import { type Plane, startPlane } from "./support/plane";
 
 const ROOT = "1-5759e988-bd862e3fe1be46a994272793";
@@ -281,6 +284,36 @@ describe("AWS SDK calls captured, against the embedded DynamoDB", () => {
       // Untouched: outside Lambda the SDK's own recursion detection adds nothing either.
       expect(wire).toEqual(["(none)"]);
     }
+  });
+
+  it("traces the SNS and Kinesis clients a trigger makes on first use, as it traces DynamoDB", async () => {
+    const sink = recordingSink();
+    const tracer = new AwsCallTracer(sink, () => SAMPLED);
+    const publisher = lazySnsKinesisEventPublisher({
+      topicArn: plane.topicArn,
+      streamName: plane.streamName,
+      sdk: plane.sdk,
+      capture: (client) => tracer.capture(client),
+    });
+    const sub = freshSub();
+    const event = buildEvent("boardingpass.user.confirmed.v1", {
+      subject: sub,
+      data: { sub, tenant: "default", plan: "free" },
+      time: new Date(),
+      source: "boardingpass/local/post-confirmation",
+    });
+    const outcome = await publisher.publish([event]);
+    expect(outcome.failed).toEqual([]);
+    const calls = sink.documents.map(
+      (d) => `${d.name} ${(d.aws as { operation: string }).operation}`,
+    );
+    expect(calls.sort()).toEqual(["Kinesis PutRecords", "SNS PublishBatch"]);
+    expect(sink.documents.find((d) => d.name === "SNS")?.aws).toMatchObject({
+      topic_arn: plane.topicArn,
+    });
+    expect(sink.documents.find((d) => d.name === "Kinesis")?.aws).toMatchObject({
+      stream_name: plane.streamName,
+    });
   });
 
   it("never lets a failing sink change the call's outcome", async () => {

@@ -12,6 +12,13 @@ import type { SdkClientOptions } from "./sdk";
  * the adapter it wraps; only construction moves.
  */
 
+/**
+ * What a handler does to each SDK client it makes (functions: `traced`, which adds X-Ray
+ * subsegments); the identity by default.
+ */
+export type CaptureClient = <T extends object>(client: T) => T;
+const asIs: CaptureClient = (client) => client;
+
 /** One load shared by concurrent callers; a failed load is tried again by the next call. */
 export function onFirstUse<T>(load: () => Promise<T>): () => Promise<T> {
   let loading: Promise<T> | undefined;
@@ -29,14 +36,16 @@ export function lazySnsKinesisEventPublisher(options: {
   topicArn: string;
   streamName: string;
   sdk?: SdkClientOptions;
+  capture?: CaptureClient;
 }): EventPublisher {
+  const capture = options.capture ?? asIs;
   const publisher = onFirstUse(async () => {
     const { SnsKinesisEventPublisher, createSnsClient, createKinesisClient } = await import(
       "./event-publisher"
     );
     return new SnsKinesisEventPublisher({
-      sns: createSnsClient(options.sdk),
-      kinesis: createKinesisClient(options.sdk),
+      sns: capture(createSnsClient(options.sdk)),
+      kinesis: capture(createKinesisClient(options.sdk)),
       topicArn: options.topicArn,
       streamName: options.streamName,
     });
@@ -64,10 +73,11 @@ export function lazySnsKinesisEventPublisher(options: {
 /** `CognitoAdmin` per user pool around one Cognito client made on the first call. */
 export function lazyCognitoDirectory(
   sdk?: SdkClientOptions,
+  capture: CaptureClient = asIs,
 ): (userPoolId: string) => UserDirectory {
   const admin = onFirstUse(async () => {
     const { CognitoAdmin, createCognitoClient } = await import("./cognito-admin");
-    const client = createCognitoClient(sdk);
+    const client = capture(createCognitoClient(sdk));
     return (userPoolId: string) => new CognitoAdmin(client, userPoolId);
   });
   return (userPoolId) => ({

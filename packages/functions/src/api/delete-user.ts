@@ -95,14 +95,14 @@ export function deleteUserDepsFromEnvironment(
     accounts: new CognitoUserAccounts(traced(createCognitoClient()), config.userPoolId),
     events: new OutboxIdentityEventSink(
       new SnsKinesisEventPublisher({
-        sns: createSnsClient(),
-        kinesis: createKinesisClient(),
+        sns: traced(createSnsClient()),
+        kinesis: traced(createKinesisClient()),
         topicArn: config.topicArn,
         streamName: config.streamName,
       }),
       new DynamoOutboxStore(dynamo, config.tableName),
     ),
-    iot: new IotClientPolicyAttachments(createIotClient()),
+    iot: new IotClientPolicyAttachments(traced(createIotClient())),
     iotPolicyName: config.iotPolicyName,
     defaultTenant: config.defaultTenant,
     source: eventSource(config.stage, component),

@@ -31,7 +31,7 @@ export function ensureIotDepsFromEnvironment(env: NodeJS.ProcessEnv = process.en
   return {
     graph: new DynamoIdentityGraph(dynamo, config.tableName),
     profiles: new DynamoProfileStore(dynamo, config.tableName),
-    iot: new IotClientPolicyAttachments(createIotClient()),
+    iot: new IotClientPolicyAttachments(traced(createIotClient())),
     identityPoolId: config.identityPoolId,
     iotPolicyName: config.iotPolicyName,
     source: eventSource(config.stage, "ensure-iot"),

@@ -33,7 +33,7 @@ export const handler = (event: APIGatewayProxyEventV2WithIAMAuthorizer) => {
   if (route === undefined) {
     const config = issueGuestProofConfig();
     route = createIssueGuestProofHandler({
-      signer: new KmsJwtSigner(createKmsClient(), config.keyId),
+      signer: new KmsJwtSigner(traced(createKmsClient()), config.keyId),
       graph: new DynamoIdentityGraph(traced(createDynamoDbDocumentClient()), config.tableName),
       identityPoolId: config.identityPoolId,
       issuer: config.issuer,

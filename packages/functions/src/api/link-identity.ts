@@ -82,8 +82,8 @@ export function linkDepsFromEnvironment(env: NodeJS.ProcessEnv = process.env): L
     data: new DynamoIdentityDataStore(dynamo, config.tableName),
     events: new OutboxIdentityEventSink(
       new SnsKinesisEventPublisher({
-        sns: createSnsClient(),
-        kinesis: createKinesisClient(),
+        sns: traced(createSnsClient()),
+        kinesis: traced(createKinesisClient()),
         topicArn: config.topicArn,
         streamName: config.streamName,
       }),
@@ -95,11 +95,16 @@ export function linkDepsFromEnvironment(env: NodeJS.ProcessEnv = process.env): L
       issuers: [
         config.guestProof.cognito,
         ...(self !== undefined
-          ? [{ issuer: self.issuer, jwks: () => kmsPublicJwks(createKmsClient(), self.keyId) }]
+          ? [
+              {
+                issuer: self.issuer,
+                jwks: () => kmsPublicJwks(traced(createKmsClient()), self.keyId),
+              },
+            ]
           : []),
       ],
     }),
-    iot: new IotClientPolicyAttachments(createIotClient()),
+    iot: new IotClientPolicyAttachments(traced(createIotClient())),
     identityPoolId: config.identityPoolId,
     iotPolicyName: config.iotPolicyName,
     source: eventSource(config.stage, "link-identity"),

@@ -138,7 +138,7 @@ async function confirmEmailClaim(
 
 const config = postConfirmationConfig();
 const dynamodb = traced(createDynamoDbDocumentClient());
-const cognito = createCognitoClient();
+const cognito = traced(createCognitoClient());
 
 export const handler = createPostConfirmationHandler({
   profiles: new DynamoProfileStore(dynamodb, config.tableName),
@@ -146,7 +146,7 @@ export const handler = createPostConfirmationHandler({
   claims: new DynamoEmailClaimStore(dynamodb, config.tableName),
   // SNS and Kinesis only for a new user's event (once per user; the relay covers a miss): their
   // clients are made on the first publish, not at every cold start.
-  publisher: lazySnsKinesisEventPublisher(config.events),
+  publisher: lazySnsKinesisEventPublisher({ ...config.events, capture: traced }),
   groups: (userPoolId) => new CognitoAdmin(cognito, userPoolId),
   defaults: config.defaults,
   defaultGroup: config.defaultGroup,

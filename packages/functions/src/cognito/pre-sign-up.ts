@@ -115,10 +115,13 @@ export const handler = createPreSignUpHandler({
   links: new DynamoFederatedLinkStore(dynamodb, config.tableName),
   profiles: new DynamoProfileStore(dynamodb, config.tableName),
   outbox: new DynamoOutboxStore(dynamodb, config.tableName),
-  publisher: config.events === undefined ? relayOnly : lazySnsKinesisEventPublisher(config.events),
+  publisher:
+    config.events === undefined
+      ? relayOnly
+      : lazySnsKinesisEventPublisher({ ...config.events, capture: traced }),
   // Only a federated sign-up from a trusted provider reaches Cognito's admin API: its client is
   // made then, so the native sign-up path loads DynamoDB alone.
-  directory: lazyCognitoDirectory(),
+  directory: lazyCognitoDirectory(undefined, traced),
   defaults: config.defaults,
   source: eventSource(config.stage, "pre-sign-up"),
 });

@@ -48,8 +48,8 @@ const dynamodb = traced(createDynamoDbDocumentClient());
 export const handler = createOutboxRelayHandler({
   store: new DynamoOutboxStore(dynamodb, config.tableName),
   publisher: new SnsKinesisEventPublisher({
-    sns: createSnsClient(),
-    kinesis: createKinesisClient(),
+    sns: traced(createSnsClient()),
+    kinesis: traced(createKinesisClient()),
     topicArn: config.events.topicArn,
     streamName: config.events.streamName,
   }),
