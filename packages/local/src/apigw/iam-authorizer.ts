@@ -168,14 +168,22 @@ function requestContextKeys(
 }
 
 /**
- * The identity pool id and `amr` of a Cognito session, from the identity as the pool holds it
- * now (AWS fixes them at issue; an identity linked since then reads as authenticated here).
- * Without the pool, guests are told apart by Cognito's scope-down session policy.
+ * The identity pool id and `amr` of a Cognito session, as fixed when the credentials were issued
+ * (STS records them from the identity pool's token): credentials a guest got before signing in
+ * stay unauthenticated, as in AWS. Credentials journaled before STS recorded them fall back to
+ * the identity as the pool holds it now; without the pool either, guests are told apart by
+ * Cognito's scope-down session policy.
  */
 function cognitoIdentityOf(
   credentials: IssuedCredentials,
   identities: IamAuthorizerOptions["identities"],
 ): { identityPoolId: string; amr: string[] } {
+  if (credentials.cognitoIdentity !== undefined) {
+    return {
+      identityPoolId: credentials.cognitoIdentity.identityPoolId,
+      amr: [...credentials.cognitoIdentity.amr],
+    };
+  }
   const identity = credentials.identityId
     ? identities?.identity(credentials.identityId)
     : undefined;

@@ -32,15 +32,25 @@ export function resolvePrincipal(
 ): IotPrincipal {
   const role = iam.role(credentials.roleArn);
   const identityId = credentials.identityId;
-  const known = identityId !== undefined ? identities?.identity(identityId) : undefined;
-  const guest = known ? known.logins.length === 0 : role !== undefined && isGuestRole(role);
+  // As issued: credentials a guest got before signing in stay a guest's (AWS fixes amr then).
+  const issuedAmr = credentials.cognitoIdentity?.amr;
+  const known =
+    issuedAmr === undefined && identityId !== undefined
+      ? identities?.identity(identityId)
+      : undefined;
+  const guest =
+    issuedAmr !== undefined
+      ? issuedAmr.includes("unauthenticated")
+      : known
+        ? known.logins.length === 0
+        : role !== undefined && isGuestRole(role);
   return { credentials, identityId, role, guest };
 }
 
 /**
  * Without the identity pool, the role tells: a role the identity pool may hand only to
- * `unauthenticated` callers (its trust policy's `amr` condition) is the guest role. The STS record
- * carries no `amr`, and the app's stacks give every identity-pool role exactly such a condition
+ * `unauthenticated` callers (its trust policy's `amr` condition) is the guest role, for sessions
+ * whose STS record carries no `amr`; the app's stacks give every identity-pool role such a condition
  * (stacks/Auth.ts). A role trusted for both is treated as authenticated: the stricter reading,
  * since an authenticated identity needs an IoT policy as well.
  */

@@ -56,6 +56,11 @@ export interface IssuedCredentials {
   subject: string;
   identityId?: string;
   sessionPolicy?: string;
+  /**
+   * A Cognito identity session's `aud` (the identity pool) and `amr`, as its OpenID token carried
+   * them: AWS fixes both in the session when it is issued, and IAM reads them from there.
+   */
+  cognitoIdentity?: { identityPoolId: string; amr: string[] };
   /** ISO-8601. */
   expiration: string;
 }
@@ -66,6 +71,7 @@ export interface IssueCredentialsInput {
   subject: string;
   identityId?: string;
   sessionPolicy?: string;
+  cognitoIdentity?: { identityPoolId: string; amr: string[] };
   durationSeconds: number;
 }
 
@@ -204,6 +210,12 @@ export function createStsService(options: StsServiceOptions): StsService {
     };
     if (input.identityId !== undefined) issued.identityId = input.identityId;
     if (input.sessionPolicy !== undefined) issued.sessionPolicy = input.sessionPolicy;
+    if (input.cognitoIdentity !== undefined) {
+      issued.cognitoIdentity = {
+        identityPoolId: input.cognitoIdentity.identityPoolId,
+        amr: [...input.cognitoIdentity.amr],
+      };
+    }
     journal.commit({ op: "issue", credentials: issued });
     return issued;
   }
@@ -265,7 +277,10 @@ export function createStsService(options: StsServiceOptions): StsService {
       durationSeconds,
     };
     // For Cognito identity tokens the subject *is* the identity id (field guide §2).
-    if (provider === "cognito-identity.amazonaws.com") issueInput.identityId = subject;
+    if (provider === "cognito-identity.amazonaws.com") {
+      issueInput.identityId = subject;
+      issueInput.cognitoIdentity = { identityPoolId: audience[0]!, amr: amr ?? [] };
+    }
     if (input.policy !== undefined) issueInput.sessionPolicy = input.policy;
     const issued = issueCredentials(issueInput);
     return { credentials: issued, provider, audience: audience[0]!, subject };

@@ -166,7 +166,8 @@ it("lets a guest call the routes its role grants, with API Gateway's cognitoIden
   expect(link.status).toBe(403);
 });
 
-it("signs a user in: the ID token passes the JWT route and its identity's credentials the IAM routes", async () => {
+/** A fresh user of the pool, signed in with USER_PASSWORD_AUTH. */
+async function signIn() {
   const email = `apigw-${crypto.randomUUID().slice(0, 8)}@example.com`;
   const password = "Corr3ct-Horse!";
   await userPoolClient.send(
@@ -191,7 +192,12 @@ it("signs a user in: the ID token passes the JWT route and its identity's creden
       AuthParameters: { USERNAME: email, PASSWORD: password },
     }),
   );
-  const idToken = AuthenticationResult!.IdToken!;
+  return { email, tokens: AuthenticationResult! };
+}
+
+it("signs a user in: the ID token passes the JWT route and its identity's credentials the IAM routes", async () => {
+  const { email, tokens } = await signIn();
+  const idToken = tokens.IdToken!;
 
   const profile = await fetch(`${api.url}/profile`, {
     headers: { authorization: `Bearer ${idToken}` },
@@ -200,7 +206,7 @@ it("signs a user in: the ID token passes the JWT route and its identity's creden
   const claims = (await json(profile)).requestContext.authorizer.jwt.claims;
   expect(claims).toMatchObject({ email, aud: appClientId, token_use: "id" });
   const access = await fetch(`${api.url}/profile`, {
-    headers: { authorization: AuthenticationResult!.AccessToken! },
+    headers: { authorization: tokens.AccessToken! },
   });
   expect(access.status).toBe(200);
 
@@ -221,4 +227,44 @@ it("signs a user in: the ID token passes the JWT route and its identity's creden
     identityId,
     identityPoolId,
   });
+});
+
+it("keeps a session's amr as it was issued: a guest's credentials stay unauthenticated after the guest signs in", async () => {
+  const guest = await credentialsFor();
+  const { tokens } = await signIn();
+  const provider = `cognito-idp.${REGION}.amazonaws.com/${userPoolId}`;
+  // The guest signs in on the same identity: Cognito links the login to it.
+  const { Credentials, IdentityId } = await identityClient.send(
+    new GetCredentialsForIdentityCommand({
+      IdentityId: guest.identityId,
+      Logins: { [provider]: tokens.IdToken! },
+    }),
+  );
+  expect(IdentityId).toBe(guest.identityId);
+
+  const before = await signedFetch(api.url, guest.credentials, { path: "/identity/preferences" });
+  expect(before.status).toBe(200);
+  expect((await json(before)).requestContext.authorizer.iam.cognitoIdentity).toEqual({
+    amr: ["unauthenticated"],
+    identityId: guest.identityId,
+    identityPoolId,
+  });
+  // Nor does the linked identity lend the old guest session the member role's routes.
+  const guestLink = await signedFetch(api.url, guest.credentials, {
+    method: "POST",
+    path: "/identity/link",
+    body: "{}",
+  });
+  expect(guestLink.status).toBe(403);
+
+  const signedIn = {
+    accessKeyId: Credentials!.AccessKeyId!,
+    secretAccessKey: Credentials!.SecretKey!,
+    sessionToken: Credentials!.SessionToken!,
+  };
+  const after = await signedFetch(api.url, signedIn, { path: "/identity/preferences" });
+  expect(after.status).toBe(200);
+  expect((await json(after)).requestContext.authorizer.iam.cognitoIdentity.amr).toEqual(
+    expect.arrayContaining(["authenticated", provider]),
+  );
 });

@@ -258,4 +258,28 @@ describe("who is a guest", () => {
     expect(resolvePrincipal(credentials, iam, lookup([])).guest).toBe(true);
     expect(resolvePrincipal(credentials, iam, lookup(["cognito-idp"])).guest).toBe(false);
   });
+
+  it("takes the amr the credentials were issued with over the identity as it is now", () => {
+    const id = identityId();
+    const issue = (amr: string[]) =>
+      sts.issueCredentials({
+        roleArn: memberRole.arn,
+        sessionName: "CognitoIdentityCredentials",
+        subject: id,
+        identityId: id,
+        cognitoIdentity: { identityPoolId: "us-east-1:pool", amr },
+        durationSeconds: 3600,
+      });
+    // The guest has signed in since: the pool now lists a login, the old session is still a guest's.
+    const signedInSince = { identity: () => ({ logins: ["cognito-idp"] }) };
+    expect(resolvePrincipal(issue(["unauthenticated"]), iam, signedInSince).guest).toBe(true);
+    const guestNow = { identity: () => ({ logins: [] }) };
+    expect(
+      resolvePrincipal(
+        issue(["authenticated", "cognito-idp.us-east-1.amazonaws.com/p"]),
+        iam,
+        guestNow,
+      ).guest,
+    ).toBe(false);
+  });
 });

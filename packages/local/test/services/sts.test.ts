@@ -131,6 +131,11 @@ describe("AssumeRoleWithWebIdentity", () => {
       assumedRoleId: out.AssumedRoleUser!.AssumedRoleId,
       subject: IDENTITY,
       identityId: IDENTITY,
+      // Fixed in the session as the token carried them, for IAM conditions on later requests.
+      cognitoIdentity: {
+        identityPoolId: POOL,
+        amr: ["authenticated", "cognito-idp.us-east-1.amazonaws.com/us-east-1_Pool"],
+      },
       expiration: "2026-01-01T00:30:00Z",
     });
   });

@@ -306,6 +306,7 @@ export function createCognitoIdentityService(
         sessionName: SESSION_NAME,
         subject: identity.id,
         identityId: identity.id,
+        cognitoIdentity: { identityPoolId: pool.IdentityPoolId, amr: amrFor(identity, pool) },
         durationSeconds: CREDENTIALS_SECONDS,
         ...(sessionPolicy !== undefined ? { sessionPolicy } : {}),
       });
