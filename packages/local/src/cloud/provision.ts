@@ -213,6 +213,7 @@ export async function provisionCloud(options: ProvisionOptions): Promise<Provisi
       Timeout?: number;
       MemorySize?: number;
       Environment?: { Variables?: Record<string, unknown> };
+      TracingConfig?: { Mode?: string };
     };
     const bundleDir = p.Code?.S3Key ? options.assetDir(p.Code.S3Key) : undefined;
     // CDK's own providers (log retention, custom resources) have no bundle here: they act on the
@@ -230,6 +231,10 @@ export async function provisionCloud(options: ProvisionOptions): Promise<Provisi
       environment: Object.fromEntries(
         Object.entries(p.Environment?.Variables ?? {}).map(([k, v]) => [k, String(v)]),
       ),
+      // `tracing: "active"` in the stacks; the runtime samples these when it has a daemon.
+      ...(p.TracingConfig?.Mode === "Active" || p.TracingConfig?.Mode === "PassThrough"
+        ? { tracing: p.TracingConfig.Mode }
+        : {}),
     });
   }
 

@@ -13,6 +13,7 @@ import { BUILT_IN_SERVICES, type LocalAws, startLocalAws } from "../index";
 import { type MqttBroker, startMqttBroker } from "../iot-data/index";
 import { createLambdaRuntime, type LambdaRuntime } from "../lambda/index";
 import { TriggerTimeout } from "../services/cognito-idp/triggers";
+import { startXRayDaemon, type XRayDaemon } from "../xray/index";
 import { type CloudAssembly, loadCloudAssembly } from "./assembly";
 import type { InvokeResult } from "./contracts";
 import { type KinesisEventSource, startKinesisEventSource } from "./kinesis-event-source";
@@ -46,6 +47,11 @@ export interface LocalCloudOptions {
   log?: (line: string) => void;
   /** Function logs (START/END/REPORT and console output); dropped by default. */
   functionLog?: (line: string) => void;
+  /**
+   * Collect X-Ray traces of the functions with active tracing (a local daemon on a free loopback
+   * UDP port; the console's Traces section). Default true; false: every invocation unsampled.
+   */
+  tracing?: boolean;
 }
 
 export interface LocalCloud {
@@ -63,6 +69,8 @@ export interface LocalCloud {
   readonly aws: LocalAws;
   readonly runtime: LambdaRuntime;
   readonly broker: MqttBroker;
+  /** The local X-Ray daemon and its recent traces (undefined with `tracing: false`). */
+  readonly xray: XRayDaemon | undefined;
   readonly plan: CloudPlan;
   readonly provisioned: ProvisionedCloud;
   readonly assembly: CloudAssembly;
@@ -127,6 +135,8 @@ export async function startLocalCloud(options: LocalCloudOptions = {}): Promise<
       log,
     });
 
+    const xray = options.tracing === false ? undefined : await startXRayDaemon();
+    if (xray) closers.push(() => xray.close());
     const sts = aws.sts!;
     runtime = createLambdaRuntime({
       region: plan.region,
@@ -147,6 +157,7 @@ export async function startLocalCloud(options: LocalCloudOptions = {}): Promise<
         };
       },
       log: (record) => options.functionLog?.(record.line),
+      ...(xray ? { tracing: xray } : {}),
     });
     const lambda = runtime;
     closers.push(() => lambda.close());
@@ -276,8 +287,14 @@ export async function startLocalCloud(options: LocalCloudOptions = {}): Promise<
     });
     closers.push(() => broker.close());
     aws.iot!.setDataEndpoint(broker.host);
-    // The console at /_local/console: users, identities, profiles, invocations and traffic.
-    registerConsole(aws, { aws, runtime: lambda, broker, outputs: plan.outputs });
+    // The console at /_local/console: users, identities, profiles, invocations, traces, traffic.
+    registerConsole(aws, {
+      aws,
+      runtime: lambda,
+      broker,
+      outputs: plan.outputs,
+      ...(xray ? { traces: xray } : {}),
+    });
 
     const outputs = plan.outputs;
     const outputsFile =
@@ -307,6 +324,7 @@ export async function startLocalCloud(options: LocalCloudOptions = {}): Promise<
       aws,
       runtime: lambda,
       broker,
+      xray,
       plan,
       provisioned,
       assembly,

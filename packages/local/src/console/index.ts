@@ -28,6 +28,7 @@ export type {
   ConsoleUser,
 } from "./snapshot";
 export { createConsoleData } from "./snapshot";
+export type { ConsoleSegment, ConsoleSubsegment, ConsoleTrace } from "./traces";
 
 export const CONSOLE_PREFIX = "console";
 

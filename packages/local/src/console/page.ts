@@ -71,6 +71,44 @@ function details(key, label, blocks) {
   }
   return d;
 }
+function disclose(key, label, node) {
+  const d = el("details");
+  d.dataset.key = key;
+  if (open.has(key)) d.open = true;
+  d.addEventListener("toggle", () => { d.open ? open.add(key) : open.delete(key); });
+  d.append(el("summary", label), node);
+  return d;
+}
+function ms(value) {
+  return typeof value === "number" ? (Math.round(value * 10) / 10) + " ms" : "in progress";
+}
+function marks(x) {
+  const span = el("span");
+  if (x.fault) span.append(el("span", "fault", "tag bad"));
+  if (x.error) span.append(el("span", "error", "tag bad"));
+  if (x.throttle) span.append(el("span", "throttle", "tag bad"));
+  for (const type of x.exceptions || []) span.append(el("span", type, "tag"));
+  if (!x.fault && !x.error && !x.throttle) span.append(el("span", "ok", "ok"));
+  return span;
+}
+function awsCalls(t) {
+  const calls = t.segments.flatMap((g) => g.subsegments).concat(t.orphans);
+  const kinds = [...new Set(calls.map((c) => c.name + (c.operation ? " " + c.operation : "")))];
+  const more = t.hiddenSubsegments + t.droppedDocuments;
+  const label = calls.length + (calls.length === 1 ? " call" : " calls") +
+    (kinds.length ? ": " + kinds.join(", ") : "") + (more ? " (+" + more + " not shown)" : "");
+  const box = el("div");
+  box.append(el("p", "trace " + t.traceId, "muted"), table([
+    ["service", (c) => c.name],
+    ["operation", (c) => c.operation],
+    ["resource", (c) => c.resource],
+    ["ms", (c) => ms(c.durationMs)],
+    ["status", (c) => c.status],
+    ["retries", (c) => c.retries],
+    ["flags", (c) => marks(c)],
+  ], calls, "no AWS calls"));
+  return disclose("trace/" + t.traceId, label, box);
+}
 function table(columns, rows, empty) {
   if (!rows || rows.length === 0) return el("p", empty || "nothing yet", "empty");
   const t = el("table");
@@ -176,6 +214,14 @@ const SECTIONS = {
       ["logs", (r.logs || []).join("\\n")],
     ])],
   ], s.invocations, "no invocations")],
+  traces: (s) => [s.traces.length, table([
+    ["started", (t) => time(t.startedAt)],
+    ["function", (t) => t.segments.map((g) => g.name).join(", ") || "(no function segment)"],
+    ["ms", (t) => t.segments.length ? t.segments.map((g) => ms(g.durationMs)).join(", ") : ms(t.durationMs)],
+    ["outcome", (t) => marks({ fault: t.fault, error: t.error, throttle: t.throttle,
+      exceptions: t.segments.flatMap((g) => g.exceptions) })],
+    ["AWS calls", awsCalls],
+  ], s.traces, "no traces (functions with active tracing record one per invocation)")],
   sns: (s) => [s.snsDeliveries.length, table([
     ["at", (d) => time(d.at)],
     ["topic", (d) => String(d.topicArn).split(":").pop()],
@@ -249,6 +295,7 @@ function pick(state, name) {
     case "profiles": return [state.table.name, state.table.profiles];
     case "links": return [state.table.identityLinks, state.table.tombstones, state.table.merges, state.table.guestData, state.table.pendingEvents];
     case "invocations": return state.invocations;
+    case "traces": return state.traces;
     case "sns": return state.snsDeliveries;
     case "sqs": return state.sqsQueues;
     case "kinesis": return state.kinesis;
@@ -284,6 +331,7 @@ const SECTION_TITLES: [string, string][] = [
   ["profiles", "Profiles"],
   ["links", "Links, merges and tombstones"],
   ["invocations", "Lambda invocations"],
+  ["traces", "Traces (X-Ray)"],
   ["sns", "SNS deliveries"],
   ["sqs", "SQS queues"],
   ["kinesis", "Kinesis"],

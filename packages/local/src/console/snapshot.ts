@@ -10,7 +10,9 @@ import type { LocalAws } from "../index";
 import type { MqttBroker } from "../iot-data/index";
 import type { LambdaRuntime } from "../lambda/types";
 import type { LocalService, ServiceRequest } from "../types";
+import type { TraceSource } from "../xray/index";
 import { clip, redactString, redactText, redactValue } from "./redact";
+import { type ConsoleTrace, traceView } from "./traces";
 
 export interface ConsoleSources {
   aws: Pick<
@@ -26,6 +28,8 @@ export interface ConsoleSources {
   >;
   runtime?: Pick<LambdaRuntime, "invocations">;
   broker?: Pick<MqttBroker, "connections" | "messages">;
+  /** The local X-Ray daemon (`LocalCloud.xray`): the Traces section. */
+  traces?: TraceSource;
   /** Stack outputs by stack (`LocalCloud.outputs`): `UserPoolId`, `TableName`, `EventsStreamName`. */
   outputs?: Record<string, Record<string, string>>;
 }
@@ -37,7 +41,7 @@ export interface ConsoleOptions {
   tableName?: () => string | undefined;
   /** Kinesis streams to show; default: every stream (ListStreams). */
   streamNames?: () => readonly string[] | undefined;
-  /** Rows kept per list (invocations, deliveries, records, messages); 50 by default. */
+  /** Rows kept per list (invocations, traces, deliveries, records, messages); 50 by default. */
   limit?: number;
 }
 
@@ -86,6 +90,8 @@ export interface ConsoleState {
     itemCount: number;
   };
   invocations: Record<string, unknown>[];
+  /** Recent X-Ray traces, newest first: the function segment and its AWS-call subsegments. */
+  traces: ConsoleTrace[];
   snsDeliveries: Record<string, unknown>[];
   sqsQueues: Record<string, unknown>[];
   kinesis: {
@@ -162,6 +168,9 @@ export function createConsoleData(
           sources.runtime!.invocations({ limit }).map(invocationView),
         )
       : absent("invocations", []);
+    const traces = sources.traces
+      ? await section("traces", [], () => sources.traces!.traces(limit).map(traceView))
+      : absent("traces", []);
     const snsDeliveries = aws.sns
       ? await section("sns", [], () =>
           aws
@@ -203,6 +212,7 @@ export function createConsoleData(
       identities,
       table,
       invocations,
+      traces,
       snsDeliveries,
       sqsQueues,
       kinesis,

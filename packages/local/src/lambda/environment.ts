@@ -20,9 +20,18 @@ export function environmentNames(fn: LocalFunction, now = new Date()): Environme
   };
 }
 
+/** Lambda's reserved X-Ray variables: a template cannot point a function at another daemon. */
+const XRAY_VARIABLES = [
+  "AWS_XRAY_DAEMON_ADDRESS",
+  "_AWS_XRAY_DAEMON_ADDRESS",
+  "_AWS_XRAY_DAEMON_PORT",
+  "AWS_XRAY_CONTEXT_MISSING",
+  "_X_AMZN_TRACE_ID",
+];
+
 export function functionEnvironment(
   fn: LocalFunction,
-  options: { region: string; endpoint: string },
+  options: { region: string; endpoint: string; xrayDaemonAddress?: string },
   credentials: FunctionCredentials,
   names: EnvironmentNames,
 ): Record<string, string> {
@@ -48,6 +57,16 @@ export function functionEnvironment(
     AWS_SECRET_ACCESS_KEY: credentials.secretAccessKey,
     AWS_ENDPOINT_URL: options.endpoint,
   };
+  // What Lambda sets for active tracing: where the X-Ray daemon listens (one `host:port`, the
+  // UDP endpoint) and what an X-Ray SDK does outside a traced context.
+  for (const name of XRAY_VARIABLES) delete env[name];
+  if (options.xrayDaemonAddress !== undefined) {
+    const at = options.xrayDaemonAddress.lastIndexOf(":");
+    env.AWS_XRAY_DAEMON_ADDRESS = options.xrayDaemonAddress;
+    env._AWS_XRAY_DAEMON_ADDRESS = options.xrayDaemonAddress.slice(0, at);
+    env._AWS_XRAY_DAEMON_PORT = options.xrayDaemonAddress.slice(at + 1);
+    env.AWS_XRAY_CONTEXT_MISSING = "LOG_ERROR";
+  }
   if (credentials.sessionToken) env.AWS_SESSION_TOKEN = credentials.sessionToken;
   else delete env.AWS_SESSION_TOKEN;
   return env;

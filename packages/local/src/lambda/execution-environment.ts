@@ -47,6 +47,8 @@ type Failure = Extract<Outcome, { ok: false }>;
 export interface EnvironmentSettings {
   region: string;
   endpoint: string;
+  /** Set for a function with active tracing: its `AWS_XRAY_DAEMON_ADDRESS`. */
+  xrayDaemonAddress?: string;
   credentialsFor(fn: LocalFunction): FunctionCredentials | Promise<FunctionCredentials>;
   sink(entry: RawLog): void;
   /** Called once, when the environment will serve no more calls. */
@@ -91,6 +93,8 @@ export class ExecutionEnvironment {
     event: string;
     timeoutMs: number;
     invokedFunctionArn: string;
+    /** The invocation's `_X_AMZN_TRACE_ID`. */
+    traceHeader: string;
   }): Promise<Outcome> {
     let initDurationMs: number | undefined;
     if (!this.worker) {
@@ -128,6 +132,7 @@ export class ExecutionEnvironment {
         event: call.event,
         deadline: Date.now() + call.timeoutMs,
         invokedFunctionArn: call.invokedFunctionArn,
+        traceHeader: call.traceHeader,
       });
     });
     this.lastUsed = Date.now();

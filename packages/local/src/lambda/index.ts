@@ -11,4 +11,5 @@ export type {
   LambdaRuntime,
   LambdaRuntimeOptions,
   LocalFunction,
+  TraceCollector,
 } from "./types";

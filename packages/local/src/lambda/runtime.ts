@@ -15,6 +15,7 @@ import { ExecutionEnvironment, type Outcome, type RawLog } from "./execution-env
 import { endLine, logRecord, reportLine, startLine } from "./logs";
 import { isLatest, parseFunctionReference, splitHandler } from "./names";
 import { clip, summarize } from "./summary";
+import { epochSeconds, functionSegment, newInvocationTrace, traceHeader } from "./trace";
 import type {
   InvocationFilter,
   InvocationRecord,
@@ -109,6 +110,19 @@ export function createLambdaRuntime(options: LambdaRuntimeOptions): LambdaRuntim
     }
   }
 
+  /** Active tracing needs a daemon to send to: without one the function is not sampled. */
+  function traces(fn: LocalFunction): boolean {
+    return fn.tracing === "Active" && options.tracing !== undefined;
+  }
+
+  function recordSegment(document: Record<string, unknown>) {
+    try {
+      options.tracing?.record(document);
+    } catch {
+      // Tracing is best effort, here as on Lambda: it never fails the call it describes.
+    }
+  }
+
   function platform(fn: LocalFunction, requestId: string, level: string, text: string) {
     emit(fn, { requestId, stream: "platform", level, text, time: Date.now() });
   }
@@ -118,6 +132,7 @@ export function createLambdaRuntime(options: LambdaRuntimeOptions): LambdaRuntim
     const env = new ExecutionEnvironment(fn, state.generation, {
       region: options.region,
       endpoint: options.endpoint,
+      ...(traces(fn) ? { xrayDaemonAddress: options.tracing!.address } : {}),
       credentialsFor: options.credentialsFor,
       sink: (entry) => emit(fn, entry),
       onStopped: () => environments.delete(env),
@@ -245,13 +260,29 @@ export function createLambdaRuntime(options: LambdaRuntimeOptions): LambdaRuntim
     active.set(call.requestId, lines);
     platform(fn, call.requestId, "START", startLine(call.requestId));
     const configuredMs = fn.timeoutSeconds * 1000;
+    const sampled = traces(fn);
+    const trace = newInvocationTrace(sampled);
+    const segmentStart = epochSeconds();
     const outcome: Outcome = await env.invoke({
       requestId: call.requestId,
       event: call.eventJson,
       timeoutMs: Math.min(call.timeoutMs ?? configuredMs, configuredMs),
       invokedFunctionArn: call.invokedFunctionArn,
+      traceHeader: traceHeader(trace),
     });
     release(state, env);
+    if (sampled) {
+      recordSegment(
+        functionSegment(trace, fn, {
+          requestId: call.requestId,
+          startTime: segmentStart,
+          endTime: epochSeconds(),
+          ...(outcome.ok
+            ? {}
+            : { error: { errorType: outcome.errorType, timedOut: outcome.timedOut } }),
+        }),
+      );
+    }
     if (!outcome.ok) {
       const where = outcome.timedOut ? "" : "Error: ";
       const text = `${new Date().toISOString()} ${call.requestId} ${where}${outcome.errorMessage}`;

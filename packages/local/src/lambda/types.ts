@@ -19,6 +19,21 @@ export interface LocalFunction {
   timeoutSeconds: number;
   memoryMb: number;
   environment: Record<string, string>;
+  /**
+   * The template's `TracingConfig.Mode`. `Active`: with a `tracing` collector given to the
+   * runtime, every invocation is sampled (`Sampled=1`), the function gets
+   * `AWS_XRAY_DAEMON_ADDRESS`, and the runtime records the function's segment. Otherwise
+   * (`PassThrough`, absent) the header says `Sampled=0` and nothing is recorded.
+   */
+  tracing?: "Active" | "PassThrough";
+}
+
+/** Where the runtime's X-Ray segments go: the local X-Ray daemon (src/xray). */
+export interface TraceCollector {
+  /** `host:port` of its UDP endpoint, handed to traced functions as `AWS_XRAY_DAEMON_ADDRESS`. */
+  readonly address: string;
+  /** Records a segment document made in this process (the invocation's function segment). */
+  record(document: Record<string, unknown>): unknown;
 }
 
 export interface FunctionCredentials {
@@ -52,6 +67,11 @@ export interface LambdaRuntimeOptions {
   onAsyncFailure?: (failure: AsyncFailure) => void;
   /** A warm environment idle this long is stopped (Lambda recycles them too); default 10 min. */
   idleTimeoutMs?: number;
+  /**
+   * The X-Ray daemon for functions with active tracing. Without it no function is sampled, as
+   * before: every trace header says `Sampled=0`.
+   */
+  tracing?: TraceCollector;
 }
 
 export interface AsyncFailure {

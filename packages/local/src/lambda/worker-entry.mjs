@@ -3,7 +3,8 @@
  * Plain JavaScript on purpose: Node starts it without a TypeScript loader, under vitest, tsx or
  * a plain `node`. The protocol (all messages on parentPort, in order):
  *   worker → { type: "ready", initDurationMs } | { type: "init-error", errorType, errorMessage }
- *   main   → { type: "invoke", requestId, event (JSON text), deadline (epoch ms), invokedFunctionArn }
+ *   main   → { type: "invoke", requestId, event (JSON text), deadline (epoch ms), invokedFunctionArn,
+ *              traceHeader }
  *   worker → { type: "log", requestId, stream, level?, text, time }*  then
  *            { type: "result", requestId, ok, payload (JSON text) | errorType, errorMessage, trace, heapUsedMb }
  *   worker → { type: "crash", requestId, errorType, errorMessage } just before it exits.
@@ -188,9 +189,10 @@ function whenEventLoopEmpty(then) {
 /**
  * Lambda's per-invocation X-Ray header (`Root=1-<epoch s, 8 hex>-<24 hex>;Parent=<16 hex>;Sampled=0`):
  * tracing libraries (Powertools Tracer, aws-xray-sdk) read it on every call and log "Missing AWS
- * Lambda trace data" without it. Not sampled: nothing is sent to an X-Ray daemon.
+ * Lambda trace data" without it. The runtime sends one with each call (sampled for functions with
+ * active tracing, see trace.ts); this unsampled one is the fallback for a call that has none.
  */
-function traceHeader() {
+function unsampledTraceHeader() {
   const epoch = Math.floor(Date.now() / 1000)
     .toString(16)
     .padStart(8, "0");
@@ -198,10 +200,11 @@ function traceHeader() {
   return `Root=${root};Parent=${randomBytes(8).toString("hex")};Sampled=0`;
 }
 
-async function invoke({ requestId, event, deadline, invokedFunctionArn }) {
+async function invoke({ requestId, event, deadline, invokedFunctionArn, traceHeader }) {
   current = { requestId };
   lastRequestId = requestId;
-  process.env._X_AMZN_TRACE_ID = traceHeader();
+  process.env._X_AMZN_TRACE_ID =
+    typeof traceHeader === "string" ? traceHeader : unsampledTraceHeader();
   const context = {
     awsRequestId: requestId,
     functionName,

@@ -35,6 +35,7 @@ import { BUILT_IN_SERVICES, type LocalAws, startLocalAws } from "../../src/index
 import { type MqttBroker, startMqttBroker } from "../../src/iot-data/index";
 import type { LambdaRuntime } from "../../src/lambda/types";
 import { identityPoolTrustPolicy } from "../../src/testing";
+import { startXRayDaemon, type XRayDaemon } from "../../src/xray/index";
 import {
   APP_ROLE_IOT_POLICY,
   connectMqtt,
@@ -60,7 +61,11 @@ const PAYLOAD_SECRET = "payload-secret-5566";
 let aws: LocalAws;
 let runtime: LambdaRuntime;
 let broker: MqttBroker;
+let xray: XRayDaemon;
 let data: ConsoleData;
+/** The traced function's trace, and the trace of an injected throttled call. */
+let tracedRoot: string;
+let throttledRoot: string;
 let userPoolId: string;
 let identityPoolId: string;
 let idToken: string;
@@ -252,7 +257,8 @@ beforeAll(async () => {
   });
 
   // Lambda: one call that succeeds with secrets in its event and result, one that throws.
-  runtime = testRuntime({ endpoint: aws.endpoint });
+  xray = await startXRayDaemon();
+  runtime = testRuntime({ endpoint: aws.endpoint, tracing: xray });
   runtime.register(
     bundles.fn(
       "echo",
@@ -281,6 +287,49 @@ beforeAll(async () => {
   );
   expect(echoed.ok).toBe(true);
   expect((await runtime.invoke("failing", { sub }, { source: "cognito-idp" })).ok).toBe(false);
+
+  // X-Ray: a function with active tracing reads the profile through the functions' own tracer.
+  const reader = await bundles.built(
+    "traced-reader",
+    `import { DynamoDBClient, GetItemCommand } from "@aws-sdk/client-dynamodb";
+import { traced } from "./packages/functions/src/observability";
+const client = traced(new DynamoDBClient({}));
+export const handler = async (event: { sub: string; secret: string }) => {
+  await client.send(new GetItemCommand({ TableName: ${JSON.stringify(TABLE)}, Key: { pk: { S: "USER#" + event.sub }, sk: { S: "PROFILE" } } }));
+  return process.env._X_AMZN_TRACE_ID;
+};`,
+    { tracing: "Active", timeoutSeconds: 10 },
+  );
+  runtime.register(reader);
+  const read = await runtime.invoke(reader.arn, { sub, secret: PAYLOAD_SECRET });
+  expect(read.ok).toBe(true);
+  tracedRoot = /Root=([^;]+)/.exec(String((read as { payload: unknown }).payload))![1]!;
+  await until(async () => {
+    const documents = xray.trace(tracedRoot)?.documents ?? [];
+    return documents.length >= 2 ? true : undefined;
+  }, "the traced function's segment and subsegment");
+  // An injected fault: a throttled SNS call whose function segment never arrived.
+  throttledRoot = `1-${Math.floor(Date.now() / 1000).toString(16)}-${"ab".repeat(12)}`;
+  const startTime = Date.now() / 1000;
+  xray.record({
+    id: "0123456789abcdef",
+    trace_id: throttledRoot,
+    parent_id: "fedcba9876543210",
+    type: "subsegment",
+    name: "SNS",
+    namespace: "aws",
+    start_time: startTime,
+    end_time: startTime + 0.012,
+    aws: { operation: "Publish", topic_arn: "arn:aws:sns:us-east-1:000000000000:events" },
+    http: { response: { status: 400 } },
+    error: true,
+    throttle: true,
+    cause: {
+      exceptions: [
+        { id: "00000000000000aa", type: "ThrottlingException", message: PAYLOAD_SECRET },
+      ],
+    },
+  });
 
   // SNS to SQS, and the event stream.
   const sqs = clientOf(SQSClient);
@@ -336,7 +385,7 @@ beforeAll(async () => {
 
   data = registerConsole(
     aws,
-    { aws, runtime, broker },
+    { aws, runtime, broker, traces: xray },
     {
       userPoolIds: () => [userPoolId],
       tableName: () => TABLE,
@@ -348,6 +397,7 @@ afterAll(async () => {
   for (const client of clients) await client.endAsync().catch(() => undefined);
   await broker?.close();
   await runtime?.close();
+  await xray?.close();
   await aws?.stop();
   bundles.cleanup();
 });
@@ -415,7 +465,8 @@ describe("console snapshot", () => {
 
   it("shows invocations with event and result summaries, errors, and credentials as their key id", async () => {
     const { invocations } = await data.snapshot();
-    const [failing, echo] = invocations;
+    // Newest first (the traced reader ran after these two).
+    const [failing, echo] = invocations.filter((i) => i.functionName !== "traced-reader");
     expect(failing).toMatchObject({
       functionName: "failing",
       source: "cognito-idp",
@@ -458,6 +509,60 @@ describe("console snapshot", () => {
     });
   });
 
+  it("shows traces, newest first: the function segment and its AWS calls", async () => {
+    const { traces } = await data.snapshot();
+    expect(traces.map((trace) => trace.traceId).slice(0, 2)).toEqual([throttledRoot, tracedRoot]);
+    const [throttled, traced] = traces;
+    expect(traced).toMatchObject({
+      fault: false,
+      error: false,
+      throttle: false,
+      orphans: [],
+      segments: [
+        {
+          name: "traced-reader",
+          origin: "AWS::Lambda::Function",
+          fault: false,
+          subsegments: [
+            {
+              name: "DynamoDB",
+              operation: "GetItem",
+              resource: TABLE,
+              region: REGION,
+              status: 200,
+              retries: 0,
+              error: false,
+              throttle: false,
+              fault: false,
+            },
+          ],
+        },
+      ],
+    });
+    const call = traced!.segments[0]!.subsegments[0]!;
+    expect(call.durationMs).toBeGreaterThanOrEqual(0);
+    expect(call.parentId).toBe(traced!.segments[0]!.id);
+    expect(traced!.segments[0]!.durationMs!).toBeGreaterThanOrEqual(call.durationMs!);
+    // A subsegment without its segment is still shown, with its flags and exception type.
+    expect(throttled).toMatchObject({
+      segments: [],
+      error: true,
+      throttle: true,
+      orphans: [
+        {
+          name: "SNS",
+          operation: "Publish",
+          resource: "arn:aws:sns:us-east-1:000000000000:events",
+          status: 400,
+          durationMs: 12,
+          error: true,
+          throttle: true,
+          exceptions: ["ThrottlingException"],
+        },
+      ],
+    });
+  });
+
   it("shares one read between concurrent requests", async () => {
     const [a, b] = await Promise.all([data.snapshot(), data.snapshot()]);
     expect(a).toBe(b);
@@ -488,7 +593,7 @@ describe("console snapshot", () => {
     );
     const state = await broken.snapshot();
     expect(state.errors.map((e) => e.section).sort()).toEqual(["table", "users"]);
-    expect(state.unavailable).toEqual(["invocations", "mqtt"]);
+    expect(state.unavailable).toEqual(["invocations", "traces", "mqtt"]);
   });
 });
 
@@ -580,6 +685,13 @@ describe.skipIf(!HAS_CHROMIUM)(
         .locator("#invocations")
         .getByText("ProfileMissing", { exact: true })
         .waitFor({ timeout: 15_000 });
+      const traces = page.locator("#traces");
+      await traces.getByText("1 call: DynamoDB GetItem").waitFor({ timeout: 15_000 });
+      await traces.getByText("traced-reader").waitFor({ timeout: 5_000 });
+      await traces.getByText("throttle", { exact: true }).first().waitFor({ timeout: 5_000 });
+      // Open the trace: its call with the table, status and flags.
+      await traces.getByText("1 call: DynamoDB GetItem").click();
+      await traces.getByText(TABLE, { exact: true }).waitFor({ timeout: 5_000 });
       expect(navigations).toBe(1);
 
       const later = `console-later-${crypto.randomUUID().slice(0, 8)}@example.com`;

@@ -4,7 +4,8 @@
  */
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
-import { dirname, join } from "node:path";
+import { dirname, join, resolve } from "node:path";
+import { build } from "esbuild";
 import { createLambdaRuntime } from "../../src/lambda/runtime";
 import type {
   LambdaLogRecord,
@@ -13,6 +14,8 @@ import type {
   LocalFunction,
 } from "../../src/lambda/types";
 
+/** The repository root: built bundles resolve their imports (the SDK, packages/*) from it. */
+export const ROOT = resolve(import.meta.dirname, "../../../..");
 export const REGION = "us-east-1";
 export const ACCOUNT = "000000000000";
 
@@ -20,10 +23,17 @@ export class Bundles {
   readonly dir = mkdtempSync(join(tmpdir(), "lambda-bundles-"));
 
   /** Writes `<dir>/packages/x/<name>.mjs` and returns the function that runs it. */
-  fn(name: string, source: string, overrides: Partial<LocalFunction> = {}): LocalFunction {
+  fn(
+    name: string,
+    source: string,
+    overrides: Partial<LocalFunction> = {},
+    write = true,
+  ): LocalFunction {
     const file = join(this.dir, "packages", "x", `${name}.mjs`);
-    mkdirSync(dirname(file), { recursive: true });
-    writeFileSync(file, source);
+    if (write) {
+      mkdirSync(dirname(file), { recursive: true });
+      writeFileSync(file, source);
+    }
     return {
       name,
       arn: `arn:aws:lambda:${REGION}:${ACCOUNT}:function:${name}`,
@@ -36,6 +46,32 @@ export class Bundles {
       environment: {},
       ...overrides,
     };
+  }
+
+  /**
+   * Bundles TypeScript `source` (imports resolved from the repository root) as SST does (ESM, one
+   * file, the SDK inside) into `<dir>/packages/x/<name>.mjs`, and returns the function.
+   */
+  async built(
+    name: string,
+    source: string,
+    overrides: Partial<LocalFunction> = {},
+  ): Promise<LocalFunction> {
+    await build({
+      stdin: { contents: source, resolveDir: ROOT, loader: "ts", sourcefile: `${name}.ts` },
+      absWorkingDir: ROOT,
+      outfile: join(this.dir, "packages", "x", `${name}.mjs`),
+      bundle: true,
+      platform: "node",
+      format: "esm",
+      target: "node20",
+      logLevel: "silent",
+      // CommonJS dependencies of the SDK call require(): give the ESM bundle one, as SST does.
+      banner: {
+        js: "import { createRequire as topLevelCreateRequire } from 'module';\nconst require = topLevelCreateRequire(import.meta.url);",
+      },
+    });
+    return this.fn(name, "", overrides, false);
   }
 
   cleanup() {
