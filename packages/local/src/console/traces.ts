@@ -23,7 +23,19 @@ const RESOURCE_FIELDS = [
   "identity_pool_id",
 ];
 
-export interface ConsoleSubsegment {
+/** When a segment or subsegment ran and how it ended. */
+export interface ConsoleOutcome {
+  startedAt: string;
+  /** Absent while in progress. */
+  durationMs?: number;
+  error: boolean;
+  throttle: boolean;
+  fault: boolean;
+  /** Exception types of its cause. */
+  exceptions: string[];
+}
+
+export interface ConsoleSubsegment extends ConsoleOutcome {
   id: string;
   parentId?: string;
   /** The service (`DynamoDB`, `SNS`) for an AWS call. */
@@ -36,27 +48,13 @@ export interface ConsoleSubsegment {
   requestId?: string;
   retries?: number;
   status?: number;
-  startedAt: string;
-  /** Absent while in progress. */
-  durationMs?: number;
-  error: boolean;
-  throttle: boolean;
-  fault: boolean;
-  /** Exception types of its cause. */
-  exceptions: string[];
 }
 
-export interface ConsoleSegment {
+export interface ConsoleSegment extends ConsoleOutcome {
   id: string;
   name: string;
   origin?: string;
   requestId?: string;
-  startedAt: string;
-  durationMs?: number;
-  error: boolean;
-  throttle: boolean;
-  fault: boolean;
-  exceptions: string[];
   subsegments: ConsoleSubsegment[];
 }
 
