@@ -67,7 +67,25 @@ export function functionEnvironment(
     env._AWS_XRAY_DAEMON_PORT = options.xrayDaemonAddress.slice(at + 1);
     env.AWS_XRAY_CONTEXT_MISSING = "LOG_ERROR";
   }
+  // The AWS SDK warns, once per environment, when the Node it runs on is older than its next
+  // versions will support. The worker runs on this host's Node, standing in for the function's
+  // runtime: a function declared for a newer runtime than the host's would not warn on Lambda, and
+  // the warning would only fill its log with an ERROR line per cold start.
+  if (
+    runtimeMajor(fn.runtime) > HOST_NODE_MAJOR &&
+    env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED === undefined
+  ) {
+    env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED = "true";
+  }
   if (credentials.sessionToken) env.AWS_SESSION_TOKEN = credentials.sessionToken;
   else delete env.AWS_SESSION_TOKEN;
   return env;
+}
+
+const HOST_NODE_MAJOR = Number(process.versions.node.split(".")[0]);
+
+/** `nodejs22.x` → 22; anything else (a custom runtime) → 0. */
+export function runtimeMajor(runtime: string): number {
+  const match = /^nodejs(\d+)\.x$/.exec(runtime);
+  return match ? Number(match[1]) : 0;
 }

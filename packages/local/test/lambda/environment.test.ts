@@ -2,6 +2,7 @@ import { randomUUID } from "node:crypto";
 import { writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { afterAll, describe, expect, inject, it } from "vitest";
+import { functionEnvironment, runtimeMajor } from "../../src/lambda/environment";
 import type { AsyncFailure } from "../../src/lambda/types";
 import { Bundles, testRuntime } from "./bundles";
 
@@ -211,5 +212,39 @@ export const handler = async () => { attempts++; if (attempts < 3) throw new Err
       errorMessage: "packages/x/noexport.handler is undefined or not exported",
     });
     expect(noFile).toMatchObject({ ok: false, errorType: "Runtime.ImportModuleError" });
+  });
+});
+
+describe("the SDK's Node version warning", () => {
+  const fn = (runtime: string, environment: Record<string, string> = {}) =>
+    ({
+      name: "f",
+      runtime,
+      environment,
+      memoryMb: 128,
+      bundleDir: "/tmp",
+      handler: "index.handler",
+    }) as unknown as Parameters<typeof functionEnvironment>[0];
+  const env = (runtime: string, environment?: Record<string, string>) =>
+    functionEnvironment(
+      fn(runtime, environment),
+      { region: "us-east-1", endpoint: "http://127.0.0.1:1" },
+      { accessKeyId: "a", secretAccessKey: "b" },
+      { logGroupName: "g", logStreamName: "s" },
+    ).AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED;
+  const host = Number(process.versions.node.split(".")[0]);
+
+  it("is switched off only for a function declared for a newer Node than this host's", () => {
+    expect(runtimeMajor("nodejs22.x")).toBe(22);
+    expect(runtimeMajor("provided.al2023")).toBe(0);
+    expect(env(`nodejs${host + 2}.x`)).toBe("true");
+    expect(env(`nodejs${host}.x`)).toBeUndefined();
+    expect(env("provided.al2023")).toBeUndefined();
+  });
+
+  it("keeps what the template sets", () => {
+    expect(
+      env(`nodejs${host + 2}.x`, { AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: "false" }),
+    ).toBe("false");
   });
 });
