@@ -68,6 +68,19 @@ describe("the local cloud, booted from the stacks, through the whole journey", (
     expect(cloud.mqttUrl).toMatch(/^ws:\/\/127\.0\.0\.1:\d+\/mqtt$/);
   });
 
+  it("is synthesized for the local account: the ARNs CDK writes name it, no other", () => {
+    const account = cloud.plan.accountId;
+    expect(cloud.assembly.account).toBe(account);
+    const templates = JSON.stringify(cloud.assembly.stacks.map((stack) => stack.template));
+    // CDK writes the account as a literal in ARN pieces (`:iam::<account>:role/...` of the role
+    // catalog, IoT policy resources) and asset bucket names.
+    expect(templates).toContain(`:iam::${account}:role/${roleName("member")}`);
+    const accounts =
+      templates.match(/(?<=(?:::|:[a-z]{2}-[a-z]+-\d:|-assets-))\d{12}(?=[:-])/g) ?? [];
+    expect(accounts.length).toBeGreaterThan(0);
+    expect(new Set(accounts)).toEqual(new Set([account]));
+  });
+
   it(
     "gives a guest an identity and credentials for the guest role (Amplify)",
     async () => {

@@ -51,6 +51,11 @@ export interface SynthesizeOptions {
   nag?: boolean;
   /** The repository root holding sst.config.ts; defaults to the current directory. */
   root?: string;
+  /**
+   * The account the stacks are synthesized for: CDK bakes it into ARNs as a literal. Default
+   * 123456789012 (any account, for the stack tests); the local cloud uses its own (000000000000).
+   */
+  account?: string;
 }
 
 /**
@@ -83,7 +88,7 @@ async function synthesize(root: string, options: SynthesizeOptions): Promise<Syn
     stage: options.stage,
     name: project.config.name,
     region: project.config.region,
-    account: "123456789012",
+    account: options.account ?? "123456789012",
   });
   await configModule.default.stacks(app);
   await app.finish();

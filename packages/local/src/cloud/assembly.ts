@@ -14,6 +14,7 @@ import fs from "node:fs";
 import path from "node:path";
 import type { CloudFormationTemplate } from "../synth";
 import { acquireDirectoryLock } from "../synth-lock";
+import { LOCAL_ACCOUNT_ID } from "../types";
 
 export interface CloudStack {
   /** `Data`, `Auth`, ... */
@@ -27,6 +28,11 @@ export interface CloudAssembly {
   stage: string;
   appName: string;
   region: string;
+  /**
+   * The account the stacks were synthesized for, which CDK wrote into their ARNs: the local
+   * account (000000000000) when loaded here.
+   */
+  account: string;
   stacks: CloudStack[];
   /** Where the bundle of a function lives, from its `Code.S3Key`; undefined for unknown keys. */
   assetDir(objectKey: string): string | undefined;
@@ -48,6 +54,7 @@ interface CacheManifest {
   stage: string;
   appName: string;
   region: string;
+  account: string;
   stacks: { name: string; stackName: string; file: string }[];
   /** Object key → directory name under `assets/`. */
   assets: Record<string, string>;
@@ -99,12 +106,13 @@ async function synthesizeInto(
   options.log?.(`Synthesizing the ${options.stage} stage (first start or changed sources)...`);
   // Imported lazily: SST and the CDK take seconds to load and are not needed on a cached boot.
   const { synthesizeApp } = await import("../synth");
-  const app = await synthesizeApp({ stage: options.stage, root });
+  const app = await synthesizeApp({ stage: options.stage, root, account: LOCAL_ACCOUNT_ID });
   const manifest: CacheManifest = {
     fingerprint,
     stage: app.stage,
     appName: app.appName,
     region: app.region,
+    account: LOCAL_ACCOUNT_ID,
     stacks: [],
     assets: {},
   };
@@ -146,6 +154,7 @@ function readCache(dir: string, fingerprint: string): CloudAssembly | undefined 
     stage: manifest.stage,
     appName: manifest.appName,
     region: manifest.region,
+    account: manifest.account,
     stacks: manifest.stacks.map((stack) => ({
       name: stack.name,
       stackName: stack.stackName,
@@ -169,7 +178,8 @@ function isFunctionAsset(template: CloudFormationTemplate, objectKey: string): b
 
 /** SHA-256 over the paths and contents of every source file (sorted, so stable). */
 export function fingerprintSources(root: string, stage: string): string {
-  const hash = createHash("sha256").update(`stage:${stage}\n`);
+  // The account is an input too: a cache synthesized for another one must not be served.
+  const hash = createHash("sha256").update(`stage:${stage}\naccount:${LOCAL_ACCOUNT_ID}\n`);
   const files: string[] = [];
   for (const source of SOURCES) collectFiles(path.join(root, source), files);
   files.sort();

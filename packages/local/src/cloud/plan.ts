@@ -102,6 +102,13 @@ const ACCEPTED_WITHOUT_EFFECT = new Set([
 export function planCloud(assembly: CloudAssembly, options: PlanOptions): CloudPlan {
   const region = assembly.region;
   const accountId = options.accountId ?? LOCAL_ACCOUNT_ID;
+  if (assembly.account !== accountId) {
+    // CDK wrote the synthesized account into ARNs (route policies, the role catalog, IoT
+    // resources): planned as is, they would name roles and APIs that do not exist here.
+    throw new Error(
+      `The app was synthesized for account ${assembly.account}, the local cloud runs as ${accountId}: synthesize it for ${accountId} (loadCloudAssembly does).`,
+    );
+  }
   const ids = new IdFactory(assembly.stage, region);
   const identities = new Map<string, { ref: string; attributes: Record<string, string> }>();
   const key = (stack: CloudStack, logicalId: string) => `${stack.name}/${logicalId}`;
@@ -385,22 +392,11 @@ function identify(input: IdentifyInput): { ref: string; attributes: Record<strin
 }
 
 /**
- * The account the app is synthesized for (packages/local/src/synth.ts gives the stacks a concrete
- * environment). CDK bakes it into ARNs as a literal (`arn:aws:execute-api:<region>:123456789012:`
- * in route policies, role ARNs in the pre token trigger's role catalog, IoT resources), where the
- * local services name the local account: such ARNs are rewritten to it.
- */
-export const SYNTHESIZED_ACCOUNT_ID = "123456789012";
-const SYNTHESIZED_ACCOUNT_IN_ARN = new RegExp(
-  `(arn:aws[a-z-]*:[a-z0-9-]+:[a-z0-9-]*:)${SYNTHESIZED_ACCOUNT_ID}(?=:)`,
-  "g",
-);
-
-/**
  * Templates spell some values as AWS URLs (an HTTP API's JWT issuer is
  * `https://cognito-idp.<region>.amazonaws.com/<poolId>`); locally those services live elsewhere,
- * so exactly those shapes are rewritten, nothing else. The synthesized account, in ARNs or as a
- * whole value (`SourceAccount`), becomes the local one.
+ * so exactly those shapes are rewritten, nothing else. Account ids need no rewriting: the local
+ * cloud's assembly is synthesized for the local account (assembly.ts), and planCloud refuses one
+ * that was not.
  */
 function localizeValue(
   value: unknown,
@@ -411,8 +407,7 @@ function localizeValue(
     if (value.startsWith(issuerPrefix)) {
       return `${context.issuerBase.replace(/\/+$/, "")}/${value.slice(issuerPrefix.length)}`;
     }
-    if (value === SYNTHESIZED_ACCOUNT_ID) return context.accountId;
-    return value.replace(SYNTHESIZED_ACCOUNT_IN_ARN, `$1${context.accountId}`);
+    return value;
   }
   if (Array.isArray(value)) return value.map((item) => localizeValue(item, context));
   if (value && typeof value === "object") {

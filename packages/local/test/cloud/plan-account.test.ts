@@ -1,25 +1,24 @@
 /**
- * The app is synthesized for account 123456789012 (packages/local/src/synth.ts) and CDK bakes
- * that account into ARNs as a literal; the local services name the local account. The plan
- * rewrites exactly those ARNs (and a bare account value), so route policies, the role catalog of
- * the pre token trigger and IoT resources name roles and APIs that exist locally.
+ * CDK bakes the account an app is synthesized for into ARNs as a literal (route policies, the role
+ * catalog of the pre token trigger, IoT resources). The local cloud synthesizes for its own account
+ * (assembly.ts), so those ARNs name roles and APIs that exist locally as they are; the plan
+ * refuses an assembly synthesized for another account instead of planning ARNs that name nothing.
  */
 import { describe, expect, it } from "vitest";
 import type { CloudAssembly } from "../../src/cloud/assembly";
-import { planCloud, SYNTHESIZED_ACCOUNT_ID } from "../../src/cloud/plan";
+import { planCloud } from "../../src/cloud/plan";
 import { LOCAL_ACCOUNT_ID } from "../../src/types";
 
-const SYNTH = SYNTHESIZED_ACCOUNT_ID;
-
-function app(): CloudAssembly {
+function app(account: string = LOCAL_ACCOUNT_ID): CloudAssembly {
   const catalog = JSON.stringify({
     defaultRole: "member",
-    roles: { member: { iamRoleArn: `arn:aws:iam::${SYNTH}:role/app-member`, precedence: 10 } },
+    roles: { member: { iamRoleArn: `arn:aws:iam::${account}:role/app-member`, precedence: 10 } },
   });
   return {
     stage: "test",
     appName: "app",
     region: "us-east-1",
+    account: account,
     synthesized: false,
     assetDir: () => undefined,
     stacks: [
@@ -51,13 +50,13 @@ function app(): CloudAssembly {
                             [
                               "arn:",
                               { Ref: "AWS::Partition" },
-                              `:execute-api:us-east-1:${SYNTH}:`,
+                              `:execute-api:us-east-1:${account}:`,
                               { Ref: "Api" },
                               "/*/GET/profile",
                             ],
                           ],
                         },
-                        `arn:aws:iot:us-east-1:${SYNTH}:topic/own/\${cognito-identity.amazonaws.com:sub}/*`,
+                        `arn:aws:iot:us-east-1:${account}:topic/own/\${cognito-identity.amazonaws.com:sub}/*`,
                       ],
                     },
                   ],
@@ -69,13 +68,13 @@ function app(): CloudAssembly {
               Properties: {
                 Role: { "Fn::GetAtt": ["Role", "Arn"] },
                 Handler: "index.handler",
-                Code: { S3Bucket: `cdk-hnb659fds-assets-${SYNTH}-us-east-1`, S3Key: "x.zip" },
-                Environment: { Variables: { ROLE_CATALOG: catalog, NOTE: `order ${SYNTH}` } },
+                Code: { S3Bucket: `cdk-hnb659fds-assets-${account}-us-east-1`, S3Key: "x.zip" },
+                Environment: { Variables: { ROLE_CATALOG: catalog, NOTE: `order ${account}` } },
               },
             },
             Invoke: {
               Type: "AWS::Lambda::Permission",
-              Properties: { SourceAccount: SYNTH, Action: "lambda:InvokeFunction" },
+              Properties: { SourceAccount: account, Action: "lambda:InvokeFunction" },
             },
           },
         },
@@ -84,14 +83,15 @@ function app(): CloudAssembly {
   };
 }
 
-describe("the synthesized account in a plan", () => {
-  const plan = planCloud(app(), {
+describe("the account in a plan", () => {
+  const options = {
     apiEndpoint: () => "http://127.0.0.1:4567",
     edgeEndpoint: "http://127.0.0.1:4566",
-  });
+  };
+  const plan = planCloud(app(), options);
   const resource = (logicalId: string) => plan.resources.find((r) => r.logicalId === logicalId)!;
 
-  it("becomes the local account in ARNs: route and IoT policies, the role catalog", () => {
+  it("is the local account in ARNs as synthesized: route and IoT policies, the role catalog", () => {
     const apiId = resource("Api").ref;
     const document = resource("Access").properties.PolicyDocument as {
       Statement: { Resource: string[] }[];
@@ -106,17 +106,14 @@ describe("the synthesized account in a plan", () => {
     expect(JSON.parse(variables.ROLE_CATALOG!).roles.member.iamRoleArn).toBe(
       `arn:aws:iam::${LOCAL_ACCOUNT_ID}:role/app-member`,
     );
-  });
-
-  it("becomes the local account as a whole value, and stays elsewhere in text", () => {
-    expect(plan.resolve("Api", { SourceAccount: SYNTH })).toEqual({
+    expect(plan.resolve("Api", { SourceAccount: LOCAL_ACCOUNT_ID })).toEqual({
       SourceAccount: LOCAL_ACCOUNT_ID,
     });
-    const fn = resource("Fn").properties as {
-      Code: { S3Bucket: string };
-      Environment: { Variables: Record<string, string> };
-    };
-    expect(fn.Code.S3Bucket).toBe(`cdk-hnb659fds-assets-${SYNTH}-us-east-1`);
-    expect(fn.Environment.Variables.NOTE).toBe(`order ${SYNTH}`);
+  });
+
+  it("refuses an app synthesized for another account, naming both", () => {
+    expect(() => planCloud(app("123456789012"), options)).toThrow(
+      /synthesized for account 123456789012, the local cloud runs as 000000000000/,
+    );
   });
 });

@@ -303,6 +303,7 @@ function miniApp(bundleDir: string): CloudAssembly {
     stage: "test",
     appName: "test-app",
     region: "us-east-1",
+    account: "000000000000",
     stacks: [data, app],
     assetDir: (key) => (key === "abc123.zip" ? bundleDir : undefined),
     synthesized: false,
