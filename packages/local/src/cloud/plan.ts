@@ -110,6 +110,7 @@ export function planCloud(assembly: CloudAssembly, options: PlanOptions): CloudP
     );
   }
   const ids = new IdFactory(assembly.stage, region);
+  const localUrls = { region, issuerBase: options.edgeEndpoint };
   const identities = new Map<string, { ref: string; attributes: Record<string, string> }>();
   const key = (stack: CloudStack, logicalId: string) => `${stack.name}/${logicalId}`;
 
@@ -212,7 +213,7 @@ export function planCloud(assembly: CloudAssembly, options: PlanOptions): CloudP
       }
       const properties = localizeValue(
         resolve(stack, resource.Properties ?? {}) as Record<string, unknown>,
-        { region, accountId, issuerBase: options.edgeEndpoint },
+        localUrls,
       ) as Record<string, unknown>;
       resources.push({
         stack: stack.name,
@@ -232,13 +233,7 @@ export function planCloud(assembly: CloudAssembly, options: PlanOptions): CloudP
     for (const [name, output] of Object.entries(stack.template.Outputs ?? {})) {
       // CDK's cross-stack exports and SST's metadata are plumbing, not outputs a deploy prints.
       if (name.startsWith("ExportsOutput") || name === "SSTMetadata") continue;
-      values[name] = String(
-        localizeValue(resolve(stack, output.Value), {
-          region,
-          accountId,
-          issuerBase: options.edgeEndpoint,
-        }),
-      );
+      values[name] = String(localizeValue(resolve(stack, output.Value), localUrls));
     }
     outputs[stack.stackName] = values;
   }
@@ -254,11 +249,7 @@ export function planCloud(assembly: CloudAssembly, options: PlanOptions): CloudP
     resolve(stackName, value) {
       const stack = assembly.stacks.find((s) => s.name === stackName);
       if (!stack) throw new Error(`No stack ${stackName}`);
-      return localizeValue(resolve(stack, value), {
-        region,
-        accountId,
-        issuerBase: options.edgeEndpoint,
-      });
+      return localizeValue(resolve(stack, value), localUrls);
     },
     template(stackName) {
       const stack = assembly.stacks.find((s) => s.name === stackName);
@@ -398,10 +389,7 @@ function identify(input: IdentifyInput): { ref: string; attributes: Record<strin
  * cloud's assembly is synthesized for the local account (assembly.ts), and planCloud refuses one
  * that was not.
  */
-function localizeValue(
-  value: unknown,
-  context: { region: string; accountId: string; issuerBase: string },
-): unknown {
+function localizeValue(value: unknown, context: { region: string; issuerBase: string }): unknown {
   if (typeof value === "string") {
     const issuerPrefix = `https://cognito-idp.${context.region}.amazonaws.com/`;
     if (value.startsWith(issuerPrefix)) {
