@@ -1,3 +1,8 @@
+/**
+ * Core's SNS + Kinesis publisher against the local plane's SNS and Kinesis: a test across packages
+ * (core's adapter, local's services), so it lives here rather than in packages/core, which does
+ * not depend on packages/local.
+ */
 import {
   CreateStreamCommand,
   DescribeStreamSummaryCommand,
@@ -19,7 +24,7 @@ import { type LocalAws, startLocalAws } from "@boarding-pass/local";
 import { createSnsService, type SnsService } from "@boarding-pass/local/services/sns";
 import type { SNSEvent } from "aws-lambda";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { assertLoopbackEndpoint } from "../../../../test/setup/loopback";
+import { assertLoopbackEndpoint } from "../setup/loopback";
 
 const FN = "arn:aws:lambda:us-east-1:000000000000:function:publisher-sink";
 let aws: LocalAws;
