@@ -13,7 +13,8 @@ export const metrics = new Metrics();
 /**
  * Whether this function traces: a Lambda execution environment (`AWS_EXECUTION_ENV` set, not SAM
  * local or Amplify's mock) without `POWERTOOLS_TRACE_ENABLED=false`, the rule the Powertools
- * Tracer had. Lambda then decides per invocation: only sampled invocations send subsegments.
+ * Tracer had, and with an X-Ray daemon to send to (`AWS_XRAY_DAEMON_ADDRESS`). Lambda then
+ * decides per invocation: only sampled invocations send subsegments.
  */
 export function tracingPossible(env: NodeJS.ProcessEnv = process.env): boolean {
   const read = (key: string) => (env[key] ?? "").trim();
@@ -22,7 +23,8 @@ export function tracingPossible(env: NodeJS.ProcessEnv = process.env): boolean {
   return (
     executionEnv !== "" &&
     executionEnv !== "AWS_Lambda_amplify-mock" &&
-    read("AWS_SAM_LOCAL") === ""
+    read("AWS_SAM_LOCAL") === "" &&
+    read("AWS_XRAY_DAEMON_ADDRESS") !== ""
   );
 }
 

@@ -1,5 +1,6 @@
 import { randomBytes } from "node:crypto";
 import { createSocket, type Socket } from "node:dgram";
+import { isThrottlingError } from "@smithy/core/retry";
 
 /**
  * X-Ray subsegments for AWS SDK v3 calls, sent to the Lambda X-Ray endpoint as segment documents
@@ -37,21 +38,32 @@ export function parseTraceHeader(value: string | undefined): TraceHeader | undef
     const field = part.trim();
     const at = field.indexOf("=");
     if (at <= 0) continue;
-    const key = field.slice(0, at);
+    const key = field.slice(0, at).toLowerCase();
     const fieldValue = field.slice(at + 1);
-    if (key === "Root") root = fieldValue;
-    else if (key === "Parent") parent = fieldValue;
-    else if (key === "Sampled") sampled = fieldValue === "1";
-    else others.push(field);
+    if (key === "root") root = fieldValue;
+    else if (key === "parent") parent = fieldValue;
+    else if (key === "sampled") sampled = fieldValue === "1";
+    // `Self` is set by load balancers for their own hop, never passed on (as the X-Ray SDK does).
+    else if (key !== "self") others.push(field);
   }
   if (root === undefined || !ROOT.test(root)) return undefined;
   if (parent === undefined || !SEGMENT_ID.test(parent)) return undefined;
   return { root, parent, sampled, others };
 }
 
+/** At most this many bytes of other fields travel on, as the X-Ray SDK limits them. */
+const OTHER_FIELDS_MAX_BYTES = 256;
+
 /** The header for a downstream call made inside `subsegmentId`, other fields carried over. */
 export function downstreamTraceHeader(trace: TraceHeader, subsegmentId: string): string {
-  return [`Root=${trace.root}`, `Parent=${subsegmentId}`, "Sampled=1", ...trace.others].join(";");
+  const fields = [`Root=${trace.root}`, `Parent=${subsegmentId}`, "Sampled=1"];
+  let budget = OTHER_FIELDS_MAX_BYTES;
+  for (const field of trace.others) {
+    budget -= Buffer.byteLength(field) + 1;
+    if (budget < 0) break;
+    fields.push(field);
+  }
+  return fields.join(";");
 }
 
 /**
@@ -131,19 +143,17 @@ export function awsCallSubsegment(
   const status = call.metadata?.httpStatusCode;
   if (status !== undefined) document.http = { response: { status } };
   if (call.error !== undefined) {
-    const error = call.error as {
-      name?: unknown;
-      $fault?: unknown;
-      $retryable?: { throttling?: unknown };
-    } | null;
+    const error = call.error as { name?: unknown; $fault?: unknown } | null;
     const name = typeof error?.name === "string" ? error.name : "Error";
-    const throttled =
-      status === 429 || error?.$retryable?.throttling === true || THROTTLING_ERRORS.has(name);
-    // A 4xx is the caller's error; a 5xx, or no answer at all (timeout, network), is a fault.
-    const fault = status !== undefined ? status >= 500 : error?.$fault !== "client";
+    // The SDK's own rule, the one its retries follow (429, throttling error names, the trait).
+    const throttled = throttling(call.error, status);
+    // X-Ray's meaning: `error` is a 4xx, the caller's; anything else that failed (a 5xx, an
+    // answer that could not be read, no answer at all) is a `fault`.
+    const clientError =
+      status !== undefined ? status >= 400 && status < 500 : error?.$fault === "client";
     if (throttled) document.throttle = true;
-    if (fault) document.fault = true;
-    else document.error = true;
+    if (clientError) document.error = true;
+    else document.fault = true;
     document.cause = {
       exceptions: [
         { id: randomBytes(8).toString("hex"), type: name, remote: status !== undefined },
@@ -153,16 +163,15 @@ export function awsCallSubsegment(
   return document;
 }
 
-const THROTTLING_ERRORS = new Set([
-  "ThrottlingException",
-  "Throttling",
-  "ThrottledException",
-  "TooManyRequestsException",
-  "ProvisionedThroughputExceededException",
-  "RequestLimitExceeded",
-  "RequestThrottled",
-  "RequestThrottledException",
-]);
+function throttling(error: unknown, status: number | undefined): boolean {
+  if (status === 429) return true;
+  if (error === null || typeof error !== "object") return false;
+  try {
+    return isThrottlingError(error as Parameters<typeof isThrottlingError>[0]);
+  } catch {
+    return false;
+  }
+}
 
 const DOCUMENT_HEADER = '{"format":"json","version":1}\n';
 
@@ -174,22 +183,31 @@ export interface SegmentSink {
 /**
  * Fire-and-forget UDP, as the X-Ray SDK sends. The socket is opened when the sink is made, during
  * the function's init (about 1.5 ms, counted in the benchmark's load time), not on the first
- * invocation; it never keeps the process alive. A send that fails is dropped, never surfaced to
- * the call traced.
+ * invocation; it never keeps the process alive, and a socket that closed (an error) is opened
+ * again for the next document. A send that fails is dropped, never surfaced to the call traced.
  */
 export class UdpSegmentSink implements SegmentSink {
-  readonly #socket: Socket;
+  #socket: Socket | undefined;
   readonly #address: { host: string; port: number };
 
   constructor(address: { host: string; port: number }) {
     this.#address = address;
-    this.#socket = createSocket(address.host.includes(":") ? "udp6" : "udp4");
-    this.#socket.on("error", () => {});
-    this.#socket.unref();
+    this.#socket = this.#open();
+  }
+
+  #open(): Socket {
+    const socket = createSocket(this.#address.host.includes(":") ? "udp6" : "udp4");
+    socket.on("error", () => socket.close());
+    socket.on("close", () => {
+      if (this.#socket === socket) this.#socket = undefined;
+    });
+    socket.unref();
+    return socket;
   }
 
   send(document: Record<string, unknown>): void {
     try {
+      this.#socket ??= this.#open();
       const message = Buffer.from(DOCUMENT_HEADER + JSON.stringify(document));
       this.#socket.send(message, this.#address.port, this.#address.host, () => {});
     } catch {
@@ -199,6 +217,7 @@ export class UdpSegmentSink implements SegmentSink {
 }
 
 type Next = (args: { input: unknown; request?: unknown }) => Promise<{ output?: unknown }>;
+type CallMetadata = AwsCallOutcome["metadata"];
 interface MiddlewareContext {
   clientName?: string;
   commandName?: string;
@@ -227,8 +246,16 @@ async function regionOf(config: TraceableClient["config"]): Promise<string | und
   }
 }
 
-/** Seconds since the epoch with sub-millisecond precision, as segment documents take them. */
-const epochSeconds = () => (performance.timeOrigin + performance.now()) / 1000;
+/**
+ * A call's clock: its start in seconds since the epoch from the wall clock (what Lambda's own
+ * segment uses; `performance.timeOrigin` drifts from it in a long-lived environment), and its
+ * end as the start plus the monotonic time elapsed, with sub-millisecond precision.
+ */
+function callClock(): { start: number; end: () => number } {
+  const start = Date.now() / 1000;
+  const began = performance.now();
+  return { start, end: () => start + (performance.now() - began) / 1000 };
+}
 
 /**
  * The current invocation's trace header: from the runtime's per-invocation store where Lambda runs
@@ -259,55 +286,82 @@ export class AwsCallTracer {
   capture<T extends object>(client: T): T {
     if (!isTraceable(client)) return client;
     const config = client.config;
-    const serviceId = typeof config?.serviceId === "string" ? config.serviceId : undefined;
+    // The X-Ray SDK's names: "DynamoDB", "SNS", "CognitoIdentityProvider" (the id has spaces).
+    const serviceId =
+      typeof config?.serviceId === "string" ? config.serviceId.replace(/\s+/g, "") : undefined;
+    // Resolved once, ahead of the first call, so a subsegment goes out as its call ends.
+    const region: { value?: string; known: Promise<void> } = { known: Promise.resolve() };
+    region.known = regionOf(config).then((value) => {
+      if (value !== undefined) region.value = value;
+    });
     client.middlewareStack.add(
       (next, context) => async (args) => {
-        const trace = parseTraceHeader(this.#readHeader());
-        if (trace === undefined || !trace.sampled) return next(args);
-        const id = randomBytes(8).toString("hex");
-        const request = args.request as { headers?: Record<string, string> } | undefined;
-        if (request?.headers !== undefined) {
-          request.headers["X-Amzn-Trace-Id"] = downstreamTraceHeader(trace, id);
-        }
-        const service =
-          serviceId ?? (context.clientName ?? "AWS").replace(/(?:DocumentClient|Client)$/, "");
-        const operation = (context.commandName ?? "Unknown").replace(/Command$/, "");
-        const startTime = epochSeconds();
-        const region = regionOf(config);
-        // Never throws: how the call ended is the caller's business, not the tracer's.
-        const emit = async (metadata: AwsCallOutcome["metadata"], error?: unknown) => {
-          const endTime = epochSeconds();
-          try {
-            this.#sink.send(
-              awsCallSubsegment(trace, id, {
-                service,
-                operation,
-                region: await region,
-                startTime,
-                endTime,
-                input: args.input,
-                metadata,
-                ...(error !== undefined ? { error } : {}),
-              }),
-            );
-          } catch {
-            // Dropped, as a lost UDP datagram would be.
-          }
-        };
+        const call = this.#begin(args, context, serviceId, region);
+        if (call === undefined) return next(args);
         try {
           const result = await next(args);
-          await emit((result.output as { $metadata?: AwsCallOutcome["metadata"] })?.$metadata);
+          call.end((result?.output as { $metadata?: CallMetadata } | undefined)?.$metadata);
           return result;
         } catch (error) {
-          await emit(
-            (error as { $metadata?: AwsCallOutcome["metadata"] } | null)?.$metadata,
-            error,
-          );
+          call.end((error as { $metadata?: CallMetadata } | null)?.$metadata, error);
           throw error;
         }
       },
       { step: "build", name: "boardingPassXRaySubsegment", priority: "high", override: true },
     );
     return client;
+  }
+
+  /**
+   * Starts the subsegment of a call of a sampled invocation: its id, the downstream header, its
+   * clock. `undefined` when the invocation is not sampled, and also when anything here fails: the
+   * call then goes out untraced, as with tracing off, never failed by the tracer. `end` never
+   * throws either: a document that cannot be made or sent is dropped, as a lost datagram would be.
+   */
+  #begin(
+    args: { input: unknown; request?: unknown },
+    context: MiddlewareContext,
+    serviceId: string | undefined,
+    region: { value?: string; known: Promise<void> },
+  ): { end: (metadata: CallMetadata, error?: unknown) => void } | undefined {
+    try {
+      const trace = parseTraceHeader(this.#readHeader());
+      if (trace === undefined || !trace.sampled) return undefined;
+      const id = randomBytes(8).toString("hex");
+      const request = args.request as { headers?: Record<string, string> } | undefined;
+      if (request?.headers !== undefined) {
+        request.headers["X-Amzn-Trace-Id"] = downstreamTraceHeader(trace, id);
+      }
+      const service =
+        serviceId ?? (context.clientName ?? "AWS").replace(/(?:DocumentClient|Client)$/, "");
+      const operation = (context.commandName ?? "Unknown").replace(/Command$/, "");
+      const clock = callClock();
+      return {
+        end: (metadata, error) => {
+          try {
+            const endTime = clock.end();
+            const send = () =>
+              this.#sink.send(
+                awsCallSubsegment(trace, id, {
+                  service,
+                  operation,
+                  region: region.value,
+                  startTime: clock.start,
+                  endTime,
+                  input: args.input,
+                  metadata,
+                  ...(error !== undefined ? { error } : {}),
+                }),
+              );
+            if (region.value !== undefined) send();
+            else void region.known.then(send).catch(() => {});
+          } catch {
+            // Dropped.
+          }
+        },
+      };
+    } catch {
+      return undefined;
+    }
   }
 }

@@ -14,7 +14,10 @@ const run = promisify(execFile);
 const ROOT = resolve(import.meta.dirname, "../../..");
 
 describe("where the tracer is made", () => {
-  const lambda = { AWS_EXECUTION_ENV: "AWS_Lambda_nodejs22.x" };
+  const lambda = {
+    AWS_EXECUTION_ENV: "AWS_Lambda_nodejs22.x",
+    AWS_XRAY_DAEMON_ADDRESS: "169.254.79.129:2000",
+  };
   it.each([
     ["a Lambda function", lambda, true],
     [
@@ -28,9 +31,14 @@ describe("where the tracer is made", () => {
       { ...lambda, POWERTOOLS_TRACE_ENABLED: " FALSE " },
       false,
     ],
-    ["outside Lambda (tests, the local cloud, the benchmark)", {}, false],
+    ["outside Lambda (tests, the benchmark)", {}, false],
+    [
+      "a Lambda function with no X-Ray daemon to send to",
+      { AWS_EXECUTION_ENV: "AWS_Lambda_nodejs22.x" },
+      false,
+    ],
     ["SAM local", { ...lambda, AWS_SAM_LOCAL: "true" }, false],
-    ["Amplify's mock", { AWS_EXECUTION_ENV: "AWS_Lambda_amplify-mock" }, false],
+    ["Amplify's mock", { ...lambda, AWS_EXECUTION_ENV: "AWS_Lambda_amplify-mock" }, false],
   ])("%s: %s", (_name, env, expected) => {
     expect(tracingPossible(env)).toBe(expected);
   });

@@ -1,6 +1,8 @@
 import { randomUUID } from "node:crypto";
+import { ListUsersCommand } from "@aws-sdk/client-cognito-identity-provider";
 import { DynamoDBClient, GetItemCommand } from "@aws-sdk/client-dynamodb";
 import { DynamoDBDocumentClient, GetCommand, PutCommand } from "@aws-sdk/lib-dynamodb";
+import { createCognitoClient } from "@boarding-pass/core/adapters/cognito-admin";
 import { lazySnsKinesisEventPublisher } from "@boarding-pass/core/adapters/on-first-use";
 import { buildEvent } from "@boarding-pass/core/events";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -41,6 +43,27 @@ describe("the trace header", () => {
     ["garbage", ";;==;Root"],
   ])("gives nothing for a header that is %s", (_name, value) => {
     expect(parseTraceHeader(value)).toBeUndefined();
+  });
+
+  it("reads keys in any case, drops Self (a load balancer's own hop) and caps what travels on", () => {
+    const trace = parseTraceHeader(
+      `root=${ROOT};PARENT=${PARENT};sampled=1;Self=1-67891233-12456789abcdef012345678;Lineage=a87bd80c:1`,
+    );
+    expect(trace).toEqual({
+      root: ROOT,
+      parent: PARENT,
+      sampled: true,
+      others: ["Lineage=a87bd80c:1"],
+    });
+    const long = parseTraceHeader(
+      `${SAMPLED};Lineage=a87bd80c:1;${Array.from({ length: 40 }, (_, i) => `K${i}=${"v".repeat(10)}`).join(";")}`,
+    )!;
+    const header = downstreamTraceHeader(long, "0123456789abcdef");
+    expect(
+      header.startsWith(`Root=${ROOT};Parent=0123456789abcdef;Sampled=1;Lineage=a87bd80c:1;K0=`),
+    ).toBe(true);
+    const carried = header.split(";").slice(3).join(";");
+    expect(Buffer.byteLength(carried)).toBeLessThanOrEqual(256);
   });
 
   it("carries Lineage downstream (Lambda's recursive-loop detection reads it), under the subsegment", () => {
@@ -127,7 +150,19 @@ describe("the subsegment of one AWS call", () => {
       { name: "ProvisionedThroughputExceededException" },
       { error: true, throttle: true },
     ],
+    [
+      "a throttling error by the SDK's own list (DynamoDB's TransactionInProgressException)",
+      400,
+      { name: "TransactionInProgressException" },
+      { error: true, throttle: true },
+    ],
     ["a 5xx is a fault", 500, { name: "InternalServerError" }, { fault: true }],
+    [
+      "an answer that could not be read (a 200 whose body did not parse) is a fault",
+      200,
+      { name: "SyntaxError" },
+      { fault: true },
+    ],
     [
       "a 503 marked throttling is a throttled fault",
       503,
@@ -326,5 +361,76 @@ describe("AWS SDK calls captured, against the embedded DynamoDB", () => {
     await expect(
       client.send(new PutCommand({ TableName: plane.tableName, Item: { pk, sk: "A" } })),
     ).resolves.toBeDefined();
+  });
+
+  it("names services as the X-Ray SDK does and stamps calls with the wall clock", async () => {
+    const sink = recordingSink();
+    const cognito = new AwsCallTracer(sink, () => SAMPLED).capture(createCognitoClient(plane.sdk));
+    const before = Date.now() / 1000;
+    await cognito.send(new ListUsersCommand({ UserPoolId: plane.userPoolId, Limit: 1 }));
+    const after = Date.now() / 1000;
+    expect(sink.documents).toHaveLength(1);
+    const document = sink.documents[0]!;
+    expect(document).toMatchObject({
+      name: "CognitoIdentityProvider",
+      aws: { operation: "ListUsers", user_pool_id: plane.userPoolId },
+    });
+    expect(document.start_time as number).toBeGreaterThanOrEqual(before - 0.001);
+    expect(document.end_time as number).toBeLessThanOrEqual(after + 0.001);
+    expect(document.end_time as number).toBeGreaterThanOrEqual(document.start_time as number);
+  });
+});
+
+/**
+ * The middleware on its own, driven as the SDK's stack would drive it, with faults injected where
+ * a real client cannot produce them.
+ */
+describe("the tracer's faults never become the call's", () => {
+  type Middleware = (
+    next: (args: unknown) => Promise<unknown>,
+    context: object,
+  ) => (args: { input: unknown; request?: unknown }) => Promise<unknown>;
+  function middlewareOf(tracer: AwsCallTracer): Middleware {
+    let added: Middleware | undefined;
+    tracer.capture({
+      middlewareStack: { add: (middleware: Middleware) => (added = middleware) },
+      config: { serviceId: "DynamoDB", region: async () => "us-east-1" },
+    });
+    return added!;
+  }
+  const args = { input: { TableName: "t" }, request: { headers: {} } };
+  const context = { clientName: "DynamoDBClient", commandName: "GetItemCommand" };
+
+  it("an unreadable trace header: the call goes out untraced", async () => {
+    const sink = recordingSink();
+    const middleware = middlewareOf(
+      new AwsCallTracer(sink, () => {
+        throw new Error("store gone");
+      }),
+    );
+    const output = { output: { $metadata: {} } };
+    await expect(middleware(async () => output, context)({ ...args })).resolves.toBe(output);
+    expect(sink.documents).toEqual([]);
+  });
+
+  it("a handler below that answers nothing: the call's answer is passed on as it is", async () => {
+    const sink = recordingSink();
+    const middleware = middlewareOf(new AwsCallTracer(sink, () => SAMPLED));
+    await expect(middleware(async () => undefined, context)({ ...args })).resolves.toBeUndefined();
+    expect(sink.documents).toHaveLength(1);
+  });
+
+  it("the call's own error reaches the caller untouched, once", async () => {
+    const sink = recordingSink();
+    const middleware = middlewareOf(new AwsCallTracer(sink, () => SAMPLED));
+    const failure = Object.assign(new Error("boom"), { name: "InternalServerError" });
+    let calls = 0;
+    const next = async () => {
+      calls++;
+      throw failure;
+    };
+    await expect(middleware(next, context)({ ...args })).rejects.toBe(failure);
+    expect(calls).toBe(1);
+    expect(sink.documents[0]).toMatchObject({ fault: true });
   });
 });
