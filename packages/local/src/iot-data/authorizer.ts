@@ -73,11 +73,17 @@ export function createIotAuthorizer(options: IotAuthorizerOptions): IotAuthorize
       const { credentials, identityId, role } = principal;
       if (!role) return deny(`role ${credentials.roleArn} is not in the IAM directory`);
       const resource = `arn:aws:iot:${options.region}:${options.accountId}:${RESOURCE_TYPE[action]}/${name}`;
-      const context: Record<string, string> = {
+      const context: Record<string, string | string[]> = {
         "iot:ClientId": clientId,
         "iot:Connection.Thing.IsAttached": "false",
       };
       if (identityId !== undefined) context["cognito-identity.amazonaws.com:sub"] = identityId;
+      // As the session was issued (STS records them from the identity pool's token).
+      const cognito = credentials.cognitoIdentity;
+      if (cognito !== undefined) {
+        context["cognito-identity.amazonaws.com:aud"] = cognito.identityPoolId;
+        context["cognito-identity.amazonaws.com:amr"] = [...cognito.amr];
+      }
       const evaluate = (policies: Array<{ name: string; policy: unknown }>) =>
         simulate(
           credentials.assumedRoleArn,
@@ -129,7 +135,7 @@ function simulate(
   accountId: string,
   action: IotAction,
   resource: string,
-  contextVariables: Record<string, string>,
+  contextVariables: Record<string, string | string[]>,
   identityPolicies: Array<{ name: string; policy: unknown }>,
 ): string {
   if (identityPolicies.length === 0) return "ImplicitlyDenied";

@@ -219,6 +219,50 @@ describe("both policies for a signed-in identity, the role alone for a guest", (
     expect(authorizer().authorize(appGuest, "c", "iot:Connect", "c").allowed).toBe(false);
   });
 
+  it("evaluates conditions on the session's aud and amr, as issued", async () => {
+    const pool = "us-east-1:11111111-2222-3333-4444-555555555555";
+    const onlyThisPool = iam.put(
+      role("pool-bound", "authenticated", [
+        {
+          Version: "2012-10-17",
+          Statement: [
+            {
+              Effect: "Allow",
+              Action: "iot:Connect",
+              Resource: "*",
+              Condition: {
+                StringEquals: { "cognito-identity.amazonaws.com:aud": pool },
+                "ForAnyValue:StringLike": { "cognito-identity.amazonaws.com:amr": "authenticated" },
+              },
+            },
+          ],
+        },
+      ]),
+    );
+    const session = async (identityPoolId: string, amr: string[]) => {
+      const id = identityId();
+      await attach(id, statement("iot:Connect", "client/*"));
+      const credentials = sts.issueCredentials({
+        roleArn: onlyThisPool.arn,
+        sessionName: "CognitoIdentityCredentials",
+        subject: id,
+        identityId: id,
+        cognitoIdentity: { identityPoolId, amr },
+        durationSeconds: 3600,
+      });
+      return resolvePrincipal(credentials, iam, undefined);
+    };
+    const decide = async (identityPoolId: string, amr: string[]) => {
+      const who = await session(identityPoolId, amr);
+      return authorizer().authorize(who, who.identityId!, "iot:Connect", who.identityId!);
+    };
+    expect(await decide(pool, ["authenticated", "cognito-idp"])).toEqual({ allowed: true });
+    expect(await decide("us-east-1:another", ["authenticated"])).toMatchObject({
+      allowed: false,
+      reason: expect.stringContaining("role's policies"),
+    });
+  });
+
   it("allows nothing to a role missing from the IAM directory", () => {
     const who = principal(identityId(), "arn:aws:iam::000000000000:role/unknown");
     expect(authorizer().authorize(who, "c", "iot:Connect", "c")).toMatchObject({
