@@ -20,6 +20,7 @@ import {
   JourneyError,
   journeySteps,
   type ObservedInvocation,
+  type ObservedTrace,
 } from "../test/e2e/journey";
 
 const HELP = `Usage: npm run demo -- [options]   (start the local cloud first: npm start)
@@ -202,6 +203,10 @@ function controlApiProbe(endpoint: string): CloudProbe {
       // The console's state lists the runtime's recent invocations (secrets redacted).
       const state = await get<{ invocations?: ObservedInvocation[] }>("console/state");
       return state.invocations ?? [];
+    },
+    async traces() {
+      const state = await get<{ traces?: ObservedTrace[] }>("console/state");
+      return state.traces ?? [];
     },
   };
 }

@@ -79,12 +79,24 @@ export interface ObservedInvocation {
   event: string;
 }
 
+/** An X-Ray trace as the local cloud's console shows it: function segments and their AWS calls. */
+export interface ObservedTrace {
+  traceId: string;
+  segments: {
+    name: string;
+    durationMs?: number;
+    subsegments: { name: string; operation?: string; durationMs?: number }[];
+  }[];
+}
+
 /** What the local cloud saw, beyond what clients are told. */
 export interface CloudProbe {
   /** The codes the user pool "emailed" to this address, oldest first. */
   confirmationCodes(email: string): Promise<string[]>;
   /** Recent function invocations, most recent first. */
   invocations(): Promise<ObservedInvocation[]>;
+  /** Recent X-Ray traces of the functions with active tracing, most recently active first. */
+  traces(): Promise<ObservedTrace[]>;
 }
 
 export class JourneyError extends Error {
@@ -351,6 +363,47 @@ export class Journey {
         `Device 2 signs in with SRP (amazon-cognito-identity-js); the ID token verifies with ` +
         `aws-jwt-verify and carries tenant=${claims.tenant}, plan=${claims.plan}, ` +
         `app_roles=${claims.app_roles}, preferred role ${String(claims["cognito:preferred_role"]).split("/").pop()}.`,
+    };
+  }
+
+  /**
+   * The sign-in's pre token trigger as X-Ray saw it: the trace of its invocation for this user,
+   * with the AWS calls it made (the profile read).
+   */
+  async signInTrace() {
+    const sub = this.member.sub;
+    const found = await this.waitFor(
+      `the trace of ${short(sub)}'s pre token generation`,
+      async () => {
+        const invocation = (await this.target.probe.invocations()).find(
+          (seen) =>
+            seen.source === "cognito-idp" &&
+            seen.event.includes("TokenGeneration_") &&
+            seen.event.includes(sub),
+        );
+        if (invocation === undefined) return undefined;
+        for (const trace of await this.target.probe.traces()) {
+          const segment = trace.segments.find(
+            (candidate) =>
+              candidate.name === invocation.functionName &&
+              candidate.subsegments.some((call) => call.name === "DynamoDB"),
+          );
+          if (segment !== undefined) return { trace, segment };
+        }
+        return undefined;
+      },
+    );
+    const calls = found.segment.subsegments.map(
+      (call) =>
+        `${call.name} ${call.operation ?? "?"}${call.durationMs !== undefined ? ` ${call.durationMs.toFixed(1)} ms` : ""}`,
+    );
+    return {
+      traceId: found.trace.traceId,
+      functionName: found.segment.name,
+      calls: found.segment.subsegments,
+      say:
+        `X-Ray traced the sign-in's pre token trigger (${found.segment.durationMs?.toFixed(1) ?? "?"} ms): ` +
+        `${calls.join(", ")}. The console shows it under Traces.`,
     };
   }
 
@@ -901,6 +954,7 @@ export function journeySteps(
       title: "SRP sign-in, amazon-cognito-identity-js",
       run: () => journey.srpSignInWithCognitoIdentityJs(),
     },
+    { title: "Sign-in traced", run: () => journey.signInTrace() },
     { title: "SRP sign-in, Amplify v6", run: () => journey.srpSignInWithAmplify() },
     { title: "Guest linked", run: () => journey.linkGuest() },
     { title: "Second device merged", run: () => journey.mergeSecondDevice() },

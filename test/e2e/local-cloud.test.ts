@@ -6,7 +6,7 @@
 import { SIGN_UP_DENIED_MESSAGE } from "@boarding-pass/core/signup-policy";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { type LocalCloud, startLocalCloud } from "../../packages/local/src/cloud/start";
-import type { ConsoleState } from "../../packages/local/src/console/index";
+import { traceView } from "../../packages/local/src/console/traces";
 import { type CloudProbe, Journey } from "./journey";
 
 /** A cache miss synthesizes the app first: 1 to 3 minutes on a busy 2-core machine. */
@@ -24,6 +24,9 @@ function inProcessProbe(local: LocalCloud): CloudProbe {
     },
     async invocations() {
       return local.runtime.invocations();
+    },
+    async traces() {
+      return (local.xray?.traces() ?? []).map(traceView);
     },
   };
 }
@@ -176,29 +179,21 @@ describe("the local cloud, booted from the stacks, through the whole journey", (
         "cognito:roles": [roleArn("member")],
         "cognito:preferred_role": roleArn("member"),
       });
-      // The trigger runs with active tracing: its trace, with the profile read, is on the console.
+    },
+    STEP_TIMEOUT_MS,
+  );
+
+  it(
+    "traces the sign-in's pre token trigger: its segment and the profile read (X-Ray)",
+    async () => {
+      const traced = await journey.signInTrace();
       const preToken = cloud.provisioned.functions.find((fn) =>
         fn.handler.endsWith("pre-token-generation.handler"),
       )?.name;
-      await expect
-        .poll(
-          async () => {
-            const state = (await (
-              await fetch(`${cloud.endpoint}/_local/console/state`)
-            ).json()) as ConsoleState;
-            return state.traces.some((trace) =>
-              trace.segments.some(
-                (segment) =>
-                  segment.name === preToken &&
-                  segment.subsegments.some(
-                    (call) => call.name === "DynamoDB" && call.operation === "GetItem",
-                  ),
-              ),
-            );
-          },
-          { timeout: 10_000, interval: 250 },
-        )
-        .toBe(true);
+      expect(traced.functionName).toBe(preToken);
+      expect(traced.calls).toContainEqual(
+        expect.objectContaining({ name: "DynamoDB", operation: "GetItem" }),
+      );
     },
     STEP_TIMEOUT_MS,
   );
