@@ -5,6 +5,7 @@
 export type CognitoErrorCode =
   | "AliasExistsException"
   | "CodeMismatchException"
+  | "EnableSoftwareTokenMFAException"
   | "ExpiredCodeException"
   | "GroupExistsException"
   | "InvalidLambdaResponseException"
@@ -14,6 +15,7 @@ export type CognitoErrorCode =
   | "NotAuthorizedException"
   | "PasswordResetRequiredException"
   | "ResourceNotFoundException"
+  | "SoftwareTokenMFANotFoundException"
   | "UnauthorizedException"
   | "UnexpectedLambdaException"
   | "UnsupportedOperationException"

@@ -55,6 +55,7 @@ import {
   signJwt,
   unseal,
 } from "./tokens";
+import { generateTotpSecret, matchTotp } from "./totp";
 import {
   applyPreTokenGenerationResponse,
   DEFAULT_TRIGGER_TIMEOUT_MS,
@@ -215,6 +216,23 @@ interface NewPasswordSession {
   exp: number;
 }
 
+/**
+ * A software token MFA challenge (SOFTWARE_TOKEN_MFA) or the MFA_SETUP one, sealed. `j` names the
+ * session so it can be spent once; `g` is how far MFA_SETUP got (challenged, associated, verified);
+ * `s` is the trigger source the tokens will be issued under once the challenge passes.
+ */
+interface MfaSession {
+  t: "mfa";
+  k: "SOFTWARE_TOKEN_MFA" | "MFA_SETUP";
+  p: string;
+  c: string;
+  u: string;
+  j: string;
+  exp: number;
+  s: TokenGenerationSource;
+  g?: "challenged" | "associated" | "verified";
+}
+
 interface RefreshPayload {
   t: "refresh";
   p: string;
@@ -245,6 +263,14 @@ const CODE_MISMATCH = "Invalid verification code provided, please try again.";
 const CODE_EXPIRED = "Invalid code provided, please request a code again.";
 const ATTEMPTS_EXCEEDED = "Attempt limit exceeded, please try after some time.";
 const ALPHANUMERIC = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789";
+const SESSION_EXPIRED = "Invalid session for the user, session is expired.";
+const SESSION_SPENT = "Invalid session for the user, session can only be used once.";
+const MFA_CODE_MISMATCH = "Invalid code received for user";
+const TOTP_REUSED = "Your software token has already been used once.";
+/** Wrong codes one MFA session takes before it is spent (the user signs in again). */
+const MAX_MFA_ATTEMPTS = 5;
+const SMS_NOT_EMULATED =
+  "SMS MFA is not emulated by the local user pool; only software token (TOTP) MFA is.";
 const TIMESTAMP_FORMAT = /^[A-Z][a-z]{2} [A-Z][a-z]{2} \d{1,2} \d{2}:\d{2}:\d{2} UTC \d{4}$/;
 
 function randomString(length: number, alphabet: string): string {
@@ -311,6 +337,14 @@ export function createCognitoIdpService(options: CognitoIdpServiceOptions): Cogn
   const codeSends = new Map<string, number[]>();
   /** Consecutive wrong passwords per user, for Cognito's lockout (memory only). */
   const failedSignIns = new Map<string, { failures: number; lockedUntil: number }>();
+  /**
+   * Software token MFA bookkeeping (memory only, like the lockout): the last TOTP time step each
+   * user spent (a code is refused for a step at or before it), the MFA sessions spent (id → expiry,
+   * s) and the wrong codes each MFA session took.
+   */
+  const spentTotpSteps = new Map<string, number>();
+  const spentSessions = new Map<string, number>();
+  const mfaSessionFailures = new Map<string, number>();
 
   // ---------------------------------------------------------------- state and journal
 
@@ -495,6 +529,17 @@ export function createCognitoIdpService(options: CognitoIdpServiceOptions): Cogn
   // ---------------------------------------------------------------- definitions
 
   function validatePoolDefinition(definition: UserPoolDefinition): void {
+    const mfa = definition.MfaConfiguration ?? "OFF";
+    if (mfa !== "OFF" && mfa !== "OPTIONAL" && mfa !== "ON") {
+      throw invalidParameter(
+        `1 validation error detected: Value '${String(mfa)}' at 'mfaConfiguration' failed to satisfy constraint: Member must satisfy enum value set: [OFF, ON, OPTIONAL]`,
+      );
+    }
+    if (mfa === "ON" && !definition.EnabledMfas?.includes("SOFTWARE_TOKEN_MFA")) {
+      throw invalidParameter(
+        "MfaConfiguration ON needs SOFTWARE_TOKEN_MFA in EnabledMfas: the local user pool emulates only software token (TOTP) MFA, so no user could ever sign in.",
+      );
+    }
     if (definition.UsernameAttributes?.length && definition.AliasAttributes?.length) {
       throw invalidParameter(
         "Only one of the aliasAttributes or usernameAttributes can be set in a User Pool.",
@@ -508,6 +553,16 @@ export function createCognitoIdpService(options: CognitoIdpServiceOptions): Cogn
     ) {
       throw invalidParameter(
         `Pre token generation ${version} requires the ESSENTIALS or PLUS feature plan (UserPoolTier).`,
+      );
+    }
+  }
+
+  /** SMS and email MFA in a definition: said once per write, never pretended to work. */
+  function warnUnemulatedMfa(id: string, definition: UserPoolDefinition): void {
+    const others = (definition.EnabledMfas ?? []).filter((kind) => kind !== "SOFTWARE_TOKEN_MFA");
+    if ((definition.MfaConfiguration ?? "OFF") !== "OFF" && others.length > 0) {
+      log(
+        `[cognito-idp] ${id}: ${others.join(", ")} not emulated; users are only ever challenged for software token (TOTP) MFA`,
       );
     }
   }
@@ -531,6 +586,7 @@ export function createCognitoIdpService(options: CognitoIdpServiceOptions): Cogn
     if (!id.startsWith(`${options.region}_`) || !/^[\w-]+_[0-9A-Za-z]{1,55}$/.test(id)) {
       throw invalidParameter(`Invalid user pool id ${id}.`);
     }
+    warnUnemulatedMfa(id, definition);
     const existing = pools.get(id)?.record;
     if (!existing) return writePool(id, definition);
     const record: PoolRecord = {
@@ -1086,9 +1142,362 @@ export function createCognitoIdpService(options: CognitoIdpServiceOptions): Cogn
         },
       };
     }
+    return (
+      mfaChallenge(pool, client, user, "TokenGeneration_Authentication") ?? {
+        ChallengeParameters: {},
+        AuthenticationResult: await issueTokens(
+          pool,
+          client,
+          user,
+          "TokenGeneration_Authentication",
+        ),
+      }
+    );
+  }
+
+  // ---------------------------------------------------------------- software token MFA
+
+  /** Whether the pool challenges for TOTP at all (OPTIONAL or ON, with SOFTWARE_TOKEN_MFA). */
+  function totpMfa(pool: PoolState): "OFF" | "OPTIONAL" | "ON" {
+    const def = pool.record.definition;
+    const mode = def.MfaConfiguration ?? "OFF";
+    return mode !== "OFF" && def.EnabledMfas?.includes("SOFTWARE_TOKEN_MFA") ? mode : "OFF";
+  }
+
+  function requireTotpPool(pool: PoolState): void {
+    if (totpMfa(pool) === "OFF") {
+      throw new CognitoIdpError(
+        "SoftwareTokenMFANotFoundException",
+        "Software token MFA is not enabled for this user pool (MfaConfiguration and EnabledMfas).",
+      );
+    }
+  }
+
+  function mfaSessionFor(
+    pool: PoolState,
+    client: ClientRecord,
+    user: UserRecord,
+    kind: MfaSession["k"],
+    source: TokenGenerationSource,
+  ): MfaSession {
+    return {
+      t: "mfa",
+      k: kind,
+      p: pool.record.id,
+      c: client.clientId,
+      u: user.username,
+      j: randomUUID(),
+      exp: epochSeconds(now()) + SESSION_SECONDS,
+      s: source,
+      ...(kind === "MFA_SETUP" ? { g: "challenged" as const } : {}),
+    };
+  }
+
+  /**
+   * After the password: SOFTWARE_TOKEN_MFA for a user with a verified token (and TOTP enabled, or
+   * MFA required), MFA_SETUP when the pool requires MFA and the user has none, else nothing.
+   */
+  function mfaChallenge(
+    pool: PoolState,
+    client: ClientRecord,
+    user: UserRecord,
+    source: TokenGenerationSource,
+  ): object | undefined {
+    const mode = totpMfa(pool);
+    if (mode === "OFF") return undefined;
+    const verified = user.totp?.secret !== undefined;
+    if (verified && (mode === "ON" || user.totp?.enabled)) {
+      const session = mfaSessionFor(pool, client, user, "SOFTWARE_TOKEN_MFA", source);
+      return {
+        ChallengeName: "SOFTWARE_TOKEN_MFA",
+        Session: seal(pool.keys.sealKey, session),
+        ChallengeParameters: user.totp?.deviceName
+          ? { FRIENDLY_DEVICE_NAME: user.totp.deviceName }
+          : {},
+      };
+    }
+    if (mode === "ON") {
+      const session = mfaSessionFor(pool, client, user, "MFA_SETUP", source);
+      return {
+        ChallengeName: "MFA_SETUP",
+        Session: seal(pool.keys.sealKey, session),
+        ChallengeParameters: { MFAS_CAN_SETUP: JSON.stringify(["SOFTWARE_TOKEN_MFA"]) },
+      };
+    }
+    return undefined;
+  }
+
+  /** An MFA session, checked: sealed by this pool, unexpired and not yet spent. */
+  function openMfaSession(pool: PoolState, token: string): MfaSession {
+    const session = unseal<MfaSession>(pool.keys.sealKey, token);
+    if (session?.t !== "mfa" || session.p !== pool.record.id) {
+      throw notAuthorized("Invalid session for the user.");
+    }
+    if (session.exp <= epochSeconds(now())) throw notAuthorized(SESSION_EXPIRED);
+    if (spentSessions.has(session.j)) throw notAuthorized(SESSION_SPENT);
+    return session;
+  }
+
+  /** AssociateSoftwareToken and VerifySoftwareToken take a Session without naming the pool. */
+  function findMfaSession(token: string): { pool: PoolState; session: MfaSession } {
+    for (const pool of pools.values()) {
+      const session = unseal<MfaSession>(pool.keys.sealKey, token);
+      if (session) return { pool, session: openMfaSession(pool, token) };
+    }
+    throw notAuthorized("Invalid session for the user.");
+  }
+
+  function spendSession(session: MfaSession): void {
+    const nowSeconds = epochSeconds(now());
+    for (const [id, expires] of spentSessions) {
+      if (expires <= nowSeconds) {
+        spentSessions.delete(id);
+        mfaSessionFailures.delete(id);
+      }
+    }
+    spentSessions.set(session.j, session.exp);
+    mfaSessionFailures.delete(session.j);
+  }
+
+  /** A wrong code against a session: the session dies after MAX_MFA_ATTEMPTS of them. */
+  function sessionFailure(session: MfaSession): void {
+    const failures = (mfaSessionFailures.get(session.j) ?? 0) + 1;
+    mfaSessionFailures.set(session.j, failures);
+    if (failures >= MAX_MFA_ATTEMPTS) spendSession(session);
+  }
+
+  /**
+   * Checks a TOTP code against a secret: CodeMismatch (as `mismatch`) when it matches no step in
+   * the window, ExpiredCodeException when its step is one this user already spent. Marks the step
+   * spent on success.
+   */
+  function checkTotp(
+    pool: PoolState,
+    user: UserRecord,
+    secret: string,
+    code: string,
+    mismatch: () => CognitoIdpError,
+  ): void {
+    const step = matchTotp(secret, code, now());
+    if (step === undefined) throw mismatch();
+    const key = `${pool.record.id}/${user.username}`;
+    const spent = spentTotpSteps.get(key);
+    if (spent !== undefined && step <= spent) {
+      throw new CognitoIdpError("ExpiredCodeException", TOTP_REUSED);
+    }
+    spentTotpSteps.set(key, step);
+  }
+
+  function associateSoftwareToken(input: Input) {
+    const accessToken = optionalString(input, "AccessToken");
+    const sessionToken = optionalString(input, "Session");
+    if ((accessToken === undefined) === (sessionToken === undefined)) {
+      throw invalidParameter("Exactly one of AccessToken and Session must be given.");
+    }
+    const secret = generateTotpSecret();
+    if (accessToken !== undefined) {
+      const { pool, user } = authenticateAccessToken(accessToken);
+      requireTotpPool(pool);
+      user.totp = { ...user.totp, pending: secret };
+      putUser(pool, user);
+      return { SecretCode: secret };
+    }
+    const { pool, session } = findMfaSession(sessionToken ?? "");
+    if (session.k !== "MFA_SETUP" || session.g === "verified") {
+      throw notAuthorized("Invalid session for the user.");
+    }
+    requireTotpPool(pool);
+    const user = redraft(pool, session.u);
+    user.totp = { ...user.totp, pending: secret };
+    putUser(pool, user);
+    spendSession(session);
+    const next: MfaSession = { ...session, j: randomUUID(), g: "associated" };
+    return { SecretCode: secret, Session: seal(pool.keys.sealKey, next) };
+  }
+
+  function verifySoftwareToken(input: Input) {
+    const accessToken = optionalString(input, "AccessToken");
+    const sessionToken = optionalString(input, "Session");
+    if ((accessToken === undefined) === (sessionToken === undefined)) {
+      throw invalidParameter("Exactly one of AccessToken and Session must be given.");
+    }
+    const code = requireString(input, "UserCode");
+    const deviceName = optionalString(input, "FriendlyDeviceName");
+    let pool: PoolState;
+    let user: UserRecord;
+    let session: MfaSession | undefined;
+    if (accessToken !== undefined) {
+      ({ pool, user } = authenticateAccessToken(accessToken));
+    } else {
+      ({ pool, session } = findMfaSession(sessionToken ?? ""));
+      if (session.k !== "MFA_SETUP" || session.g !== "associated") {
+        throw notAuthorized("Invalid session for the user.");
+      }
+      user = redraft(pool, session.u);
+    }
+    requireTotpPool(pool);
+    const pending = user.totp?.pending;
+    if (!pending) {
+      throw new CognitoIdpError(
+        "SoftwareTokenMFANotFoundException",
+        "Software token MFA has not been associated with the user: call AssociateSoftwareToken first.",
+      );
+    }
+    try {
+      checkTotp(
+        pool,
+        user,
+        pending,
+        code,
+        () =>
+          new CognitoIdpError(
+            "EnableSoftwareTokenMFAException",
+            "Code mismatch and fail enable Software Token MFA",
+          ),
+      );
+    } catch (error) {
+      if (session) sessionFailure(session);
+      throw error;
+    }
+    const totp = { ...user.totp, secret: pending };
+    delete totp.pending;
+    if (deviceName !== undefined) totp.deviceName = deviceName;
+    else delete totp.deviceName;
+    // MFA_SETUP turns TOTP on for the user, as Cognito does once the setup completes.
+    if (session) Object.assign(totp, { enabled: true, preferred: true });
+    user.totp = totp;
+    putUser(pool, user);
+    if (!session) return { Status: "SUCCESS" };
+    spendSession(session);
+    const next: MfaSession = { ...session, j: randomUUID(), g: "verified" };
+    return { Status: "SUCCESS", Session: seal(pool.keys.sealKey, next) };
+  }
+
+  /** SetUserMFAPreference / AdminSetUserMFAPreference: only the software token settings work. */
+  function setMfaPreference(pool: PoolState, user: UserRecord, input: Input): object {
+    for (const other of ["SMSMfaSettings", "EmailMfaSettings"] as const) {
+      const settings = input[other] as { Enabled?: unknown; PreferredMfa?: unknown } | undefined;
+      if (settings && (settings.Enabled === true || settings.PreferredMfa === true)) {
+        throw invalidParameter(
+          other === "SMSMfaSettings"
+            ? SMS_NOT_EMULATED
+            : "Email MFA is not emulated by the local user pool; only software token (TOTP) MFA is.",
+        );
+      }
+    }
+    const settings = input.SoftwareTokenMfaSettings as
+      | { Enabled?: unknown; PreferredMfa?: unknown }
+      | undefined;
+    if (!settings) return {};
+    const enabled = settings.Enabled === true;
+    const preferred = settings.PreferredMfa === true;
+    if ((enabled || preferred) && !user.totp?.secret) {
+      throw invalidParameter(
+        "User does not have delivery config set to turn on SOFTWARE_TOKEN_MFA",
+      );
+    }
+    if (preferred && !enabled) {
+      throw invalidParameter("Preferred MFA must be enabled.");
+    }
+    user.totp = { ...user.totp, enabled, preferred };
+    putUser(pool, user);
+    return {};
+  }
+
+  /** `UserMFASettingList` and `PreferredMfaSetting` for GetUser / AdminGetUser. */
+  function mfaSettings(user: UserRecord): object {
+    if (!user.totp?.secret || !user.totp.enabled) return {};
+    return {
+      UserMFASettingList: ["SOFTWARE_TOKEN_MFA"],
+      ...(user.totp.preferred ? { PreferredMfaSetting: "SOFTWARE_TOKEN_MFA" } : {}),
+    };
+  }
+
+  function getUserPoolMfaConfig(input: Input) {
+    const pool = requirePool(requireString(input, "UserPoolId"));
+    const def = pool.record.definition;
+    return {
+      MfaConfiguration: def.MfaConfiguration ?? "OFF",
+      SoftwareTokenMfaConfiguration: {
+        Enabled: def.EnabledMfas?.includes("SOFTWARE_TOKEN_MFA") === true,
+      },
+    };
+  }
+
+  function setUserPoolMfaConfig(input: Input) {
+    const pool = requirePool(requireString(input, "UserPoolId"));
+    for (const other of ["SmsMfaConfiguration", "EmailMfaConfiguration"] as const) {
+      const config = input[other];
+      if (config && typeof config === "object" && Object.keys(config).length > 0) {
+        throw invalidParameter(
+          other === "SmsMfaConfiguration"
+            ? SMS_NOT_EMULATED
+            : "Email MFA is not emulated by the local user pool; only software token (TOTP) MFA is.",
+        );
+      }
+    }
+    const def = structuredClone(pool.record.definition);
+    const mode = optionalString(input, "MfaConfiguration");
+    if (mode !== undefined) def.MfaConfiguration = mode as UserPoolDefinition["MfaConfiguration"];
+    const software = input.SoftwareTokenMfaConfiguration as { Enabled?: unknown } | undefined;
+    if (software && typeof software.Enabled === "boolean") {
+      const others = (def.EnabledMfas ?? []).filter((kind) => kind !== "SOFTWARE_TOKEN_MFA");
+      def.EnabledMfas = software.Enabled ? [...others, "SOFTWARE_TOKEN_MFA"] : others;
+    }
+    validatePoolDefinition(def);
+    journal.commit({ op: "putPool", pool: { ...pool.record, definition: def } });
+    return getUserPoolMfaConfig(input);
+  }
+
+  /** RespondToAuthChallenge for SOFTWARE_TOKEN_MFA and MFA_SETUP. */
+  async function respondToMfaChallenge(
+    pool: PoolState,
+    client: ClientRecord,
+    challengeName: "SOFTWARE_TOKEN_MFA" | "MFA_SETUP",
+    input: Input,
+    responses: Record<string, string>,
+  ): Promise<object> {
+    const session = openMfaSession(pool, requireString(input, "Session"));
+    if (session.c !== client.clientId || session.k !== challengeName) {
+      throw notAuthorized("Invalid session for the user.");
+    }
+    const name = responses.USERNAME;
+    if (!name) throw invalidParameter("Missing required parameter USERNAME");
+    const user = findUser(pool, session.u);
+    if (!user) throw missingUser(client);
+    if (findUser(pool, name)?.username !== user.username) {
+      throw notAuthorized("Invalid session for the user.");
+    }
+    requireSignInAllowed(user);
+    if (challengeName === "SOFTWARE_TOKEN_MFA") {
+      const code = responses.SOFTWARE_TOKEN_MFA_CODE;
+      if (!code) throw invalidParameter("Missing required parameter SOFTWARE_TOKEN_MFA_CODE");
+      const secret = user.totp?.secret;
+      if (!secret) {
+        throw new CognitoIdpError(
+          "SoftwareTokenMFANotFoundException",
+          "Software Token MFA does not exist for the user.",
+        );
+      }
+      try {
+        checkTotp(
+          pool,
+          user,
+          secret,
+          code,
+          () => new CognitoIdpError("CodeMismatchException", MFA_CODE_MISMATCH),
+        );
+      } catch (error) {
+        sessionFailure(session);
+        throw error;
+      }
+    } else if (session.g !== "verified" || !user.totp?.secret) {
+      throw notAuthorized("Invalid session for the user.");
+    }
+    spendSession(session);
     return {
       ChallengeParameters: {},
-      AuthenticationResult: await issueTokens(pool, client, user, "TokenGeneration_Authentication"),
+      AuthenticationResult: await issueTokens(pool, client, user, session.s),
     };
   }
 
@@ -1573,15 +1982,20 @@ export function createCognitoIdpService(options: CognitoIdpServiceOptions): Cogn
       user.status = "CONFIRMED";
       delete user.temporaryPasswordExpires;
       putUser(pool, user);
-      return {
-        ChallengeParameters: {},
-        AuthenticationResult: await issueTokens(
-          pool,
-          client,
-          user,
-          "TokenGeneration_NewPasswordChallenge",
-        ),
-      };
+      return (
+        mfaChallenge(pool, client, user, "TokenGeneration_NewPasswordChallenge") ?? {
+          ChallengeParameters: {},
+          AuthenticationResult: await issueTokens(
+            pool,
+            client,
+            user,
+            "TokenGeneration_NewPasswordChallenge",
+          ),
+        }
+      );
+    }
+    if (challengeName === "SOFTWARE_TOKEN_MFA" || challengeName === "MFA_SETUP") {
+      return respondToMfaChallenge(pool, client, challengeName, input, responses);
     }
     throw invalidParameter(
       `ChallengeName ${challengeName} is not supported by the local user pool.`,
@@ -1594,6 +2008,7 @@ export function createCognitoIdpService(options: CognitoIdpServiceOptions): Cogn
       Username: user.username,
       UserAttributes: toAttributeList(readableAttributes(client, userAttributes(user))),
       MFAOptions: [],
+      ...mfaSettings(user),
     };
   }
 
@@ -1846,7 +2261,7 @@ export function createCognitoIdpService(options: CognitoIdpServiceOptions): Cogn
   function adminGetUser(input: Input) {
     const pool = requirePool(requireString(input, "UserPoolId"));
     const user = draft(requireUser(pool, requireString(input, "Username")));
-    return { ...userShape(user, "UserAttributes"), MFAOptions: [] };
+    return { ...userShape(user, "UserAttributes"), MFAOptions: [], ...mfaSettings(user) };
   }
 
   async function adminConfirmSignUp(input: Input) {
@@ -2147,6 +2562,7 @@ export function createCognitoIdpService(options: CognitoIdpServiceOptions): Cogn
       AutoVerifiedAttributes: def.AutoVerifiedAttributes ?? [],
       UsernameConfiguration: { CaseSensitive: def.UsernameConfiguration?.CaseSensitive !== false },
       UserPoolTier: def.UserPoolTier ?? "ESSENTIALS",
+      MfaConfiguration: def.MfaConfiguration ?? "OFF",
       EstimatedNumberOfUsers: pool.users.size,
     };
   }
@@ -2285,6 +2701,19 @@ export function createCognitoIdpService(options: CognitoIdpServiceOptions): Cogn
     GetTokensFromRefreshToken: getTokensFromRefreshToken,
     RespondToAuthChallenge: respondToAuthChallenge,
     GetUser: getUser,
+    AssociateSoftwareToken: associateSoftwareToken,
+    VerifySoftwareToken: verifySoftwareToken,
+    SetUserMFAPreference: (input) => {
+      const { pool, user } = authenticateAccessToken(requireString(input, "AccessToken"));
+      return setMfaPreference(pool, user, input);
+    },
+    AdminSetUserMFAPreference: (input) => {
+      const pool = requirePool(requireString(input, "UserPoolId"));
+      const user = draft(requireUser(pool, requireString(input, "Username")));
+      return setMfaPreference(pool, user, input);
+    },
+    GetUserPoolMfaConfig: getUserPoolMfaConfig,
+    SetUserPoolMfaConfig: setUserPoolMfaConfig,
     UpdateUserAttributes: updateUserAttributes,
     VerifyUserAttribute: verifyUserAttribute,
     ForgotPassword: forgotPassword,
@@ -2423,6 +2852,9 @@ export function createCognitoIdpService(options: CognitoIdpServiceOptions): Cogn
       codeAttempts.clear();
       codeSends.clear();
       failedSignIns.clear();
+      spentTotpSteps.clear();
+      spentSessions.clear();
+      mfaSessionFailures.clear();
       journal.reset();
     },
 

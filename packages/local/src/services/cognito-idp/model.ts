@@ -18,6 +18,10 @@ export interface UserPoolDefinition {
   LambdaConfig?: LambdaConfig;
   UserPoolTier?: "LITE" | "ESSENTIALS" | "PLUS";
   AdminCreateUserConfig?: { AllowAdminCreateUserOnly?: boolean };
+  /** OFF (the default), OPTIONAL or ON. Only software token (TOTP) MFA is emulated. */
+  MfaConfiguration?: "OFF" | "OPTIONAL" | "ON";
+  /** CloudFormation's `EnabledMfas`; SMS_MFA and EMAIL_OTP are accepted but never challenged. */
+  EnabledMfas?: Array<"SOFTWARE_TOKEN_MFA" | "SMS_MFA" | "EMAIL_OTP">;
 }
 
 export interface SchemaAttribute {
@@ -123,6 +127,20 @@ export interface UserRecord {
   signedOutAt?: number;
   /** Linked federated identities (AdminLinkProviderForUser), as Cognito's `identities` attribute. */
   identities: LinkedIdentity[];
+  /** Software token (TOTP) MFA; absent until AssociateSoftwareToken. */
+  totp?: TotpState;
+}
+
+export interface TotpState {
+  /** Base32 secret from AssociateSoftwareToken, awaiting VerifySoftwareToken. */
+  pending?: string;
+  /** Base32 secret a VerifySoftwareToken proved; what sign-in checks codes against. */
+  secret?: string;
+  /** VerifySoftwareToken's FriendlyDeviceName. */
+  deviceName?: string;
+  /** SetUserMFAPreference: TOTP MFA on for this user, and preferred. */
+  enabled?: boolean;
+  preferred?: boolean;
 }
 
 export interface LinkedIdentity {
