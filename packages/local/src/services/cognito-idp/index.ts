@@ -573,6 +573,7 @@ export function createCognitoIdpService(options: CognitoIdpServiceOptions): Cogn
     do {
       id = `${options.region}_${randomString(9, ALPHANUMERIC)}`;
     } while (pools.has(id));
+    warnUnemulatedMfa(id, definition);
     return writePool(id, definition);
   }
 
@@ -1298,7 +1299,7 @@ export function createCognitoIdpService(options: CognitoIdpServiceOptions): Cogn
     if (accessToken !== undefined) {
       const { pool, user } = authenticateAccessToken(accessToken);
       requireTotpPool(pool);
-      user.totp = { ...user.totp, pending: secret };
+      user.totp = { ...user.totp, pendingSecret: secret };
       putUser(pool, user);
       return { SecretCode: secret };
     }
@@ -1308,7 +1309,7 @@ export function createCognitoIdpService(options: CognitoIdpServiceOptions): Cogn
     }
     requireTotpPool(pool);
     const user = redraft(pool, session.u);
-    user.totp = { ...user.totp, pending: secret };
+    user.totp = { ...user.totp, pendingSecret: secret };
     putUser(pool, user);
     spendSession(session);
     const next: MfaSession = { ...session, j: randomUUID(), g: "associated" };
@@ -1336,7 +1337,7 @@ export function createCognitoIdpService(options: CognitoIdpServiceOptions): Cogn
       user = redraft(pool, session.u);
     }
     requireTotpPool(pool);
-    const pending = user.totp?.pending;
+    const pending = user.totp?.pendingSecret;
     if (!pending) {
       throw new CognitoIdpError(
         "SoftwareTokenMFANotFoundException",
@@ -1360,7 +1361,7 @@ export function createCognitoIdpService(options: CognitoIdpServiceOptions): Cogn
       throw error;
     }
     const totp = { ...user.totp, secret: pending };
-    delete totp.pending;
+    delete totp.pendingSecret;
     if (deviceName !== undefined) totp.deviceName = deviceName;
     else delete totp.deviceName;
     // MFA_SETUP turns TOTP on for the user, as Cognito does once the setup completes.

@@ -133,7 +133,7 @@ export interface UserRecord {
 
 export interface TotpState {
   /** Base32 secret from AssociateSoftwareToken, awaiting VerifySoftwareToken. */
-  pending?: string;
+  pendingSecret?: string;
   /** Base32 secret a VerifySoftwareToken proved; what sign-in checks codes against. */
   secret?: string;
   /** VerifySoftwareToken's FriendlyDeviceName. */
