@@ -5,6 +5,7 @@
  * tests' own RFC 6238 helper, as an authenticator app would make them.
  */
 import {
+  AdminCreateUserCommand,
   AdminGetUserCommand,
   AdminInitiateAuthCommand,
   AdminRespondToAuthChallengeCommand,
@@ -319,6 +320,42 @@ describe("the SOFTWARE_TOKEN_MFA challenge", () => {
     );
   });
 
+  it("spends the session after five wrong codes; the password lockout is untouched", async () => {
+    const { clientId } = mfaPool();
+    const email = await confirmedUser(clientId);
+    const { secret } = await enrol(clientId, email);
+    const challenged = await passwordAuth(clientId, email);
+    const right = totpCode(secret, clock);
+    const wrong = right === "111111" ? "222222" : "111111";
+    const respond = (code: string) =>
+      h.client.send(
+        new RespondToAuthChallengeCommand({
+          ClientId: clientId,
+          ChallengeName: "SOFTWARE_TOKEN_MFA",
+          Session: challenged.Session,
+          ChallengeResponses: { USERNAME: email, SOFTWARE_TOKEN_MFA_CODE: code },
+        }),
+      );
+    for (let attempt = 0; attempt < 5; attempt++) {
+      await expect(respond(wrong)).rejects.toBeInstanceOf(CodeMismatchException);
+    }
+    await expect(respond(right)).rejects.toThrow(
+      "Invalid session for the user, session can only be used once.",
+    );
+    // The password still works: a new challenge, and the right code signs in.
+    const again = await passwordAuth(clientId, email);
+    expect(again.ChallengeName).toBe("SOFTWARE_TOKEN_MFA");
+    const signedIn = await h.client.send(
+      new RespondToAuthChallengeCommand({
+        ClientId: clientId,
+        ChallengeName: "SOFTWARE_TOKEN_MFA",
+        Session: again.Session,
+        ChallengeResponses: { USERNAME: email, SOFTWARE_TOKEN_MFA_CODE: right },
+      }),
+    );
+    expect(signedIn.AuthenticationResult?.AccessToken).toBeTruthy();
+  });
+
   it("refuses a code whose time step was already used (replay)", async () => {
     const { clientId } = mfaPool();
     const email = await confirmedUser(clientId);
@@ -512,6 +549,57 @@ describe("MfaConfiguration ON: the MFA_SETUP challenge", () => {
       }),
     );
     expect(done.AuthenticationResult?.IdToken).toBeTruthy();
+  });
+
+  it("asks an invited user for MFA_SETUP after the new password", async () => {
+    const { poolId, clientId } = mfaPool({ MfaConfiguration: "ON" });
+    const email = freshEmail("invited");
+    await h.client.send(
+      new AdminCreateUserCommand({
+        UserPoolId: poolId,
+        Username: email,
+        TemporaryPassword: "Temp-Passw0rd!",
+        MessageAction: "SUPPRESS",
+      }),
+    );
+    const first = await h.client.send(
+      new InitiateAuthCommand({
+        ClientId: clientId,
+        AuthFlow: "USER_PASSWORD_AUTH",
+        AuthParameters: { USERNAME: email, PASSWORD: "Temp-Passw0rd!" },
+      }),
+    );
+    expect(first.ChallengeName).toBe("NEW_PASSWORD_REQUIRED");
+    const setup = await h.client.send(
+      new RespondToAuthChallengeCommand({
+        ClientId: clientId,
+        ChallengeName: "NEW_PASSWORD_REQUIRED",
+        Session: first.Session,
+        ChallengeResponses: { USERNAME: email, NEW_PASSWORD: PASSWORD },
+      }),
+    );
+    expect(setup.ChallengeName).toBe("MFA_SETUP");
+    const associated = await h.client.send(
+      new AssociateSoftwareTokenCommand({ Session: setup.Session }),
+    );
+    const verified = await h.client.send(
+      new VerifySoftwareTokenCommand({
+        Session: associated.Session,
+        UserCode: totpCode(associated.SecretCode!, clock),
+      }),
+    );
+    const signedIn = await h.client.send(
+      new RespondToAuthChallengeCommand({
+        ClientId: clientId,
+        ChallengeName: "MFA_SETUP",
+        Session: verified.Session,
+        ChallengeResponses: { USERNAME: email },
+      }),
+    );
+    expect(signedIn.AuthenticationResult?.AccessToken).toBeTruthy();
+    expect(preTokenCalls.map((call) => call.triggerSource)).toEqual([
+      "TokenGeneration_NewPasswordChallenge",
+    ]);
   });
 
   it("refuses an expired setup session", async () => {
