@@ -106,6 +106,30 @@ function passwordAuth(clientId: string, email: string) {
   );
 }
 
+/** Answers a sign-in's SOFTWARE_TOKEN_MFA challenge with `code`. */
+function answerTotp(clientId: string, email: string, session: string | undefined, code: string) {
+  return h.client.send(
+    new RespondToAuthChallengeCommand({
+      ClientId: clientId,
+      ChallengeName: "SOFTWARE_TOKEN_MFA",
+      Session: session,
+      ChallengeResponses: { USERNAME: email, SOFTWARE_TOKEN_MFA_CODE: code },
+    }),
+  );
+}
+
+/** An enrolled user mid sign-in: the right and a wrong code, and the challenge's answerer. */
+async function challengedSignIn() {
+  const { clientId } = mfaPool();
+  const email = await confirmedUser(clientId);
+  const { secret } = await enrol(clientId, email);
+  const challenged = await passwordAuth(clientId, email);
+  const right = totpCode(secret, clock);
+  const wrong = right === "111111" ? "222222" : "111111";
+  const respond = (code: string) => answerTotp(clientId, email, challenged.Session, code);
+  return { clientId, email, secret, challenged, right, wrong, respond };
+}
+
 async function accessToken(clientId: string, email: string) {
   const result = await passwordAuth(clientId, email);
   const token = result.AuthenticationResult?.AccessToken;
@@ -275,14 +299,7 @@ describe("the SOFTWARE_TOKEN_MFA challenge", () => {
     expect(challenged.ChallengeParameters).toEqual({ FRIENDLY_DEVICE_NAME: "phone" });
     expect(preTokenCalls).toEqual([]);
 
-    const signedIn = await h.client.send(
-      new RespondToAuthChallengeCommand({
-        ClientId: clientId,
-        ChallengeName: "SOFTWARE_TOKEN_MFA",
-        Session: challenged.Session,
-        ChallengeResponses: { USERNAME: email, SOFTWARE_TOKEN_MFA_CODE: totpCode(secret, clock) },
-      }),
-    );
+    const signedIn = await answerTotp(clientId, email, challenged.Session, totpCode(secret, clock));
     expect(signedIn.AuthenticationResult?.AccessToken).toBeTruthy();
     expect(signedIn.AuthenticationResult?.RefreshToken).toBeTruthy();
     expect(preTokenCalls.map((call) => call.triggerSource)).toEqual([
@@ -291,21 +308,7 @@ describe("the SOFTWARE_TOKEN_MFA challenge", () => {
   });
 
   it("answers a wrong code with CodeMismatchException and lets the session retry", async () => {
-    const { clientId } = mfaPool();
-    const email = await confirmedUser(clientId);
-    const { secret } = await enrol(clientId, email);
-    const challenged = await passwordAuth(clientId, email);
-    const right = totpCode(secret, clock);
-    const wrong = right === "111111" ? "222222" : "111111";
-    const respond = (code: string) =>
-      h.client.send(
-        new RespondToAuthChallengeCommand({
-          ClientId: clientId,
-          ChallengeName: "SOFTWARE_TOKEN_MFA",
-          Session: challenged.Session,
-          ChallengeResponses: { USERNAME: email, SOFTWARE_TOKEN_MFA_CODE: code },
-        }),
-      );
+    const { secret, right, wrong, respond } = await challengedSignIn();
     const refused = await respond(wrong).catch((error: unknown) => error);
     expect(refused).toBeInstanceOf(CodeMismatchException);
     expect((refused as Error).message).toBe("Invalid code received for user");
@@ -321,21 +324,7 @@ describe("the SOFTWARE_TOKEN_MFA challenge", () => {
   });
 
   it("spends the session after five wrong codes; the password lockout is untouched", async () => {
-    const { clientId } = mfaPool();
-    const email = await confirmedUser(clientId);
-    const { secret } = await enrol(clientId, email);
-    const challenged = await passwordAuth(clientId, email);
-    const right = totpCode(secret, clock);
-    const wrong = right === "111111" ? "222222" : "111111";
-    const respond = (code: string) =>
-      h.client.send(
-        new RespondToAuthChallengeCommand({
-          ClientId: clientId,
-          ChallengeName: "SOFTWARE_TOKEN_MFA",
-          Session: challenged.Session,
-          ChallengeResponses: { USERNAME: email, SOFTWARE_TOKEN_MFA_CODE: code },
-        }),
-      );
+    const { clientId, email, right, wrong, respond } = await challengedSignIn();
     for (let attempt = 0; attempt < 5; attempt++) {
       await expect(respond(wrong)).rejects.toBeInstanceOf(CodeMismatchException);
     }
@@ -345,14 +334,7 @@ describe("the SOFTWARE_TOKEN_MFA challenge", () => {
     // The password still works: a new challenge, and the right code signs in.
     const again = await passwordAuth(clientId, email);
     expect(again.ChallengeName).toBe("SOFTWARE_TOKEN_MFA");
-    const signedIn = await h.client.send(
-      new RespondToAuthChallengeCommand({
-        ClientId: clientId,
-        ChallengeName: "SOFTWARE_TOKEN_MFA",
-        Session: again.Session,
-        ChallengeResponses: { USERNAME: email, SOFTWARE_TOKEN_MFA_CODE: right },
-      }),
-    );
+    const signedIn = await answerTotp(clientId, email, again.Session, right);
     expect(signedIn.AuthenticationResult?.AccessToken).toBeTruthy();
   });
 
@@ -362,25 +344,11 @@ describe("the SOFTWARE_TOKEN_MFA challenge", () => {
     const { secret } = await enrol(clientId, email);
     const code = totpCode(secret, clock);
     const first = await passwordAuth(clientId, email);
-    await h.client.send(
-      new RespondToAuthChallengeCommand({
-        ClientId: clientId,
-        ChallengeName: "SOFTWARE_TOKEN_MFA",
-        Session: first.Session,
-        ChallengeResponses: { USERNAME: email, SOFTWARE_TOKEN_MFA_CODE: code },
-      }),
-    );
+    await answerTotp(clientId, email, first.Session, code);
     const second = await passwordAuth(clientId, email);
-    const replayed = await h.client
-      .send(
-        new RespondToAuthChallengeCommand({
-          ClientId: clientId,
-          ChallengeName: "SOFTWARE_TOKEN_MFA",
-          Session: second.Session,
-          ChallengeResponses: { USERNAME: email, SOFTWARE_TOKEN_MFA_CODE: code },
-        }),
-      )
-      .catch((error: unknown) => error);
+    const replayed = await answerTotp(clientId, email, second.Session, code).catch(
+      (error: unknown) => error,
+    );
     expect(replayed).toBeInstanceOf(ExpiredCodeException);
     expect((replayed as Error).message).toBe("Your software token has already been used once.");
   });
@@ -391,16 +359,12 @@ describe("the SOFTWARE_TOKEN_MFA challenge", () => {
     const { secret } = await enrol(clientId, email);
     const challenged = await passwordAuth(clientId, email);
     clock += 181_000;
-    const late = await h.client
-      .send(
-        new RespondToAuthChallengeCommand({
-          ClientId: clientId,
-          ChallengeName: "SOFTWARE_TOKEN_MFA",
-          Session: challenged.Session,
-          ChallengeResponses: { USERNAME: email, SOFTWARE_TOKEN_MFA_CODE: totpCode(secret, clock) },
-        }),
-      )
-      .catch((error: unknown) => error);
+    const late = await answerTotp(
+      clientId,
+      email,
+      challenged.Session,
+      totpCode(secret, clock),
+    ).catch((error: unknown) => error);
     expect(late).toBeInstanceOf(NotAuthorizedException);
     expect((late as Error).message).toBe("Invalid session for the user, session is expired.");
   });
@@ -435,14 +399,7 @@ describe("the SOFTWARE_TOKEN_MFA challenge", () => {
     const email = await confirmedUser(clientId);
     const { secret } = await enrol(clientId, email);
     const challenged = await passwordAuth(clientId, email);
-    const signedIn = await h.client.send(
-      new RespondToAuthChallengeCommand({
-        ClientId: clientId,
-        ChallengeName: "SOFTWARE_TOKEN_MFA",
-        Session: challenged.Session,
-        ChallengeResponses: { USERNAME: email, SOFTWARE_TOKEN_MFA_CODE: totpCode(secret, clock) },
-      }),
-    );
+    const signedIn = await answerTotp(clientId, email, challenged.Session, totpCode(secret, clock));
     const refreshed = await h.client.send(
       new InitiateAuthCommand({
         ClientId: clientId,
@@ -537,16 +494,11 @@ describe("MfaConfiguration ON: the MFA_SETUP challenge", () => {
     nextStep();
     const next = await passwordAuth(clientId, email);
     expect(next.ChallengeName).toBe("SOFTWARE_TOKEN_MFA");
-    const done = await h.client.send(
-      new RespondToAuthChallengeCommand({
-        ClientId: clientId,
-        ChallengeName: "SOFTWARE_TOKEN_MFA",
-        Session: next.Session,
-        ChallengeResponses: {
-          USERNAME: email,
-          SOFTWARE_TOKEN_MFA_CODE: totpCode(associated.SecretCode!, clock),
-        },
-      }),
+    const done = await answerTotp(
+      clientId,
+      email,
+      next.Session,
+      totpCode(associated.SecretCode!, clock),
     );
     expect(done.AuthenticationResult?.IdToken).toBeTruthy();
   });
