@@ -5,16 +5,24 @@
  * the `Authorization` header and a presigned query string. The failure messages are API
  * Gateway's own (they reach the client as `{"message": ...}` with status 403).
  */
-import { createHash, createHmac, timingSafeEqual } from "node:crypto";
+import {
+  SIGV4_ALGORITHM as ALGORITHM,
+  canonicalQuery,
+  equalStrings,
+  parseAmzDate,
+  sha256Hex,
+  sign,
+  signingKey,
+  uriEncode,
+} from "../edge/sigv4";
 import type { IssuedCredentials } from "../services/sts";
 import type { Rejection } from "./types";
 
-const ALGORITHM = "AWS4-HMAC-SHA256";
 const SERVICE = "execute-api";
 /** API Gateway accepts a signing time this far either side of its clock. */
 const CLOCK_SKEW_MS = 15 * 60 * 1000;
 const MAX_PRESIGN_SECONDS = 7 * 24 * 3600;
-const EMPTY_SHA256 = createHash("sha256").update("").digest("hex");
+const EMPTY_SHA256 = sha256Hex("");
 
 export const Messages = {
   forbidden: "Forbidden",
@@ -129,7 +137,7 @@ export function verifySigV4(
   if (!credentials) return reject(Messages.invalidToken, "unknown access key");
   if (
     parsed.sessionToken === undefined ||
-    !safeEqual(parsed.sessionToken, credentials.sessionToken)
+    !equalStrings(parsed.sessionToken, credentials.sessionToken)
   ) {
     return reject(Messages.invalidToken, "session token missing or not the one issued");
   }
@@ -148,7 +156,7 @@ export function verifySigV4(
   const canonicalRequest = [
     request.method,
     canonicalPath(request.rawPath),
-    canonicalQuery(query),
+    canonicalQuery(query.filter(([key]) => key !== "X-Amz-Signature")),
     ...parsed.signedHeaders.map(
       (name) => `${name}:${canonicalHeaderValue(request.headers[name]!)}`,
     ),
@@ -157,16 +165,10 @@ export function verifySigV4(
     payloadHash,
   ].join("\n");
   const scope = `${parsed.date}/${parsed.region}/${parsed.service}/aws4_request`;
-  const stringToSign = [
-    ALGORITHM,
-    parsed.amzDate,
-    scope,
-    createHash("sha256").update(canonicalRequest).digest("hex"),
-  ].join("\n");
-  let key: Buffer = hmac(`AWS4${credentials.secretAccessKey}`, parsed.date);
-  for (const part of [parsed.region, parsed.service, "aws4_request"]) key = hmac(key, part);
-  const expected = createHmac("sha256", key).update(stringToSign).digest("hex");
-  if (!safeEqual(expected, parsed.signature))
+  const stringToSign = [ALGORITHM, parsed.amzDate, scope, sha256Hex(canonicalRequest)].join("\n");
+  const key = signingKey(credentials.secretAccessKey, parsed.date, parsed.region, parsed.service);
+  const expected = sign(key, stringToSign);
+  if (!equalStrings(expected, parsed.signature))
     return reject(Messages.mismatch, "signature mismatch");
   return { credentials };
 }
@@ -250,10 +252,7 @@ function withCredential(
 
 /** The hash the signer used: `x-amz-content-sha256` when sent (it must match the body). */
 function payloadHashOf(request: SignedRequest): string | undefined {
-  const actual =
-    request.body.length === 0
-      ? EMPTY_SHA256
-      : createHash("sha256").update(request.body).digest("hex");
+  const actual = request.body.length === 0 ? EMPTY_SHA256 : sha256Hex(request.body);
   const declared = request.headers["x-amz-content-sha256"];
   if (declared === undefined) return actual;
   // API Gateway, unlike S3, does not take unsigned payloads: the declared hash must be the body's.
@@ -269,16 +268,7 @@ function canonicalPath(rawPath: string): string {
     else segments.push(segment);
   }
   const trailing = segments.length > 0 && rawPath.endsWith("/") ? "/" : "";
-  return `/${segments.map(rfc3986).join("/")}${trailing}`;
-}
-
-function canonicalQuery(query: Array<[string, string]>): string {
-  return query
-    .filter(([key]) => key !== "X-Amz-Signature")
-    .map(([key, value]) => [rfc3986(key), rfc3986(value)] as const)
-    .sort(([k1, v1], [k2, v2]) => (k1 < k2 ? -1 : k1 > k2 ? 1 : v1 < v2 ? -1 : v1 > v2 ? 1 : 0))
-    .map(([key, value]) => `${key}=${value}`)
-    .join("&");
+  return `/${segments.map(uriEncode).join("/")}${trailing}`;
 }
 
 /** Raw query → decoded pairs (no `+` to space: SigV4 clients encode spaces as %20). */
@@ -300,13 +290,6 @@ function safeDecode(value: string): string {
   }
 }
 
-function rfc3986(value: string): string {
-  return encodeURIComponent(value).replace(
-    /[!'()*]/g,
-    (c) => `%${c.charCodeAt(0).toString(16).toUpperCase()}`,
-  );
-}
-
 function canonicalHeaderValue(value: string): string {
   return value
     .replace(/[\r\n]/g, " ")
@@ -314,27 +297,9 @@ function canonicalHeaderValue(value: string): string {
     .trim();
 }
 
-function parseAmzDate(value: string): number | undefined {
-  const m = /^(\d{4})(\d{2})(\d{2})T(\d{2})(\d{2})(\d{2})Z$/.exec(value);
-  if (!m) return undefined;
-  const [, y, mo, d, h, mi, s] = m.map(Number) as number[];
-  const ms = Date.UTC(y!, mo! - 1, d!, h!, mi!, s!);
-  return Number.isNaN(ms) ? undefined : ms;
-}
-
 function amzDate(ms: number): string {
   return new Date(ms)
     .toISOString()
     .replace(/[-:]/g, "")
     .replace(/\.\d{3}Z$/, "Z");
-}
-
-function hmac(key: string | Buffer, data: string): Buffer {
-  return createHmac("sha256", key).update(data).digest();
-}
-
-function safeEqual(a: string, b: string): boolean {
-  const left = Buffer.from(a);
-  const right = Buffer.from(b);
-  return left.length === right.length && timingSafeEqual(left, right);
 }

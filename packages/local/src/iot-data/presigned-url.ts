@@ -16,16 +16,24 @@
  * be the session's own, the credentials unexpired, and the signing time within AWS's 15-minute
  * skew (or within `X-Amz-Expires`, when given).
  */
-import { createHash, createHmac, timingSafeEqual } from "node:crypto";
+import {
+  SIGV4_ALGORITHM as ALGORITHM,
+  canonicalQuery,
+  equalStrings,
+  parseAmzDate,
+  sha256Hex,
+  sign,
+  signingKey,
+  uriEncode,
+} from "../edge/sigv4";
 import type { IssuedCredentials } from "../services/sts";
 
 export const IOT_SIGNING_SERVICE = "iotdevicegateway";
-const ALGORITHM = "AWS4-HMAC-SHA256";
 /** AWS's clock skew tolerance for SigV4. */
 const MAX_SKEW_MS = 15 * 60 * 1000;
 /** SigV4's ceiling for presigned URLs (seven days). */
 const MAX_EXPIRES_SECONDS = 604_800;
-const EMPTY_PAYLOAD_SHA256 = createHash("sha256").update("").digest("hex");
+const EMPTY_PAYLOAD_SHA256 = sha256Hex("");
 const PAYLOAD_HASHES = [EMPTY_PAYLOAD_SHA256, "UNSIGNED-PAYLOAD"];
 
 export interface PresignedRequest {
@@ -131,8 +139,8 @@ export function verifyPresignedUrl(
         payloadHash,
       ].join("\n");
       const stringToSign = [ALGORITHM, amzDate, scope, sha256Hex(canonicalRequest)].join("\n");
-      const expected = createHmac("sha256", key).update(stringToSign).digest("hex");
-      if (equalStrings(expected, signature)) return { ok: true, credentials: issued };
+      if (equalStrings(sign(key, stringToSign), signature))
+        return { ok: true, credentials: issued };
     }
   }
   return refuse("signature does not match");
@@ -151,14 +159,6 @@ function parseCredentialScope(value: string | undefined): CredentialScope | unde
   );
   if (!match) return undefined;
   return { accessKeyId: match[1]!, date: match[2]!, region: match[3]!, service: match[4]! };
-}
-
-/** `20261126T160000Z` → epoch ms. */
-function parseAmzDate(value: string): number | undefined {
-  const m = /^(\d{4})(\d{2})(\d{2})T(\d{2})(\d{2})(\d{2})Z$/.exec(value);
-  if (!m) return undefined;
-  const ms = Date.UTC(+m[1]!, +m[2]! - 1, +m[3]!, +m[4]!, +m[5]!, +m[6]!);
-  return Number.isNaN(ms) ? undefined : ms;
 }
 
 /**
@@ -183,22 +183,6 @@ function parseQuery(raw: string): Array<[string, string]> | undefined {
   return pairs;
 }
 
-/** RFC 3986 unreserved characters stay, everything else is %XX (upper case), as SigV4 wants. */
-function uriEncode(value: string): string {
-  return encodeURIComponent(value).replace(
-    /[!'()*]/g,
-    (c) => `%${c.charCodeAt(0).toString(16).toUpperCase()}`,
-  );
-}
-
-function canonicalQuery(pairs: Array<[string, string]>): string {
-  return pairs
-    .map(([name, value]) => [uriEncode(name), uriEncode(value)] as const)
-    .sort(([a, av], [b, bv]) => (a < b ? -1 : a > b ? 1 : av < bv ? -1 : av > bv ? 1 : 0))
-    .map(([name, value]) => `${name}=${value}`)
-    .join("&");
-}
-
 /** Non-S3 services encode each path segment of the (already encoded) path once more. */
 function canonicalUri(path: string): string {
   return path
@@ -219,21 +203,4 @@ function canonicalHeaderBlock(
     block += `${name}:${value}\n`;
   }
   return block;
-}
-
-function signingKey(secret: string, date: string, region: string, service: string): Buffer {
-  const kDate = createHmac("sha256", `AWS4${secret}`).update(date).digest();
-  const kRegion = createHmac("sha256", kDate).update(region).digest();
-  const kService = createHmac("sha256", kRegion).update(service).digest();
-  return createHmac("sha256", kService).update("aws4_request").digest();
-}
-
-function sha256Hex(value: string): string {
-  return createHash("sha256").update(value).digest("hex");
-}
-
-function equalStrings(a: string, b: string): boolean {
-  const left = Buffer.from(a);
-  const right = Buffer.from(b);
-  return left.length === right.length && timingSafeEqual(left, right);
 }
