@@ -37,7 +37,8 @@ const common = {
   DEFAULT_PLAN: z._default(slug, "free"),
 };
 
-const events = {
+/** The event destinations of a function that publishes (also the identity routes', api/config.ts). */
+export const events = {
   EVENTS_TOPIC_ARN: z.string().check(z.startsWith("arn:", "must be an SNS topic ARN")),
   EVENTS_STREAM_NAME: required,
 };

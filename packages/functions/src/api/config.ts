@@ -3,7 +3,7 @@ import {
   COGNITO_IDENTITY_JWKS_URI,
 } from "@boarding-pass/core/identities/index";
 import * as z from "@boarding-pass/core/zod";
-import { parseEnvironment } from "../config";
+import { events, parseEnvironment } from "../config";
 
 /**
  * Environment of the identity routes, parsed once per cold start (fails fast, naming what is
@@ -74,8 +74,7 @@ export function linkIdentityConfig(env: NodeJS.ProcessEnv = process.env): LinkId
     {
       ...base,
       IOT_POLICY_NAME: required,
-      EVENTS_TOPIC_ARN: z.string().check(z.startsWith("arn:", "must be an SNS topic ARN")),
-      EVENTS_STREAM_NAME: required,
+      ...events,
       GUEST_PROOF_ISSUER: z._default(z.url(), COGNITO_IDENTITY_ISSUER),
       GUEST_PROOF_JWKS_URI: z._default(z.url(), COGNITO_IDENTITY_JWKS_URI),
       GUEST_PROOF_KEY_ID: z.optional(required),
@@ -113,8 +112,7 @@ export function deleteUserConfig(env: NodeJS.ProcessEnv = process.env): DeleteUs
       ...base,
       USER_POOL_ID: required,
       IOT_POLICY_NAME: required,
-      EVENTS_TOPIC_ARN: z.string().check(z.startsWith("arn:", "must be an SNS topic ARN")),
-      EVENTS_STREAM_NAME: required,
+      ...events,
       DEFAULT_TENANT: z._default(z.string().check(z.minLength(1)), "default"),
     },
     env,

@@ -1,10 +1,5 @@
 import { createCognitoClient } from "@boarding-pass/core/adapters/cognito-admin";
 import { createDynamoDbDocumentClient } from "@boarding-pass/core/adapters/dynamodb";
-import {
-  createKinesisClient,
-  createSnsClient,
-  SnsKinesisEventPublisher,
-} from "@boarding-pass/core/adapters/event-publisher";
 import { CognitoUserAccounts } from "@boarding-pass/core/adapters/identities/cognito-user-accounts";
 import { DynamoIdentityGraph } from "@boarding-pass/core/adapters/identities/dynamodb-identity-graph";
 import { DynamoUserDeletionStore } from "@boarding-pass/core/adapters/identities/dynamodb-user-deletion";
@@ -12,8 +7,6 @@ import {
   createIotClient,
   IotClientPolicyAttachments,
 } from "@boarding-pass/core/adapters/identities/iot-policy-attachments";
-import { OutboxIdentityEventSink } from "@boarding-pass/core/adapters/identities/outbox-identity-event-sink";
-import { DynamoOutboxStore } from "@boarding-pass/core/adapters/outbox-store";
 import { DynamoProfileStore } from "@boarding-pass/core/adapters/profile-store";
 import { eventSource } from "@boarding-pass/core/events";
 import { type DeleteUserDeps, deleteUser } from "@boarding-pass/core/identities/index";
@@ -24,6 +17,7 @@ import type {
 } from "aws-lambda";
 import { logger, traced } from "../observability";
 import { deleteUserConfig } from "./config";
+import { outboxEventSink } from "./event-sink";
 import { errorResponse, HttpError, json } from "./http";
 
 /**
@@ -93,15 +87,7 @@ export function deleteUserDepsFromEnvironment(
     profiles: new DynamoProfileStore(dynamo, config.tableName),
     deletions: new DynamoUserDeletionStore(dynamo, config.tableName),
     accounts: new CognitoUserAccounts(traced(createCognitoClient()), config.userPoolId),
-    events: new OutboxIdentityEventSink(
-      new SnsKinesisEventPublisher({
-        sns: traced(createSnsClient()),
-        kinesis: traced(createKinesisClient()),
-        topicArn: config.topicArn,
-        streamName: config.streamName,
-      }),
-      new DynamoOutboxStore(dynamo, config.tableName),
-    ),
+    events: outboxEventSink(dynamo, config),
     iot: new IotClientPolicyAttachments(traced(createIotClient())),
     iotPolicyName: config.iotPolicyName,
     defaultTenant: config.defaultTenant,

@@ -1,9 +1,4 @@
 import { createDynamoDbDocumentClient } from "@boarding-pass/core/adapters/dynamodb";
-import {
-  createKinesisClient,
-  createSnsClient,
-  SnsKinesisEventPublisher,
-} from "@boarding-pass/core/adapters/event-publisher";
 import { DynamoIdentityDataStore } from "@boarding-pass/core/adapters/identities/dynamodb-identity-data";
 import { DynamoIdentityGraph } from "@boarding-pass/core/adapters/identities/dynamodb-identity-graph";
 import {
@@ -15,8 +10,6 @@ import {
   createKmsClient,
   kmsPublicJwks,
 } from "@boarding-pass/core/adapters/identities/kms-jwt-signer";
-import { OutboxIdentityEventSink } from "@boarding-pass/core/adapters/identities/outbox-identity-event-sink";
-import { DynamoOutboxStore } from "@boarding-pass/core/adapters/outbox-store";
 import { DynamoProfileStore } from "@boarding-pass/core/adapters/profile-store";
 import { eventSource } from "@boarding-pass/core/events";
 import { IdentityId, type LinkDeps, linkIdentity } from "@boarding-pass/core/identities/index";
@@ -24,6 +17,7 @@ import * as z from "@boarding-pass/core/zod";
 import type { APIGatewayProxyEventV2WithIAMAuthorizer } from "aws-lambda";
 import { logger, traced } from "../observability";
 import { linkIdentityConfig } from "./config";
+import { outboxEventSink } from "./event-sink";
 import { callerOf, errorResponse, json, parseJsonBody } from "./http";
 
 /**
@@ -80,15 +74,7 @@ export function linkDepsFromEnvironment(env: NodeJS.ProcessEnv = process.env): L
   return {
     graph,
     data: new DynamoIdentityDataStore(dynamo, config.tableName),
-    events: new OutboxIdentityEventSink(
-      new SnsKinesisEventPublisher({
-        sns: traced(createSnsClient()),
-        kinesis: traced(createKinesisClient()),
-        topicArn: config.topicArn,
-        streamName: config.streamName,
-      }),
-      new DynamoOutboxStore(dynamo, config.tableName),
-    ),
+    events: outboxEventSink(dynamo, config),
     profiles: new DynamoProfileStore(dynamo, config.tableName),
     verifier: new JwtOpenIdTokenVerifier({
       identityPoolId: config.identityPoolId,
