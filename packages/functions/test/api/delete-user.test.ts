@@ -9,12 +9,9 @@ import { randomUUID } from "node:crypto";
 import {
   AdminGetUserCommand,
   CognitoIdentityProviderClient,
-  ConfirmSignUpCommand,
   InitiateAuthCommand,
-  SignUpCommand,
   UserNotFoundException,
 } from "@aws-sdk/client-cognito-identity-provider";
-import { ListAttachedPoliciesCommand } from "@aws-sdk/client-iot";
 import { GetCommand, PutCommand, QueryCommand } from "@aws-sdk/lib-dynamodb";
 import { CognitoUserAccounts } from "@boarding-pass/core/adapters/identities/cognito-user-accounts";
 import { DynamoIdentityGraph } from "@boarding-pass/core/adapters/identities/dynamodb-identity-graph";
@@ -35,6 +32,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createAdminDeleteUserHandler, createDeleteMeHandler } from "../../src/api/delete-user";
 import { createEnsureIotHandler } from "../../src/api/ensure-iot";
 import { createPreferencesHandler } from "../../src/api/preferences";
+import { attachedPolicies, signUpConfirmed } from "../support/user-pool";
 import {
   bodyOf,
   type Caller,
@@ -122,23 +120,7 @@ function jwtEvent(token: string): APIGatewayProxyEventV2WithJWTAuthorizer {
  */
 async function userWithDevice() {
   const email = `delete-${randomUUID().slice(0, 8)}@example.com`;
-  const { UserSub } = await cognito.send(
-    new SignUpCommand({
-      ClientId: clientId,
-      Username: email,
-      Password: PASSWORD,
-      UserAttributes: [{ Name: "email", Value: email }],
-    }),
-  );
-  const [message] = idp.outbox({ email });
-  await cognito.send(
-    new ConfirmSignUpCommand({
-      ClientId: clientId,
-      Username: email,
-      ConfirmationCode: message!.code,
-    }),
-  );
-  const sub = UserSub!;
+  const sub = await signUpConfirmed({ cognito, idp, clientId }, email, PASSWORD);
   const { Username } = await cognito.send(
     new AdminGetUserCommand({ UserPoolId: userPoolId, Username: email }),
   );
@@ -171,7 +153,7 @@ async function userWithDevice() {
     }),
   );
   expect(preferences.statusCode).toBe(200);
-  expect(await attachedPolicies(device.identityId)).toEqual([plane.policyName]);
+  expect(await attachedPolicies(plane.iotClient, device.identityId)).toEqual([plane.policyName]);
   return {
     email,
     sub,
@@ -201,13 +183,6 @@ const adminDelete = (sub: string, deps = deleteDeps()) =>
       pathParameters: { sub },
     }),
   ) as Promise<APIGatewayProxyStructuredResultV2>;
-
-async function attachedPolicies(identityId: string) {
-  const { policies } = await plane.iotClient.send(
-    new ListAttachedPoliciesCommand({ target: identityId }),
-  );
-  return (policies ?? []).map((policy) => policy.policyName);
-}
 
 async function cognitoUserExists(email: string) {
   try {
@@ -263,7 +238,7 @@ describe("DELETE /identity/me", () => {
       event: { id: eventId(USER_DELETED, user.sub), published: true },
     });
     // IoT: nothing attached to the user's identity; the map says so and is marked.
-    expect(await attachedPolicies(user.device.identityId)).toEqual([]);
+    expect(await attachedPolicies(plane.iotClient, user.device.identityId)).toEqual([]);
     const identity = await new DynamoIdentityGraph(plane.dynamo, plane.tableName).get(
       user.device.identityId,
     );
@@ -324,7 +299,7 @@ describe("DELETE /identity/me", () => {
     // Assess
     expect(again.statusCode).toBe(410);
     expect(bodyOf(again)).toMatchObject({ error: "UserDeleted" });
-    expect(await attachedPolicies(user.device.identityId)).toEqual([]);
+    expect(await attachedPolicies(plane.iotClient, user.device.identityId)).toEqual([]);
   });
 
   it("never leaves a deleted user with attached policies: a failed AdminDeleteUser resumes", async () => {
@@ -340,7 +315,7 @@ describe("DELETE /identity/me", () => {
     const failed = await deleteMe(user.accessToken, deleteDeps({ accounts: failing }));
     const stateAfterFailure = {
       userExists: await cognitoUserExists(user.email),
-      policies: await attachedPolicies(user.device.identityId),
+      policies: await attachedPolicies(plane.iotClient, user.device.identityId),
       events: (await deletedEvents(user.sub)).sns.length,
     };
     const retried = await deleteMe(user.accessToken);
@@ -401,7 +376,7 @@ describe("DELETE /identity/me", () => {
 
     // Assess
     expect(raced.statusCode).toBe(410);
-    expect(await attachedPolicies(user.device.identityId)).toEqual([]);
+    expect(await attachedPolicies(plane.iotClient, user.device.identityId)).toEqual([]);
   });
 
   it("deletes, through the admin route, a user already deleted in Cognito behind our back", async () => {
@@ -410,14 +385,16 @@ describe("DELETE /identity/me", () => {
     await new CognitoUserAccounts(cognito, userPoolId).delete(
       (await new CognitoUserAccounts(cognito, userPoolId).findBySub(user.sub))!.username,
     );
-    expect(await attachedPolicies(user.device.identityId)).toEqual([plane.policyName]);
+    expect(await attachedPolicies(plane.iotClient, user.device.identityId)).toEqual([
+      plane.policyName,
+    ]);
 
     // Act
     const result = await adminDelete(user.sub);
 
     // Assess
     expect(result.statusCode).toBe(200);
-    expect(await attachedPolicies(user.device.identityId)).toEqual([]);
+    expect(await attachedPolicies(plane.iotClient, user.device.identityId)).toEqual([]);
     expect(await itemsUnder(`USER#${user.sub}`)).toEqual(["DELETION"]);
     expect((await deletedEvents(user.sub)).sns).toHaveLength(1);
   });
@@ -427,7 +404,9 @@ describe("DELETE /identity/me", () => {
     const result = await deleteMe(user.idToken);
     expect(result.statusCode).toBe(403);
     expect(await cognitoUserExists(user.email)).toBe(true);
-    expect(await attachedPolicies(user.device.identityId)).toEqual([plane.policyName]);
+    expect(await attachedPolicies(plane.iotClient, user.device.identityId)).toEqual([
+      plane.policyName,
+    ]);
   });
 });
 
@@ -437,7 +416,7 @@ describe("DELETE /admin/users/{sub}", () => {
     const result = await adminDelete(user.sub);
     expect(result.statusCode).toBe(200);
     expect(bodyOf(result)).toMatchObject({ outcome: "deleted" });
-    expect(await attachedPolicies(user.device.identityId)).toEqual([]);
+    expect(await attachedPolicies(plane.iotClient, user.device.identityId)).toEqual([]);
     expect(await cognitoUserExists(user.email)).toBe(false);
     expect((await deletedEvents(user.sub)).sns).toHaveLength(1);
   });

@@ -13,11 +13,8 @@ import {
 import {
   AdminAddUserToGroupCommand,
   CognitoIdentityProviderClient,
-  ConfirmSignUpCommand,
   InitiateAuthCommand,
-  SignUpCommand,
 } from "@aws-sdk/client-cognito-identity-provider";
-import { ListAttachedPoliciesCommand } from "@aws-sdk/client-iot";
 import { JwtOpenIdTokenVerifier } from "@boarding-pass/core/adapters/identities/jwt-open-id-token-verifier";
 import {
   type CognitoIdentityService,
@@ -33,6 +30,7 @@ import { identityPoolTrustPolicy } from "@boarding-pass/local/testing";
 import { afterAll, beforeAll, expect, it } from "vitest";
 import { createLinkIdentityHandler } from "../../src/api/link-identity";
 import { createPreferencesHandler } from "../../src/api/preferences";
+import { attachedPolicies, signUpConfirmed } from "../support/user-pool";
 import { bodyOf, type Caller, iamEvent, type Plane, REGION, startPlane } from "./harness";
 
 const PASSWORD = "Corr3ct-Horse-Battery!";
@@ -143,22 +141,7 @@ async function guestDevice(preferences: Record<string, unknown>) {
 }
 
 async function signedInUser(email: string) {
-  const signUp = await cognitoIdp.send(
-    new SignUpCommand({
-      ClientId: clientId,
-      Username: email,
-      Password: PASSWORD,
-      UserAttributes: [{ Name: "email", Value: email }],
-    }),
-  );
-  const [message] = idp.outbox({ email });
-  await cognitoIdp.send(
-    new ConfirmSignUpCommand({
-      ClientId: clientId,
-      Username: email,
-      ConfirmationCode: message!.code,
-    }),
-  );
+  const sub = await signUpConfirmed({ cognito: cognitoIdp, idp, clientId }, email, PASSWORD);
   await cognitoIdp.send(
     new AdminAddUserToGroupCommand({
       UserPoolId: userPoolId,
@@ -167,8 +150,8 @@ async function signedInUser(email: string) {
     }),
   );
   // Post confirmation would have created it; this journey is about identities.
-  await plane.createProfile(signUp.UserSub!);
-  return { sub: signUp.UserSub! };
+  await plane.createProfile(sub);
+  return { sub };
 }
 
 async function signIn(email: string, guestId: string) {
@@ -187,13 +170,6 @@ async function signIn(email: string, guestId: string) {
   );
 }
 
-async function attachedPolicies(identityId: string) {
-  const { policies } = await plane.iotClient.send(
-    new ListAttachedPoliciesCommand({ target: identityId }),
-  );
-  return (policies ?? []).map((p) => p.policyName);
-}
-
 it("links the first device's guest, then merges a second device's guest into it", async () => {
   const email = `journey-${crypto.randomUUID().slice(0, 8)}@example.com`;
 
@@ -206,7 +182,7 @@ it("links the first device's guest, then merges a second device's guest into it"
   const linked = await route(callerA, "POST", "/identity/link", { guestProof: deviceA.proof });
   expect(linked.statusCode).toBe(200);
   expect(bodyOf(linked)).toMatchObject({ outcome: "linked", identityId: deviceA.guestId });
-  expect(await attachedPolicies(deviceA.guestId)).toEqual([plane.policyName]);
+  expect(await attachedPolicies(plane.iotClient, deviceA.guestId)).toEqual([plane.policyName]);
 
   // Device B: another guest with its own data; the same user signs in there; Cognito merges.
   const deviceB = await guestDevice({ theme: "light", lang: "fr" });
@@ -225,8 +201,8 @@ it("links the first device's guest, then merges a second device's guest into it"
   // The survivor keeps its own values and gains the guest's; the IoT policy stays on it only.
   const preferences = await route(callerB, "GET", "/identity/preferences");
   expect(bodyOf(preferences)).toMatchObject({ preferences: { theme: "dark", lang: "fr" } });
-  expect(await attachedPolicies(deviceA.guestId)).toEqual([plane.policyName]);
-  expect(await attachedPolicies(deviceB.guestId)).toEqual([]);
+  expect(await attachedPolicies(plane.iotClient, deviceA.guestId)).toEqual([plane.policyName]);
+  expect(await attachedPolicies(plane.iotClient, deviceB.guestId)).toEqual([]);
 
   // A replay of the same proof changes nothing and emits nothing new.
   const replay = await route(callerB, "POST", "/identity/link", { guestProof: deviceB.proof });
