@@ -69,6 +69,15 @@ afterAll(async () => {
 const request = (caller: Caller, method: string, path: string, body?: unknown) =>
   iamEvent(caller, plane.identityPoolId, { method, path, ...(body ? { body } : {}) });
 
+/** `POST /identity/guest-proof` for a guest: the response and the proof it carries. */
+async function issueProof(guest: Caller) {
+  const issued = (await issueHandler(
+    request(guest, "POST", "/identity/guest-proof"),
+  )) as APIGatewayProxyStructuredResultV2;
+  const { guestProof } = bodyOf<{ guestProof: string }>(issued as { body?: string });
+  return { issued, guestProof };
+}
+
 describe("guest proofs signed by KMS on the local plane", () => {
   it("issues a proof signed by the KMS key, which the link route verifies with its public key", async () => {
     // Prepare
@@ -77,10 +86,7 @@ describe("guest proofs signed by KMS on the local plane", () => {
     await plane.createProfile(user.sub);
 
     // Act
-    const issued = (await issueHandler(
-      request(guest, "POST", "/identity/guest-proof"),
-    )) as APIGatewayProxyStructuredResultV2;
-    const { guestProof } = bodyOf<{ guestProof: string }>(issued as { body?: string });
+    const { issued, guestProof } = await issueProof(guest);
     const linked = (await linkHandler(
       request(user, "POST", "/identity/link", { guestProof, guestIdentityId: guest.identityId }),
     )) as APIGatewayProxyStructuredResultV2;
@@ -108,10 +114,7 @@ describe("guest proofs signed by KMS on the local plane", () => {
     const guest = { identityId: newIdentityId() };
     const user = { identityId: newIdentityId(), sub: newSub() };
     await plane.createProfile(user.sub);
-    const issued = (await issueHandler(
-      request(guest, "POST", "/identity/guest-proof"),
-    )) as APIGatewayProxyStructuredResultV2;
-    const { guestProof } = bodyOf<{ guestProof: string }>(issued as { body?: string });
+    const { guestProof } = await issueProof(guest);
     const [header, payload] = guestProof.split(".");
     const other = await kms.send(
       new CreateKeyCommand({ KeySpec: "RSA_2048", KeyUsage: "SIGN_VERIFY" }),
