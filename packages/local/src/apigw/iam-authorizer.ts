@@ -36,12 +36,35 @@ export interface IamRequest extends SignedRequest {
 export function createIamAuthorizer(options: IamAuthorizerOptions) {
   /** Policy sets already validated (iam-simulate's checked run is slow; its verdict is stable). */
   const validated = new Map<string, string | undefined>();
+  /** A role's policies as a cache key, serialized once per role (roles are fixed once provisioned). */
+  const policyKeys = new WeakMap<PolicyDocument[], string>();
+  /** Session policies by their text, parsed once; `undefined` when the text is not JSON. */
+  const sessionPolicies = new Map<string, unknown>();
+
+  function parseSessionPolicy(text: string): unknown {
+    if (sessionPolicies.has(text)) return sessionPolicies.get(text);
+    let document: unknown;
+    try {
+      document = JSON.parse(text);
+    } catch {
+      document = undefined;
+    }
+    if (sessionPolicies.size >= MAX_VALIDATED) sessionPolicies.clear();
+    sessionPolicies.set(text, document);
+    return document;
+  }
 
   async function validationError(
     policies: PolicyDocument[],
+    sessionPolicyText: string | undefined,
     sessionPolicy: unknown,
   ): Promise<string | undefined> {
-    const key = JSON.stringify([policies, sessionPolicy]);
+    let policiesKey = policyKeys.get(policies);
+    if (policiesKey === undefined) {
+      policiesKey = JSON.stringify(policies);
+      policyKeys.set(policies, policiesKey);
+    }
+    const key = JSON.stringify([policiesKey, sessionPolicyText ?? null]);
     if (validated.has(key)) return validated.get(key);
     // Validation only: an assumed-role principal (session policies need one) on this API.
     const result = await runSimulation(
@@ -102,13 +125,10 @@ export function createIamAuthorizer(options: IamAuthorizerOptions) {
 
     let sessionPolicy: unknown;
     if (credentials.sessionPolicy !== undefined) {
-      try {
-        sessionPolicy = JSON.parse(credentials.sessionPolicy);
-      } catch {
-        return denied("session policy is not JSON");
-      }
+      sessionPolicy = parseSessionPolicy(credentials.sessionPolicy);
+      if (sessionPolicy === undefined) return denied("session policy is not JSON");
     }
-    const invalid = await validationError(role.policies, sessionPolicy);
+    const invalid = await validationError(role.policies, credentials.sessionPolicy, sessionPolicy);
     if (invalid) return denied(`policies of ${role.arn} are invalid: ${invalid}`);
 
     const resource = `arn:aws:execute-api:${options.region}:${options.accountId}:${options.apiId}/${options.stageName}/${request.method}/${request.resourcePath.replace(/^\//, "")}`;

@@ -47,25 +47,32 @@ export interface IotAuthorizerOptions {
   iot: Pick<IotService, "attachedPolicies">;
 }
 
-/** Parsed IoT policy documents by ARN and generation (a policy changes only by re-creation). */
+/**
+ * Parsed policy documents: IoT policies by ARN and generation (a policy changes only by
+ * re-creation), session policies by their text.
+ */
 const MAX_CACHED_DOCUMENTS = 1000;
 
 export function createIotAuthorizer(options: IotAuthorizerOptions): IotAuthorizer {
   const parsed = new Map<string, PolicyDocument | undefined>();
 
-  function documentOf(policy: IotPolicy): PolicyDocument | undefined {
-    const key = `${policy.policyArn}#${policy.generationId}`;
+  /** `undefined` when the text is not JSON. */
+  function parseOnce(key: string, text: string): PolicyDocument | undefined {
     if (parsed.has(key)) return parsed.get(key);
     let document: PolicyDocument | undefined;
     try {
-      document = JSON.parse(policy.policyDocument) as PolicyDocument;
+      document = JSON.parse(text) as PolicyDocument;
     } catch {
-      // The control plane validates documents; an unreadable one allows nothing.
       document = undefined;
     }
     if (parsed.size >= MAX_CACHED_DOCUMENTS) parsed.delete(parsed.keys().next().value!);
     parsed.set(key, document);
     return document;
+  }
+
+  function documentOf(policy: IotPolicy): PolicyDocument | undefined {
+    // The control plane validates documents; an unreadable one allows nothing.
+    return parseOnce(`${policy.policyArn}#${policy.generationId}`, policy.policyDocument);
   }
 
   return {
@@ -100,12 +107,11 @@ export function createIotAuthorizer(options: IotAuthorizerOptions): IotAuthorize
       if (byRole !== "Allowed") return deny(`${byRole} by the role's policies (${role.arn})`);
 
       if (credentials.sessionPolicy !== undefined) {
-        let session: unknown;
-        try {
-          session = JSON.parse(credentials.sessionPolicy);
-        } catch {
-          return deny("the session policy is not valid JSON");
-        }
+        const session = parseOnce(
+          `session:${credentials.sessionPolicy}`,
+          credentials.sessionPolicy,
+        );
+        if (session === undefined) return deny("the session policy is not valid JSON");
         const bySession = evaluate([{ name: "session", policy: session }]);
         if (bySession !== "Allowed") return deny(`${bySession} by the session policy`);
       }
