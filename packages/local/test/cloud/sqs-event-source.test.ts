@@ -13,7 +13,11 @@ import {
 import type { SQSEvent, SQSRecord } from "aws-lambda";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { InvokeResult, LambdaInvoker } from "../../src/cloud/contracts";
-import { handlesToDelete, startSqsEventSource } from "../../src/cloud/sqs-event-source";
+import {
+  handlesToDelete,
+  type SqsEventSourceOptions,
+  startSqsEventSource,
+} from "../../src/cloud/sqs-event-source";
 import { createSqsService, type SqsService } from "../../src/services/sqs";
 import { md5Hex } from "../../src/services/sqs-md5";
 import { clientConfig, type Served, serve } from "../services/serve";
@@ -93,6 +97,24 @@ function jsInvoker(handler: (event: SQSEvent) => unknown) {
   return { invoker, events, records, until };
 }
 
+/** An event source from `queueArn` to FN: batches of 10, no partial batch responses, unless told. */
+function startSource(
+  queueArn: string,
+  invoker: LambdaInvoker,
+  options: Partial<SqsEventSourceOptions> = {},
+) {
+  return startSqsEventSource({
+    sqs,
+    queueArn,
+    functionArn: FN,
+    invoker,
+    batchSize: 10,
+    reportBatchItemFailures: false,
+    region: "us-east-1",
+    ...options,
+  });
+}
+
 describe("startSqsEventSource", () => {
   it("invokes with Lambda's SQS event and deletes a successful batch", async () => {
     const q = await queue();
@@ -114,15 +136,7 @@ describe("startSqsEventSource", () => {
       }),
     );
     const fn = jsInvoker(() => undefined);
-    const source = startSqsEventSource({
-      sqs,
-      queueArn: q.arn,
-      functionArn: FN,
-      invoker: fn.invoker,
-      batchSize: 10,
-      reportBatchItemFailures: false,
-      region: "us-east-1",
-    });
+    const source = startSource(q.arn, fn.invoker);
     await fn.until(() => fn.records().length >= 3);
     await source.stop();
 
@@ -174,15 +188,7 @@ describe("startSqsEventSource", () => {
         itemIdentifier: r.messageId,
       })),
     }));
-    const source = startSqsEventSource({
-      sqs,
-      queueArn: q.arn,
-      functionArn: FN,
-      invoker: fn.invoker,
-      batchSize: 10,
-      reportBatchItemFailures: true,
-      region: "us-east-1",
-    });
+    const source = startSource(q.arn, fn.invoker, { reportBatchItemFailures: true });
     await fn.until((events) => events.length >= 1);
     await source.stop();
     // The reported one stays, invisible until its visibility timeout (30 s) ends.
@@ -202,24 +208,8 @@ describe("startSqsEventSource", () => {
       if (event.Records.some((r) => r.body === "poison")) throw new TypeError("cannot parse");
     });
     const deadLetters = jsInvoker(() => undefined);
-    const source = startSqsEventSource({
-      sqs,
-      queueArn: q.arn,
-      functionArn: FN,
-      invoker: fn.invoker,
-      batchSize: 1,
-      reportBatchItemFailures: false,
-      region: "us-east-1",
-    });
-    const dlqSource = startSqsEventSource({
-      sqs,
-      queueArn: dlq.arn,
-      functionArn: FN,
-      invoker: deadLetters.invoker,
-      batchSize: 10,
-      reportBatchItemFailures: false,
-      region: "us-east-1",
-    });
+    const source = startSource(q.arn, fn.invoker, { batchSize: 1 });
+    const dlqSource = startSource(dlq.arn, deadLetters.invoker);
     await deadLetters.until(() => deadLetters.records().some((r) => r.body === "poison"));
     await fn.until(() => fn.records().some((r) => r.body === "healthy"));
     await Promise.all([source.stop(), dlqSource.stop()]);
@@ -238,14 +228,8 @@ describe("startSqsEventSource", () => {
 
   it("rejects batch sizes Lambda rejects", () => {
     expect(() =>
-      startSqsEventSource({
-        sqs,
-        queueArn: "arn:aws:sqs:us-east-1:000000000000:x",
-        functionArn: FN,
-        invoker: jsInvoker(() => undefined).invoker,
+      startSource("arn:aws:sqs:us-east-1:000000000000:x", jsInvoker(() => undefined).invoker, {
         batchSize: 0,
-        reportBatchItemFailures: false,
-        region: "us-east-1",
       }),
     ).toThrow(RangeError);
   });
