@@ -187,3 +187,31 @@ export function batchEntries(
   }
   return value as Array<Record<string, unknown>>;
 }
+
+/**
+ * Runs `each` on every batch entry, as the batch operations answer: its result joins
+ * `Successful` under the entry's Id, an SqsError becomes a `Failed` entry, anything else throws.
+ */
+export function batchResults(
+  entries: Array<Record<string, unknown>>,
+  ids: string[],
+  each: (entry: Record<string, unknown>) => object,
+): { Successful: unknown[]; Failed: unknown[] } {
+  const successful: unknown[] = [];
+  const failed: unknown[] = [];
+  entries.forEach((entry, index) => {
+    const id = ids[index]!;
+    try {
+      successful.push({ Id: id, ...each(entry) });
+    } catch (error) {
+      if (!(error instanceof SqsError)) throw error;
+      failed.push({
+        Id: id,
+        SenderFault: error.fault === "Sender",
+        Code: error.queryCode,
+        Message: error.message,
+      });
+    }
+  });
+  return { Successful: successful, Failed: failed };
+}

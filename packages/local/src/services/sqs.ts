@@ -24,6 +24,7 @@ import {
 import { md5Hex, md5OfAttributes, type SqsAttributeValue } from "./sqs-md5";
 import {
   batchEntries,
+  batchResults,
   checkBatchIds,
   invalidParameter,
   optionalInt,
@@ -411,28 +412,15 @@ export function createSqsService(options: SqsServiceOptions): SqsService {
       );
     }
     const now = Date.now();
-    const successful: unknown[] = [];
-    const failed: unknown[] = [];
     const accepted: StoredMessage[] = [];
-    entries.forEach((entry, index) => {
-      const id = ids[index]!;
-      try {
-        const outgoing = prepare(queue, entry, senderOf(request), now);
-        accepted.push(outgoing.message);
-        successful.push({ Id: id, ...outgoing.result });
-      } catch (error) {
-        if (!(error instanceof SqsError)) throw error;
-        failed.push({
-          Id: id,
-          SenderFault: error.fault === "Sender",
-          Code: error.queryCode,
-          Message: error.message,
-        });
-      }
+    const results = batchResults(entries, ids, (entry) => {
+      const outgoing = prepare(queue, entry, senderOf(request), now);
+      accepted.push(outgoing.message);
+      return outgoing.result;
     });
     // One record for the whole batch: one fsync, and all of it or none survives a crash.
     storeMessages(queue, accepted);
-    return { Successful: successful, Failed: failed };
+    return results;
   }
 
   // ---- receive ----
@@ -655,25 +643,13 @@ export function createSqsService(options: SqsServiceOptions): SqsService {
     const queue = queueFor(input);
     const entries = batchEntries(input, "Entries");
     const ids = checkBatchIds(entries);
-    const successful: unknown[] = [];
-    const failed: unknown[] = [];
     const deleted: string[] = [];
-    entries.forEach((entry, index) => {
-      try {
-        deleted.push(...ownedIds(queue, [requireString(entry, "ReceiptHandle")]));
-        successful.push({ Id: ids[index] });
-      } catch (error) {
-        if (!(error instanceof SqsError)) throw error;
-        failed.push({
-          Id: ids[index],
-          SenderFault: true,
-          Code: error.queryCode,
-          Message: error.message,
-        });
-      }
+    const results = batchResults(entries, ids, (entry) => {
+      deleted.push(...ownedIds(queue, [requireString(entry, "ReceiptHandle")]));
+      return {};
     });
     if (deleted.length > 0) journal.commit({ op: "delete", name: queue.name, ids: deleted });
-    return { Successful: successful, Failed: failed };
+    return results;
   }
 
   /** The in-flight message a handle currently owns, else MessageNotInflight. */
@@ -711,28 +687,16 @@ export function createSqsService(options: SqsServiceOptions): SqsService {
     const entries = batchEntries(input, "Entries");
     const ids = checkBatchIds(entries);
     const now = Date.now();
-    const successful: unknown[] = [];
-    const failed: unknown[] = [];
     const changes: Array<{ id: string; visibleAt: number }> = [];
-    entries.forEach((entry, index) => {
-      try {
-        const seconds = optionalInt(entry, "VisibilityTimeout", 0, 43_200) ?? 0;
-        const message = inFlight(queue, requireString(entry, "ReceiptHandle"), now);
-        changes.push({ id: message.messageId, visibleAt: now + seconds * 1000 });
-        successful.push({ Id: ids[index] });
-      } catch (error) {
-        if (!(error instanceof SqsError)) throw error;
-        failed.push({
-          Id: ids[index],
-          SenderFault: true,
-          Code: error.queryCode,
-          Message: error.message,
-        });
-      }
+    const results = batchResults(entries, ids, (entry) => {
+      const seconds = optionalInt(entry, "VisibilityTimeout", 0, 43_200) ?? 0;
+      const message = inFlight(queue, requireString(entry, "ReceiptHandle"), now);
+      changes.push({ id: message.messageId, visibleAt: now + seconds * 1000 });
+      return {};
     });
     if (changes.length > 0) journal.commit({ op: "visibility", name: queue.name, changes });
     wake(queue.name);
-    return { Successful: successful, Failed: failed };
+    return results;
   }
 
   // ---- dispatch ----
