@@ -701,14 +701,17 @@ export function createSnsService(options: SnsServiceOptions): SnsService {
    */
   function fanOut(topic: Topic, messageId: string, input: PublishInput): void {
     const timestamp = new Date().toISOString();
-    const matched = [...subscriptions.values()].filter((sub) => {
-      if (sub.topicArn !== topic.arn || sub.pendingToken) return false;
+    const matched: Array<{ sub: Subscription; message: string }> = [];
+    for (const sub of subscriptions.values()) {
+      if (sub.topicArn !== topic.arn || sub.pendingToken) continue;
       const message = messageFor(sub.protocol, input);
-      return (
+      if (
         !sub.filter ||
         matchesFilterPolicy(sub.filter, { attributes: input.attributes, body: message })
-      );
-    });
+      ) {
+        matched.push({ sub, message });
+      }
+    }
     if (matched.length === 0) return;
     journal.commit({
       op: "publish",
@@ -716,9 +719,11 @@ export function createSnsService(options: SnsServiceOptions): SnsService {
       topicArn: topic.arn,
       timestamp,
       input: durableInput(input),
-      subscriptionArns: matched.map((sub) => sub.arn),
+      subscriptionArns: matched.map(({ sub }) => sub.arn),
     });
-    for (const sub of matched) engine.enqueue(deliveryJob(sub, messageId, input, timestamp));
+    for (const { sub, message } of matched) {
+      engine.enqueue(deliveryJob(sub, messageId, input, timestamp, message));
+    }
   }
 
   function deliveryJob(
@@ -726,8 +731,8 @@ export function createSnsService(options: SnsServiceOptions): SnsService {
     messageId: string,
     input: PublishInput,
     timestamp: string,
+    message = messageFor(sub.protocol, input),
   ): DeliveryJob {
-    const message = messageFor(sub.protocol, input);
     const envelope = notificationEnvelope(sub, sub.topicArn, messageId, message, input, timestamp);
     const raw = sub.attributes.RawMessageDelivery === "true";
     const deadLetterArn = deadLetterTarget(sub);
