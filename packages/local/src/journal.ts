@@ -44,6 +44,8 @@ export interface JournalOptions<T> {
 export class Journal<T> {
   private fd: number | undefined;
   private count = 0;
+  private readonly compactAfter: number;
+  /** The record count at which the next compaction runs. */
   private compactAt: number;
   private readonly path: string | undefined;
 
@@ -54,7 +56,8 @@ export class Journal<T> {
     this.path = options.dataDir
       ? join(options.dataDir, `${options.name}.journal.jsonl`)
       : undefined;
-    this.compactAt = options.compactAfter ?? 10_000;
+    this.compactAfter = options.compactAfter ?? 10_000;
+    this.compactAt = this.compactAfter;
   }
 
   /** Opens (creating if needed) and replays: `apply` sees every durable record in order. */
@@ -138,7 +141,7 @@ export class Journal<T> {
     closeSync(this.fd);
     this.fd = openSync(this.path, "a");
     this.count = records.length;
-    this.compactAt = Math.max(this.options.compactAfter ?? 10_000, records.length * 2);
+    this.compactAt = Math.max(this.compactAfter, records.length * 2);
   }
 
   /** Empties the journal (service reset). */
@@ -147,7 +150,7 @@ export class Journal<T> {
     ftruncateSync(this.fd, 0);
     fsyncSync(this.fd);
     this.count = 0;
-    this.compactAt = this.options.compactAfter ?? 10_000;
+    this.compactAt = this.compactAfter;
   }
 
   close(): void {
