@@ -263,6 +263,7 @@ const CODE_MISMATCH = "Invalid verification code provided, please try again.";
 const CODE_EXPIRED = "Invalid code provided, please request a code again.";
 const ATTEMPTS_EXCEEDED = "Attempt limit exceeded, please try after some time.";
 const ALPHANUMERIC = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789";
+const SESSION_INVALID = "Invalid session for the user.";
 const SESSION_EXPIRED = "Invalid session for the user, session is expired.";
 const SESSION_SPENT = "Invalid session for the user, session can only be used once.";
 const MFA_CODE_MISMATCH = "Invalid code received for user";
@@ -271,6 +272,8 @@ const TOTP_REUSED = "Your software token has already been used once.";
 const MAX_MFA_ATTEMPTS = 5;
 const SMS_NOT_EMULATED =
   "SMS MFA is not emulated by the local user pool; only software token (TOTP) MFA is.";
+const EMAIL_NOT_EMULATED =
+  "Email MFA is not emulated by the local user pool; only software token (TOTP) MFA is.";
 const TIMESTAMP_FORMAT = /^[A-Z][a-z]{2} [A-Z][a-z]{2} \d{1,2} \d{2}:\d{2}:\d{2} UTC \d{4}$/;
 
 function randomString(length: number, alphabet: string): string {
@@ -1228,11 +1231,14 @@ export function createCognitoIdpService(options: CognitoIdpServiceOptions): Cogn
     return undefined;
   }
 
-  /** An MFA session, checked: sealed by this pool, unexpired and not yet spent. */
   function openMfaSession(pool: PoolState, token: string): MfaSession {
-    const session = unseal<MfaSession>(pool.keys.sealKey, token);
+    return checkMfaSession(pool, unseal<MfaSession>(pool.keys.sealKey, token));
+  }
+
+  /** An MFA session, checked: sealed by this pool, unexpired and not yet spent. */
+  function checkMfaSession(pool: PoolState, session: MfaSession | undefined): MfaSession {
     if (session?.t !== "mfa" || session.p !== pool.record.id) {
-      throw notAuthorized("Invalid session for the user.");
+      throw notAuthorized(SESSION_INVALID);
     }
     if (session.exp <= epochSeconds(now())) throw notAuthorized(SESSION_EXPIRED);
     if (spentSessions.has(session.j)) throw notAuthorized(SESSION_SPENT);
@@ -1243,9 +1249,9 @@ export function createCognitoIdpService(options: CognitoIdpServiceOptions): Cogn
   function findMfaSession(token: string): { pool: PoolState; session: MfaSession } {
     for (const pool of pools.values()) {
       const session = unseal<MfaSession>(pool.keys.sealKey, token);
-      if (session) return { pool, session: openMfaSession(pool, token) };
+      if (session) return { pool, session: checkMfaSession(pool, session) };
     }
-    throw notAuthorized("Invalid session for the user.");
+    throw notAuthorized(SESSION_INVALID);
   }
 
   function spendSession(session: MfaSession): void {
@@ -1289,12 +1295,18 @@ export function createCognitoIdpService(options: CognitoIdpServiceOptions): Cogn
     spentTotpSteps.set(key, step);
   }
 
-  function associateSoftwareToken(input: Input) {
+  /** AssociateSoftwareToken / VerifySoftwareToken: the caller names itself by exactly one. */
+  function accessTokenOrSession(input: Input): { accessToken?: string; sessionToken?: string } {
     const accessToken = optionalString(input, "AccessToken");
     const sessionToken = optionalString(input, "Session");
     if ((accessToken === undefined) === (sessionToken === undefined)) {
       throw invalidParameter("Exactly one of AccessToken and Session must be given.");
     }
+    return { accessToken, sessionToken };
+  }
+
+  function associateSoftwareToken(input: Input) {
+    const { accessToken, sessionToken } = accessTokenOrSession(input);
     const secret = generateTotpSecret();
     if (accessToken !== undefined) {
       const { pool, user } = authenticateAccessToken(accessToken);
@@ -1305,7 +1317,7 @@ export function createCognitoIdpService(options: CognitoIdpServiceOptions): Cogn
     }
     const { pool, session } = findMfaSession(sessionToken ?? "");
     if (session.k !== "MFA_SETUP" || session.g === "verified") {
-      throw notAuthorized("Invalid session for the user.");
+      throw notAuthorized(SESSION_INVALID);
     }
     requireTotpPool(pool);
     const user = redraft(pool, session.u);
@@ -1317,11 +1329,7 @@ export function createCognitoIdpService(options: CognitoIdpServiceOptions): Cogn
   }
 
   function verifySoftwareToken(input: Input) {
-    const accessToken = optionalString(input, "AccessToken");
-    const sessionToken = optionalString(input, "Session");
-    if ((accessToken === undefined) === (sessionToken === undefined)) {
-      throw invalidParameter("Exactly one of AccessToken and Session must be given.");
-    }
+    const { accessToken, sessionToken } = accessTokenOrSession(input);
     const code = requireString(input, "UserCode");
     const deviceName = optionalString(input, "FriendlyDeviceName");
     let pool: PoolState;
@@ -1332,7 +1340,7 @@ export function createCognitoIdpService(options: CognitoIdpServiceOptions): Cogn
     } else {
       ({ pool, session } = findMfaSession(sessionToken ?? ""));
       if (session.k !== "MFA_SETUP" || session.g !== "associated") {
-        throw notAuthorized("Invalid session for the user.");
+        throw notAuthorized(SESSION_INVALID);
       }
       user = redraft(pool, session.u);
     }
@@ -1379,11 +1387,7 @@ export function createCognitoIdpService(options: CognitoIdpServiceOptions): Cogn
     for (const other of ["SMSMfaSettings", "EmailMfaSettings"] as const) {
       const settings = input[other] as { Enabled?: unknown; PreferredMfa?: unknown } | undefined;
       if (settings && (settings.Enabled === true || settings.PreferredMfa === true)) {
-        throw invalidParameter(
-          other === "SMSMfaSettings"
-            ? SMS_NOT_EMULATED
-            : "Email MFA is not emulated by the local user pool; only software token (TOTP) MFA is.",
-        );
+        throw invalidParameter(other === "SMSMfaSettings" ? SMS_NOT_EMULATED : EMAIL_NOT_EMULATED);
       }
     }
     const settings = input.SoftwareTokenMfaSettings as
@@ -1431,9 +1435,7 @@ export function createCognitoIdpService(options: CognitoIdpServiceOptions): Cogn
       const config = input[other];
       if (config && typeof config === "object" && Object.keys(config).length > 0) {
         throw invalidParameter(
-          other === "SmsMfaConfiguration"
-            ? SMS_NOT_EMULATED
-            : "Email MFA is not emulated by the local user pool; only software token (TOTP) MFA is.",
+          other === "SmsMfaConfiguration" ? SMS_NOT_EMULATED : EMAIL_NOT_EMULATED,
         );
       }
     }
@@ -1460,14 +1462,14 @@ export function createCognitoIdpService(options: CognitoIdpServiceOptions): Cogn
   ): Promise<object> {
     const session = openMfaSession(pool, requireString(input, "Session"));
     if (session.c !== client.clientId || session.k !== challengeName) {
-      throw notAuthorized("Invalid session for the user.");
+      throw notAuthorized(SESSION_INVALID);
     }
     const name = responses.USERNAME;
     if (!name) throw invalidParameter("Missing required parameter USERNAME");
     const user = findUser(pool, session.u);
     if (!user) throw missingUser(client);
     if (findUser(pool, name)?.username !== user.username) {
-      throw notAuthorized("Invalid session for the user.");
+      throw notAuthorized(SESSION_INVALID);
     }
     requireSignInAllowed(user);
     if (challengeName === "SOFTWARE_TOKEN_MFA") {
@@ -1493,7 +1495,7 @@ export function createCognitoIdpService(options: CognitoIdpServiceOptions): Cogn
         throw error;
       }
     } else if (session.g !== "verified" || !user.totp?.secret) {
-      throw notAuthorized("Invalid session for the user.");
+      throw notAuthorized(SESSION_INVALID);
     }
     spendSession(session);
     return {
@@ -1946,7 +1948,7 @@ export function createCognitoIdpService(options: CognitoIdpServiceOptions): Cogn
         requireString(input, "Session"),
       );
       if (session?.t !== "new-password" || session.c !== client.clientId) {
-        throw notAuthorized("Invalid session for the user.");
+        throw notAuthorized(SESSION_INVALID);
       }
       if (session.exp <= epochSeconds(now())) {
         throw notAuthorized("Invalid session for the user, session is expired.");
@@ -1954,7 +1956,7 @@ export function createCognitoIdpService(options: CognitoIdpServiceOptions): Cogn
       const found = findUser(pool, session.u);
       if (!found) throw missingUser(client);
       if (found.status !== "FORCE_CHANGE_PASSWORD") {
-        throw notAuthorized("Invalid session for the user.");
+        throw notAuthorized(SESSION_INVALID);
       }
       const password = responses.NEW_PASSWORD;
       if (!password) throw invalidParameter("Missing required parameter NEW_PASSWORD");
@@ -1969,7 +1971,7 @@ export function createCognitoIdpService(options: CognitoIdpServiceOptions): Cogn
       const secrets = await passwordSecrets(pool, found.username, password);
       const user = redraft(pool, found.username);
       if (user.status !== "FORCE_CHANGE_PASSWORD") {
-        throw notAuthorized("Invalid session for the user.");
+        throw notAuthorized(SESSION_INVALID);
       }
       Object.assign(user.attributes, updates);
       for (const attribute of pool.record.definition.Schema ?? []) {
