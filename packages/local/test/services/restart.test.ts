@@ -2,11 +2,9 @@
  * Durability: a child process writes through the SDK and is killed with SIGKILL (no shutdown
  * hooks); reopening the same data directory must show every acknowledged write.
  */
-import { spawn } from "node:child_process";
 import { appendFileSync, mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { createInterface } from "node:readline";
 import { IoTClient, ListAttachedPoliciesCommand } from "@aws-sdk/client-iot";
 import {
   GetSubscriptionAttributesCommand,
@@ -21,6 +19,7 @@ import { afterAll, beforeAll, expect, it } from "vitest";
 import { createIotService } from "../../src/services/iot";
 import { createSnsService } from "../../src/services/sns";
 import { createStsService } from "../../src/services/sts";
+import { writeThenKill } from "./kill-writer";
 import { clientConfig, serve } from "./serve";
 
 interface Written {
@@ -39,36 +38,10 @@ afterAll(() => {
   rmSync(dataDir, { recursive: true, force: true });
 });
 
-/** Runs the writer, waits for its ready line, then SIGKILLs it. */
-async function writeThenKill(): Promise<Written> {
-  const child = spawn(
-    process.execPath,
-    ["--import", "tsx", join(import.meta.dirname, "fixtures/restart-writer.ts"), dataDir],
-    {
-      stdio: ["ignore", "pipe", "pipe"],
-    },
-  );
-  let stderr = "";
-  child.stderr.on("data", (chunk) => {
-    stderr += chunk;
-  });
-  const exited = new Promise<NodeJS.Signals | number | null>((resolve) =>
-    child.on("exit", (code, signal) => resolve(signal ?? code)),
-  );
-  try {
-    for await (const line of createInterface({ input: child.stdout })) {
-      const parsed = JSON.parse(line) as Written & { ready?: boolean };
-      if (parsed.ready) return parsed;
-    }
-    throw new Error(`writer exited before ready: ${stderr}`);
-  } finally {
-    child.kill("SIGKILL");
-    expect(await exited).toBeTruthy();
-  }
-}
-
 it("keeps SNS, STS and IoT state across kill -9, tolerating a torn final journal line", async () => {
-  const written = await writeThenKill();
+  const written = await writeThenKill<Written>("restart-writer.ts", dataDir, (exit) =>
+    expect(exit).toBeTruthy(),
+  );
   // Simulate a crash in the middle of a later write: a torn, unacknowledged record.
   appendFileSync(join(dataDir, "sns.journal.jsonl"), '{"op":"createTopic","arn":"arn:aws:sns:us-');
 

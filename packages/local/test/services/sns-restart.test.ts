@@ -4,16 +4,15 @@
  * data directory delivers the SNS message once the function registers, and serves the SQS
  * messages that were acknowledged (and not the deleted one).
  */
-import { spawn } from "node:child_process";
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { createInterface } from "node:readline";
 import { ReceiveMessageCommand, SQSClient } from "@aws-sdk/client-sqs";
 import type { SNSEvent } from "aws-lambda";
 import { afterAll, beforeAll, expect, it } from "vitest";
 import { startLocalAws } from "../../src/index";
 import { KILL_WRITER_FN } from "./fixtures/sns-sqs-kill-writer-constants";
+import { writeThenKill } from "./kill-writer";
 import { clientConfig } from "./serve";
 
 interface Written {
@@ -30,34 +29,10 @@ afterAll(() => {
   rmSync(dataDir, { recursive: true, force: true });
 });
 
-/** Runs the writer, waits for its ready line, then SIGKILLs it. */
-async function writeThenKill(): Promise<Written> {
-  const child = spawn(
-    process.execPath,
-    ["--import", "tsx", join(import.meta.dirname, "fixtures/sns-sqs-kill-writer.ts"), dataDir],
-    { stdio: ["ignore", "pipe", "pipe"] },
-  );
-  let stderr = "";
-  child.stderr.on("data", (chunk) => {
-    stderr += chunk;
-  });
-  const exited = new Promise<NodeJS.Signals | number | null>((resolve) =>
-    child.on("exit", (code, signal) => resolve(signal ?? code)),
-  );
-  try {
-    for await (const line of createInterface({ input: child.stdout })) {
-      const parsed = JSON.parse(line) as Written & { ready?: boolean };
-      if (parsed.ready) return parsed;
-    }
-    throw new Error(`writer exited before ready: ${stderr}`);
-  } finally {
-    child.kill("SIGKILL");
-    expect(await exited).toBe("SIGKILL");
-  }
-}
-
 it("delivers an acknowledged SNS message and keeps acknowledged SQS writes after kill -9", async () => {
-  const written = await writeThenKill();
+  const written = await writeThenKill<Written>("sns-sqs-kill-writer.ts", dataDir, (exit) =>
+    expect(exit).toBe("SIGKILL"),
+  );
   const aws = await startLocalAws({ port: 0, dataDir, include: ["sns", "sqs"] });
   const sqs = new SQSClient(clientConfig(aws.endpoint));
   try {
