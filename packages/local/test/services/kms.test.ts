@@ -234,39 +234,23 @@ describe("sign and verify", () => {
     );
     const tampered = Buffer.from(Signature!);
     tampered[10] = (tampered[10] ?? 0) ^ 1;
-    for (const signature of [tampered, Buffer.from("short")]) {
+    for (const attempt of [
+      { Message: message, Signature: tampered },
+      { Message: message, Signature: Buffer.from("short") },
+      // The right signature over another message, or with another algorithm, is just as invalid.
+      { Message: Buffer.from("another message"), Signature },
+      { Message: message, Signature, SigningAlgorithm: "RSASSA_PSS_SHA_256" as const },
+    ]) {
       await expect(
         kms.send(
           new VerifyCommand({
             KeyId: keyId,
-            Message: message,
-            Signature: signature,
             SigningAlgorithm: "RSASSA_PKCS1_V1_5_SHA_256",
+            ...attempt,
           }),
         ),
       ).rejects.toBeInstanceOf(KMSInvalidSignatureException);
     }
-    // The right signature over another message, or with another algorithm, is just as invalid.
-    await expect(
-      kms.send(
-        new VerifyCommand({
-          KeyId: keyId,
-          Message: Buffer.from("another message"),
-          Signature,
-          SigningAlgorithm: "RSASSA_PKCS1_V1_5_SHA_256",
-        }),
-      ),
-    ).rejects.toBeInstanceOf(KMSInvalidSignatureException);
-    await expect(
-      kms.send(
-        new VerifyCommand({
-          KeyId: keyId,
-          Message: message,
-          Signature,
-          SigningAlgorithm: "RSASSA_PSS_SHA_256",
-        }),
-      ),
-    ).rejects.toBeInstanceOf(KMSInvalidSignatureException);
   });
 
   it("checks the digest length, the key usage and the algorithm against the key spec", async () => {
