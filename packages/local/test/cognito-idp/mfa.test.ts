@@ -118,6 +118,17 @@ function answerTotp(clientId: string, email: string, session: string | undefined
   );
 }
 
+function answerMfaSetup(clientId: string, email: string, session: string | undefined) {
+  return h.client.send(
+    new RespondToAuthChallengeCommand({
+      ClientId: clientId,
+      ChallengeName: "MFA_SETUP",
+      Session: session,
+      ChallengeResponses: { USERNAME: email },
+    }),
+  );
+}
+
 /** An enrolled user mid sign-in: the right and a wrong code, and the challenge's answerer. */
 async function challengedSignIn() {
   const { clientId } = mfaPool();
@@ -459,16 +470,9 @@ describe("MfaConfiguration ON: the MFA_SETUP challenge", () => {
     expect(associated.SecretCode).toMatch(/^[A-Z2-7]{32}$/);
     expect(associated.Session).toBeTruthy();
     // Responding before verifying fails.
-    await expect(
-      h.client.send(
-        new RespondToAuthChallengeCommand({
-          ClientId: clientId,
-          ChallengeName: "MFA_SETUP",
-          Session: associated.Session,
-          ChallengeResponses: { USERNAME: email },
-        }),
-      ),
-    ).rejects.toBeInstanceOf(NotAuthorizedException);
+    await expect(answerMfaSetup(clientId, email, associated.Session)).rejects.toBeInstanceOf(
+      NotAuthorizedException,
+    );
     const verified = await h.client.send(
       new VerifySoftwareTokenCommand({
         Session: associated.Session,
@@ -477,14 +481,7 @@ describe("MfaConfiguration ON: the MFA_SETUP challenge", () => {
     );
     expect(verified.Status).toBe("SUCCESS");
     expect(verified.Session).toBeTruthy();
-    const signedIn = await h.client.send(
-      new RespondToAuthChallengeCommand({
-        ClientId: clientId,
-        ChallengeName: "MFA_SETUP",
-        Session: verified.Session,
-        ChallengeResponses: { USERNAME: email },
-      }),
-    );
+    const signedIn = await answerMfaSetup(clientId, email, verified.Session);
     expect(signedIn.AuthenticationResult?.AccessToken).toBeTruthy();
     expect(preTokenCalls.map((call) => call.triggerSource)).toEqual([
       "TokenGeneration_Authentication",
@@ -540,14 +537,7 @@ describe("MfaConfiguration ON: the MFA_SETUP challenge", () => {
         UserCode: totpCode(associated.SecretCode!, clock),
       }),
     );
-    const signedIn = await h.client.send(
-      new RespondToAuthChallengeCommand({
-        ClientId: clientId,
-        ChallengeName: "MFA_SETUP",
-        Session: verified.Session,
-        ChallengeResponses: { USERNAME: email },
-      }),
-    );
+    const signedIn = await answerMfaSetup(clientId, email, verified.Session);
     expect(signedIn.AuthenticationResult?.AccessToken).toBeTruthy();
     expect(preTokenCalls.map((call) => call.triggerSource)).toEqual([
       "TokenGeneration_NewPasswordChallenge",
