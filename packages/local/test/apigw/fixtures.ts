@@ -160,14 +160,9 @@ function urlOf(
   return `${base}${path}${pairs.length > 0 ? `?${pairs.join("&")}` : ""}`;
 }
 
-/** Signs with @smithy/signature-v4 as the SDK and Amplify do: the URL and headers to send. */
-export async function signRequest(
-  baseUrl: string,
-  credentials: Credentials,
-  call: SignedCall,
-): Promise<{ url: string; headers: Record<string, string> }> {
-  const url = new URL(baseUrl);
-  const signer = new SignatureV4({
+/** @smithy/signature-v4 as the SDK and Amplify use it. */
+function signerFor(credentials: Credentials, call: SignedCall): SignatureV4 {
+  return new SignatureV4({
     credentials: {
       accessKeyId: credentials.accessKeyId,
       secretAccessKey: credentials.secretAccessKey,
@@ -177,19 +172,32 @@ export async function signRequest(
     service: call.service ?? "execute-api",
     sha256: Sha256,
   });
+}
+
+/** The call as the signer takes it. */
+function httpRequest(url: URL, call: SignedCall, headers: Record<string, string>) {
+  return {
+    method: call.method ?? "GET",
+    protocol: url.protocol,
+    hostname: url.hostname,
+    port: Number(url.port),
+    path: call.path,
+    query: call.query ?? {},
+    headers,
+  };
+}
+
+/** Signs with @smithy/signature-v4 as the SDK and Amplify do: the URL and headers to send. */
+export async function signRequest(
+  baseUrl: string,
+  credentials: Credentials,
+  call: SignedCall,
+): Promise<{ url: string; headers: Record<string, string> }> {
+  const url = new URL(baseUrl);
   const headers: Record<string, string> = { host: url.host, ...call.headers };
   if (call.body !== undefined) headers["content-type"] ??= "application/json";
-  const signed = await signer.sign(
-    {
-      method: call.method ?? "GET",
-      protocol: url.protocol,
-      hostname: url.hostname,
-      port: Number(url.port),
-      path: call.path,
-      query: call.query ?? {},
-      headers,
-      body: call.body,
-    },
+  const signed = await signerFor(credentials, call).sign(
+    { ...httpRequest(url, call, headers), body: call.body },
     { signingDate: call.signingDate },
   );
   const sent = { ...signed.headers };
@@ -215,22 +223,8 @@ export async function presignedUrl(
   call: SignedCall & { expiresIn?: number },
 ): Promise<string> {
   const url = new URL(baseUrl);
-  const signer = new SignatureV4({
-    credentials,
-    region: REGION,
-    service: "execute-api",
-    sha256: Sha256,
-  });
-  const presigned = await signer.presign(
-    {
-      method: call.method ?? "GET",
-      protocol: url.protocol,
-      hostname: url.hostname,
-      port: Number(url.port),
-      path: call.path,
-      query: call.query ?? {},
-      headers: { host: url.host },
-    },
+  const presigned = await signerFor(credentials, call).presign(
+    httpRequest(url, call, { host: url.host }),
     { expiresIn: call.expiresIn ?? 300, signingDate: call.signingDate },
   );
   return urlOf(baseUrl, call.path, presigned.query as Record<string, string | string[]>);
