@@ -164,11 +164,14 @@ export async function startLocalCloud(options: LocalCloudOptions = {}): Promise<
     for (const fn of provisioned.functions) lambda.register(fn);
     // Cognito gives a trigger 5 s, cold start included; on a busy laptop loading a bundle takes
     // a good part of that. The triggers get one environment initialised before ready, as
-    // provisioned concurrency would (the other functions start cold, like on AWS).
-    if (options.warmTriggers ?? true) {
-      const warmed = await Promise.all(userPoolTriggers(plan).map((arn) => lambda.warm(arn)));
-      if (warmed.includes(false)) log("A user-pool trigger failed its init: see its logs");
-    }
+    // provisioned concurrency would (the other functions start cold, like on AWS). Loading
+    // them overlaps the rest of the start-up and is awaited before ready.
+    const warming =
+      (options.warmTriggers ?? true)
+        ? Promise.all(userPoolTriggers(plan).map((arn) => lambda.warm(arn)))
+        : Promise.resolve([]);
+    // Awaited below; a start-up that fails first must not leave it an unhandled rejection.
+    warming.catch(() => undefined);
 
     for (const subscription of provisioned.lambdaSubscriptions) {
       aws.sns!.registerLambda(subscription.functionArn, async (event) => {
@@ -296,6 +299,8 @@ export async function startLocalCloud(options: LocalCloudOptions = {}): Promise<
       ...(xray ? { traces: xray } : {}),
     });
 
+    if ((await warming).includes(false)) log("A user-pool trigger failed its init: see its logs");
+
     const outputs = plan.outputs;
     const outputsFile =
       options.outputsFile === undefined
@@ -369,7 +374,7 @@ function triggerOutcome(result: InvokeResult): object {
   throw new Error(result.errorMessage);
 }
 
-/** An event source's on-failure destination: an SQS queue (or SNS topic) of the plane. */
+/** An event source's on-failure destination: an SQS queue of the plane (SNS is not emulated). */
 function onFailureSender(aws: LocalAws, destinationArn: string) {
   return async (record: unknown) => {
     const body = JSON.stringify(record);
