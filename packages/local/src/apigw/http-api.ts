@@ -8,6 +8,7 @@
 import { createServer, type IncomingMessage, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
 import { assertLoopbackHost } from "../edge";
+import { BodyTooLargeError, readBody } from "../edge/exchange";
 import { applyCors, isPreflight, preflightHeaders } from "./cors";
 import {
   type EventContext,
@@ -30,8 +31,6 @@ import type { AuthorizerContext, HttpApi, HttpApiOptions, HttpRoute, Rejection }
 export const MAX_BODY_BYTES = 10 * 1024 * 1024;
 /** HTTP APIs wait at most 30 s for an integration. */
 export const INTEGRATION_TIMEOUT_MS = 30_000;
-
-class BodyTooLarge extends Error {}
 
 export async function startHttpApi(options: HttpApiOptions): Promise<HttpApi> {
   const host = assertLoopbackHost(options.host ?? "127.0.0.1");
@@ -83,11 +82,11 @@ export async function startHttpApi(options: HttpApiOptions): Promise<HttpApi> {
     try {
       if (declaredLength > MAX_BODY_BYTES) {
         req.resume();
-        throw new BodyTooLarge();
+        throw new BodyTooLargeError(MAX_BODY_BYTES);
       }
       body = await readBody(req, MAX_BODY_BYTES);
     } catch (error) {
-      if (error instanceof BodyTooLarge) return messageResult(413, "Request Entity Too Large");
+      if (error instanceof BodyTooLargeError) return messageResult(413, "Request Entity Too Large");
       throw error;
     }
 
@@ -263,31 +262,6 @@ function collectHeaders(raw: string[]): Record<string, string[]> {
     out[name] = values;
   }
   return out;
-}
-
-function readBody(req: IncomingMessage, limit: number): Promise<Buffer> {
-  return new Promise((resolve, reject) => {
-    const chunks: Buffer[] = [];
-    let size = 0;
-    let failed = false;
-    req.on("data", (chunk: Buffer) => {
-      if (failed) return;
-      size += chunk.length;
-      if (size > limit) {
-        failed = true;
-        // Keep draining (without storing) so the 413 can still be written on this connection.
-        reject(new BodyTooLarge());
-        return;
-      }
-      chunks.push(chunk);
-    });
-    req.on("end", () => {
-      if (!failed) resolve(Buffer.concat(chunks));
-    });
-    req.on("error", (error) => {
-      if (!failed) reject(error);
-    });
-  });
 }
 
 function sourceIpOf(req: IncomingMessage): string {
