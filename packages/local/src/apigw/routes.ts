@@ -28,7 +28,7 @@ const METHODS = new Set(["GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIO
 export class RouteKeyError extends Error {}
 
 /** Parses `METHOD /path`; rejects what API Gateway would refuse to create. */
-export function compileRoute(route: HttpRoute): CompiledRoute {
+function compileRoute(route: HttpRoute): CompiledRoute {
   if (route.routeKey === "$default") return { route, segments: [] };
   const match = /^([A-Z]+) (\/\S*)$/.exec(route.routeKey);
   if (!match || !METHODS.has(match[1]!)) {

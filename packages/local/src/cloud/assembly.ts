@@ -71,7 +71,7 @@ const SOURCES = [
   "packages/functions/package.json",
 ];
 
-export function cacheDirOf(root: string, stage: string): string {
+function cacheDirOf(root: string, stage: string): string {
   return path.join(root, ".sst", "local", "cloud", stage);
 }
 

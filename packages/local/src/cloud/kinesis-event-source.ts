@@ -134,13 +134,13 @@ interface ShardState {
   fromTrimHorizon: boolean;
 }
 
-export function streamNameOf(streamArn: string): string {
+function streamNameOf(streamArn: string): string {
   const match = /^arn:aws[a-zA-Z-]*:kinesis:[^:]*:\d{12}:stream\/(.+)$/.exec(streamArn);
   if (!match?.[1]) throw new Error(`Not a Kinesis stream ARN: ${streamArn}`);
   return match[1];
 }
 
-export function toEventRecord(
+function toEventRecord(
   record: KinesisRecord,
   shardId: string,
   context: { region: string; streamArn: string; invokeIdentityArn: string },
@@ -168,7 +168,7 @@ export function toEventRecord(
  * What a response with `ReportBatchItemFailures` asks for: `success`, a retry from the lowest
  * failed record (`retryFrom`), or `all` (an identifier Lambda cannot use fails the whole batch).
  */
-export function partialFailure(
+function partialFailure(
   payload: unknown,
   records: KinesisRecord[],
 ): { kind: "success" } | { kind: "all" } | { kind: "retryFrom"; index: number } {

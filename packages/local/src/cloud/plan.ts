@@ -60,7 +60,7 @@ export interface PlanOptions {
 }
 
 /** Types applied by provision.ts. */
-export const EMULATED_TYPES = new Set([
+const EMULATED_TYPES = new Set([
   "AWS::DynamoDB::Table",
   "AWS::Kinesis::Stream",
   "AWS::SNS::Topic",

@@ -448,7 +448,7 @@ function queueAttributes(queue: PlannedResource): Record<string, string> {
   return attributes;
 }
 
-export function iamDirectory(roles: LocalRole[]): IamDirectory {
+function iamDirectory(roles: LocalRole[]): IamDirectory {
   const byArn = new Map(roles.map((role) => [role.arn, role]));
   const byName = new Map(roles.map((role) => [role.name, role]));
   return {

@@ -26,7 +26,7 @@ export interface ScheduleClock {
   clearTimeout(handle: unknown): void;
 }
 
-export const systemClock: ScheduleClock = {
+const systemClock: ScheduleClock = {
   now: () => new Date(),
   setTimeout: (callback, ms) => {
     const timer = setTimeout(callback, ms);
@@ -228,7 +228,7 @@ function eventTime(at: Date): string {
   return `${at.toISOString().slice(0, 19)}Z`;
 }
 
-export function scheduledEvent(options: {
+function scheduledEvent(options: {
   ruleArn: string;
   region: string;
   accountId: string;

@@ -66,11 +66,7 @@ export function handlesToDelete(
 }
 
 /** One message as Lambda's SQS event carries it. */
-export function sqsEventRecord(
-  message: ReceivedMessage,
-  queueArn: string,
-  region: string,
-): SQSRecord {
+function sqsEventRecord(message: ReceivedMessage, queueArn: string, region: string): SQSRecord {
   const messageAttributes: SQSMessageAttributes = {};
   for (const [name, attribute] of Object.entries(message.attributes)) {
     messageAttributes[name] = {

@@ -38,7 +38,7 @@ const COMMON_HEADERS = {
   "referrer-policy": "no-referrer",
 };
 
-export function createConsoleRoute(data: ConsoleData): ControlRoute {
+function createConsoleRoute(data: ConsoleData): ControlRoute {
   return async (path, request) => {
     const route = path.replace(/\/+$/, "");
     if (request.method !== "GET" && request.method !== "HEAD") {

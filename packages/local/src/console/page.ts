@@ -5,7 +5,7 @@
  */
 import { createHash } from "node:crypto";
 
-export const STATE_PATH = "/_local/console/state";
+const STATE_PATH = "/_local/console/state";
 
 const STYLE = `
 :root { color-scheme: light dark; --muted: #777; --line: #8884; --bad: #c0392b; --ok: #1e8449; }

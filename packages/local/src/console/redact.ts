@@ -42,7 +42,7 @@ export function redactValue(value: unknown, depth = 0): unknown {
 }
 
 /** Credentials shown as their access key id only. */
-export function credentialsView(credentials: Record<string, unknown>): Record<string, unknown> {
+function credentialsView(credentials: Record<string, unknown>): Record<string, unknown> {
   const id = credentials.AccessKeyId ?? credentials.accessKeyId;
   return typeof id === "string" ? { AccessKeyId: id } : { AccessKeyId: REDACTED };
 }
