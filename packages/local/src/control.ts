@@ -50,13 +50,12 @@ export function createControlHandler(context: ControlContext): ControlHandler {
     }
 
     const slash = path.indexOf("/");
-    const route = context.routes?.get(slash === -1 ? path : path.slice(0, slash));
-    if (route) return route(slash === -1 ? "" : path.slice(slash + 1), request);
-    const serviceName = (slash === -1 ? path : path.slice(0, slash)) as ServiceName;
-    const service = context.services.get(serviceName);
-    if (service?.control) {
-      return service.control(slash === -1 ? "" : path.slice(slash + 1), request.query, request);
-    }
+    const prefix = slash === -1 ? path : path.slice(0, slash);
+    const rest = slash === -1 ? "" : path.slice(slash + 1);
+    const route = context.routes?.get(prefix);
+    if (route) return route(rest, request);
+    const service = context.services.get(prefix as ServiceName);
+    if (service?.control) return service.control(rest, request.query, request);
     return json(404, { __type: "NotFound", message: `No control route ${request.path}` });
   };
 }
