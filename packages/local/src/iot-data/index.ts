@@ -115,16 +115,21 @@ export async function startMqttBroker(options: MqttBrokerOptions): Promise<MqttB
     // Resolved at each use: a role or identity changed since the connect applies at once.
     return credentials && resolvePrincipal(credentials, options.iam, options.identities);
   };
-  const check = (client: Client | null, action: IotAction, name: string): boolean => {
+  /** The connection's principal if it may do `action` on `name`; undefined (and logged) if not. */
+  const check = (
+    client: Client | null,
+    action: IotAction,
+    name: string,
+  ): IotPrincipal | undefined => {
     const principal = principalOf(client);
     if (!client || !principal) {
       log(`mqtt: ${action} ${name} refused: no authenticated connection`);
-      return false;
+      return undefined;
     }
     const decision = authorizer.authorize(principal, client.id, action, name);
-    if (!decision.allowed)
-      log(`mqtt: ${action} ${name} refused for ${client.id}: ${decision.reason}`);
-    return decision.allowed;
+    if (decision.allowed) return principal;
+    log(`mqtt: ${action} ${name} refused for ${client.id}: ${decision.reason}`);
+    return undefined;
   };
 
   const broker = await Aedes.createBroker({
@@ -148,9 +153,8 @@ export async function startMqttBroker(options: MqttBrokerOptions): Promise<MqttB
         return done(new Error(`payload exceeds AWS IoT's ${MAX_PAYLOAD_BYTES} bytes`));
       }
       // A refusal makes aedes close the connection: AWS IoT's answer under MQTT 3.1.1.
-      if (!check(client, "iot:Publish", packet.topic)) {
-        return done(new Error(`Not authorized to publish to ${packet.topic}`));
-      }
+      const publisher = check(client, "iot:Publish", packet.topic);
+      if (!publisher) return done(new Error(`Not authorized to publish to ${packet.topic}`));
       // Logged on acceptance, before delivery and the PUBACK (aedes' own "publish" event comes
       // after both), so a console or test sees a message as soon as its sender could.
       messageLog.add({
@@ -159,7 +163,7 @@ export async function startMqttBroker(options: MqttBrokerOptions): Promise<MqttB
         qos: packet.qos,
         retain: packet.retain,
         clientId: client!.id,
-        identityId: principalOf(client)?.identityId,
+        identityId: publisher.identityId,
         receivedAt: now(),
       });
       done(null);
