@@ -5,54 +5,17 @@
  */
 import { SIGN_UP_DENIED_MESSAGE } from "@boarding-pass/core/signup-policy";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { type LocalCloud, startLocalCloud } from "../../packages/local/src/cloud/start";
-import { traceView } from "../../packages/local/src/console/traces";
-import { type CloudProbe, Journey } from "./journey";
-
-/** A cache miss synthesizes the app first: 1 to 3 minutes on a busy 2-core machine. */
-const BOOT_TIMEOUT_MS = 6 * 60_000;
-const STEP_TIMEOUT_MS = 60_000;
+import type { LocalCloud } from "../../packages/local/src/cloud/start";
+import { BOOT_TIMEOUT_MS, bootCloud, journeyOn, STEP_TIMEOUT_MS } from "./cloud";
+import type { Journey } from "./journey";
 
 let cloud: LocalCloud;
 let journey: Journey;
 
-/** What the cloud saw, read in process: the pool's outbox and the runtime's invocation records. */
-function inProcessProbe(local: LocalCloud): CloudProbe {
-  return {
-    async confirmationCodes(email) {
-      return local.aws.cognitoIdp!.outbox({ email }).map((message) => message.code);
-    },
-    async invocations() {
-      return local.runtime.invocations();
-    },
-    async traces() {
-      return (local.xray?.traces() ?? []).map(traceView);
-    },
-  };
-}
-
 describe("the local cloud, booted from the stacks, through the whole journey", () => {
   beforeAll(async () => {
-    // E2E_VERBOSE=1 prints the cloud's and the functions' logs (to diagnose a failing step).
-    const verbose = process.env.E2E_VERBOSE ? (line: string) => console.log(line) : undefined;
-    cloud = await startLocalCloud({
-      port: 0,
-      outputsFile: null,
-      dataDir: undefined,
-      ...(verbose ? { log: verbose, functionLog: verbose } : {}),
-    });
-    journey = new Journey({
-      region: cloud.region,
-      endpoint: cloud.endpoint,
-      apiUrl: cloud.output("ApiUrl"),
-      mqttUrl: cloud.mqttUrl,
-      userPoolId: cloud.output("UserPoolId"),
-      userPoolClientId: cloud.output("UserPoolClientId"),
-      identityPoolId: cloud.output("IdentityPoolId"),
-      tableName: cloud.output("TableName"),
-      iotTopicRoot: cloud.output("IotTopicRoot"),
-      probe: inProcessProbe(cloud),
-    });
+    cloud = await bootCloud();
+    journey = journeyOn(cloud);
   }, BOOT_TIMEOUT_MS);
 
   afterAll(async () => {
