@@ -23,7 +23,8 @@
  * Modules: pools.ts (definitions, role configuration), provider-names.ts (which Logins key names
  * which provider), login-tokens.ts (ID token validation), linking.ts (link and merge rules),
  * identity-store.ts (journaled state), openid-tokens.ts (the pool's own tokens), guest-policy.ts,
- * errors.ts. This file wires them to the wire protocol and STS.
+ * validation.ts (id members, checked before any operation), errors.ts. This file wires them to the
+ * wire protocol and STS.
  */
 import { randomUUID } from "node:crypto";
 import { resolveRole } from "@boarding-pass/core/roles";
