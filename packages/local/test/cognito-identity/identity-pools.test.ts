@@ -858,7 +858,6 @@ describe("an authenticated identity needs one of its own logins (authentication-
     expect(identity.identity(attackerId)?.logins.map((l) => l.provider)).toEqual([
       attackerPool.providerName,
     ]);
-    // GetOpenIdToken applies the same rule (the page states it for GetOpenIdToken).
   });
 
   it("refuses an authenticated identity called with no Logins at all", async () => {
