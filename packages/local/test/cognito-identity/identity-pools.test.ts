@@ -110,6 +110,28 @@ function makePool(
   return fixture;
 }
 
+/** An identity pool trusting two user pools (two public providers), with trusted roles. */
+function twoProviderPool() {
+  const userPoolsOfPool = [new TestUserPool(aws.endpoint), new TestUserPool(aws.endpoint)] as const;
+  userPools.push(...userPoolsOfPool);
+  const suffix = userPoolsOfPool[0].id.slice(-6);
+  const { IdentityPoolId: poolId } = identity.createIdentityPool({
+    IdentityPoolName: `two_${suffix}`,
+    AllowUnauthenticatedIdentities: true,
+    CognitoIdentityProviders: userPoolsOfPool.map((pool) => ({
+      ProviderName: pool.providerName,
+      ClientId: pool.clientId,
+    })),
+  });
+  const authRole = roleArn(`two-member-${suffix}`);
+  const guestRole = roleArn(`two-guest-${suffix}`);
+  trustRoles(sts, poolId, { [guestRole]: "unauthenticated", [authRole]: "authenticated" });
+  identity.setIdentityPoolRoles(poolId, {
+    Roles: { authenticated: authRole, unauthenticated: guestRole },
+  });
+  return { poolId, userPools: userPoolsOfPool, authRole };
+}
+
 async function getId(poolId: string, logins?: Record<string, string>) {
   const out = await client.send(new GetIdCommand({ IdentityPoolId: poolId, Logins: logins }));
   return out.IdentityId!;
@@ -721,12 +743,16 @@ describe("refusals worth pinning", () => {
   });
 
   it("refuses to merge two identities holding different users of one provider", async () => {
-    const f = makePool();
-    const alice = { [f.userPool.providerName]: f.userPool.idToken({ sub: crypto.randomUUID() }) };
-    const bob = { [f.userPool.providerName]: f.userPool.idToken({ sub: crypto.randomUUID() }) };
-    const aliceId = await getId(f.poolId, alice);
+    const f = twoProviderPool();
+    const [first, second] = f.userPools;
+    const alice = { [first.providerName]: first.idToken({ sub: crypto.randomUUID() }) };
+    const carol = { [second.providerName]: second.idToken({ sub: crypto.randomUUID() }) };
+    const bob = { [first.providerName]: first.idToken({ sub: crypto.randomUUID() }) };
+    const aliceId = await getId(f.poolId, { ...alice, ...carol });
     const bobId = await getId(f.poolId, bob);
-    const error = await rejection(credentials({ IdentityId: bobId, Logins: alice }));
+    // Bob proves his own identity and brings Carol's login, which belongs to Alice's identity:
+    // the merge would put two users of the first pool on one identity.
+    const error = await rejection(credentials({ IdentityId: bobId, Logins: { ...bob, ...carol } }));
     expect(error).toBeInstanceOf(ResourceConflictException);
     // Nothing changed.
     expect(await getId(f.poolId, alice)).toBe(aliceId);
@@ -787,5 +813,127 @@ describe("refusals worth pinning", () => {
     expect(second.NextToken).toBeUndefined();
     expect([...first.Identities!, ...second.Identities!].map((i) => i.IdentityId)).toEqual(ids);
     expect(first.Identities![0]!.CreationDate).toBeInstanceOf(Date);
+  });
+});
+
+/**
+ * "If you have an authenticated identity, you must pass at least one valid token for a login
+ * already associated with that identity" (developer guide, "Identity pools authentication flow":
+ * https://docs.aws.amazon.com/cognito/latest/developerguide/authentication-flow.html).
+ */
+describe("an authenticated identity needs one of its own logins (authentication-flow.html)", () => {
+  const LOGINS_DO_NOT_MATCH =
+    "Logins don't match. Please include at least one valid login for this identity or identity pool.";
+
+  it("refuses a login new to the pool on someone else's authenticated identity (no takeover by linking)", async () => {
+    const f = twoProviderPool();
+    const [victimPool, attackerPool] = f.userPools;
+    const victimLogin = { [victimPool.providerName]: victimPool.idToken() };
+    const victimId = await getId(f.poolId, victimLogin);
+    // The attacker knows the victim's identity id and brings a fresh login of the other provider.
+    const attackerLogin = { [attackerPool.providerName]: attackerPool.idToken() };
+    const error = await rejection(credentials({ IdentityId: victimId, Logins: attackerLogin }));
+    expect(error).toBeInstanceOf(NotAuthorizedException);
+    expect(error.message).toBe(LOGINS_DO_NOT_MATCH);
+    // Nothing was linked: the attacker's login is still new, the victim's identity untouched.
+    expect(identity.identity(victimId)?.logins.map((l) => l.provider)).toEqual([
+      victimPool.providerName,
+    ]);
+    expect(await getId(f.poolId, attackerLogin)).not.toBe(victimId);
+  });
+
+  it("refuses another identity's login on an authenticated identity (no takeover by merging)", async () => {
+    const f = twoProviderPool();
+    const [victimPool, attackerPool] = f.userPools;
+    const victimLogin = { [victimPool.providerName]: victimPool.idToken() };
+    const victimId = await getId(f.poolId, victimLogin);
+    const attackerLogin = { [attackerPool.providerName]: attackerPool.idToken() };
+    const attackerId = await getId(f.poolId, attackerLogin);
+    const error = await rejection(credentials({ IdentityId: victimId, Logins: attackerLogin }));
+    expect(error).toBeInstanceOf(NotAuthorizedException);
+    expect(error.message).toBe(LOGINS_DO_NOT_MATCH);
+    // No merge: the victim's login still finds the victim's identity, which is still usable.
+    expect(await getId(f.poolId, victimLogin)).toBe(victimId);
+    expect(identity.identity(victimId)).toMatchObject({ disabled: false });
+    expect(identity.identity(attackerId)?.logins.map((l) => l.provider)).toEqual([
+      attackerPool.providerName,
+    ]);
+  });
+
+  it("refuses an authenticated identity called with no Logins at all", async () => {
+    const f = twoProviderPool();
+    const [pool] = f.userPools;
+    const identityId = await getId(f.poolId, { [pool.providerName]: pool.idToken() });
+    for (const Logins of [undefined, {}]) {
+      const error = await rejection(credentials({ IdentityId: identityId, Logins }));
+      expect(error).toBeInstanceOf(NotAuthorizedException);
+      expect(error.message).toBe(LOGINS_DO_NOT_MATCH);
+    }
+  });
+
+  it("links and merges once the caller proved one of the identity's own logins", async () => {
+    const f = twoProviderPool();
+    const [first, second] = f.userPools;
+    const own = { [first.providerName]: first.idToken() };
+    const identityId = await getId(f.poolId, own);
+    const added = { [second.providerName]: second.idToken() };
+    const out = await credentials({ IdentityId: identityId, Logins: { ...own, ...added } });
+    expect(out.IdentityId).toBe(identityId);
+    expect(sts.lookupCredentials(out.Credentials!.AccessKeyId!)!.roleArn).toBe(f.authRole);
+    expect(await getId(f.poolId, added)).toBe(identityId);
+  });
+});
+
+/**
+ * `IdentityId` / `IdentityPoolId`: "A unique identifier in the format REGION:GUID", length 1 to 55,
+ * pattern `[\w-]+:[0-9a-f-]+` (API reference, GetCredentialsForIdentity and GetId, Request
+ * Parameters: https://docs.aws.amazon.com/cognitoidentity/latest/APIReference/API_GetCredentialsForIdentity.html).
+ * AWS answers a violation with `ValidationException` (Common Errors) in its validation message
+ * shape (as returned in aws/aws-sdk-cpp#1085 and aws-amplify/amplify-swift#2864).
+ */
+describe("malformed ids are refused before any work (API_GetCredentialsForIdentity.html)", () => {
+  async function validationError(promise: Promise<unknown>) {
+    const error = await rejection(promise);
+    expect(error.name).toBe("ValidationException");
+    expect((error as { $metadata?: { httpStatusCode?: number } }).$metadata?.httpStatusCode).toBe(
+      400,
+    );
+    return error.message;
+  }
+  const PATTERN = "Member must satisfy regular expression pattern: [\\w-]+:[0-9a-f-]+";
+
+  it("GetCredentialsForIdentity, GetOpenIdToken, DescribeIdentity, UnlinkIdentity: identityId", async () => {
+    const bad = "not-an-identity";
+    const expected = `1 validation error detected: Value '${bad}' at 'identityId' failed to satisfy constraint: ${PATTERN}`;
+    expect(await validationError(credentials({ IdentityId: bad }))).toBe(expected);
+    expect(await validationError(client.send(new GetOpenIdTokenCommand({ IdentityId: bad })))).toBe(
+      expected,
+    );
+    expect(
+      await validationError(client.send(new DescribeIdentityCommand({ IdentityId: bad }))),
+    ).toBe(expected);
+    expect(
+      await validationError(
+        client.send(new UnlinkIdentityCommand({ IdentityId: bad, Logins: {}, LoginsToRemove: [] })),
+      ),
+    ).toBe(expected);
+    // Upper-case hex is outside the pattern too.
+    const upper = "us-east-1:ABCDEF00-0000-0000-0000-000000000000";
+    expect(await validationError(credentials({ IdentityId: upper }))).toBe(
+      `1 validation error detected: Value '${upper}' at 'identityId' failed to satisfy constraint: ${PATTERN}`,
+    );
+  });
+
+  it("lists every broken constraint: too long and off-pattern", async () => {
+    const long = `us-east-1:${"a".repeat(50)}!`;
+    expect(await validationError(credentials({ IdentityId: long }))).toBe(
+      `2 validation errors detected: Value '${long}' at 'identityId' failed to satisfy constraint: Member must have length less than or equal to 55; Value '${long}' at 'identityId' failed to satisfy constraint: ${PATTERN}`,
+    );
+  });
+
+  it("GetId: identityPoolId (a user pool id in its place)", async () => {
+    expect(await validationError(getId("us-east-1_Ab12Cd34E"))).toBe(
+      `1 validation error detected: Value 'us-east-1_Ab12Cd34E' at 'identityPoolId' failed to satisfy constraint: ${PATTERN}`,
+    );
   });
 });

@@ -12,6 +12,8 @@ import {
   AdminGetUserCommand,
   ConfirmForgotPasswordCommand,
   ConfirmSignUpCommand,
+  CreateUserPoolCommand,
+  FeatureUnavailableInTierException,
   ForgotPasswordCommand,
   InitiateAuthCommand,
   InvalidLambdaResponseException,
@@ -509,14 +511,37 @@ describe("pre token generation V1", () => {
 });
 
 describe("pre token generation V2", () => {
-  it("needs the Essentials or Plus feature plan", () => {
-    expect(() =>
-      h.cognito.createUserPool({
-        LambdaConfig: {
-          PreTokenGenerationConfig: { LambdaArn: ARN.preToken, LambdaVersion: "V2_0" },
-        },
-      }),
-    ).toThrow(/ESSENTIALS or PLUS/);
+  // "In user pools with the Essentials or Plus feature plan, you can generate the version two or
+  // V2_0 trigger event" (user-pool-lambda-pre-token-generation.html); CreateUserPool's
+  // UserPoolTier "Defaults to ESSENTIALS" (API_CreateUserPool.html).
+  it("runs V2_0 and V3_0 on the default tier (Essentials); LITE refuses them", async () => {
+    for (const LambdaVersion of ["V2_0", "V3_0"] as const) {
+      const { clientId } = pool(
+        {},
+        { PreTokenGenerationConfig: { LambdaArn: ARN.preToken, LambdaVersion } },
+      );
+      const email = await confirmedUser(clientId);
+      calls = [];
+      await signIn(clientId, email);
+      expect(eventsFor(ARN.preToken)[0]).toMatchObject({
+        version: LambdaVersion === "V2_0" ? "2" : "3",
+      });
+    }
+    const lite = await h.client
+      .send(
+        new CreateUserPoolCommand({
+          PoolName: "lite",
+          UserPoolTier: "LITE",
+          LambdaConfig: {
+            PreTokenGenerationConfig: { LambdaArn: ARN.preToken, LambdaVersion: "V2_0" },
+          },
+        }),
+      )
+      .then(
+        () => undefined,
+        (error: unknown) => error,
+      );
+    expect(lite).toBeInstanceOf(FeatureUnavailableInTierException);
   });
 
   it("changes both tokens, scopes, and groups (an empty override removes them)", async () => {

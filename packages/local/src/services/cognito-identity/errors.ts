@@ -14,7 +14,8 @@ export type CognitoIdentityErrorCode =
   | "DeveloperUserAlreadyRegisteredException"
   | "LimitExceededException"
   | "InternalErrorException"
-  | "UnknownOperationException";
+  | "UnknownOperationException"
+  | "ValidationException";
 
 export class CognitoIdentityError extends Error {
   override readonly name = "CognitoIdentityError";

@@ -6,8 +6,9 @@
  * over-broad guest role cannot leak `iam:*`, `sts:*` or `iot:AttachPolicy`. The classic flow
  * (GetOpenIdToken + AssumeRoleWithWebIdentity) applies no such cap (field guide §2).
  *
- * Locally the policy is recorded on the issued credentials (`sessionPolicy` in STS), so a later
- * policy evaluator can intersect it. This is an approximation of the managed policy, not a copy:
+ * Locally the policy is recorded on the issued credentials (`sessionPolicy` in STS) and intersected
+ * with the role's policies wherever the local cloud evaluates IAM: the HTTP API's IAM authorizer
+ * and the IoT data plane (docs/local-cognito-identity.md, "Guest scope-down"). This is an approximation of the managed policy, not a copy:
  * the services this project uses (IoT data plane, execute-api, DynamoDB, Kinesis, SNS publish)
  * plus the AI/ML and analytics services the published document opens with (checked 2026-11: only
  * its first entries were verified). No IAM, STS or IoT control-plane action is ever included.

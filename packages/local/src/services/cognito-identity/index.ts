@@ -23,7 +23,8 @@
  * Modules: pools.ts (definitions, role configuration), provider-names.ts (which Logins key names
  * which provider), login-tokens.ts (ID token validation), linking.ts (link and merge rules),
  * identity-store.ts (journaled state), openid-tokens.ts (the pool's own tokens), guest-policy.ts,
- * errors.ts. This file wires them to the wire protocol and STS.
+ * validation.ts (id members, checked before any operation), errors.ts. This file wires them to the
+ * wire protocol and STS.
  */
 import { randomUUID } from "node:crypto";
 import { resolveRole } from "@boarding-pass/core/roles";
@@ -61,6 +62,7 @@ import {
   withRoles,
 } from "./pools";
 import { configuredProviderFor, withoutScheme } from "./provider-names";
+import { type IdMember, validateIds } from "./validation";
 
 export { CognitoIdentityError, Messages } from "./errors";
 export { GUEST_SESSION_POLICY } from "./guest-policy";
@@ -689,6 +691,7 @@ export function createCognitoIdentityService(
         ? target.slice("AWSCognitoIdentityService.".length)
         : "";
       const run = Object.hasOwn(operations, operation) ? operations[operation] : undefined;
+      const ids = Object.hasOwn(ID_MEMBERS, operation) ? ID_MEMBERS[operation] : undefined;
       if (!run) {
         throw new CognitoIdentityError(
           "UnknownOperationException",
@@ -708,6 +711,7 @@ export function createCognitoIdentityService(
           "Request body is not a JSON object",
         );
       }
+      if (ids) validateIds(input, ids.required, ids.optional);
       const output = await run(input);
       return {
         status: 200,
@@ -777,6 +781,24 @@ export function createCognitoIdentityService(
     },
   };
 }
+
+/**
+ * The `REGION:GUID` members each operation validates before it runs (API reference, Request
+ * Parameters of each operation: "Required: Yes" or optional).
+ */
+const ID_MEMBERS: Record<string, { required: IdMember[]; optional?: IdMember[] }> = {
+  GetId: { required: ["IdentityPoolId"] },
+  GetCredentialsForIdentity: { required: ["IdentityId"] },
+  GetOpenIdToken: { required: ["IdentityId"] },
+  GetOpenIdTokenForDeveloperIdentity: { required: ["IdentityPoolId"], optional: ["IdentityId"] },
+  MergeDeveloperIdentities: { required: ["IdentityPoolId"] },
+  DescribeIdentity: { required: ["IdentityId"] },
+  ListIdentities: { required: ["IdentityPoolId"] },
+  UnlinkIdentity: { required: ["IdentityId"] },
+  DescribeIdentityPool: { required: ["IdentityPoolId"] },
+  SetIdentityPoolRoles: { required: ["IdentityPoolId"] },
+  GetIdentityPoolRoles: { required: ["IdentityPoolId"] },
+};
 
 function encodeToken(offset: number): string {
   return Buffer.from(JSON.stringify({ offset })).toString("base64url");

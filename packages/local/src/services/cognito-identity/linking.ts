@@ -103,14 +103,30 @@ export function createLinker(store: IdentityStore) {
     return attachLogins(identity, refs(logins.userPool));
   }
 
-  /** The `Logins don't match` cases, checked before anything is linked or merged. */
+  /**
+   * The `Logins don't match` cases, checked before anything is linked or merged.
+   *
+   * "If you have an authenticated identity, you must pass at least one valid token for a login
+   * already associated with that identity" (developer guide, "Identity pools authentication
+   * flow", GetOpenIdToken; GetCredentialsForIdentity is "functionally equivalent to calling
+   * GetOpenIdToken followed by AssumeRoleWithWebIdentity"). So the identity id of an
+   * authenticated identity is not enough, and neither is someone else's login: a login new to
+   * the pool would be linked to the victim's identity, a login of another identity would merge
+   * the victim's into it. Only once the caller has proved one of the identity's own logins may
+   * further logins link or merge. AWS's message names "this identity or identity pool"; we read
+   * the documented rule strictly and accept a login new to the pool only for a guest identity.
+   */
   function assertLoginsMatch(identity: IdentityState, logins: RequestLogins): void {
     const mismatch = () =>
       new CognitoIdentityError("NotAuthorizedException", Messages.LOGINS_DO_NOT_MATCH);
     if (logins.openId !== undefined && logins.openId.sub !== identity.id) throw mismatch();
-    // An authenticated identity needs proof; the identity id alone is enough only for guests.
-    if (logins.userPool.length === 0 && logins.openId === undefined && identity.logins.size > 0) {
-      throw mismatch();
+    if (identity.logins.size > 0 && logins.openId === undefined) {
+      const proven = logins.userPool.some(
+        (login) =>
+          store.ownerOf(identity.poolId, { provider: login.provider, userId: login.userId }) ===
+          identity.id,
+      );
+      if (!proven) throw mismatch();
     }
     for (const login of logins.userPool) {
       const owner = store.ownerOf(identity.poolId, {

@@ -7,6 +7,7 @@ export type CognitoErrorCode =
   | "CodeMismatchException"
   | "EnableSoftwareTokenMFAException"
   | "ExpiredCodeException"
+  | "FeatureUnavailableInTierException"
   | "GroupExistsException"
   | "InvalidLambdaResponseException"
   | "InvalidParameterException"

@@ -9,10 +9,11 @@
  * pools, keys and users survive a restart and tokens issued before it still verify. Sign-ins write
  * nothing: refresh tokens and challenge sessions are sealed, self-contained blobs.
  */
-import { randomBytes, randomInt, randomUUID, timingSafeEqual } from "node:crypto";
+import { randomBytes, randomInt, randomUUID } from "node:crypto";
 import { Journal } from "../../journal";
 import type { LocalService, ServiceRequest, ServiceResponse } from "../../types";
 import { LOCAL_ACCOUNT_ID } from "../../types";
+import { openIdConfiguration } from "./discovery";
 import { CognitoIdpError, invalidParameter, notAuthorized, userNotFound } from "./errors";
 import {
   type ClientRecord,
@@ -31,6 +32,15 @@ import {
   type UserRecord,
 } from "./model";
 import {
+  openSrpSession,
+  passwordClaimMatches,
+  passwordVerifierChallenge,
+  readPasswordClaim,
+  readSrpStart,
+  requireParameter,
+  srpPoolName,
+} from "./password-verifier";
+import {
   DEFAULT_PASSWORD_POLICY,
   enforcePasswordPolicy,
   generateTemporaryPassword,
@@ -38,13 +48,7 @@ import {
   type PasswordPolicy,
   verifyPassword,
 } from "./passwords";
-import {
-  createServerChallenge,
-  createVerifier,
-  isValidA,
-  passwordAuthenticationKey,
-  passwordClaimSignature,
-} from "./srp";
+import { createVerifier } from "./srp";
 import {
   generatePoolKeyMaterial,
   loadPoolKeys,
@@ -194,20 +198,6 @@ interface PoolState {
   revoked: Map<string, number>;
 }
 
-interface SrpSession {
-  t: "srp";
-  p: string;
-  c: string;
-  u: string;
-  b: string;
-  B: string;
-  /** The client's SRP_A. */
-  A: string;
-  exp: number;
-  /** Unknown user (PreventUserExistenceErrors): the challenge must fail, indistinguishably. */
-  fake?: boolean;
-}
-
 interface NewPasswordSession {
   t: "new-password";
   p: string;
@@ -274,7 +264,6 @@ const SMS_NOT_EMULATED =
   "SMS MFA is not emulated by the local user pool; only software token (TOTP) MFA is.";
 const EMAIL_NOT_EMULATED =
   "Email MFA is not emulated by the local user pool; only software token (TOTP) MFA is.";
-const TIMESTAMP_FORMAT = /^[A-Z][a-z]{2} [A-Z][a-z]{2} \d{1,2} \d{2}:\d{2}:\d{2} UTC \d{4}$/;
 
 function randomString(length: number, alphabet: string): string {
   let out = "";
@@ -548,14 +537,16 @@ export function createCognitoIdpService(options: CognitoIdpServiceOptions): Cogn
         "Only one of the aliasAttributes or usernameAttributes can be set in a User Pool.",
       );
     }
+    // "In user pools with the Essentials or Plus feature plan, you can generate the version two
+    // or V2_0 trigger event ... and the version three or V3_0" (Pre token generation Lambda
+    // trigger); CreateUserPool's UserPoolTier "Defaults to ESSENTIALS" (API reference), so only
+    // an explicit LITE refuses them. The message is ours: AWS documents only the exception.
     const version = definition.LambdaConfig?.PreTokenGenerationConfig?.LambdaVersion;
-    if (
-      (version === "V2_0" || version === "V3_0") &&
-      definition.UserPoolTier !== "ESSENTIALS" &&
-      definition.UserPoolTier !== "PLUS"
-    ) {
-      throw invalidParameter(
-        `Pre token generation ${version} requires the ESSENTIALS or PLUS feature plan (UserPoolTier).`,
+    const tier = definition.UserPoolTier ?? "ESSENTIALS";
+    if ((version === "V2_0" || version === "V3_0") && tier === "LITE") {
+      throw new CognitoIdpError(
+        "FeatureUnavailableInTierException",
+        `Pre token generation ${version} requires the Essentials or Plus feature plan; this user pool's UserPoolTier is LITE.`,
       );
     }
   }
@@ -953,6 +944,7 @@ export function createCognitoIdpService(options: CognitoIdpServiceOptions): Cogn
     user: UserRecord,
     source: TokenGenerationSource,
     session?: { originJti: string; authTime: number },
+    clientMetadata?: Record<string, string>,
   ): Promise<AuthenticationResult> {
     const nowMs = now();
     const iat = epochSeconds(nowMs);
@@ -1015,6 +1007,7 @@ export function createCognitoIdpService(options: CognitoIdpServiceOptions): Cogn
           userAttributes: triggerAttributes(user),
           groupConfiguration: groups,
           scopes: [SIGNIN_SCOPE],
+          ...(clientMetadata ? { clientMetadata } : {}),
         },
       );
       const result = await invokeWithCognitoSemantics(
@@ -1116,6 +1109,7 @@ export function createCognitoIdpService(options: CognitoIdpServiceOptions): Cogn
     pool: PoolState,
     client: ClientRecord,
     user: UserRecord,
+    clientMetadata?: Record<string, string>,
   ): Promise<object> {
     requireSignInAllowed(user);
     if (user.status === "FORCE_CHANGE_PASSWORD") {
@@ -1154,6 +1148,8 @@ export function createCognitoIdpService(options: CognitoIdpServiceOptions): Cogn
           client,
           user,
           "TokenGeneration_Authentication",
+          undefined,
+          clientMetadata,
         ),
       }
     );
@@ -1254,7 +1250,8 @@ export function createCognitoIdpService(options: CognitoIdpServiceOptions): Cogn
     throw notAuthorized(SESSION_INVALID);
   }
 
-  function spendSession(session: MfaSession): void {
+  /** Marks a challenge session (MFA or SRP) used: Cognito's sessions are good once. */
+  function spendSession(session: { j: string; exp: number }): void {
     const nowSeconds = epochSeconds(now());
     for (const [id, expires] of spentSessions) {
       if (expires <= nowSeconds) {
@@ -1500,7 +1497,14 @@ export function createCognitoIdpService(options: CognitoIdpServiceOptions): Cogn
     spendSession(session);
     return {
       ChallengeParameters: {},
-      AuthenticationResult: await issueTokens(pool, client, user, session.s),
+      AuthenticationResult: await issueTokens(
+        pool,
+        client,
+        user,
+        session.s,
+        undefined,
+        stringMap(input.ClientMetadata),
+      ),
     };
   }
 
@@ -1515,7 +1519,7 @@ export function createCognitoIdpService(options: CognitoIdpServiceOptions): Cogn
   ): Promise<Pick<UserRecord, "passwordHash" | "srp">> {
     return {
       passwordHash: await hashPassword(password),
-      srp: createVerifier(pool.record.id.split("_")[1] ?? "", username, password),
+      srp: createVerifier(srpPoolName(pool.record.id), username, password),
     };
   }
 
@@ -1764,43 +1768,8 @@ export function createCognitoIdpService(options: CognitoIdpServiceOptions): Cogn
       case "USER_PASSWORD_AUTH":
         requireFlow(client, "USER_PASSWORD_AUTH");
         return passwordSignIn(pool, client, parameters);
-      case "USER_SRP_AUTH": {
-        requireFlow(client, "USER_SRP_AUTH");
-        const name = parameters.USERNAME;
-        const srpA = parameters.SRP_A;
-        if (!name) throw invalidParameter("Missing required parameter USERNAME");
-        if (!srpA) throw invalidParameter("Missing required parameter SRP_A");
-        if (!isValidA(srpA)) throw invalidParameter("Invalid SRP_A: A mod N must not be 0.");
-        const user = findUser(pool, name);
-        const hidden = client.definition.PreventUserExistenceErrors === "ENABLED";
-        if (!user && !hidden) throw userNotFound();
-        if (user && !user.srp) throw notAuthorized();
-        // An unknown user under PreventUserExistenceErrors gets a challenge that can never pass.
-        const srp = user?.srp ?? { salt: randomBytes(16).toString("hex"), verifier: "2" };
-        const challenge = createServerChallenge(srp.verifier);
-        const username = user?.username ?? name;
-        const session: SrpSession = {
-          t: "srp",
-          p: pool.record.id,
-          c: client.clientId,
-          u: username,
-          b: challenge.b,
-          B: challenge.B,
-          A: srpA,
-          exp: epochSeconds(now()) + SESSION_SECONDS,
-          ...(user ? {} : { fake: true }),
-        };
-        return {
-          ChallengeName: "PASSWORD_VERIFIER",
-          ChallengeParameters: {
-            SALT: srp.salt,
-            SECRET_BLOCK: Buffer.from(seal(pool.keys.sealKey, session), "utf8").toString("base64"),
-            SRP_B: challenge.B,
-            USERNAME: username,
-            USER_ID_FOR_SRP: username,
-          },
-        };
-      }
+      case "USER_SRP_AUTH":
+        return srpSignIn(pool, client, parameters);
       case "REFRESH_TOKEN_AUTH":
       case "REFRESH_TOKEN": {
         requireFlow(client, "REFRESH_TOKEN_AUTH");
@@ -1898,49 +1867,79 @@ export function createCognitoIdpService(options: CognitoIdpServiceOptions): Cogn
       requireFlow(client, "ADMIN_USER_PASSWORD_AUTH");
       return passwordSignIn(pool, client, stringMap(input.AuthParameters) ?? {});
     }
+    // AdminInitiateAuth documents USER_SRP_AUTH too (API reference, AuthFlow), answered with
+    // PASSWORD_VERIFIER through AdminRespondToAuthChallenge.
+    if (flow === "USER_SRP_AUTH") {
+      return srpSignIn(pool, client, stringMap(input.AuthParameters) ?? {});
+    }
     if (flow === "REFRESH_TOKEN_AUTH" || flow === "REFRESH_TOKEN") return initiateAuth(input);
     throw invalidParameter(`AuthFlow ${flow} is not supported by the local user pool.`);
+  }
+
+  /** USER_SRP_AUTH: the PASSWORD_VERIFIER challenge (password-verifier.ts). */
+  function srpSignIn(pool: PoolState, client: ClientRecord, parameters: Record<string, string>) {
+    requireFlow(client, "USER_SRP_AUTH");
+    const start = readSrpStart(parameters);
+    const user = findUser(pool, start.name);
+    const hidden = client.definition.PreventUserExistenceErrors === "ENABLED";
+    if (!user && !hidden) throw userNotFound();
+    if (user && !user.srp) throw notAuthorized();
+    return passwordVerifierChallenge({
+      poolId: pool.record.id,
+      clientId: client.clientId,
+      sealKey: pool.keys.sealKey,
+      start,
+      user: user?.srp ? { username: user.username, srp: user.srp } : undefined,
+      lifetimeSeconds: SESSION_SECONDS,
+      nowSeconds: epochSeconds(now()),
+    });
+  }
+
+  /**
+   * AdminRespondToAuthChallenge: RespondToAuthChallenge for a client of the named pool.
+   * `UserPoolId` is required (API reference) and must be the client's pool, as AdminInitiateAuth
+   * checks it; a session sealed by another pool does not open here.
+   */
+  async function adminRespondToAuthChallenge(input: Input) {
+    const pool = requirePool(requireString(input, "UserPoolId"));
+    const { client } = requireClient(requireString(input, "ClientId"));
+    if (client.poolId !== pool.record.id) {
+      throw new CognitoIdpError(
+        "ResourceNotFoundException",
+        `User pool client ${client.clientId} does not exist.`,
+      );
+    }
+    return respondToAuthChallenge(input);
   }
 
   async function respondToAuthChallenge(input: Input) {
     const { client, pool } = requireClient(requireString(input, "ClientId"));
     const challengeName = requireString(input, "ChallengeName");
     const responses = stringMap(input.ChallengeResponses) ?? {};
+    // Passed to pre token generation from (Admin)RespondToAuthChallenge only: InitiateAuth and
+    // AdminInitiateAuth invoke it "but don't pass ClientMetadata" (API reference, ClientMetadata).
+    const clientMetadata = stringMap(input.ClientMetadata);
     if (challengeName === "PASSWORD_VERIFIER") {
-      const block = responses.PASSWORD_CLAIM_SECRET_BLOCK ?? "";
-      const signature = responses.PASSWORD_CLAIM_SIGNATURE ?? "";
-      const timestamp = responses.TIMESTAMP ?? "";
-      if (!TIMESTAMP_FORMAT.test(timestamp)) throw invalidParameter("TIMESTAMP format is invalid.");
-      const secretBlock = Buffer.from(block, "base64");
-      const session = unseal<SrpSession>(pool.keys.sealKey, secretBlock.toString("utf8"));
-      if (session?.t !== "srp" || session.c !== client.clientId) throw notAuthorized();
-      if (session.exp <= epochSeconds(now())) {
-        throw notAuthorized("Invalid session for the user, session is expired.");
+      const claim = readPasswordClaim(responses);
+      const session = openSrpSession(pool.keys.sealKey, claim);
+      if (!session || session.p !== pool.record.id || session.c !== client.clientId) {
+        throw notAuthorized();
       }
+      if (session.exp <= epochSeconds(now())) throw notAuthorized(SESSION_EXPIRED);
+      // The same secret block and signature answered twice: refused, as Cognito's sessions are
+      // single-use. Spent on the first answer, right or wrong.
+      if (spentSessions.has(session.j)) throw notAuthorized(SESSION_SPENT);
+      spendSession(session);
       const user = session.fake ? undefined : findUser(pool, session.u);
       if (!user?.srp) throw notAuthorized();
-      const claimedUser = responses.USERNAME ? findUser(pool, responses.USERNAME) : user;
-      if (claimedUser?.username !== user.username) throw notAuthorized();
-      const key = passwordAuthenticationKey(
-        session.A,
-        { B: session.B, b: session.b },
-        user.srp.verifier,
-      );
-      const expected = passwordClaimSignature(
-        key,
-        pool.record.id.split("_")[1] ?? "",
-        user.username,
-        secretBlock,
-        timestamp,
-      );
-      const given = Buffer.from(signature, "base64");
+      if (findUser(pool, claim.username)?.username !== user.username) throw notAuthorized();
       assertNotLockedOut(pool, user);
-      if (given.length !== expected.length || !timingSafeEqual(given, expected)) {
+      if (!passwordClaimMatches(session, user.srp.verifier, claim)) {
         recordFailedSignIn(pool, user);
         throw notAuthorized();
       }
       failedSignIns.delete(`${pool.record.id}/${user.username}`);
-      return completeSignIn(pool, client, user);
+      return completeSignIn(pool, client, user, clientMetadata);
     }
     if (challengeName === "NEW_PASSWORD_REQUIRED") {
       const session = unseal<NewPasswordSession>(
@@ -1958,8 +1957,12 @@ export function createCognitoIdpService(options: CognitoIdpServiceOptions): Cogn
       if (found.status !== "FORCE_CHANGE_PASSWORD") {
         throw notAuthorized(SESSION_INVALID);
       }
-      const password = responses.NEW_PASSWORD;
-      if (!password) throw invalidParameter("Missing required parameter NEW_PASSWORD");
+      const password = requireParameter(responses, "NEW_PASSWORD");
+      // "NEW_PASSWORD_REQUIRED: NEW_PASSWORD, USERNAME" (API reference, ChallengeResponses).
+      const claimed = requireParameter(responses, "USERNAME");
+      if (findUser(pool, claimed)?.username !== found.username) {
+        throw notAuthorized(SESSION_INVALID);
+      }
       enforcePasswordPolicy(password, pool.policy);
       const updates: Record<string, string> = {};
       for (const [name, value] of Object.entries(responses)) {
@@ -1993,6 +1996,8 @@ export function createCognitoIdpService(options: CognitoIdpServiceOptions): Cogn
             client,
             user,
             "TokenGeneration_NewPasswordChallenge",
+            undefined,
+            clientMetadata,
           ),
         }
       );
@@ -2727,7 +2732,7 @@ export function createCognitoIdpService(options: CognitoIdpServiceOptions): Cogn
     AdminCreateUser: adminCreateUser,
     AdminGetUser: adminGetUser,
     AdminInitiateAuth: adminInitiateAuth,
-    AdminRespondToAuthChallenge: respondToAuthChallenge,
+    AdminRespondToAuthChallenge: adminRespondToAuthChallenge,
     AdminSetUserPassword: adminSetUserPassword,
     AdminUpdateUserAttributes: adminUpdateUserAttributes,
     AdminConfirmSignUp: adminConfirmSignUp,
@@ -2783,13 +2788,7 @@ export function createCognitoIdpService(options: CognitoIdpServiceOptions): Cogn
     const body =
       match[2] === "jwks.json"
         ? { keys: [pool.keys.publicJwk] }
-        : {
-            issuer: issuer(pool.record.id),
-            jwks_uri: `${issuer(pool.record.id)}/.well-known/jwks.json`,
-            id_token_signing_alg_values_supported: ["RS256"],
-            subject_types_supported: ["public"],
-            response_types_supported: ["code", "token"],
-          };
+        : openIdConfiguration(issuer(pool.record.id));
     return {
       status: 200,
       headers: { "content-type": "application/json" },

@@ -155,14 +155,23 @@ export function preTokenGenerationEvent(
     userAttributes: Record<string, string>;
     groupConfiguration: GroupConfiguration;
     scopes: string[];
+    /**
+     * From (Admin)RespondToAuthChallenge's ClientMetadata: "You can pass this data to your Lambda
+     * function by using the ClientMetadata parameter in the AdminRespondToAuthChallenge and
+     * RespondToAuthChallenge API actions" (Pre token generation Lambda trigger, request
+     * parameters). Present only when the request carried it.
+     */
+    clientMetadata?: Record<string, string>;
   },
 ) {
+  const metadata = request.clientMetadata ? { clientMetadata: request.clientMetadata } : {};
   if (version === "V1_0") {
     return {
       ...baseEvent("1", source, context),
       request: {
         userAttributes: request.userAttributes,
         groupConfiguration: request.groupConfiguration,
+        ...metadata,
       },
       response: { claimsOverrideDetails: null },
     };
@@ -173,15 +182,21 @@ export function preTokenGenerationEvent(
       userAttributes: request.userAttributes,
       groupConfiguration: request.groupConfiguration,
       scopes: request.scopes,
+      ...metadata,
     },
     response: { claimsAndScopeOverrideDetails: null },
   };
 }
 
 /**
- * Claims a pre token generation response may neither add, override nor suppress. Deliberately not
- * imported from core's FORBIDDEN_CLAIMS: the emulator stands for Cognito, and sharing the app's own
- * list would hide a mistake in it instead of catching it.
+ * Claims a pre token generation response may neither add, override nor suppress (Pre token
+ * generation Lambda trigger, excluded claims): the registered and session claims below, the access
+ * token's `client_id` and the tokens' `event_id`, which Cognito sets, and any claim named with the
+ * reserved `dev:` prefix (isProtectedClaim). Deliberately not imported from core's
+ * FORBIDDEN_CLAIMS: the emulator stands for Cognito, and sharing the app's own list would hide a
+ * mistake in it instead of catching it. Whether AWS fails the request or drops such a claim is not
+ * documented; we take the stricter reading and fail it (InvalidLambdaResponseException), so a
+ * trigger that relies on one is caught locally rather than silently ignored in AWS.
  */
 export const PROTECTED_CLAIMS = new Set([
   "acr",
@@ -201,7 +216,16 @@ export const PROTECTED_CLAIMS = new Set([
   "origin_jti",
   "sub",
   "token_use",
+  "client_id",
+  "event_id",
 ]);
+
+/** Claim names Cognito reserves as a family: every `dev:` claim. */
+const PROTECTED_PREFIXES = ["dev:"];
+
+export function isProtectedClaim(name: string): boolean {
+  return PROTECTED_CLAIMS.has(name) || PROTECTED_PREFIXES.some((prefix) => name.startsWith(prefix));
+}
 
 interface ClaimChanges {
   claimsToAddOrOverride?: Record<string, unknown> | null;
@@ -231,7 +255,7 @@ function applyClaimChanges(claims: Record<string, unknown>, changes: ClaimChange
   const add = changes.claimsToAddOrOverride ?? {};
   const suppress = changes.claimsToSuppress ?? [];
   for (const name of [...Object.keys(add), ...suppress]) {
-    if (PROTECTED_CLAIMS.has(name)) {
+    if (isProtectedClaim(name)) {
       throw invalidResponse(`the claim ${name} cannot be added, overridden or suppressed.`);
     }
   }

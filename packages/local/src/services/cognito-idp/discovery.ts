@@ -1,0 +1,21 @@
+/**
+ * The pool's OpenID Connect discovery document (`/<poolId>/.well-known/openid-configuration`).
+ *
+ * Cognito's own document also names `authorization_endpoint`, `token_endpoint` and
+ * `userinfo_endpoint` on the pool's domain, with response types `code` and `token` (developer
+ * guide, "Understanding user pool JSON web tokens", and the user pool endpoints reference). The
+ * local pool serves none of them (no hosted UI, no `/oauth2/*`), so it advertises only what it
+ * does serve: the issuer, the JWKS it publishes and how its ID tokens are signed. A client that
+ * reads the document to find an authorization endpoint learns there is none here, instead of
+ * being sent to a URL that answers 404. `response_types_supported` (required by OpenID Connect
+ * Discovery 1.0) is therefore empty.
+ */
+export function openIdConfiguration(issuer: string) {
+  return {
+    issuer,
+    jwks_uri: `${issuer}/.well-known/jwks.json`,
+    id_token_signing_alg_values_supported: ["RS256"],
+    subject_types_supported: ["public"],
+    response_types_supported: [] as string[],
+  };
+}
