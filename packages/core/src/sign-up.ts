@@ -252,7 +252,9 @@ export async function preSignUp(
   }
   let claimAddress: string;
   try {
-    claimAddress = claimAddressOf(canonicalEmail, { foldAliases: foldsMailboxAliases(deps.policy) });
+    claimAddress = claimAddressOf(canonicalEmail, {
+      foldAliases: foldsMailboxAliases(deps.policy),
+    });
   } catch (cause) {
     if (cause instanceof InvalidEmailError) {
       throw new SignUpRejectedError(SIGN_UP_MESSAGES.emailInvalid, { cause });
@@ -304,9 +306,7 @@ async function claimOrTakeOver(
   // only for a claim this old.
   const status = await call((signal) => deps.directory.userStatus(previous.owner, { signal }));
   if (status !== null && status !== "UNCONFIRMED") return "taken";
-  const tookOver = await call((signal) =>
-    deps.claims.takeOver({ ...request, previous, signal }),
-  );
+  const tookOver = await call((signal) => deps.claims.takeOver({ ...request, previous, signal }));
   return tookOver ? "claimed" : "taken";
 }
 

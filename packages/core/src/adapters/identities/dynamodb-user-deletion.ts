@@ -6,10 +6,10 @@ import {
   QueryCommand,
   UpdateCommand,
 } from "@aws-sdk/lib-dynamodb";
-import { claimAddressCandidates } from "../../mailbox";
 import type { IdentityEvent } from "../../identities/events";
 import { dataKey, deletionKey } from "../../identities/model";
 import type { UserDeletion, UserDeletionStore } from "../../identities/ports";
+import { claimAddressCandidates } from "../../mailbox";
 import { type ItemKey, outboxAttributes } from "../../outbox";
 import { DynamoEmailClaimStore } from "../email-claim-store";
 import { isConditionalCheckFailed } from "../sdk";
