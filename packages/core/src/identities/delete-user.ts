@@ -95,6 +95,10 @@ export async function deleteUser(
     }
     await deps.deletions.releaseEmailClaimsOwnedBy(account.username);
     await deps.accounts.delete(account.username);
+  } else {
+    // The Cognito user is gone (deleted elsewhere, or by an earlier attempt): in this pool a
+    // native user's username is its sub, so its claims are still found by owner.
+    await deps.deletions.releaseEmailClaimsOwnedBy(sub);
   }
   await deps.deletions.eraseUserItems(sub);
   // An identity linked while the steps above ran (its profile was still there) is released too;
