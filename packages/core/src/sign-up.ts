@@ -301,13 +301,18 @@ async function claimOrTakeOver(
   const previous = await call((signal) => deps.claims.get(request.canonicalEmail, { signal }));
   // Released between the two calls: claim again (once; a second loss is a plain conflict).
   if (previous === null) return call((signal) => deps.claims.claim({ ...request, signal }));
+  // A concurrent retry of this very sign-up (Cognito retries triggers) took it over meanwhile.
+  if (previous.owner === request.owner) return "claimed";
   if (!isPastCodeLifetime(previous, request.now)) return "taken";
   // The claim may be written a moment before Cognito creates its user, so "no such user" counts
   // only for a claim this old.
   const status = await call((signal) => deps.directory.userStatus(previous.owner, { signal }));
   if (status !== null && status !== "UNCONFIRMED") return "taken";
   const tookOver = await call((signal) => deps.claims.takeOver({ ...request, previous, signal }));
-  return tookOver ? "claimed" : "taken";
+  if (tookOver) return "claimed";
+  // Lost the race: to another taker (taken), or to a concurrent retry of this sign-up, whose claim
+  // this owner's conditional claim accepts.
+  return call((signal) => deps.claims.claim({ ...request, signal }));
 }
 
 function isPastCodeLifetime(claim: EmailClaim, now: Date): boolean {

@@ -202,6 +202,23 @@ describe("takeover of a stale unconfirmed claim", () => {
     expect((await claimOf(address))?.owner).toBe(winner);
   });
 
+  it("the taker's invocation retried concurrently (Cognito's retries): every attempt succeeds", async () => {
+    const address = `${fresh()}@example.com`;
+    const squatter = await unconfirmedUser(address);
+    await preSignUp(signUpEvent(address, squatter), fakeContext());
+    const late = signUpHandlerAt(SIGN_UP_CODE_LIFETIME_MS + HOUR);
+    const taker = randomUUID();
+    const attempts = await Promise.allSettled(
+      [1, 2, 3].map(() => late(signUpEvent(address, taker), fakeContext())),
+    );
+    expect(attempts.map((attempt) => attempt.status)).toEqual([
+      "fulfilled",
+      "fulfilled",
+      "fulfilled",
+    ]);
+    expect((await claimOf(address))?.owner).toBe(taker);
+  });
+
   it("never from a confirmed or admin-created owner, however old the claim", async () => {
     const address = `${fresh()}@example.com`;
     const owner = await adminCreatedUser(address);
