@@ -10,8 +10,8 @@
  * - after a verified email change, the old address stays blocked and the new one unclaimed;
  * - after deletion, claims of the user other than the current address stay behind.
  *
- * Ageing a claim: the test rewrites the claim item's `claimedAt` through the table (a test
- * fixture, as an operator's clock skew would never produce it); the trigger reads its own clock.
+ * Ageing a claim: the test rewrites the claim item's `claimedAt` through the table, a test
+ * fixture standing in for a day passing; the triggers read the real clock.
  */
 import { randomUUID } from "node:crypto";
 import {

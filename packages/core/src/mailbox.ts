@@ -14,7 +14,8 @@ import { InvalidEmailError } from "./errors";
  *   sub-address. Google Help, "Dots don't matter in Gmail addresses"
  *   (https://support.google.com/mail/answer/7436150) and "Create task-specific email addresses"
  *   (https://support.google.com/a/users/answer/9308648). `googlemail.com` is the same mailbox
- *   as `gmail.com` (Google Help, "Gmail address shows as googlemail.com").
+ *   as `gmail.com`: Gmail Help documents that accounts once issued as `googlemail.com` (Germany,
+ *   the UK) receive mail sent to either domain.
  *   Google Workspace hosts mail on the customer's own domain: nothing in the address says so
  *   (only its MX records would), so Workspace domains are not folded.
  * - Outlook.com (`outlook.com`, `hotmail.com`, `live.com`, `msn.com`): `+tag` only; dots are
