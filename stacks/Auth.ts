@@ -182,6 +182,8 @@ export function Auth({ stack, app }: StackContext) {
     environment: {
       ...triggerDefaults.environment,
       ROLE_CATALOG: stack.toJsonString(roleCatalog),
+      // Email claims follow the verified email (claim addresses as pre sign-up makes them).
+      FOLD_MAILBOX_ALIASES: String(config.signUpPolicy.foldMailboxAliases),
     },
   });
   userPool.addTrigger(
@@ -213,7 +215,12 @@ export function Auth({ stack, app }: StackContext) {
     roles: [preSignUp.role!],
     statements: [
       new PolicyStatement({
-        actions: ["cognito-idp:ListUsers", "cognito-idp:AdminLinkProviderForUser"],
+        // AdminGetUser: whether the owner of a stale email claim ever confirmed (takeover rule).
+        actions: [
+          "cognito-idp:ListUsers",
+          "cognito-idp:AdminLinkProviderForUser",
+          "cognito-idp:AdminGetUser",
+        ],
         resources: [userPool.userPoolArn],
       }),
     ],

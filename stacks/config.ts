@@ -11,6 +11,12 @@ export interface SignUpPolicyConfig {
   autoConfirmDomains: string[];
   /** Federated identity providers whose verified emails may be linked to native users. */
   trustedFederationProviders: string[];
+  /**
+   * One account per mailbox across documented provider aliases (Gmail dots and `+tags`,
+   * `googlemail.com`, Outlook.com and Fastmail `+tags`, ...; packages/core/src/mailbox.ts).
+   * On in every stage by default; docs/sign-up-policy.md says what switching it changes.
+   */
+  foldMailboxAliases: boolean;
 }
 
 export interface StageConfig {
@@ -37,12 +43,14 @@ export function stageConfig(stage: string): StageConfig {
           deniedDomains: ["mailinator.com", "*.mailinator.com"],
           autoConfirmDomains: [],
           trustedFederationProviders: [],
+          foldMailboxAliases: true,
         }
       : {
           allowedDomains: [],
           deniedDomains: ["blocked.example"],
           autoConfirmDomains: ["autoconfirm.example"],
           trustedFederationProviders: ["Google", "SignInWithApple"],
+          foldMailboxAliases: true,
         },
     defaultGroup: "member",
     defaultTenant: "default",

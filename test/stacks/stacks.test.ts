@@ -318,6 +318,39 @@ describe("Auth: the user pool", () => {
   });
 });
 
+describe("Auth: email claims (docs/sign-up-policy.md)", () => {
+  const triggerEnvironment = (handler: string) =>
+    resourcesOfType(templates(), "AWS::Lambda::Function").find(
+      (fn) => fn.Properties?.Handler === `packages/functions/src/cognito/${handler}.handler`,
+    )!.Properties!.Environment.Variables as Record<string, unknown>;
+
+  test("mailbox aliases fold by default, and pre sign-up and pre token generation agree on it", () => {
+    const policy = JSON.parse(String(triggerEnvironment("pre-sign-up").SIGNUP_POLICY));
+    expect(policy.foldMailboxAliases).toBe(true);
+    expect(triggerEnvironment("pre-token-generation").FOLD_MAILBOX_ALIASES).toBe("true");
+  });
+
+  test("pre sign-up may read a stale claim's owner (AdminGetUser) on the pool's ARN only", () => {
+    const holders = allStatements(templates()).filter(({ statement }) =>
+      asArray(statement.Action).includes("cognito-idp:AdminGetUser"),
+    );
+    expect(holders.map(({ logicalId }) => logicalId)).toEqual([
+      expect.stringMatching(/^PreSignUpUserPoolAccess/),
+    ]);
+    const resources = asArray(holders[0]!.statement.Resource as never);
+    expect(resources).toHaveLength(1);
+    expect(JSON.stringify(resources[0])).toMatch(/UserPool/);
+  });
+
+  test("claims are found by owner: gsi1 projects the claim's owner and expiry", () => {
+    const table = one("AWS::DynamoDB::Table", "Data");
+    const gsi1 = table.Properties!.GlobalSecondaryIndexes.find(
+      (index: { IndexName: string }) => index.IndexName === "gsi1",
+    );
+    expect(gsi1.Projection).toEqual({ ProjectionType: "ALL" });
+  });
+});
+
 describe("Auth: the identity pool", () => {
   test("classic flow off, guests on, revoked tokens checked", () => {
     const pool = one("AWS::Cognito::IdentityPool", "Auth").Properties!;

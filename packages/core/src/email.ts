@@ -4,7 +4,10 @@ import { InvalidEmailError } from "./errors";
 /**
  * Email canonicalisation: the one place that decides when two typed addresses are the same mailbox.
  * The canonical form is the uniqueness key, so the rules below are a storage format: changing them
- * needs a migration of every `EMAIL#` item.
+ * needs a migration of every `EMAIL#` item. Provider aliases (Gmail dots, `+tags`) are folded on
+ * top of this form into the claim address (mailbox.ts), behind the stage's
+ * `signUpPolicy.foldMailboxAliases`; docs/sign-up-policy.md says what a deployment does about
+ * claims written under another form.
  *
  * Rules, in order:
  * 1. Trim, then Unicode NFKC: fullwidth letters, ligatures, the long s `ſ` and the Kelvin sign all
@@ -24,7 +27,7 @@ import { InvalidEmailError } from "./errors";
  *    - Dotted capital `İ` (U+0130) folds to `i` + U+0307 COMBINING DOT ABOVE (the default, non-Turkic
  *      folding), which collides with a typed `i̇` but not with plain `i` or with `ı`.
  *    Look-alikes across scripts (Cyrillic `а` vs Latin `a`) are not case variants and stay distinct;
- *    confusable detection is a separate concern.
+ *    a local part mixing such scripts is refused at sign-up (`hasMixedScriptLocalPart`, mailbox.ts).
  * 5. Limits: local part ≤ 64 UTF-8 octets, whole address ≤ 254 octets (RFC 5321 with the path's
  *    angle brackets removed), no control or invisible format characters, no whitespace inside,
  *    dot-atom syntax (no leading, trailing or doubled dots) and none of RFC 5322's specials.

@@ -2,12 +2,14 @@ import { type BudgetPolicy, budgetFrom, withDeadline } from "./deadline";
 import { canonicalizeEmail } from "./email";
 import { InvalidEmailError, SignUpRejectedError } from "./errors";
 import { type BoardingPassEvent, buildEvent } from "./events";
+import { claimAddressOf, hasMixedScriptLocalPart } from "./mailbox";
 import { deliverPending, type ItemKey, type OutboxStore } from "./outbox";
 import type { ProfileDefaults, ProfileStore } from "./profiles";
 import type { EventPublisher } from "./publisher";
 import {
   decideFederatedLink,
   evaluateSignUp,
+  foldsMailboxAliases,
   type PreSignUpTriggerSource,
   providerNameFromUsername,
   type SignUpPolicy,
@@ -24,16 +26,45 @@ export const SIGN_UP_MESSAGES = {
   emailInvalid: "Enter a valid email address.",
   emailTaken: "An account with this email address already exists.",
   linkFailed: "We could not link your account. Please try again.",
+  mixedScript:
+    "This email address mixes letters from different alphabets (for example Latin and Cyrillic). Enter it in one alphabet.",
 } as const;
 
-/** How long an unconfirmed sign-up holds its address; confirmation makes the claim permanent. */
+/**
+ * When the table's TTL removes the claim of a sign-up that was never confirmed (garbage
+ * collection only: a stale claim can be taken over much earlier, see `SIGN_UP_CODE_LIFETIME_MS`).
+ * Confirmation makes the claim permanent.
+ */
 export const UNCONFIRMED_CLAIM_TTL_MS = 7 * 24 * 60 * 60 * 1000;
 
-/** Port: the `EMAIL#<canonical>` items that make one mailbox one account. */
+/**
+ * How long a confirmation code sent at sign-up is valid ("Confirmation codes expire after 24
+ * hours", Amazon Cognito Developer Guide, "Signing up and confirming user accounts"). After it,
+ * a claim whose owner is still `UNCONFIRMED` no longer stands for a mailbox anybody proved, and a
+ * new sign-up may take it over.
+ */
+export const SIGN_UP_CODE_LIFETIME_MS = 24 * 60 * 60 * 1000;
+
+/** A stored claim, as the takeover rule reads it. */
+export interface EmailClaim {
+  owner: string;
+  /** ISO time of the first claim by this owner (a retry by the same owner keeps it). */
+  claimedAt: string;
+  /** Epoch seconds; set while the owner's sign-up is unconfirmed. */
+  expiresAt?: number;
+}
+
+/**
+ * Port: the `EMAIL#<address>` items that make one mailbox one account. `canonicalEmail` is the
+ * claim address: canonical, with provider aliases folded when the stage's policy says so
+ * (mailbox.ts). Each claim also carries its owner as an index key (`gsi1`), so a user's claims can
+ * be found by owner.
+ */
 export interface EmailClaimStore {
   /**
    * Reserves the address for `owner` unless another owner holds it. Idempotent for the same owner
-   * (a retried sign-up is not a conflict). An expired claim (never confirmed) can be taken over.
+   * (a retried sign-up is not a conflict, and keeps the first `claimedAt`). Without `expiresAt`
+   * the claim is permanent (an owner's expiring claim becomes permanent).
    */
   claim(input: {
     canonicalEmail: string;
@@ -42,10 +73,35 @@ export interface EmailClaimStore {
     expiresAt?: Date;
     signal?: AbortSignal;
   }): Promise<"claimed" | "taken">;
+  /** The stored claim (strongly consistent), or null. */
+  get(canonicalEmail: string, options?: { signal?: AbortSignal }): Promise<EmailClaim | null>;
   /** The username holding the address, if anyone does. */
   ownerOf(canonicalEmail: string, options?: { signal?: AbortSignal }): Promise<string | null>;
+  /**
+   * Replaces `previous` (exactly: same owner and `claimedAt`) by a claim of `owner`, in one
+   * conditional write: of two sign-ups taking over the same stale claim, one wins. False when the
+   * claim changed meanwhile.
+   */
+  takeOver(input: {
+    canonicalEmail: string;
+    previous: EmailClaim;
+    owner: string;
+    now: Date;
+    expiresAt?: Date;
+    signal?: AbortSignal;
+  }): Promise<boolean>;
   /** Makes `owner`'s claim permanent; false when the claim is not (or no longer) theirs. */
   confirm(input: { canonicalEmail: string; owner: string; signal?: AbortSignal }): Promise<boolean>;
+  /** Deletes the claim if `owner` holds it; false when it is not (or no longer) theirs. */
+  release(input: { canonicalEmail: string; owner: string; signal?: AbortSignal }): Promise<boolean>;
+  /**
+   * The addresses `owner` holds, from the owner index (eventually consistent: a claim written a
+   * moment ago may be missing, which every caller tolerates).
+   */
+  ownedBy(
+    owner: string,
+    options?: { signal?: AbortSignal },
+  ): Promise<Array<{ canonicalEmail: string; permanent: boolean }>>;
 }
 
 export interface DirectoryUser {
@@ -65,6 +121,8 @@ export interface UserDirectory {
     username: string,
     options?: { signal?: AbortSignal },
   ): Promise<DirectoryUser | null>;
+  /** The user's `UserStatus` (`UNCONFIRMED`, `CONFIRMED`, ...), or null when there is no such user. */
+  userStatus(username: string, options?: { signal?: AbortSignal }): Promise<string | null>;
   /** `already-linked`: this provider identity is linked to a user already (AliasExistsException). */
   linkProviderToUser(
     input: { nativeUsername: string; providerName: string; providerUserId: string },
@@ -189,17 +247,31 @@ export async function preSignUp(
     };
   }
 
-  const claimed = await withDeadline(budgetFrom(deps.remainingMs(), CALL_BUDGET), (signal) =>
-    deps.claims.claim({
-      canonicalEmail,
+  if (hasMixedScriptLocalPart(canonicalEmail)) {
+    throw new SignUpRejectedError(SIGN_UP_MESSAGES.mixedScript);
+  }
+  let claimAddress: string;
+  try {
+    claimAddress = claimAddressOf(canonicalEmail, {
+      foldAliases: foldsMailboxAliases(deps.policy),
+    });
+  } catch (cause) {
+    if (cause instanceof InvalidEmailError) {
+      throw new SignUpRejectedError(SIGN_UP_MESSAGES.emailInvalid, { cause });
+    }
+    throw cause;
+  }
+  const claimed = await claimOrTakeOver(
+    {
+      canonicalEmail: claimAddress,
       owner: input.userName,
       now: input.now,
       // An administrator's user is never confirmed through post confirmation: no expiry.
       ...(triggerSource === "PreSignUp_SignUp"
         ? { expiresAt: new Date(input.now.getTime() + UNCONFIRMED_CLAIM_TTL_MS) }
         : {}),
-      signal,
-    }),
+    },
+    deps,
   );
   if (claimed === "taken") throw new SignUpRejectedError(SIGN_UP_MESSAGES.emailTaken);
   return {
@@ -208,6 +280,45 @@ export async function preSignUp(
     autoVerifyEmail: decision.autoVerifyEmail,
     emailClaim: "claimed",
   };
+}
+
+type ClaimRequest = Omit<Parameters<EmailClaimStore["claim"]>[0], "signal">;
+
+/**
+ * Claims the address, or takes over a stale claim: one whose sign-up code lifetime has passed and
+ * whose owner never confirmed (`UNCONFIRMED`) or no longer exists. Every step is a conditional
+ * write or a read, so a retried or concurrent invocation lands on the same answer.
+ */
+async function claimOrTakeOver(
+  request: ClaimRequest,
+  deps: PreSignUpDeps,
+): Promise<"claimed" | "taken"> {
+  const call = <T>(work: (signal: AbortSignal) => Promise<T>) =>
+    withDeadline(budgetFrom(deps.remainingMs(), CALL_BUDGET), work);
+  if ((await call((signal) => deps.claims.claim({ ...request, signal }))) === "claimed") {
+    return "claimed";
+  }
+  const previous = await call((signal) => deps.claims.get(request.canonicalEmail, { signal }));
+  // Released between the two calls: claim again (once; a second loss is a plain conflict).
+  if (previous === null) return call((signal) => deps.claims.claim({ ...request, signal }));
+  // A concurrent retry of this very sign-up (Cognito retries triggers) took it over meanwhile.
+  if (previous.owner === request.owner) return "claimed";
+  if (!isPastCodeLifetime(previous, request.now)) return "taken";
+  // The claim may be written a moment before Cognito creates its user, so "no such user" counts
+  // only for a claim this old.
+  const status = await call((signal) => deps.directory.userStatus(previous.owner, { signal }));
+  if (status !== null && status !== "UNCONFIRMED") return "taken";
+  const tookOver = await call((signal) => deps.claims.takeOver({ ...request, previous, signal }));
+  if (tookOver) return "claimed";
+  // Lost the race: to another taker (taken), or to a concurrent retry of this sign-up, whose claim
+  // this owner's conditional claim accepts.
+  return call((signal) => deps.claims.claim({ ...request, signal }));
+}
+
+function isPastCodeLifetime(claim: EmailClaim, now: Date): boolean {
+  const claimedAt = Date.parse(claim.claimedAt);
+  // A claim without a readable time is treated as fresh: never taken over by mistake.
+  return Number.isFinite(claimedAt) && now.getTime() - claimedAt >= SIGN_UP_CODE_LIFETIME_MS;
 }
 
 async function linkFederatedUser(

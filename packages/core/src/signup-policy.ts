@@ -46,6 +46,11 @@ export const SignUpPolicy = z.strictObject({
   autoConfirmDomains: z.optional(z.array(DomainPattern)),
   /** Identity providers whose `email_verified` we believe, for linking and auto-verification. */
   trustedFederationProviders: z.optional(z.array(ProviderName)),
+  /**
+   * Fold documented provider aliases (Gmail dots and `+tags`, `googlemail.com`, ...; mailbox.ts)
+   * into one email claim. Absent means on: the stricter choice.
+   */
+  foldMailboxAliases: z.optional(z.boolean()),
 });
 export type SignUpPolicy = z.output<typeof SignUpPolicy>;
 
@@ -96,6 +101,10 @@ export type SignUpDecision =
     };
 
 export const SIGN_UP_DENIED_MESSAGE = "Sign-up with this email address is not allowed.";
+
+/** Whether the policy folds provider aliases into one claim (on unless switched off). */
+export const foldsMailboxAliases = (policy: SignUpPolicy): boolean =>
+  policy.foldMailboxAliases !== false;
 
 /** Whether a canonical domain matches an exact or `*.suffix` pattern. */
 export function domainMatches(domain: string, pattern: string): boolean {

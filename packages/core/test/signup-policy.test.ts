@@ -8,6 +8,7 @@ import {
   domainMatches,
   evaluateSignUp,
   type FederatedLinkRequest,
+  foldsMailboxAliases,
   isEmailVerified,
   type PreSignUpTriggerSource,
   parseSignUpPolicy,
@@ -377,6 +378,17 @@ describe("decideFederatedLink", () => {
           expect(decision.action).toBe("separate");
         },
       ),
+    );
+  });
+});
+
+describe("foldMailboxAliases", () => {
+  it("is on when absent, off only when switched off, and refuses anything but a boolean", () => {
+    expect(foldsMailboxAliases(parseSignUpPolicy("{}"))).toBe(true);
+    expect(foldsMailboxAliases(parseSignUpPolicy('{"foldMailboxAliases":true}'))).toBe(true);
+    expect(foldsMailboxAliases(parseSignUpPolicy('{"foldMailboxAliases":false}'))).toBe(false);
+    expect(() => parseSignUpPolicy('{"foldMailboxAliases":"no"}')).toThrow(
+      InvalidSignUpPolicyError,
     );
   });
 });

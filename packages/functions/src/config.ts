@@ -110,18 +110,29 @@ export function postConfirmationConfig(
 export interface PreTokenGenerationConfig extends BaseConfig {
   catalog: RoleCatalog;
   defaults: ProfileDefaults;
+  /** `signUpPolicy.foldMailboxAliases` of the stage: claim addresses as pre sign-up makes them. */
+  foldMailboxAliases: boolean;
 }
 
 export function preTokenGenerationConfig(
   env: NodeJS.ProcessEnv = process.env,
 ): PreTokenGenerationConfig {
   // EVENTS_* may be set (the stack passes them) but are not used: the relay publishes repairs.
-  const parsed = parseEnvironment({ ...common, ROLE_CATALOG: required }, env);
+  const parsed = parseEnvironment(
+    {
+      ...common,
+      ROLE_CATALOG: required,
+      // Absent means on, as in the sign-up policy.
+      FOLD_MAILBOX_ALIASES: z._default(z.enum(["true", "false"]), "true"),
+    },
+    env,
+  );
   const catalog = parseRoleCatalog(parsed.ROLE_CATALOG);
   return {
     stage: parsed.STAGE,
     tableName: parsed.TABLE_NAME,
     catalog,
+    foldMailboxAliases: parsed.FOLD_MAILBOX_ALIASES === "true",
     // A repaired profile holds the catalog's default role: never elevated.
     defaults: {
       tenant: parsed.DEFAULT_TENANT,

@@ -108,7 +108,8 @@ describe("native sign-up", () => {
     ["dotless ı is not i", (p) => [`${p}idil@example.com`, `${p}ıdil@example.com`], false],
     ["dotted İ is not plain i", (p) => [`${p}irem@example.com`, `${p}İrem@example.com`], false],
     ["straße.de is not strasse.de", (p) => [`${p}@strasse.example`, `${p}@straße.example`], false],
-    ["Cyrillic а is not Latin a", (p) => [`${p}ada@example.com`, `${p}аda@example.com`], false],
+    // Whole-Cyrillic and whole-Latin local parts are different mailboxes (a mix is refused below).
+    ["Cyrillic ада is not Latin ada", (p) => [`ada@${p}.example`, `ада@${p}.example`], false],
   ];
   it.each(unicodeCases)("%s", async (_name, addresses, sameMailbox) => {
     const [first, second] = addresses(freshLocal());
@@ -116,6 +117,14 @@ describe("native sign-up", () => {
     const other = handler(signUpEvent(second), fakeContext());
     if (sameMailbox) await expect(other).rejects.toThrow(SIGN_UP_MESSAGES.emailTaken);
     else await expect(other).resolves.toBeDefined();
+  });
+
+  it("a Cyrillic а inside a Latin local part is refused as mixed-script, never folded or claimed", async () => {
+    const local = freshLocal();
+    await expect(handler(signUpEvent(`${local}\u0430@example.com`), fakeContext())).rejects.toThrow(
+      SIGN_UP_MESSAGES.mixedScript,
+    );
+    expect(await claimOf(`${local}\u0430@example.com`)).toBeUndefined();
   });
 
   it("applies the stage policy: denied domains refused, auto-confirm domains confirmed but not verified", async () => {
@@ -273,7 +282,7 @@ describe("odd input never crashes", () => {
 
 describe("faults", () => {
   it("DynamoDB stalling: a generic retryable message, answered before the deadline", async () => {
-    const deps = realDeps(plane, { dynamodb: stallingClient(plane.dynamodb, ["PutCommand"]) });
+    const deps = realDeps(plane, { dynamodb: stallingClient(plane.dynamodb, ["UpdateCommand"]) });
     const stalled = createPreSignUpHandler({
       ...deps,
       publisher: deps.publisher(),

@@ -1,5 +1,6 @@
 import {
   AdminAddUserToGroupCommand,
+  AdminGetUserCommand,
   AdminLinkProviderForUserCommand,
   CognitoIdentityProviderClient,
   ListUsersCommand,
@@ -60,6 +61,23 @@ export class CognitoAdmin implements UserDirectory {
       if (user.UserStatus !== undefined) found.status = user.UserStatus;
       return found;
     });
+  }
+
+  /** AdminGetUser's `UserStatus`; null for `UserNotFoundException`. */
+  async userStatus(
+    username: string,
+    options: { signal?: AbortSignal } = {},
+  ): Promise<string | null> {
+    try {
+      const { UserStatus } = await this.client.send(
+        new AdminGetUserCommand({ UserPoolId: this.userPoolId, Username: username }),
+        { abortSignal: options.signal },
+      );
+      return UserStatus ?? null;
+    } catch (error) {
+      if ((error as { name?: unknown } | null)?.name === "UserNotFoundException") return null;
+      throw error;
+    }
   }
 
   async linkProviderToUser(

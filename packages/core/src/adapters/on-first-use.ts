@@ -6,10 +6,10 @@ import type { SdkClientOptions } from "./sdk";
 /**
  * Adapters whose SDK client (and the client's module) is made on first use, for the triggers that
  * need SNS, Kinesis or the Cognito admin API only off their usual path: pre sign-up links a
- * federated user (rare), post confirmation publishes a new user's event once. Each module is
- * reached through a dynamic `import()`, so esbuild's ESM splitting (sst.config.ts) puts it in a
- * chunk the function loads the first time it calls, not at every cold start. Behaviour is that of
- * the adapter it wraps; only construction moves.
+ * federated user or judges a stale email claim (rare), post confirmation publishes a new user's
+ * event once. Each module is reached through a dynamic `import()`, so esbuild's ESM splitting
+ * (sst.config.ts) puts it in a chunk the function loads the first time it calls, not at every
+ * cold start. Behaviour is that of the adapter it wraps; only construction moves.
  */
 
 /**
@@ -92,6 +92,9 @@ export function lazyCognitoDirectory(
       options?: { signal?: AbortSignal },
     ): Promise<DirectoryUser | null> {
       return (await admin())(userPoolId).findUserByUsername(username, options);
+    },
+    async userStatus(username: string, options?: { signal?: AbortSignal }) {
+      return (await admin())(userPoolId).userStatus(username, options);
     },
     async linkProviderToUser(
       input: { nativeUsername: string; providerName: string; providerUserId: string },

@@ -46,8 +46,9 @@ export interface DeleteUserResult {
  * 2. every identity of the user is marked and its IoT policies detached, and its data items
  *    erased, **before** the Cognito user goes: a failure here leaves a live user to retry with,
  *    never a deleted user with attached policies;
- * 3. the email-uniqueness claim (its key is the address) is released, then the Cognito user is
- *    deleted (`AdminDeleteUser`; an absent user is success);
+ * 3. the email-uniqueness claims are released (the current address's, then every claim the user
+ *    still owns, by the claims' owner index), then the Cognito user is deleted (`AdminDeleteUser`;
+ *    an absent user is success);
  * 4. the profile and the user's other items are erased (an identity linked meanwhile is released
  *    by a second pass; after this a new link finds no profile and is refused);
  * 5. the record moves to `done` with `boardingpass.user.deleted.v1` in its outbox (one write), and
@@ -92,7 +93,12 @@ export async function deleteUser(
         await deps.deletions.releaseEmailClaim(canonical, account.username);
       }
     }
+    await deps.deletions.releaseEmailClaimsOwnedBy(account.username);
     await deps.accounts.delete(account.username);
+  } else {
+    // The Cognito user is gone (deleted elsewhere, or by an earlier attempt): in this pool a
+    // native user's username is its sub, so its claims are still found by owner.
+    await deps.deletions.releaseEmailClaimsOwnedBy(sub);
   }
   await deps.deletions.eraseUserItems(sub);
   // An identity linked while the steps above ran (its profile was still there) is released too;

@@ -154,6 +154,11 @@ export interface UserDeletionStore {
   start(input: { sub: string; tenant: string; now: Date }): Promise<UserDeletion>;
   /** Deletes the email-uniqueness claim of `canonicalEmail` if `owner` (a username) holds it. */
   releaseEmailClaim(canonicalEmail: string, owner: string): Promise<void>;
+  /**
+   * Deletes every email claim `owner` holds (earlier addresses, alias forms), found through the
+   * claims' owner index; each only if still theirs.
+   */
+  releaseEmailClaimsOwnedBy(owner: string): Promise<void>;
   /** Deletes the user's items (profile, federated links): everything under `USER#<sub>` but the record. */
   eraseUserItems(sub: string): Promise<void>;
   /** Deletes the identity's data items (`DATA#*`: documents the user wrote). */

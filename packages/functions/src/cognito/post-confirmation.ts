@@ -7,6 +7,7 @@ import { DynamoProfileStore } from "@boarding-pass/core/adapters/profile-store";
 import { budgetFrom, withDeadline } from "@boarding-pass/core/deadline";
 import { canonicalizeEmail } from "@boarding-pass/core/email";
 import { eventSource } from "@boarding-pass/core/events";
+import { claimAddressCandidates } from "@boarding-pass/core/mailbox";
 import type { OutboxStore } from "@boarding-pass/core/outbox";
 import { confirmUser, type ProfileDefaults, type ProfileStore } from "@boarding-pass/core/profiles";
 import type { EventPublisher } from "@boarding-pass/core/publisher";
@@ -129,9 +130,16 @@ async function confirmEmailClaim(
   } catch {
     return;
   }
-  const confirmed = await withDeadline(budgetFrom(remainingMs(), CALL_BUDGET), (signal) =>
-    deps.claims.confirm({ canonicalEmail, owner: username, signal }),
-  );
+  // The claim address with provider aliases folded or not, whichever pre sign-up used (its
+  // policy decides): each confirm is conditional on this owner, so the other form is a no-op.
+  const confirmed = await withDeadline(budgetFrom(remainingMs(), CALL_BUDGET), async (signal) => {
+    const results = await Promise.all(
+      claimAddressCandidates(canonicalEmail).map((address) =>
+        deps.claims.confirm({ canonicalEmail: address, owner: username, signal }),
+      ),
+    );
+    return results.includes(true);
+  });
   // Federated users and admin-created users hold no expiring claim: nothing to confirm.
   if (!confirmed) logger.info("email claim not held by this user");
 }

@@ -27,8 +27,10 @@ import {
 import { attributesOf, isRecord } from "./trigger-input";
 
 /**
- * Pre sign-up: the stage's sign-up policy, one account per canonical mailbox, and safe linking of
- * federated users (only `decideFederatedLink` says link). Unknown trigger sources pass through
+ * Pre sign-up: the stage's sign-up policy, one account per mailbox (canonical, provider aliases
+ * folded, mixed-script local parts refused, stale unconfirmed claims taken over; see
+ * docs/sign-up-policy.md), and safe linking of federated users (only `decideFederatedLink` says
+ * link). Unknown trigger sources pass through
  * unchanged; refusals throw a short message Cognito shows as
  * `PreSignUp failed with error <message>.`
  */

@@ -1,4 +1,5 @@
 import { createDynamoDbDocumentClient } from "@boarding-pass/core/adapters/dynamodb";
+import { DynamoEmailClaimStore } from "@boarding-pass/core/adapters/email-claim-store";
 import { DynamoOutboxStore } from "@boarding-pass/core/adapters/outbox-store";
 import { DynamoProfileStore } from "@boarding-pass/core/adapters/profile-store";
 import {
@@ -7,6 +8,7 @@ import {
   type RoleCatalog,
   responseShapeOf,
 } from "@boarding-pass/core/claims";
+import { syncEmailClaim } from "@boarding-pass/core/email-claim-sync";
 import { eventSource } from "@boarding-pass/core/events";
 import type { OutboxStore } from "@boarding-pass/core/outbox";
 import type { Profile } from "@boarding-pass/core/profile";
@@ -16,6 +18,7 @@ import {
   profileForToken,
 } from "@boarding-pass/core/profiles";
 import type { EventPublisher } from "@boarding-pass/core/publisher";
+import type { EmailClaimStore } from "@boarding-pass/core/sign-up";
 import type { PreTokenGenerationTriggerEvent, PreTokenGenerationV2TriggerEvent } from "aws-lambda";
 import { preTokenGenerationConfig } from "../config";
 import {
@@ -36,7 +39,9 @@ import { attributesOf, isRecord, isUuid, stringArray } from "./trigger-input";
  * response by `event.version`. Claims and roles come only from the profile (one GetItem under a
  * deadline derived from the time left). Missing profile: created here with `profile.repaired`.
  * DynamoDB failing or slow: base claims and the default (never elevated) role, so nobody is signed
- * out by an outage.
+ * out by an outage. Beside the profile read, the user's email claims follow their verified email
+ * (core/email-claim-sync.ts); a failure there is logged and retried at the next token, never
+ * refused.
  */
 
 export type PreTokenGenerationEvent =
@@ -50,6 +55,8 @@ export interface PreTokenGenerationDeps {
   catalog: RoleCatalog;
   defaults: ProfileDefaults;
   source: string;
+  /** The email claims, and whether claim addresses fold provider aliases (the stage's policy). */
+  emailClaims: { store: EmailClaimStore; foldAliases: boolean };
   now?: () => Date;
 }
 
@@ -80,7 +87,8 @@ export function createPreTokenGenerationHandler(deps: PreTokenGenerationDeps) {
       const view = builderView(raw);
       // Before any read or repair: a misconfigured trigger fails loudly and changes nothing.
       responseShapeOf(view.version);
-      const sub = attributesOf(raw).sub;
+      const attributes = attributesOf(raw);
+      const sub = attributes.sub;
       let profile: Profile | null = null;
       if (view.triggerSource === "TokenGeneration_ClientCredentials") {
         // Machine-to-machine: no user, no profile.
@@ -88,10 +96,12 @@ export function createPreTokenGenerationHandler(deps: PreTokenGenerationDeps) {
         logger.warn("token request without a usable sub: base claims");
         metrics.addMetric("DegradedClaims", MetricUnit.Count, 1);
       } else {
-        const result = await profileForToken(
-          { sub, now: deps.now?.() ?? new Date(), source: deps.source },
-          { ...deps, remainingMs: remainingTimeOf(context) },
-        );
+        const now = deps.now?.() ?? new Date();
+        const remainingMs = remainingTimeOf(context);
+        const [result] = await Promise.all([
+          profileForToken({ sub, now, source: deps.source }, { ...deps, remainingMs }),
+          followVerifiedEmail(raw.userName, attributes, now, remainingMs, deps),
+        ]);
         profile = result.profile;
         if (result.outcome === "degraded") {
           logger.warn("profile unavailable: base claims", {
@@ -121,6 +131,41 @@ export function createPreTokenGenerationHandler(deps: PreTokenGenerationDeps) {
   };
 }
 
+/** Email claims follow the verified email; never throws, never blocks the token. */
+async function followVerifiedEmail(
+  userName: unknown,
+  attributes: Record<string, unknown>,
+  now: Date,
+  remainingMs: () => number,
+  deps: PreTokenGenerationDeps,
+): Promise<void> {
+  try {
+    const result = await syncEmailClaim(
+      {
+        username: typeof userName === "string" ? userName : "",
+        email: attributes.email,
+        emailVerified: attributes.email_verified,
+        userStatus: attributes["cognito:user_status"],
+        now,
+        foldAliases: deps.emailClaims.foldAliases,
+      },
+      { claims: deps.emailClaims.store, remainingMs },
+    );
+    if (result.outcome === "claimed") {
+      logger.info("email claim moved to the verified email", { released: result.released });
+      metrics.addMetric("EmailClaimMoved", MetricUnit.Count, 1);
+    } else if (result.outcome === "conflict") {
+      // Another user holds the verified address: the user keeps their old claim. Surfaced for
+      // operators (the alarmable metric); the user's sign-in goes on.
+      logger.warn("verified email is claimed by another user: old claim kept");
+      metrics.addMetric("EmailClaimConflict", MetricUnit.Count, 1);
+    }
+  } catch (error) {
+    logger.warn("email claim sync failed: retried at the next token", errorFields(error));
+    metrics.addMetric("EmailClaimSyncFailed", MetricUnit.Count, 1);
+  }
+}
+
 /**
  * The hot path publishes nothing itself: a repair's `profile.repaired` waits in the outbox for the
  * relay (within a minute). That keeps SNS and Kinesis clients out of the bundle and off every
@@ -143,4 +188,8 @@ export const handler = createPreTokenGenerationHandler({
   catalog: config.catalog,
   defaults: config.defaults,
   source: eventSource(config.stage, "pre-token-generation"),
+  emailClaims: {
+    store: new DynamoEmailClaimStore(dynamodb, config.tableName),
+    foldAliases: config.foldMailboxAliases,
+  },
 });

@@ -34,6 +34,7 @@ export function realDeps(plane: Plane, overrides: { dynamodb?: DynamoDBDocumentC
       baseDelayMs: 1,
       ...options,
     });
+  const claims = new DynamoEmailClaimStore(dynamodb, plane.tableName);
   return {
     sns,
     kinesis,
@@ -41,7 +42,8 @@ export function realDeps(plane: Plane, overrides: { dynamodb?: DynamoDBDocumentC
     publisher,
     profiles: new DynamoProfileStore(dynamodb, plane.tableName),
     outbox: new DynamoOutboxStore(dynamodb, plane.tableName),
-    claims: new DynamoEmailClaimStore(dynamodb, plane.tableName),
+    claims,
+    emailClaims: { store: claims, foldAliases: true },
     links: new DynamoFederatedLinkStore(dynamodb, plane.tableName),
     admin: (userPoolId: string) => new CognitoAdmin(cognito, userPoolId),
     catalog: parseRoleCatalog(JSON.stringify(ROLE_CATALOG)),

@@ -6,11 +6,12 @@ import {
   QueryCommand,
   UpdateCommand,
 } from "@aws-sdk/lib-dynamodb";
-import { emailUniquenessKey } from "../../email";
 import type { IdentityEvent } from "../../identities/events";
 import { dataKey, deletionKey } from "../../identities/model";
 import type { UserDeletion, UserDeletionStore } from "../../identities/ports";
+import { claimAddressCandidates } from "../../mailbox";
 import { type ItemKey, outboxAttributes } from "../../outbox";
+import { DynamoEmailClaimStore } from "../email-claim-store";
 import { isConditionalCheckFailed } from "../sdk";
 
 type Item = Record<string, unknown>;
@@ -35,10 +36,14 @@ function toDeletion(item: Item): UserDeletion {
  * user's items, the identities' data items and the email claim. Single-item writes only.
  */
 export class DynamoUserDeletionStore implements UserDeletionStore {
+  private readonly claims: DynamoEmailClaimStore;
+
   constructor(
     private readonly client: Pick<DynamoDBDocumentClient, "send">,
     private readonly tableName: string,
-  ) {}
+  ) {
+    this.claims = new DynamoEmailClaimStore(client, tableName);
+  }
 
   async get(sub: string): Promise<UserDeletion | null> {
     const { Item } = await this.client.send(
@@ -72,19 +77,16 @@ export class DynamoUserDeletionStore implements UserDeletionStore {
   }
 
   async releaseEmailClaim(canonicalEmail: string, owner: string): Promise<void> {
-    try {
-      await this.client.send(
-        new DeleteCommand({
-          TableName: this.tableName,
-          Key: emailUniquenessKey(canonicalEmail),
-          // Only our user's claim: someone else may hold the address (or re-claimed it).
-          ConditionExpression: "#owner = :owner",
-          ExpressionAttributeNames: { "#owner": "owner" },
-          ExpressionAttributeValues: { ":owner": owner },
-        }),
-      );
-    } catch (error) {
-      if (!isConditionalCheckFailed(error)) throw error;
+    // Folded or not (the stage's policy, and when it was switched on, decide): each release is
+    // conditional on the owner, so the form that does not apply is a no-op.
+    for (const address of claimAddressCandidates(canonicalEmail)) {
+      await this.claims.release({ canonicalEmail: address, owner });
+    }
+  }
+
+  async releaseEmailClaimsOwnedBy(owner: string): Promise<void> {
+    for (const { canonicalEmail } of await this.claims.ownedBy(owner)) {
+      await this.claims.release({ canonicalEmail, owner });
     }
   }
 
