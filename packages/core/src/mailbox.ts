@@ -25,8 +25,12 @@ import { InvalidEmailError } from "./errors";
  *   page we found names them.
  * - iCloud (`icloud.com`, `me.com`, `mac.com`): one namespace, so `name@me.com` and
  *   `name@mac.com` are the account of `name@icloud.com`. Apple Support, "About your @icloud.com,
- *   @me.com, and @mac.com email addresses" (https://support.apple.com/en-us/118230). Apple
- *   documents no `+tag` sub-addressing for iCloud Mail, so `+` stays significant there.
+ *   @me.com, and @mac.com email addresses" (https://support.apple.com/en-us/118230). `+tag` is
+ *   folded too, as the issue asks, although Apple's help pages do not describe sub-addressing:
+ *   iCloud Mail delivers `name+tag@icloud.com` to `name` (observed behaviour, widely reported),
+ *   and an iCloud address cannot itself contain `+` (Apple Support, "Create a primary iCloud Mail
+ *   email address": letters, numbers, periods and underscores), so the fold can only ever join a
+ *   sub-address to its own mailbox, never block another person's.
  * - Fastmail (`fastmail.com`, `fastmail.fm`): `+tag`, and subdomain addressing
  *   (`tag@name.fastmail.com` is `name@fastmail.com`). Fastmail Help, "Plus addressing and
  *   subdomain addressing" (https://www.fastmail.help/hc/en-us/articles/360060591053).
@@ -49,7 +53,7 @@ interface ProviderRule {
 
 const GMAIL: ProviderRule = { domain: "gmail.com", ignoreDots: true, plusTags: true };
 const OUTLOOK = (domain: string): ProviderRule => ({ domain, ignoreDots: false, plusTags: true });
-const ICLOUD: ProviderRule = { domain: "icloud.com", ignoreDots: false, plusTags: false };
+const ICLOUD: ProviderRule = { domain: "icloud.com", ignoreDots: false, plusTags: true };
 const FASTMAIL = (domain: string): ProviderRule => ({ domain, ignoreDots: false, plusTags: true });
 const PROTON: ProviderRule = { domain: "proton.me", ignoreDots: false, plusTags: true };
 
