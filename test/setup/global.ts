@@ -9,7 +9,7 @@ import { assertLoopbackEndpoint } from "./loopback";
  * with fresh ids.
  */
 export default async function setup(project: TestProject) {
-  const aws = await startLocalAws({ port: 0, include: BUILT_IN_SERVICES });
+  const aws = await startLocalAws({ port: 0, include: BUILT_IN_SERVICES, log: () => {} });
   const endpoint = assertLoopbackEndpoint(aws.endpoint);
   project.provide("localAwsEndpoint", endpoint);
   return async () => {

@@ -54,6 +54,11 @@ export interface LocalAwsOptions {
    * a pool's LambdaConfig is not invoked.
    */
   invokeTrigger?: InvokeTrigger;
+  /**
+   * Where the plane says what a developer needs to see (the codes the user pool would email);
+   * stdout by default. Tests pass a no-op: they read codes from the pool's outbox instead.
+   */
+  log?: (line: string) => void;
 }
 
 export const BUILT_IN_SERVICES = [
@@ -170,6 +175,7 @@ export async function startLocalAws(options: LocalAwsOptions = {}): Promise<Loca
         dataDir: serviceDir("cognito-idp"),
         endpoint: () => edgeEndpoint,
         ...(options.invokeTrigger ? { invokeTrigger: options.invokeTrigger } : {}),
+        ...(options.log ? { log: options.log } : {}),
       })
     : undefined;
   const cognitoIdentity =

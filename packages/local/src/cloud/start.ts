@@ -110,6 +110,7 @@ export async function startLocalCloud(options: LocalCloudOptions = {}): Promise<
     dataDir: options.dataDir,
     region: assembly.region,
     include: BUILT_IN_SERVICES,
+    log,
     invokeTrigger: async (functionArn, event, { timeoutMs }) => {
       if (!runtime) throw new Error("The Lambda runtime is not started yet");
       const result = await runtime.invoke(functionArn, event, { source: "cognito-idp", timeoutMs });
