@@ -12,10 +12,27 @@
  * DynamoDB transactions", https://docs.aws.amazon.com/amazondynamodb/latest/developerguide/transaction-apis-iam.html).
  */
 import { type EvaluationResult, runSimulation } from "@cloud-copilot/iam-simulate";
+import type { TableUser } from "../../stacks/table-access";
 
 export const ACCOUNT_ID = "000000000000";
 export const REGION = "us-east-1";
 
+/** Each function's execution role, by the logical id CDK gives it. */
+export const FUNCTION_ROLES: Record<TableUser, RegExp> = {
+  preSignUp: /^AuthpreSignUpServiceRole[0-9A-F]{8}$/,
+  postConfirmation: /^AuthpostConfirmationServiceRole[0-9A-F]{8}$/,
+  preTokenGeneration: /^PreTokenGenerationServiceRole[0-9A-F]{8}$/,
+  outboxRelay: /^OutboxRelayServiceRole[0-9A-F]{8}$/,
+  issueGuestProof: /^ApiLambdaPOSTidentityguestproofServiceRole[0-9A-F]{8}$/,
+  linkIdentity: /^ApiLambdaPOSTidentitylinkServiceRole[0-9A-F]{8}$/,
+  ensureIot: /^ApiLambdaPOSTidentityiotServiceRole[0-9A-F]{8}$/,
+  getPreferences: /^ApiLambdaGETidentitypreferencesServiceRole[0-9A-F]{8}$/,
+  putPreferences: /^ApiLambdaPUTidentitypreferencesServiceRole[0-9A-F]{8}$/,
+  getProfile: /^ApiLambdaGETprofileServiceRole[0-9A-F]{8}$/,
+  deleteMe: /^ApiLambdaDELETEidentitymeServiceRole[0-9A-F]{8}$/,
+  adminGetUser: /^ApiLambdaGETadminuserssubServiceRole[0-9A-F]{8}$/,
+  adminDeleteUser: /^ApiLambdaDELETEadminuserssubServiceRole[0-9A-F]{8}$/,
+};
 /** Partition-key attribute of the table and of each index (stacks/Data.ts). */
 const PARTITION_KEY: Record<string, string> = { "": "pk", gsi1: "gsi1pk", outbox: "outboxShard" };
 

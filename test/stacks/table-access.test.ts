@@ -13,6 +13,7 @@ import {
   authorizedRequestsOf,
   type DynamoCall,
   evaluate,
+  FUNCTION_ROLES,
   REGION,
 } from "./dynamodb-authorization";
 import { type SynthesizedForTest, synthesize } from "./synth";
@@ -25,22 +26,6 @@ import {
 
 const TABLE_ARN = `arn:aws:dynamodb:${REGION}:${ACCOUNT_ID}:table/identity`;
 
-/** Each function's execution role, by the logical id CDK gives it. */
-const ROLE_OF: Record<TableUser, RegExp> = {
-  preSignUp: /^AuthpreSignUpServiceRole[0-9A-F]{8}$/,
-  postConfirmation: /^AuthpostConfirmationServiceRole[0-9A-F]{8}$/,
-  preTokenGeneration: /^PreTokenGenerationServiceRole[0-9A-F]{8}$/,
-  outboxRelay: /^OutboxRelayServiceRole[0-9A-F]{8}$/,
-  issueGuestProof: /^ApiLambdaPOSTidentityguestproofServiceRole[0-9A-F]{8}$/,
-  linkIdentity: /^ApiLambdaPOSTidentitylinkServiceRole[0-9A-F]{8}$/,
-  ensureIot: /^ApiLambdaPOSTidentityiotServiceRole[0-9A-F]{8}$/,
-  getPreferences: /^ApiLambdaGETidentitypreferencesServiceRole[0-9A-F]{8}$/,
-  putPreferences: /^ApiLambdaPUTidentitypreferencesServiceRole[0-9A-F]{8}$/,
-  getProfile: /^ApiLambdaGETprofileServiceRole[0-9A-F]{8}$/,
-  deleteMe: /^ApiLambdaDELETEidentitymeServiceRole[0-9A-F]{8}$/,
-  adminGetUser: /^ApiLambdaGETadminuserssubServiceRole[0-9A-F]{8}$/,
-  adminDeleteUser: /^ApiLambdaDELETEadminuserssubServiceRole[0-9A-F]{8}$/,
-};
 const USERS = Object.keys(TABLE_ACCESS) as TableUser[];
 const ROUTES_THAT_NEVER_WRITE_PROFILES = USERS.filter(
   (user) => "denyProfileWrites" in TABLE_ACCESS[user],
@@ -73,7 +58,7 @@ beforeAll(async () => {
   const roles = resourcesOfType(app.templates, "AWS::IAM::Role");
   const policies = resourcesOfType(app.templates, "AWS::IAM::Policy");
   for (const user of USERS) {
-    const role = roles.filter((candidate) => ROLE_OF[user].test(candidate.logicalId));
+    const role = roles.filter((candidate) => FUNCTION_ROLES[user].test(candidate.logicalId));
     expect(role, user).toHaveLength(1);
     const { stack, logicalId } = role[0]!;
     const attached = policies.filter(
