@@ -115,7 +115,7 @@ export const TABLE_ACCESS = {
   preSignUp: {
     grants: [
       read(KEY.user, KEY.email),
-      { actions: ["PutItem", "UpdateItem", "DeleteItem"], keys: [KEY.email] },
+      { actions: ["PutItem"], keys: [KEY.email] },
       {
         actions: ["PutItem", "UpdateItem", "DeleteItem"],
         keys: [KEY.user],
@@ -126,7 +126,6 @@ export const TABLE_ACCESS = {
   // Creates the profile once; confirms the email claim.
   postConfirmation: {
     grants: [
-      read(KEY.user, KEY.email),
       { actions: ["PutItem", "UpdateItem"], keys: [KEY.user] },
       { actions: ["UpdateItem"], keys: [KEY.email] },
     ],

@@ -5,10 +5,11 @@
  * the function's role session), turns it into the request IAM would authorize and asks the policy
  * simulator: a grant the code outgrew fails here before it fails on AWS.
  */
-import type { LocalService, ServiceRequest } from "../../packages/local/src/types";
+
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { PolicyDocument } from "../../packages/local/src/cloud/contracts";
 import type { LocalCloud } from "../../packages/local/src/cloud/start";
+import type { LocalService, ServiceRequest } from "../../packages/local/src/types";
 import type { TableUser } from "../../stacks/table-access";
 import {
   authorizedRequestsOf,
@@ -53,7 +54,8 @@ function policiesOfRole(roleArn: string): { logicalId: string; policies: PolicyD
   const resources = cloud.plan.resources;
   const role = resources.find((r) => r.type === "AWS::IAM::Role" && r.attributes.Arn === roleArn);
   if (role === undefined) throw new Error(`no role ${roleArn} in the plan`);
-  const inline = (role.properties.Policies as { PolicyDocument: PolicyDocument }[] | undefined) ?? [];
+  const inline =
+    (role.properties.Policies as { PolicyDocument: PolicyDocument }[] | undefined) ?? [];
   const attached = resources.filter(
     (r) =>
       r.type === "AWS::IAM::Policy" &&
@@ -100,7 +102,10 @@ describe("the functions' DynamoDB calls in the whole journey, under their roles'
       for (const call of recorded) {
         const { logicalId, policies } = policiesOfRole(call.roleArn);
         const user = userOfRole(logicalId);
-        expect(user, `a table call from ${logicalId}, which stacks/table-access.ts lists not`).toBeDefined();
+        expect(
+          user,
+          `a table call from ${logicalId}, which stacks/table-access.ts lists not`,
+        ).toBeDefined();
         for (const request of authorizedRequestsOf(call, table.attributes.Arn!)) {
           const verdict = await evaluate(policies, call.roleArn, request);
           expect(verdict.ignoredContextKeys).toEqual([]);
@@ -112,21 +117,22 @@ describe("the functions' DynamoDB calls in the whole journey, under their roles'
       }
       expect(refused).toEqual([]);
       // The journey reaches every function that touches the table, with the calls they need.
-      expect(Object.fromEntries([...seen].map(([user, actions]) => [user, [...actions].sort()])))
-        .toMatchObject({
-          preSignUp: expect.arrayContaining(["PutItem"]),
-          postConfirmation: expect.arrayContaining(["PutItem", "UpdateItem"]),
-          preTokenGeneration: expect.arrayContaining(["GetItem"]),
-          outboxRelay: ["Query"],
-          issueGuestProof: expect.arrayContaining(["GetItem"]),
-          linkIdentity: expect.arrayContaining(["GetItem", "PutItem", "Query", "UpdateItem"]),
-          ensureIot: expect.arrayContaining(["UpdateItem"]),
-          getPreferences: ["GetItem"],
-          putPreferences: expect.arrayContaining(["UpdateItem"]),
-          getProfile: ["GetItem"],
-          adminGetUser: ["GetItem", "Query"],
-          deleteMe: expect.arrayContaining(["DeleteItem", "PutItem", "Query", "UpdateItem"]),
-        });
+      expect(
+        Object.fromEntries([...seen].map(([user, actions]) => [user, [...actions].sort()])),
+      ).toMatchObject({
+        preSignUp: expect.arrayContaining(["PutItem"]),
+        postConfirmation: expect.arrayContaining(["PutItem", "UpdateItem"]),
+        preTokenGeneration: expect.arrayContaining(["GetItem"]),
+        outboxRelay: ["Query"],
+        issueGuestProof: expect.arrayContaining(["GetItem"]),
+        linkIdentity: expect.arrayContaining(["GetItem", "PutItem", "Query", "UpdateItem"]),
+        ensureIot: expect.arrayContaining(["UpdateItem"]),
+        getPreferences: ["GetItem"],
+        putPreferences: expect.arrayContaining(["UpdateItem"]),
+        getProfile: ["GetItem"],
+        adminGetUser: ["GetItem", "Query"],
+        deleteMe: expect.arrayContaining(["DeleteItem", "PutItem", "Query", "UpdateItem"]),
+      });
     },
     BOOT_TIMEOUT_MS,
   );
