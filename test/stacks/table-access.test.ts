@@ -10,6 +10,7 @@ import { TABLE_ACCESS, type TableUser } from "../../stacks/table-access";
 import {
   ACCOUNT_ID,
   type AuthorizedRequest,
+  attributesOf,
   authorizedRequestsOf,
   type DynamoCall,
   evaluate,
@@ -244,6 +245,32 @@ const transactProfile: DynamoCall = {
     ],
   },
 };
+
+describe("a request's condition keys, as IAM builds them", () => {
+  test("attributes: names and placeholders, never values, functions or keywords; paths count as their top", () => {
+    expect(
+      attributesOf(
+        "SET #r = :r, a.b[0] = if_not_exists(c, :now) REMOVE d ADD e :one DELETE f :set",
+        { "#r": "roles" },
+      ).sort(),
+    ).toEqual(["a", "c", "d", "e", "f", "roles"]);
+    expect(
+      attributesOf("attribute_not_exists(pk) OR (#o = :me AND size(g) > :n)", {
+        "#o": "owner",
+      }).sort(),
+    ).toEqual(["g", "owner", "pk"]);
+  });
+
+  test("a query on an index is authorized on the index, with the index's partition key", () => {
+    expect(authorizedRequestsOf(identitiesOfUser, TABLE_ARN)).toEqual([
+      {
+        action: "dynamodb:Query",
+        resource: `${TABLE_ARN}/index/gsi1`,
+        context: { "dynamodb:LeadingKeys": [`USER#${SUB}`] },
+      },
+    ]);
+  });
+});
 
 describe("each function's table statements", () => {
   test("are the ones stacks/table-access.ts declares, and no table-wide grant remains", () => {
