@@ -7,6 +7,7 @@ import { Auth } from "./Auth";
 import { Data } from "./Data";
 import { Events } from "./Events";
 import { Iot } from "./Iot";
+import { grantTableAccess } from "./table-access";
 
 /** Route keys, shared by the API definition and the role policies that may invoke them. */
 const ROUTES = {
@@ -116,17 +117,14 @@ export function Api({ stack }: StackContext) {
     },
   });
 
-  // Least privilege per route: each function gets only the table access it uses.
+  // Least privilege per route: each function gets only the table access stacks/table-access.ts
+  // declares for it (key prefixes, attributes; ADR 0010).
   const fn = (route: string) => api.getFunction(route)!;
-  table.cdk.table.grantReadData(fn(ROUTES.issueGuestProof));
+  for (const name of Object.keys(ROUTES) as (keyof typeof ROUTES)[]) {
+    grantTableAccess(table, fn(ROUTES[name]), name);
+  }
   guestProofKey.grant(fn(ROUTES.issueGuestProof), "kms:Sign");
   guestProofKey.grant(fn(ROUTES.linkIdentity), "kms:GetPublicKey");
-  table.cdk.table.grantReadWriteData(fn(ROUTES.linkIdentity));
-  table.cdk.table.grantReadWriteData(fn(ROUTES.ensureIot));
-  table.cdk.table.grantReadData(fn(ROUTES.getPreferences));
-  table.cdk.table.grantReadWriteData(fn(ROUTES.putPreferences));
-  table.cdk.table.grantReadData(fn(ROUTES.adminGetUser));
-  table.cdk.table.grantReadData(fn(ROUTES.getProfile));
   topic.cdk.topic.grantPublish(fn(ROUTES.linkIdentity));
   stream.cdk.stream.grantWrite(fn(ROUTES.linkIdentity));
   // AttachPolicy to a Cognito identity cannot be scoped by resource: AWS evaluates it against
@@ -140,12 +138,11 @@ export function Api({ stack }: StackContext) {
       }),
     ],
   });
-  // Account deletion: the table (read the user's items, erase them, the deletion record), events,
+  // Account deletion: the table (as stacks/table-access.ts declares), events,
   // the user pool's ListUsers (find the account by sub) and AdminDeleteUser on this pool only,
   // and DetachPolicy, never AttachPolicy.
   const deleters = [fn(ROUTES.deleteMe), fn(ROUTES.adminDeleteUser)];
   for (const deleter of deleters) {
-    table.cdk.table.grantReadWriteData(deleter);
     topic.cdk.topic.grantPublish(deleter);
     stream.cdk.stream.grantWrite(deleter);
     deleter.addToRolePolicy(

@@ -23,6 +23,7 @@ import {
 } from "./config";
 import { Data } from "./Data";
 import { Events } from "./Events";
+import { grantTableAccess } from "./table-access";
 
 /** The app roles a profile can hold, each an IAM role reached through a user-pool group. */
 export const APP_ROLES = {
@@ -202,9 +203,9 @@ export function Auth({ stack, app }: StackContext) {
 
   const preSignUp = auth.getFunction("preSignUp")!;
   const postConfirmation = auth.getFunction("postConfirmation")!;
-  table.cdk.table.grantReadWriteData(preSignUp);
-  table.cdk.table.grantReadWriteData(postConfirmation);
-  table.cdk.table.grantReadWriteData(preTokenGeneration);
+  grantTableAccess(table, preSignUp, "preSignUp");
+  grantTableAccess(table, postConfirmation, "postConfirmation");
+  grantTableAccess(table, preTokenGeneration, "preTokenGeneration");
   for (const publisher of [preSignUp, postConfirmation]) {
     topic.cdk.topic.grantPublish(publisher);
     stream.cdk.stream.grantWrite(publisher);

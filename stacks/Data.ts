@@ -9,13 +9,16 @@ import { stageConfig } from "./config";
  * | item                 | pk                    | sk           | gsi1pk / gsi1sk               |
  * |----------------------|-----------------------|--------------|-------------------------------|
  * | profile              | USER#<sub>            | PROFILE      |                               |
+ * | federated link       | USER#<sub>            | LINK#<prov.> |                               |
  * | email claim          | EMAIL#<canonical>     | EMAIL        |                               |
  * | identity link        | IDENTITY#<identityId> | IDENTITY     | USER#<sub> / IDENTITY#<id>    |
  * | guest data           | IDENTITY#<identityId> | DATA#<name>  |                               |
+ * | user deletion        | DELETION#<sub>        | DELETION     |                               |
  * | pending outbox event | (on the item it belongs to: `outboxShard` / `outboxAt` set)       |
  *
- * `gsi1` answers "which identities belong to this user"; `outbox` is sparse: only items with
- * unpublished events carry its keys, so the relay reads exactly the work it has to do.
+ * Partition-key prefixes are owners: stacks/table-access.ts confines each function to its own
+ * (ADR 0010). `gsi1` answers "which identities belong to this user"; `outbox` is sparse: only
+ * items with unpublished events carry its keys, so the relay reads exactly the work it has to do.
  * No transactions and no streams are needed (ADR 0004), which keeps the design identical on
  * AWS and on dynalite.
  */

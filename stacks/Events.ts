@@ -10,6 +10,7 @@ import {
   use,
 } from "sst/constructs";
 import { Data } from "./Data";
+import { grantTableAccess } from "./table-access";
 
 /**
  * Where identity events go: an SNS topic for filtered fan-out and a Kinesis stream for ordered
@@ -52,7 +53,7 @@ export function Events({ stack }: StackContext) {
     timeout: "60 seconds",
     environment: eventsEnvironment,
   });
-  table.cdk.table.grantReadWriteData(relay);
+  grantTableAccess(table, relay, "outboxRelay");
   topic.cdk.topic.grantPublish(relay);
   stream.cdk.stream.grantWrite(relay);
   new Cron(stack, "OutboxRelaySchedule", {

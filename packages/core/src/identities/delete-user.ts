@@ -41,7 +41,7 @@ export interface DeleteUserResult {
  * deletion trigger, so the backend owns deletion, in an order where every step is idempotent and
  * a failure at any point leaves a state the next call completes:
  *
- * 1. the deletion record (`USER#<sub>` / `DELETION`, step `started`, with the tenant the event
+ * 1. the deletion record (`DELETION#<sub>` / `DELETION`, step `started`, with the tenant the event
  *    needs once the profile is gone); nothing personal in it;
  * 2. every identity of the user is marked and its IoT policies detached, and its data items
  *    erased, **before** the Cognito user goes: a failure here leaves a live user to retry with,

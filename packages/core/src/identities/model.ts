@@ -8,7 +8,7 @@ import * as z from "../zod";
  * | identity          | IDENTITY#<identityId> | IDENTITY      | USER#<sub> / IDENTITY#<id> |
  * | guest data        | IDENTITY#<identityId> | DATA#<name>   |                            |
  * | merge state       | IDENTITY#<guestId>    | MERGE         |                            |
- * | user deletion     | USER#<sub>            | DELETION      |                            |
+ * | user deletion     | DELETION#<sub>        | DELETION      |                            |
  *
  * The identity record carries the edges: `userSub` (identity → user, and user → identities
  * through gsi1), `logins` (providers it was obtained with), `iotPolicies` (IoT attachments we
@@ -35,7 +35,14 @@ export const dataKey = (identityId: string, name: string) => ({
   sk: `DATA#${name}`,
 });
 export const mergeKey = (guestId: string) => ({ pk: `IDENTITY#${guestId}`, sk: "MERGE" });
-export const deletionKey = (sub: string) => ({ pk: `USER#${sub}`, sk: "DELETION" });
+/**
+ * Its own partition, apart from `USER#<sub>`: IAM can confine a function to key prefixes but not
+ * to sort keys, and the account-deletion routes write this record but must never write the
+ * profile beside it (ADR 0010).
+ */
+export const deletionKey = (sub: string) => ({ pk: `DELETION#${sub}`, sk: "DELETION" });
+/** Where records written before ADR 0010 live; read (and carried forward) only. */
+export const legacyDeletionKey = (sub: string) => ({ pk: `USER#${sub}`, sk: "DELETION" });
 export const userIndexKey = (sub: string, identityId: string) => ({
   gsi1pk: `USER#${sub}`,
   gsi1sk: `IDENTITY#${identityId}`,

@@ -137,7 +137,7 @@ export interface ProfileReader {
   get(sub: string): Promise<{ sub: string; tenant: string; plan: string; roles: string[] } | null>;
 }
 
-/** Progress of a user's deletion (`USER#<sub>` / `DELETION`); holds no personal data. */
+/** Progress of a user's deletion (`DELETION#<sub>` / `DELETION`); holds no personal data. */
 export interface UserDeletion {
   sub: string;
   /** From the profile when the deletion started; the event needs it after the profile is gone. */
@@ -159,7 +159,7 @@ export interface UserDeletionStore {
    * claims' owner index; each only if still theirs.
    */
   releaseEmailClaimsOwnedBy(owner: string): Promise<void>;
-  /** Deletes the user's items (profile, federated links): everything under `USER#<sub>` but the record. */
+  /** Deletes the user's items (profile, federated links): everything under `USER#<sub>`. */
   eraseUserItems(sub: string): Promise<void>;
   /** Deletes the identity's data items (`DATA#*`: documents the user wrote). */
   eraseIdentityData(identityId: string): Promise<void>;

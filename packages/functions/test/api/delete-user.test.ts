@@ -247,9 +247,10 @@ describe("DELETE /identity/me", () => {
     // Cognito: the user is gone.
     expect(await cognitoUserExists(user.email)).toBe(false);
     // Table: no profile, no email claim (its key is the address), no user-written data; only the
-    // deletion record, which holds no personal data and no longer any pending event.
-    expect(await itemsUnder(`USER#${user.sub}`)).toEqual(["DELETION"]);
-    const record = await item({ pk: `USER#${user.sub}`, sk: "DELETION" });
+    // deletion record (its own partition, ADR 0010), with no personal data and no pending event.
+    expect(await itemsUnder(`USER#${user.sub}`)).toEqual([]);
+    expect(await itemsUnder(`DELETION#${user.sub}`)).toEqual(["DELETION"]);
+    const record = await item({ pk: `DELETION#${user.sub}`, sk: "DELETION" });
     expect(Object.keys(record!).sort()).toEqual(
       ["finishedAt", "pk", "sk", "startedAt", "step", "sub", "tenant"].sort(),
     );
@@ -352,7 +353,7 @@ describe("DELETE /identity/me", () => {
     });
     const events = await deletedEvents(user.sub);
     expect(events.sns).toHaveLength(1);
-    const record = await item({ pk: `USER#${user.sub}`, sk: "DELETION" });
+    const record = await item({ pk: `DELETION#${user.sub}`, sk: "DELETION" });
     expect(record?.pendingEvent).toBeUndefined();
   });
 
@@ -395,7 +396,8 @@ describe("DELETE /identity/me", () => {
     // Assess
     expect(result.statusCode).toBe(200);
     expect(await attachedPolicies(plane.iotClient, user.device.identityId)).toEqual([]);
-    expect(await itemsUnder(`USER#${user.sub}`)).toEqual(["DELETION"]);
+    expect(await itemsUnder(`USER#${user.sub}`)).toEqual([]);
+    expect(await itemsUnder(`DELETION#${user.sub}`)).toEqual(["DELETION"]);
     expect((await deletedEvents(user.sub)).sns).toHaveLength(1);
   });
 
@@ -424,5 +426,57 @@ describe("DELETE /admin/users/{sub}", () => {
   it("answers 404 for an unknown user and 400 for a malformed sub", async () => {
     expect((await adminDelete(randomUUID())).statusCode).toBe(404);
     expect((await adminDelete("not-a-uuid")).statusCode).toBe(400);
+  });
+});
+
+describe("deletion records written before ADR 0010 (under USER#<sub>)", () => {
+  const legacyRecord = (sub: string, step: "started" | "done") => ({
+    pk: `USER#${sub}`,
+    sk: "DELETION",
+    sub,
+    tenant: "legacy-tenant",
+    step,
+    startedAt: "2026-11-01T00:00:00.000Z",
+    ...(step === "done" ? { finishedAt: "2026-11-01T00:00:05.000Z" } : {}),
+  });
+
+  it("a finished one still answers already-deleted and is left where it is", async () => {
+    // Prepare
+    const sub = randomUUID();
+    await plane.dynamo.send(
+      new PutCommand({ TableName: plane.tableName, Item: legacyRecord(sub, "done") }),
+    );
+
+    // Act
+    const result = await adminDelete(sub);
+
+    // Assess
+    expect(result.statusCode).toBe(200);
+    expect(bodyOf(result)).toMatchObject({ outcome: "already-deleted" });
+    expect(await itemsUnder(`USER#${sub}`)).toEqual(["DELETION"]);
+    expect(await itemsUnder(`DELETION#${sub}`)).toEqual([]);
+  });
+
+  it("one still running is carried forward, finished in the new partition, and the old erased", async () => {
+    // Prepare: a deletion that stopped after step 1 under the old key; the user is still there.
+    const user = await userWithDevice();
+    await plane.dynamo.send(
+      new PutCommand({ TableName: plane.tableName, Item: legacyRecord(user.sub, "started") }),
+    );
+
+    // Act
+    const result = await deleteMe(user.accessToken);
+
+    // Assess: the event keeps the tenant the old record holds; nothing is left under USER#.
+    expect(bodyOf(result)).toMatchObject({ outcome: "deleted" });
+    expect(await itemsUnder(`USER#${user.sub}`)).toEqual([]);
+    expect(await item({ pk: `DELETION#${user.sub}`, sk: "DELETION" })).toMatchObject({
+      step: "done",
+      tenant: "legacy-tenant",
+      startedAt: "2026-11-01T00:00:00.000Z",
+    });
+    const events = await deletedEvents(user.sub);
+    expect(events.sns).toHaveLength(1);
+    expect(events.sns[0]).toMatchObject({ data: { tenant: "legacy-tenant" } });
   });
 });

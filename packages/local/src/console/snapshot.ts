@@ -444,7 +444,7 @@ async function readTable(
     const shown = redactValue(rest) as Record<string, unknown>;
     if (pk.startsWith("USER#") && sk === "PROFILE") {
       table.profiles.push(shown);
-    } else if (pk.startsWith("USER#") && sk === "DELETION") {
+    } else if ((pk.startsWith("DELETION#") || pk.startsWith("USER#")) && sk === "DELETION") {
       table.tombstones.push({ kind: "user deleted", ...shown });
     } else if (pk.startsWith("IDENTITY#") && sk === "IDENTITY") {
       table.identityLinks.push(shown);

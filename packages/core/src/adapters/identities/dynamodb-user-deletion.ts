@@ -7,7 +7,7 @@ import {
   UpdateCommand,
 } from "@aws-sdk/lib-dynamodb";
 import type { IdentityEvent } from "../../identities/events";
-import { dataKey, deletionKey } from "../../identities/model";
+import { dataKey, deletionKey, legacyDeletionKey } from "../../identities/model";
 import type { UserDeletion, UserDeletionStore } from "../../identities/ports";
 import { claimAddressCandidates } from "../../mailbox";
 import { type ItemKey, outboxAttributes } from "../../outbox";
@@ -31,7 +31,7 @@ function toDeletion(item: Item): UserDeletion {
 }
 
 /**
- * The user-deletion side of the single table: the `USER#<sub>` / `DELETION` record (sub, tenant,
+ * The user-deletion side of the single table: the `DELETION#<sub>` / `DELETION` record (sub, tenant,
  * step, times: no personal data; it carries `user.deleted` in its outbox) and the erasure of the
  * user's items, the identities' data items and the email claim. Single-item writes only.
  */
@@ -46,8 +46,19 @@ export class DynamoUserDeletionStore implements UserDeletionStore {
   }
 
   async get(sub: string): Promise<UserDeletion | null> {
+    const current = await this.read(deletionKey(sub));
+    if (current !== null) return current;
+    // Before ADR 0010 the record lived beside the profile. A finished one stays where it is (the
+    // relay still clears its outbox there); one still running is carried forward, so the rest of
+    // the deletion writes only the new record, and the erasure of `USER#<sub>` removes the old.
+    const legacy = await this.read(legacyDeletionKey(sub));
+    if (legacy === null || legacy.step === "done") return legacy;
+    return this.start({ sub, tenant: legacy.tenant, now: new Date(legacy.startedAt) });
+  }
+
+  private async read(key: { pk: string; sk: string }): Promise<UserDeletion | null> {
     const { Item } = await this.client.send(
-      new GetCommand({ TableName: this.tableName, Key: deletionKey(sub), ConsistentRead: true }),
+      new GetCommand({ TableName: this.tableName, Key: key, ConsistentRead: true }),
     );
     return Item === undefined ? null : toDeletion(Item);
   }
@@ -70,7 +81,7 @@ export class DynamoUserDeletionStore implements UserDeletionStore {
       return deletion;
     } catch (error) {
       if (!isConditionalCheckFailed(error)) throw error;
-      const existing = await this.get(input.sub);
+      const existing = await this.read(deletionKey(input.sub));
       if (existing === null) throw error;
       return existing;
     }
@@ -91,8 +102,7 @@ export class DynamoUserDeletionStore implements UserDeletionStore {
   }
 
   async eraseUserItems(sub: string): Promise<void> {
-    const record = deletionKey(sub);
-    await this.eraseUnder(record.pk, (sk) => sk !== record.sk);
+    await this.eraseUnder(legacyDeletionKey(sub).pk, () => true);
   }
 
   async eraseIdentityData(identityId: string): Promise<void> {
@@ -100,7 +110,7 @@ export class DynamoUserDeletionStore implements UserDeletionStore {
     await this.eraseUnder(dataKey(identityId, "").pk, (sk) => sk.startsWith(prefix));
   }
 
-  private async eraseUnder(pk: string, keep: (sk: string) => boolean): Promise<void> {
+  private async eraseUnder(pk: string, erases: (sk: string) => boolean): Promise<void> {
     let start: Item | undefined;
     for (let page = 0; page < MAX_PAGES; page++) {
       const result = await this.client.send(
@@ -115,7 +125,7 @@ export class DynamoUserDeletionStore implements UserDeletionStore {
       );
       for (const item of result.Items ?? []) {
         const sk = String(item.sk);
-        if (!keep(sk)) continue;
+        if (!erases(sk)) continue;
         await this.client.send(new DeleteCommand({ TableName: this.tableName, Key: { pk, sk } }));
       }
       start = result.LastEvaluatedKey;
