@@ -24,12 +24,14 @@ export const KEY = {
   email: "EMAIL#",
   /** `DELETION#<sub>`: progress of a user's deletion (moved out of `USER#`, ADR 0010). */
   deletion: "DELETION#",
+  /** `EMAILOWNER#<username>`: a claim's owner, the `gsi1` partition that lists their claims. */
+  emailOwner: "EMAILOWNER#",
   /** `OUTBOX#<n>`: partitions of the sparse `outbox` index. */
   outbox: "OUTBOX#",
 } as const;
 export type KeyPrefix = (typeof KEY)[keyof typeof KEY];
 
-/** Prefixes the table's own partition key takes (the outbox shards are index-only). */
+/** Prefixes the table's own partition key takes (claim owners and outbox shards are index-only). */
 export const TABLE_PREFIXES: readonly KeyPrefix[] = [
   KEY.user,
   KEY.identity,
@@ -93,7 +95,7 @@ const read = (...keys: KeyPrefix[]): TableGrant => ({ actions: ["GetItem"], keys
 /** Account deletion (ADR 0007), shared by `DELETE /identity/me` and `DELETE /admin/users/{sub}`. */
 const DELETION_GRANTS: readonly TableGrant[] = [
   read(KEY.user, KEY.identity, KEY.deletion),
-  { actions: ["Query"], keys: [KEY.user], index: "gsi1" },
+  { actions: ["Query"], keys: [KEY.user, KEY.emailOwner], index: "gsi1" },
   { actions: ["PutItem", "UpdateItem"], keys: [KEY.deletion] },
   // Mark the user's identities deleted and detach (never attach) their IoT policies.
   {
@@ -101,7 +103,7 @@ const DELETION_GRANTS: readonly TableGrant[] = [
     keys: [KEY.identity],
     onlyAttributes: [...PRIMARY_KEY, "identityId", "userSub", "userDeletedAt", "iotPolicies"],
   },
-  // Erasure: the user's items (profile included), the identities' data, the email claim.
+  // Erasure: the user's items (profile included), the identities' data, every email claim.
   { actions: ["Query", "DeleteItem"], keys: [KEY.user, KEY.identity] },
   { actions: ["DeleteItem"], keys: [KEY.email] },
 ];
@@ -115,7 +117,8 @@ export const TABLE_ACCESS = {
   preSignUp: {
     grants: [
       read(KEY.user, KEY.email),
-      { actions: ["PutItem"], keys: [KEY.email] },
+      // Claim (update), take over a stale unconfirmed claim (put).
+      { actions: ["PutItem", "UpdateItem"], keys: [KEY.email] },
       {
         actions: ["PutItem", "UpdateItem", "DeleteItem"],
         keys: [KEY.user],
@@ -130,9 +133,15 @@ export const TABLE_ACCESS = {
       { actions: ["UpdateItem"], keys: [KEY.email] },
     ],
   },
-  // Reads the profile on every token; repairs a missing one.
+  // Reads the profile on every token; repairs a missing one; moves the email claim to the
+  // verified address (claim it, release the user's others, found through the owner index).
   preTokenGeneration: {
-    grants: [read(KEY.user), { actions: ["PutItem", "UpdateItem"], keys: [KEY.user] }],
+    grants: [
+      read(KEY.user),
+      { actions: ["PutItem", "UpdateItem"], keys: [KEY.user] },
+      { actions: ["UpdateItem", "DeleteItem"], keys: [KEY.email] },
+      { actions: ["Query"], keys: [KEY.emailOwner], index: "gsi1" },
+    ],
   },
   // Reads the sparse index; clears a published event on whatever item carries it, nothing else.
   outboxRelay: {
