@@ -1,5 +1,6 @@
 import type { DeletionActor } from "@boarding-pass/core/events";
 import { AdminRoleRequiredError } from "@boarding-pass/core/identities/index";
+import * as z from "@boarding-pass/core/zod";
 import { logger } from "../observability";
 
 /**
@@ -65,7 +66,8 @@ export function adminActorOf(
   const amr = Array.isArray(cognito?.amr) ? cognito.amr : [];
   for (const entry of amr) {
     const signedIn = typeof entry === "string" ? SIGNED_IN_AS.exec(entry) : null;
-    if (signedIn) actor.sub = signedIn[1]!;
+    const sub = Sub.safeParse(signedIn?.[1]);
+    if (sub.success) actor.sub = sub.data;
   }
   return actor;
 }
