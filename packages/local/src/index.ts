@@ -54,6 +54,8 @@ export interface LocalAwsOptions {
    * a pool's LambdaConfig is not invoked.
    */
   invokeTrigger?: InvokeTrigger;
+  /** The user pool's clock (ms since the epoch), `Date.now` by default (see `LocalCloudOptions`). */
+  userPoolClock?: () => number;
 }
 
 export const BUILT_IN_SERVICES = [
@@ -170,6 +172,7 @@ export async function startLocalAws(options: LocalAwsOptions = {}): Promise<Loca
         dataDir: serviceDir("cognito-idp"),
         endpoint: () => edgeEndpoint,
         ...(options.invokeTrigger ? { invokeTrigger: options.invokeTrigger } : {}),
+        ...(options.userPoolClock ? { now: options.userPoolClock } : {}),
       })
     : undefined;
   const cognitoIdentity =

@@ -22,8 +22,9 @@ const ASSUMED_ROLE =
 const ROLE = /^arn:(aws[\w-]*):iam::(\d{12}):role\/(?:[\w+=,.@-]+\/)*([\w+=,.@-]{1,64})$/;
 /** As `boardingpass.*` events spell identity ids (`<region>:<uuid>`). */
 const IDENTITY_ID = /^[a-z]{2}(?:-[a-z]+)+-\d:[0-9a-f-]{36}$/;
-const SIGNED_IN_AS =
-  /:CognitoSignIn:([0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12})$/;
+/** `cognito-idp.<region>.amazonaws.com/<poolId>:CognitoSignIn:<sub>` in the identity's `amr`. */
+const SIGNED_IN_AS = /:CognitoSignIn:([^:]+)$/;
+const Sub = z.uuid();
 
 interface IamContext {
   userArn?: unknown;
