@@ -10,7 +10,9 @@
  *   the function's window stays the stage's;
  * - a role other than the admin role, even one a stray policy lets invoke the admin routes, must
  *   not act as an admin; an admin's deletion names the admin in `user.deleted.v1` and the logs;
- * - an admin whose profile cannot be read (a corrupt profile item) gets the member role only.
+ * - an admin whose profile cannot be read (a corrupt profile item) gets the member role only;
+ * - the HTTP API the local cloud serves carries the stage's throttles (their token buckets are
+ *   tested with an injected clock in packages/local/test/apigw/throttle.test.ts).
  */
 import {
   CognitoIdentityClient,
@@ -46,6 +48,7 @@ import { eventId } from "@boarding-pass/core/events";
 import { AuthenticationDetails, CognitoUser, CognitoUserPool } from "amazon-cognito-identity-js";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { LocalCloud } from "../../packages/local/src/cloud/start";
+import { stageConfig } from "../../stacks/config";
 import { BOOT_TIMEOUT_MS, bootCloud, STEP_TIMEOUT_MS } from "./cloud";
 
 const PASSWORD = "Corr3ct-Horse-Battery!";
@@ -471,4 +474,22 @@ describe("degraded claims never elevate", () => {
     },
     STEP_TIMEOUT_MS,
   );
+});
+
+describe("guest routes are throttled", () => {
+  it("the local HTTP API applies the stage's and the guest routes' limits from the stacks", () => {
+    const limits = stageConfig(cloud.plan.stage).apiThrottling;
+    const asEmulated = (limit: { rateLimit: number; burstLimit: number }) => ({
+      rateLimit: limit.rateLimit,
+      burstLimit: limit.burstLimit,
+    });
+    expect(cloud.provisioned.httpApis[0]?.throttling).toEqual({
+      default: asEmulated(limits.stage),
+      routes: {
+        "POST /identity/guest-proof": asEmulated(limits.guestProof),
+        "GET /identity/preferences": asEmulated(limits.guestData),
+        "PUT /identity/preferences": asEmulated(limits.guestData),
+      },
+    });
+  });
 });
