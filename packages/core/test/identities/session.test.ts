@@ -74,7 +74,9 @@ describe("requireRecentSession", () => {
     const failing = pool(
       Object.assign(new Error("throttled"), { name: "TooManyRequestsException" }),
     );
-    expect(await reasonOf(check(nowSeconds - 10, failing.sessions))).toBe("threw TooManyRequestsException: throttled");
+    expect(await reasonOf(check(nowSeconds - 10, failing.sessions))).toBe(
+      "threw TooManyRequestsException: throttled",
+    );
   });
 
   it("says which window applied, for the app and the WWW-Authenticate challenge", async () => {
