@@ -1,9 +1,12 @@
 import { RemovalPolicy } from "aws-cdk-lib";
+import { CfnRoute, type CfnStage, type IHttpApi } from "aws-cdk-lib/aws-apigatewayv2";
 import { Policy, PolicyStatement } from "aws-cdk-lib/aws-iam";
 import { Key, KeySpec, KeyUsage } from "aws-cdk-lib/aws-kms";
 import { NagSuppressions } from "cdk-nag";
+import type { IConstruct, Node } from "constructs";
 import { Api as HttpApi, type StackContext, use } from "sst/constructs";
 import { Auth } from "./Auth";
+import { type StageConfig, stageConfig, type ThrottleLimits } from "./config";
 import { Data } from "./Data";
 import { Events } from "./Events";
 import { Iot } from "./Iot";
@@ -27,7 +30,8 @@ const ROUTES = {
  * identity whose credentials signed the request, never something the body claims. Profile routes
  * use the user pool's JWT authorizer.
  */
-export function Api({ stack }: StackContext) {
+export function Api({ stack, app }: StackContext) {
+  const config = stageConfig(app.stage);
   const { table } = use(Data);
   const { topic, stream, eventsEnvironment } = use(Events);
   const { userPool, userPoolClient, identityPool, guestRole, appRoles } = use(Auth);
@@ -93,21 +97,30 @@ export function Api({ stack }: StackContext) {
       },
       [ROUTES.getPreferences]: "packages/functions/src/api/preferences.handler",
       [ROUTES.putPreferences]: "packages/functions/src/api/preferences.handler",
-      [ROUTES.adminGetUser]: "packages/functions/src/api/admin-get-user.handler",
+      [ROUTES.adminGetUser]: {
+        function: {
+          handler: "packages/functions/src/api/admin-get-user.handler",
+          environment: { ADMIN_ROLE_ARN: appRoles.admin.roleArn },
+        },
+      },
       // Account deletion (ADR 0007): the backend owns it, Cognito has no deletion trigger.
       [ROUTES.deleteMe]: {
         authorizer: "userPool",
         function: {
           handler: "packages/functions/src/api/delete-me.handler",
           description: "Deletes the caller's own account (access token): identities, user, profile",
-          environment: { ...deletionEnvironment },
+          environment: {
+            ...deletionEnvironment,
+            RECENT_SESSION_MAX_AGE_SECONDS: String(config.recentSessionMaxAgeSeconds),
+          },
         },
       },
       [ROUTES.adminDeleteUser]: {
         function: {
           handler: "packages/functions/src/api/admin-delete-user.handler",
           description: "Deletes a user's account on an admin's request",
-          environment: { ...deletionEnvironment },
+          // The handler checks the caller's assumed role is this one, whatever IAM allowed.
+          environment: { ...deletionEnvironment, ADMIN_ROLE_ARN: appRoles.admin.roleArn },
         },
       },
       [ROUTES.getProfile]: {
@@ -116,6 +129,8 @@ export function Api({ stack }: StackContext) {
       },
     },
   });
+
+  throttle(api, config.apiThrottling);
 
   // Least privilege per route: each function gets only the table access stacks/table-access.ts
   // declares for it (key prefixes, attributes; ADR 0010).
@@ -215,4 +230,37 @@ export function Api({ stack }: StackContext) {
 
   stack.addOutputs({ ApiUrl: api.url });
   return { api };
+}
+
+/**
+ * Stage and route throttling (API Gateway's token bucket, "Throttling requests to your HTTP API"):
+ * the stage default for every route, and tighter limits on the routes anyone can call as a guest.
+ * A stage's RouteSettings must name routes that already exist, so the stage waits for them.
+ */
+function throttle(
+  api: { cdk: { httpApi: IHttpApi & { defaultStage?: IConstruct } }; node: Node },
+  limits: StageConfig["apiThrottling"],
+) {
+  const settings = (limit: ThrottleLimits) => ({
+    ThrottlingRateLimit: limit.rateLimit,
+    ThrottlingBurstLimit: limit.burstLimit,
+  });
+  const perRoute: Record<string, ThrottleLimits> = {
+    [ROUTES.issueGuestProof]: limits.guestProof,
+    [ROUTES.getPreferences]: limits.guestData,
+    [ROUTES.putPreferences]: limits.guestData,
+  };
+  const stage = api.cdk.httpApi.defaultStage!.node.defaultChild as CfnStage;
+  stage.defaultRouteSettings = {
+    throttlingRateLimit: limits.stage.rateLimit,
+    throttlingBurstLimit: limits.stage.burstLimit,
+  };
+  stage.routeSettings = Object.fromEntries(
+    Object.entries(perRoute).map(([routeKey, limit]) => [routeKey, settings(limit)]),
+  );
+  for (const child of api.node.findAll()) {
+    if (child instanceof CfnRoute && Object.hasOwn(perRoute, child.routeKey)) {
+      stage.addDependency(child);
+    }
+  }
 }

@@ -28,6 +28,31 @@ export interface StageConfig {
   /** Tenant and plan of a new profile (slugs; they become token claims). */
   defaultTenant: string;
   defaultPlan: string;
+  /**
+   * Irreversible operations (`DELETE /identity/me`) need a sign-in at most this old (the access
+   * token's `auth_time`, which a token refresh keeps): otherwise 401 `ReauthenticationRequired`
+   * (ADR 0007).
+   */
+  recentSessionMaxAgeSeconds: number;
+  /** HTTP API throttling (API Gateway's token bucket: `rateLimit` per second, `burstLimit` deep). */
+  apiThrottling: {
+    /** Every route without its own limit (the stage's default route settings). */
+    stage: ThrottleLimits;
+    /**
+     * `POST /identity/guest-proof`: anyone may become a guest, and each proof is an RSA `kms:Sign`
+     * (KMS's RSA request quota is shared by the whole account and Region).
+     */
+    guestProof: ThrottleLimits;
+    /** The other guest routes (`GET`/`PUT /identity/preferences`): one DynamoDB call each. */
+    guestData: ThrottleLimits;
+  };
+}
+
+export interface ThrottleLimits {
+  /** Steady-state requests per second. */
+  rateLimit: number;
+  /** Bucket size: requests accepted at once before the rate applies. */
+  burstLimit: number;
 }
 
 const PRODUCTION_STAGES = new Set(["prod", "production"]);
@@ -55,6 +80,12 @@ export function stageConfig(stage: string): StageConfig {
     defaultGroup: "member",
     defaultTenant: "default",
     defaultPlan: "free",
+    recentSessionMaxAgeSeconds: 15 * 60,
+    apiThrottling: {
+      stage: { rateLimit: 100, burstLimit: 200 },
+      guestProof: { rateLimit: 10, burstLimit: 20 },
+      guestData: { rateLimit: 50, burstLimit: 100 },
+    },
   };
 }
 

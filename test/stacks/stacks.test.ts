@@ -24,6 +24,7 @@ import { Match } from "aws-cdk-lib/assertions";
 import fc from "fast-check";
 import { beforeAll, describe, expect, inject, test } from "vitest";
 import { tableDefinitionsFromTemplate } from "../../packages/local/src/provision/tables";
+import { stageConfig } from "../../stacks/config";
 import { type SynthesizedForTest, synthesize } from "./synth";
 import {
   allStatements,
@@ -518,6 +519,59 @@ describe("Api", () => {
     expect(authorizer.AuthorizerType).toBe("JWT");
     expect(JSON.stringify(authorizer.JwtConfiguration.Issuer)).toContain("cognito-idp");
     expect(authorizer.JwtConfiguration.Audience).toHaveLength(1);
+  });
+});
+
+describe("Api: throttling", () => {
+  const throttling = stageConfig("test").apiThrottling;
+  const limits = (limit: { rateLimit: number; burstLimit: number }) => ({
+    ThrottlingRateLimit: limit.rateLimit,
+    ThrottlingBurstLimit: limit.burstLimit,
+  });
+
+  test("the stage throttles every route, and the guest routes tighter, with the configured rates", () => {
+    const stage = one("AWS::ApiGatewayV2::Stage", "Api");
+    expect(stage.Properties?.DefaultRouteSettings).toEqual(
+      expect.objectContaining(limits(throttling.stage)),
+    );
+    expect(stage.Properties?.RouteSettings).toEqual({
+      "POST /identity/guest-proof": limits(throttling.guestProof),
+      "GET /identity/preferences": limits(throttling.guestData),
+      "PUT /identity/preferences": limits(throttling.guestData),
+    });
+    expect(throttling.guestProof.rateLimit).toBeLessThan(throttling.stage.rateLimit);
+  });
+
+  test("the stage waits for the routes its RouteSettings name (CloudFormation refuses unknown keys)", () => {
+    const stage = one("AWS::ApiGatewayV2::Stage", "Api");
+    const routes = resourcesOfType(templates(), "AWS::ApiGatewayV2::Route");
+    const named = Object.keys(stage.Properties?.RouteSettings ?? {}).map(
+      (key) => routes.find((route) => route.Properties?.RouteKey === key)!.logicalId,
+    );
+    expect(named).toHaveLength(3);
+    expect(asArray(stage.DependsOn)).toEqual(expect.arrayContaining(named));
+  });
+});
+
+describe("Api: who may act (issue 12)", () => {
+  const environmentOf = (handler: string) =>
+    resourcesOfType(templates(), "AWS::Lambda::Function").find(
+      (fn) => fn.Properties?.Handler === `packages/functions/src/api/${handler}.handler`,
+    )?.Properties?.Environment?.Variables;
+
+  test("the admin routes are told the admin role, to check the caller's session against", () => {
+    for (const handler of ["admin-get-user", "admin-delete-user"]) {
+      const adminRole = JSON.stringify(environmentOf(handler)?.ADMIN_ROLE_ARN);
+      expect(adminRole, handler).toMatch(/AdminRole/);
+    }
+    expect(environmentOf("delete-me")?.ADMIN_ROLE_ARN).toBeUndefined();
+  });
+
+  test("account deletion is told the recent-session window of the stage", () => {
+    expect(environmentOf("delete-me")?.RECENT_SESSION_MAX_AGE_SECONDS).toBe(
+      String(stageConfig("test").recentSessionMaxAgeSeconds),
+    );
+    expect(stageConfig("test").recentSessionMaxAgeSeconds).toBe(900);
   });
 });
 

@@ -32,9 +32,31 @@ export class AccountDeletionError extends Error {
   }
 }
 
+/** Why the backend wants a fresh sign-in before deleting (see `ReauthenticationRequiredError`). */
+export type ReauthenticationReason = "session-revoked" | "session-too-old";
+
+/**
+ * 401 `ReauthenticationRequired`: deleting an account needs a live and recent session (ADR 0007).
+ * `session-revoked`: this session has ended (signed out, revoked); `session-too-old`: the sign-in
+ * is older than `maxAgeSeconds` (refreshing tokens does not renew it). Either way the app asks the
+ * user to sign in again (password or provider), then retries with the new access token.
+ */
+export class ReauthenticationRequiredError extends AccountDeletionError {
+  constructor(
+    readonly reason: ReauthenticationReason,
+    readonly maxAgeSeconds: number | undefined,
+    message: string,
+  ) {
+    super(401, "ReauthenticationRequired", message);
+    this.name = "ReauthenticationRequiredError";
+  }
+}
+
 /**
  * `DELETE /identity/me`. Safe to retry: every step of the backend's deletion is idempotent, so a
  * call cut off half-way is finished by the next one. Sign the user out locally afterwards.
+ * Throws `ReauthenticationRequiredError` when the session is not recent or no longer live, and
+ * `AccountDeletionError` for any other refusal.
  */
 export async function deleteAccount(options: DeleteAccountOptions): Promise<DeletedAccount> {
   const url = new URL(
@@ -46,6 +68,13 @@ export async function deleteAccount(options: DeleteAccountOptions): Promise<Dele
     headers: { authorization: `Bearer ${options.accessToken}` },
   });
   const body = (await response.json().catch(() => ({}))) as Record<string, unknown>;
+  if (response.status === 401 && body.error === "ReauthenticationRequired") {
+    throw new ReauthenticationRequiredError(
+      body.reason === "session-too-old" ? "session-too-old" : "session-revoked",
+      typeof body.maxAgeSeconds === "number" ? body.maxAgeSeconds : undefined,
+      String(body.message ?? "Sign in again, then retry."),
+    );
+  }
   if (!response.ok) {
     throw new AccountDeletionError(
       response.status,

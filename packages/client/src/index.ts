@@ -4,6 +4,8 @@ export {
   type DeleteAccountOptions,
   type DeletedAccount,
   deleteAccount,
+  type ReauthenticationReason,
+  ReauthenticationRequiredError,
 } from "./account";
 export {
   backendGuestProofSource,

@@ -16,6 +16,7 @@ import {
   GuestLinkClient,
   type GuestProof,
   LinkRequestError,
+  ReauthenticationRequiredError,
   signRequest,
 } from "../src/index";
 
@@ -360,5 +361,36 @@ describe("deleteAccount", () => {
       error: "Forbidden",
       message: "Delete your account with your access token.",
     });
+    expect(idToken).not.toBeInstanceOf(ReauthenticationRequiredError);
   });
+
+  it.each([
+    ["session-revoked", undefined],
+    ["session-too-old", 900],
+  ] as const)(
+    "surfaces 401 ReauthenticationRequired (%s) as a typed error the app can act on",
+    async (reason, maxAgeSeconds) => {
+      respond = () => ({
+        status: 401,
+        body: {
+          error: "ReauthenticationRequired",
+          reason,
+          ...(maxAgeSeconds !== undefined ? { maxAgeSeconds } : {}),
+          message: "Sign in again.",
+        },
+      });
+      const refused = await deleteAccount({ apiUrl: baseUrl, accessToken: "old" }).catch(
+        (e: unknown) => e,
+      );
+      expect(refused).toBeInstanceOf(ReauthenticationRequiredError);
+      expect(refused).toBeInstanceOf(AccountDeletionError);
+      expect(refused).toMatchObject({
+        status: 401,
+        error: "ReauthenticationRequired",
+        reason,
+        maxAgeSeconds,
+        message: "Sign in again.",
+      });
+    },
+  );
 });

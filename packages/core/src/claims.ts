@@ -202,8 +202,9 @@ function defaultEntry(catalog: RoleCatalog): CatalogEntry {
  * groups. Both are server-owned: the profile is written only by our services, group membership
  * only by admin APIs. A group grants the catalog role **of the same name** (the group `admin`
  * grants the role `admin`); the IAM role a group itself carries (its RoleArn) is never used, so
- * a group cannot bring in a role the catalog does not know. A profile that does not match the
- * schema is treated like a missing one: a corrupt item must not reach a token.
+ * a group cannot bring in a role the catalog does not know. Groups add roles only beside a valid
+ * profile: without one (unreadable, over budget, corrupt: a corrupt item must not reach a token)
+ * the user gets the default role alone.
  */
 export function resolveTokenClaims(
   profile: Profile | null,
@@ -212,22 +213,26 @@ export function resolveTokenClaims(
 ): ResolvedTokenClaims {
   const parsed = profile === null ? undefined : Profile.safeParse(profile);
   const valid = parsed?.success ? parsed.data : undefined;
+  if (valid === undefined) {
+    // Degraded: the default role only, whatever the groups say. Without the profile nothing
+    // confirms the user is still entitled to more (a deleted user's groups, a profile whose
+    // roles were cut, an outage an attacker can provoke), and "never elevated" must hold.
+    const fallback = defaultEntry(catalog);
+    return {
+      mode: "degraded",
+      claims: {},
+      roleNames: [fallback.name],
+      iamRoleArns: [fallback.iamRoleArn],
+      scopesToAdd: [],
+    };
+  }
   // Unknown role names are dropped: they may be stale, or typos, and carry no IAM role anyway.
-  const known = unique([...(valid?.roles ?? []), ...groups])
+  const known = unique([...valid.roles, ...groups])
     .map((name) => catalogEntry(catalog, name))
     .filter((entry): entry is CatalogEntry => entry !== undefined)
     .sort(byPrecedence);
   const effective = known.length > 0 ? known : [defaultEntry(catalog)];
   const roleNames = effective.map((entry) => entry.name);
-  if (valid === undefined) {
-    return {
-      mode: "degraded",
-      claims: {},
-      roleNames,
-      iamRoleArns: unique(effective.map((entry) => entry.iamRoleArn)),
-      scopesToAdd: [],
-    };
-  }
   const { tenant, plan } = valid;
   return {
     mode: "profile",

@@ -30,6 +30,29 @@ const IdentityId = z
 /** User-pool identity provider name, as in `AdminLinkProviderForUser` (`Google`, an OIDC name). */
 const ProviderName = z.string().check(z.minLength(1), z.maxLength(32));
 
+/** An IAM role name, as in an assumed-role ARN (`arn:aws:sts::<account>:assumed-role/<name>/...`). */
+const RoleName = z.string().check(z.regex(/^[\w+=,.@-]{1,64}$/, "must be an IAM role name"));
+
+/** An STS role session name (`CognitoIdentityCredentials` for identity-pool credentials). */
+const RoleSessionName = z
+  .string()
+  .check(z.regex(/^[\w+=,.@-]{2,64}$/, "must be a role session name"));
+
+/**
+ * Who deleted an account: the user themself (`self`, their access token), or an admin through
+ * the admin route (`admin`: the role and role session the request was signed with, and the
+ * admin's identity-pool identity and user-pool `sub` when the credentials came from the identity
+ * pool). Pseudonymous ids only; strict, so nothing else can slip in.
+ */
+const DeletionActor = z.strictObject({
+  kind: z.enum(["self", "admin"]),
+  sub: z.optional(Sub),
+  identityId: z.optional(IdentityId),
+  roleName: z.optional(RoleName),
+  roleSessionName: z.optional(RoleSessionName),
+});
+export type DeletionActor = z.infer<typeof DeletionActor>;
+
 export const EVENT_SOURCE_PATTERN =
   /^boardingpass\/[A-Za-z0-9][A-Za-z0-9_-]{0,63}\/[a-z0-9][a-z0-9-]{0,63}$/;
 
@@ -118,10 +141,11 @@ const definitions = {
   /**
    * A user deleted their account (or an admin deleted it) through the backend's deletion routes:
    * the user's identities lost their IoT policies, the Cognito user and the profile are gone.
-   * Consumers erase what they hold about `sub`. A user is deleted once.
+   * Consumers erase what they hold about `sub`. A user is deleted once. `actor` (optional, added
+   * within v1) says who asked for it.
    */
   "boardingpass.user.deleted.v1": {
-    data: z.object({ sub: Sub, tenant: Tenant }),
+    data: z.object({ sub: Sub, tenant: Tenant, actor: z.optional(DeletionActor) }),
     naturalKey: (data: { sub: string }) => [data.sub],
   },
 } as const;

@@ -15,7 +15,7 @@ import {
   resolveTokenClaims,
 } from "../src/claims";
 import { InvalidRoleCatalogError, UnsupportedTriggerVersionError } from "../src/errors";
-import type { Profile } from "../src/profile";
+import { Profile } from "../src/profile";
 
 type CognitoFixture = PreTokenGenerationRequest & {
   request: PreTokenGenerationRequest["request"] & { userAttributes: Record<string, string> };
@@ -134,14 +134,43 @@ describe("admin-managed groups", () => {
     expect(emitted(response).roleArns).toEqual([ARN("Admin"), ARN("Editor"), ARN("Admin")]);
   });
 
-  it("grant their role even before the profile exists, and never a role the catalog lacks", () => {
+  it("never grant a role the catalog lacks", () => {
     // Act
-    const degraded = resolveTokenClaims(null, catalog, ["admin", "support-staff", "constructor"]);
+    const resolved = resolveTokenClaims(profile({ roles: [] }), catalog, [
+      "support-staff",
+      "constructor",
+    ]);
     // Assess
-    expect(degraded.mode).toBe("degraded");
-    expect(degraded.roleNames).toEqual(["admin"]);
-    expect(degraded.claims).toEqual({});
-    expect(resolveTokenClaims(null, catalog, ["support-staff"]).roleNames).toEqual(["member"]);
+    expect(resolved.roleNames).toEqual(["member"]);
+  });
+
+  it("grant nothing in degraded mode: no profile means the default role only, whatever the groups", () => {
+    // Prepare: the profile could not be read (null) or is corrupt; the user is in the admin group.
+    const corrupt = { ...profile({ roles: ["admin"] }), tenant: "Not A Slug" } as Profile;
+    const event = loadCognitoEvent("pre-token-generation-v2-authentication");
+    const inAdminGroup = {
+      ...event,
+      request: {
+        ...event.request,
+        groupConfiguration: { ...event.request.groupConfiguration, groupsToOverride: ["admin"] },
+      },
+    };
+    // Act
+    const unreadable = resolveTokenClaims(null, catalog, ["admin", "editor"]);
+    const invalid = resolveTokenClaims(corrupt, catalog, ["admin"]);
+    const response = buildClaimsResponse(inAdminGroup, null, catalog);
+    // Assess
+    for (const degraded of [unreadable, invalid]) {
+      expect(degraded).toEqual({
+        mode: "degraded",
+        claims: {},
+        roleNames: ["member"],
+        iamRoleArns: [ARN("Member")],
+        scopesToAdd: [],
+      });
+    }
+    // Cognito's groups stay in the token (informational); the roles do not follow them.
+    expect(emitted(response).roleArns).toEqual([ARN("Member"), ARN("Member")]);
   });
 });
 
@@ -385,7 +414,10 @@ describe("buildClaimsResponse: properties", () => {
     request: fc.record({
       userAttributes,
       groupConfiguration: fc.record({
-        groupsToOverride: fc.array(fc.string(), { maxLength: 3 }),
+        groupsToOverride: fc.array(
+          fc.oneof(fc.constantFrom("admin", "editor", "member"), fc.string()),
+          { maxLength: 3 },
+        ),
         iamRolesToOverride: fc.array(
           fc.constantFrom(ARN("Admin"), "arn:aws:iam::999999999999:role/Attacker"),
           { maxLength: 2 },
@@ -417,8 +449,11 @@ describe("buildClaimsResponse: properties", () => {
     fc.assert(
       fc.property(event, maybeProfile, (trigger, user) => {
         const { roleArns } = emitted(buildClaimsResponse(trigger, user as Profile, catalog));
+        // Groups count only beside a valid profile (degraded mode grants the member role alone).
+        const valid = user !== null && Profile.safeParse(user).success;
+        const groups = trigger.request.groupConfiguration.groupsToOverride;
         const entitled = new Set(
-          (user?.roles ?? [])
+          (valid ? [...user.roles, ...groups] : [])
             .filter((name) => Object.hasOwn(catalog.roles, name))
             .map((name) => catalog.roles[name]?.iamRoleArn),
         );

@@ -74,7 +74,17 @@ const examples: { [T in EventType]: EventData<T> } = {
     identityId: "us-east-1:0c2b3a4d-5e6f-4a7b-8c9d-0e1f2a3b4c5d",
     mergedIdentityId: "us-east-1:1d3c4b5e-6f7a-4b8c-9d0e-1f2a3b4c5d6e",
   },
-  "boardingpass.user.deleted.v1": { sub: SUB, tenant: "acme" },
+  "boardingpass.user.deleted.v1": {
+    sub: SUB,
+    tenant: "acme",
+    actor: {
+      kind: "admin",
+      sub: OTHER_SUB,
+      identityId: "us-east-1:2e4d5c6f-7a8b-4c9d-8e1f-2a3b4c5d6e7f",
+      roleName: "prod-boarding-pass-admin-us-east-1",
+      roleSessionName: "CognitoIdentityCredentials",
+    },
+  },
 };
 
 function build<T extends EventType>(type: T, overrides: { time?: string } = {}) {

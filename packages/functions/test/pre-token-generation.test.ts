@@ -201,6 +201,34 @@ describe("DynamoDB failing: base claims, never an elevated role", () => {
     expect(throttled.failures()).toBe(1);
   });
 
+  it("a user in the admin group gets the member role alone when the profile read fails", async () => {
+    // Prepare: an admin (profile and group); DynamoDB throttles the read (fault injection).
+    const sub = freshSub();
+    await storeProfile(sub, ["admin"]);
+    const throttled = failingClient(
+      plane.dynamodb,
+      ["GetCommand", "PutCommand"],
+      "ProvisionedThroughputExceededException",
+    );
+    const deps = realDeps(plane, { dynamodb: throttled });
+    const degraded = createPreTokenGenerationHandler({
+      ...deps,
+      publisher: deps.publisher(),
+      defaults: { tenant: "default", plan: "free", roles: ["member"] },
+      source: deps.source("pre-token-generation"),
+    });
+    const event = v2Event(sub);
+    event.request.groupConfiguration.groupsToOverride = ["admin"];
+
+    // Act
+    const details = v2(await degraded(event, fakeContext()));
+
+    // Assess: the group stays in the token, its role does not follow.
+    expect(details.groupOverrideDetails?.groupsToOverride).toEqual(["admin"]);
+    expect(details.groupOverrideDetails?.iamRolesToOverride).toEqual([MEMBER_ARN]);
+    expect(details.groupOverrideDetails?.preferredRole).toBe(MEMBER_ARN);
+  });
+
   it("a context with almost no time left does not wait for DynamoDB at all", async () => {
     const sub = freshSub();
     await storeProfile(sub, ["admin"]);

@@ -59,6 +59,8 @@ export interface LocalAwsOptions {
    * stdout by default. Tests pass a no-op: they read codes from the pool's outbox instead.
    */
   log?: (line: string) => void;
+  /** The user pool's clock (ms since the epoch), `Date.now` by default (see `LocalCloudOptions`). */
+  userPoolClock?: () => number;
 }
 
 export const BUILT_IN_SERVICES = [
@@ -176,6 +178,7 @@ export async function startLocalAws(options: LocalAwsOptions = {}): Promise<Loca
         endpoint: () => edgeEndpoint,
         ...(options.invokeTrigger ? { invokeTrigger: options.invokeTrigger } : {}),
         ...(options.log ? { log: options.log } : {}),
+        ...(options.userPoolClock ? { now: options.userPoolClock } : {}),
       })
     : undefined;
   const cognitoIdentity =

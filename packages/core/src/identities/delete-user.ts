@@ -1,5 +1,5 @@
 import { canonicalizeEmail } from "../email";
-import { eventId } from "../events";
+import { type DeletionActor, eventId } from "../events";
 import { releaseUserIdentities } from "./attach";
 import { UserNotFoundError } from "./errors";
 import { buildUserDeleted, type IdentityEvent, USER_DELETED } from "./events";
@@ -57,7 +57,7 @@ export interface DeleteUserResult {
  * A call after step 5 answers `already-deleted` (and republishes the event if it is still pending).
  */
 export async function deleteUser(
-  input: { sub: string },
+  input: { sub: string; actor?: DeletionActor },
   deps: DeleteUserDeps,
 ): Promise<DeleteUserResult> {
   const { sub } = input;
@@ -112,7 +112,13 @@ export async function deleteUser(
   }
 
   const now = deps.now();
-  const event = buildUserDeleted({ sub, tenant: deletion.tenant, time: now, source: deps.source });
+  const event = buildUserDeleted({
+    sub,
+    tenant: deletion.tenant,
+    ...(input.actor !== undefined ? { actor: input.actor } : {}),
+    time: now,
+    source: deps.source,
+  });
   const { finished, key } = await deps.deletions.finish({ sub, event, now });
   const published = await redeliver(key, event.id, deps, finished ? event : undefined);
   return {

@@ -16,7 +16,9 @@ export type IdentityErrorCode =
   | "IOT_THROTTLED"
   | "INVALID_PREFERENCES"
   | "USER_DELETED"
-  | "USER_NOT_FOUND";
+  | "USER_NOT_FOUND"
+  | "REAUTHENTICATION_REQUIRED"
+  | "ADMIN_ROLE_REQUIRED";
 
 export abstract class IdentityError extends Error {
   abstract readonly code: IdentityErrorCode;
@@ -101,4 +103,30 @@ export class UserDeletedError extends IdentityError {
 /** No user, profile or deletion under this `sub`. */
 export class UserNotFoundError extends IdentityError {
   readonly code = "USER_NOT_FOUND";
+}
+
+/**
+ * Why an irreversible operation wants a fresh sign-in; stable values, safe to return and to log.
+ * `session-revoked`: the user pool no longer accepts the access token (signed out, revoked, user
+ * disabled or gone); `session-too-old`: the sign-in (`auth_time`) is older than the window.
+ */
+export type ReauthenticationReason = "session-revoked" | "session-too-old";
+
+/** The caller must sign in again (with their password or provider) before this operation. */
+export class ReauthenticationRequiredError extends IdentityError {
+  readonly code = "REAUTHENTICATION_REQUIRED";
+
+  constructor(
+    readonly reason: ReauthenticationReason,
+    /** The window the sign-in must fall in, in seconds. */
+    readonly maxAgeSeconds: number,
+    options: { cause?: unknown } = {},
+  ) {
+    super(`Sign in again: ${reason}`, options);
+  }
+}
+
+/** An admin route was called by a role other than the admin role (whatever IAM allowed). */
+export class AdminRoleRequiredError extends IdentityError {
+  readonly code = "ADMIN_ROLE_REQUIRED";
 }

@@ -2,6 +2,7 @@ import { InvalidEventError } from "../errors";
 import {
   type BoardingPassEvent,
   buildEvent,
+  type DeletionActor,
   type EventData,
   EventSchemas,
   eventId,
@@ -39,12 +40,17 @@ export type IdentityEvent = BoardingPassEvent<
 export function buildUserDeleted(input: {
   sub: string;
   tenant: string;
+  actor?: DeletionActor;
   time: Date;
   source: string;
 }): BoardingPassEvent<typeof USER_DELETED> {
   return buildEvent(USER_DELETED, {
     subject: input.sub,
-    data: { sub: input.sub, tenant: input.tenant },
+    data: {
+      sub: input.sub,
+      tenant: input.tenant,
+      ...(input.actor !== undefined ? { actor: input.actor } : {}),
+    },
     time: input.time,
     source: input.source,
   });

@@ -11,3 +11,4 @@ export * from "./iot";
 export * from "./link";
 export * from "./model";
 export type * from "./ports";
+export * from "./session";

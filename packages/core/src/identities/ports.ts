@@ -181,3 +181,16 @@ export interface UserAccounts {
   /** AdminDeleteUser; a user that is gone already is success. */
   delete(username: string): Promise<void>;
 }
+
+/**
+ * The user pool's view of a session. API Gateway's JWT authorizer verifies tokens offline, so it
+ * still accepts an access token after `GlobalSignOut` or `RevokeToken`; only the pool knows.
+ */
+export interface LiveSessions {
+  /**
+   * The `sub` of the user whose access token this is, when the pool still accepts it (Cognito's
+   * `GetUser`). `null` when the pool refuses it (revoked, expired, user disabled or deleted).
+   * Throws for anything else (throttling, network): not knowing is not "signed out".
+   */
+  userOf(accessToken: string): Promise<{ sub: string } | null>;
+}

@@ -9,22 +9,29 @@ import {
 import * as z from "@boarding-pass/core/zod";
 import type { APIGatewayProxyEventV2WithIAMAuthorizer } from "aws-lambda";
 import { logger, traced } from "../observability";
-import { identityRoutesConfig } from "./config";
+import { adminActorOf, logAdminAction } from "./admin-caller";
+import { adminRoutesConfig } from "./config";
 import { errorResponse, HttpError, json } from "./http";
 
 /**
  * `GET /admin/users/{sub}` (IAM): a user's profile and identity links. Only the admin role's
- * policy allows `execute-api:Invoke` on this route (stacks/Api.ts); the handler adds no second
- * authorization because IAM already refused everyone else before the Lambda runs.
+ * policy allows `execute-api:Invoke` on this route (stacks/Api.ts), and the handler checks the
+ * caller's session is of the admin role too (`adminActorOf`): a stray grant makes nobody an admin.
  */
 
 const Sub = z.uuid();
 
-export function createAdminGetUserHandler(deps: { graph: IdentityGraph; profiles: ProfileReader }) {
+export function createAdminGetUserHandler(deps: {
+  graph: IdentityGraph;
+  profiles: ProfileReader;
+  adminRoleArn: string;
+}) {
   return async function adminGetUserRoute(event: APIGatewayProxyEventV2WithIAMAuthorizer) {
     try {
+      const actor = adminActorOf(event, deps.adminRoleArn);
       const sub = Sub.safeParse(event.pathParameters?.sub);
       if (!sub.success) throw new HttpError(400, "MalformedPath", "`sub` must be a UUID.");
+      logAdminAction("read-user", actor, { sub: sub.data });
       const user = await describeUser(sub.data, deps);
       logger.info("admin read user", { identities: user.identities.length });
       if (user.profile === null && user.identities.length === 0) {
@@ -41,11 +48,12 @@ let route: ReturnType<typeof createAdminGetUserHandler> | undefined;
 
 export const handler = (event: APIGatewayProxyEventV2WithIAMAuthorizer) => {
   if (route === undefined) {
-    const config = identityRoutesConfig();
+    const config = adminRoutesConfig();
     const dynamo = traced(createDynamoDbDocumentClient());
     route = createAdminGetUserHandler({
       graph: new DynamoIdentityGraph(dynamo, config.tableName),
       profiles: new DynamoProfileStore(dynamo, config.tableName),
+      adminRoleArn: config.adminRoleArn,
     });
   }
   return route(event);

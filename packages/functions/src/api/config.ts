@@ -62,6 +62,38 @@ export function identityRoutesConfig(env: NodeJS.ProcessEnv = process.env): Iden
   };
 }
 
+/** `arn:<partition>:iam::<account>:role/<path/>name`: the role the stacks pass to admin routes. */
+const IamRoleArn = z
+  .string()
+  .check(
+    z.regex(
+      /^arn:aws[\w-]*:iam::\d{12}:role\/(?:[\w+=,.@-]+\/)*[\w+=,.@-]{1,64}$/,
+      "must be an IAM role ARN",
+    ),
+  );
+
+/** The admin routes: only callers signed with the admin role (`ADMIN_ROLE_ARN`) are served. */
+export function adminRoutesConfig(
+  env: NodeJS.ProcessEnv = process.env,
+): IdentityRoutesConfig & { adminRoleArn: string } {
+  const parsed = parseEnvironment({ ...base, ADMIN_ROLE_ARN: IamRoleArn }, env);
+  return { ...identityRoutesConfig(env), adminRoleArn: parsed.ADMIN_ROLE_ARN };
+}
+
+/** `DELETE /identity/me`: a sign-in older than this is not recent (stacks/config.ts). */
+export function recentSessionMaxAgeSeconds(env: NodeJS.ProcessEnv = process.env): number {
+  const parsed = parseEnvironment(
+    {
+      RECENT_SESSION_MAX_AGE_SECONDS: z._default(
+        z.coerce.number().check(z.int(), z.positive("must be a positive number of seconds")),
+        900,
+      ),
+    },
+    env,
+  );
+  return parsed.RECENT_SESSION_MAX_AGE_SECONDS;
+}
+
 export function ensureIotConfig(
   env: NodeJS.ProcessEnv = process.env,
 ): IdentityRoutesConfig & { iotPolicyName: string } {

@@ -1,4 +1,5 @@
 import {
+  AdminRoleRequiredError,
   GUEST_PROOF_MESSAGES,
   GuestAlreadyMergedError,
   GuestProofRejectedError,
@@ -9,6 +10,7 @@ import {
   IotPolicyLimitError,
   IotThrottledError,
   ProfileNotReadyError,
+  ReauthenticationRequiredError,
   UserDeletedError,
   UserNotFoundError,
 } from "@boarding-pass/core/identities/index";
@@ -90,6 +92,11 @@ export function callerOf(event: { requestContext?: unknown }) {
   return parsed.data;
 }
 
+const REAUTHENTICATION_MESSAGES = {
+  "session-revoked": "This session has ended (signed out or revoked); sign in again.",
+  "session-too-old": "This needs a recent sign-in; sign in again and retry.",
+} as const;
+
 /** Maps errors to responses, only here at the edge; anything unknown is a logged 500. */
 export function errorResponse(error: unknown): APIGatewayProxyStructuredResultV2 {
   if (error instanceof HttpError) {
@@ -102,6 +109,28 @@ export function errorResponse(error: unknown): APIGatewayProxyStructuredResultV2
       reason: error.reason,
       message: GUEST_PROOF_MESSAGES[error.reason],
     });
+  }
+  if (error instanceof ReauthenticationRequiredError) {
+    logger.warn("reauthentication required", { reason: error.reason });
+    // RFC 6750's `invalid_token` for a session the pool ended; RFC 9470's step-up challenge
+    // (`insufficient_user_authentication` with `max_age`) for a sign-in that is too old.
+    const challenge =
+      error.reason === "session-revoked"
+        ? 'Bearer error="invalid_token", error_description="The session has ended"'
+        : `Bearer error="insufficient_user_authentication", error_description="Sign in again", max_age="${error.maxAgeSeconds}"`;
+    return json(
+      401,
+      {
+        error: "ReauthenticationRequired",
+        reason: error.reason,
+        maxAgeSeconds: error.maxAgeSeconds,
+        message: REAUTHENTICATION_MESSAGES[error.reason],
+      },
+      { "www-authenticate": challenge },
+    );
+  }
+  if (error instanceof AdminRoleRequiredError) {
+    return json(403, { error: "AdminRoleRequired", message: error.message });
   }
   if (error instanceof InvalidCallerError) {
     return json(403, { error: "InvalidCaller", message: error.message });

@@ -38,10 +38,11 @@ import { attributesOf, isRecord, isUuid, stringArray } from "./trigger-input";
  * Pre token generation, V2_0 (deployed) and V1_0 from the same code: the claims builder shapes the
  * response by `event.version`. Claims and roles come only from the profile (one GetItem under a
  * deadline derived from the time left). Missing profile: created here with `profile.repaired`.
- * DynamoDB failing or slow: base claims and the default (never elevated) role, so nobody is signed
- * out by an outage. Beside the profile read, the user's email claims follow their verified email
- * (core/email-claim-sync.ts); a failure there is logged and retried at the next token, never
- * refused.
+ * DynamoDB failing or slow: base claims and the default (never elevated) role, whatever the user's
+ * groups say (the claims builder's degraded mode), so nobody is signed out by an outage and nobody
+ * keeps an admin role the profile can no longer confirm. Beside the profile read, the user's email
+ * claims follow their verified email (core/email-claim-sync.ts); a failure there is logged and
+ * retried at the next token, never refused.
  */
 
 export type PreTokenGenerationEvent =

@@ -9,17 +9,23 @@ import { randomUUID } from "node:crypto";
 import {
   AdminGetUserCommand,
   CognitoIdentityProviderClient,
+  GlobalSignOutCommand,
   InitiateAuthCommand,
   UserNotFoundException,
 } from "@aws-sdk/client-cognito-identity-provider";
 import { GetCommand, PutCommand, QueryCommand } from "@aws-sdk/lib-dynamodb";
+import { CognitoLiveSessions } from "@boarding-pass/core/adapters/identities/cognito-live-sessions";
 import { CognitoUserAccounts } from "@boarding-pass/core/adapters/identities/cognito-user-accounts";
 import { DynamoIdentityGraph } from "@boarding-pass/core/adapters/identities/dynamodb-identity-graph";
 import { DynamoUserDeletionStore } from "@boarding-pass/core/adapters/identities/dynamodb-user-deletion";
 import { DynamoProfileStore } from "@boarding-pass/core/adapters/profile-store";
 import { canonicalizeEmail, emailUniquenessKey } from "@boarding-pass/core/email";
 import { eventId } from "@boarding-pass/core/events";
-import type { DeleteUserDeps, UserAccounts } from "@boarding-pass/core/identities/index";
+import type {
+  DeleteUserDeps,
+  RecentSessionPolicy,
+  UserAccounts,
+} from "@boarding-pass/core/identities/index";
 import {
   type CognitoIdpService,
   createCognitoIdpService,
@@ -34,12 +40,15 @@ import { createEnsureIotHandler } from "../../src/api/ensure-iot";
 import { createPreferencesHandler } from "../../src/api/preferences";
 import { attachedPolicies, signUpConfirmed } from "../support/user-pool";
 import {
+  ADMIN_ROLE_ARN,
   bodyOf,
   type Caller,
   iamEvent,
+  MEMBER_ROLE_ARN,
   newIdentityId,
   type Plane,
   REGION,
+  signedWithRole,
   startPlane,
 } from "./harness";
 
@@ -81,9 +90,17 @@ afterAll(async () => {
   await plane?.stop();
 });
 
-function deleteDeps(overrides: Partial<DeleteUserDeps> = {}): DeleteUserDeps {
+type RouteDeps = DeleteUserDeps & { session: RecentSessionPolicy; adminRoleArn: string };
+
+function deleteDeps(overrides: Partial<RouteDeps> = {}): RouteDeps {
   const link = plane.deps();
   return {
+    session: {
+      sessions: new CognitoLiveSessions(cognito),
+      maxAgeSeconds: 900,
+      now: () => new Date(),
+    },
+    adminRoleArn: ADMIN_ROLE_ARN,
     graph: new DynamoIdentityGraph(plane.dynamo, plane.tableName),
     profiles: new DynamoProfileStore(plane.dynamo, plane.tableName),
     deletions: new DynamoUserDeletionStore(plane.dynamo, plane.tableName),
@@ -106,6 +123,8 @@ function jwtEvent(token: string): APIGatewayProxyEventV2WithJWTAuthorizer {
     method: "DELETE",
     path: "/identity/me",
   }) as unknown as APIGatewayProxyEventV2WithJWTAuthorizer;
+  // The JWT authorizer's identity source; the handler asks the pool whether the session is live.
+  base.headers.authorization = `Bearer ${token}`;
   base.requestContext.authorizer = {
     principalId: "",
     integrationLatency: 0,
@@ -175,13 +194,20 @@ const ensureIot = (caller: Caller) =>
 const deleteMe = (token: string, deps = deleteDeps()) =>
   createDeleteMeHandler(deps)(jwtEvent(token)) as Promise<APIGatewayProxyStructuredResultV2>;
 
-const adminDelete = (sub: string, deps = deleteDeps()) =>
+const adminDelete = (
+  sub: string,
+  deps = deleteDeps(),
+  admin: Caller & { roleArn?: string } = { identityId: newIdentityId(), sub: randomUUID() },
+) =>
   createAdminDeleteUserHandler(deps)(
-    iamEvent({ identityId: newIdentityId(), sub: randomUUID() }, plane.identityPoolId, {
-      method: "DELETE",
-      path: `/admin/users/${sub}`,
-      pathParameters: { sub },
-    }),
+    signedWithRole(
+      iamEvent(admin, plane.identityPoolId, {
+        method: "DELETE",
+        path: `/admin/users/${sub}`,
+        pathParameters: { sub },
+      }),
+      admin.roleArn ?? ADMIN_ROLE_ARN,
+    ),
   ) as Promise<APIGatewayProxyStructuredResultV2>;
 
 async function cognitoUserExists(email: string) {
@@ -401,6 +427,62 @@ describe("DELETE /identity/me", () => {
     expect((await deletedEvents(user.sub)).sns).toHaveLength(1);
   });
 
+  it("refuses a signed-out session's access token with 401 ReauthenticationRequired, deleting nothing", async () => {
+    // Prepare: the user signs out everywhere; API Gateway would still pass the token (offline JWT check).
+    const user = await userWithDevice();
+    await cognito.send(new GlobalSignOutCommand({ AccessToken: user.accessToken }));
+
+    // Act
+    const result = await deleteMe(user.accessToken);
+
+    // Assess
+    expect(result.statusCode).toBe(401);
+    expect(bodyOf(result)).toMatchObject({
+      error: "ReauthenticationRequired",
+      reason: "session-revoked",
+    });
+    expect(result.headers?.["www-authenticate"]).toContain('error="invalid_token"');
+    expect(await cognitoUserExists(user.email)).toBe(true);
+    expect(await itemsUnder(`USER#${user.sub}`)).toContain("PROFILE");
+    expect(await attachedPolicies(plane.iotClient, user.device.identityId)).toEqual([
+      plane.policyName,
+    ]);
+  });
+
+  it("refuses a sign-in older than the window with 401 session-too-old, deleting nothing", async () => {
+    // Prepare: the handler's clock is 16 minutes past the sign-in (a 15-minute window).
+    const user = await userWithDevice();
+    const later = deleteDeps({
+      session: {
+        sessions: new CognitoLiveSessions(cognito),
+        maxAgeSeconds: 900,
+        now: () => new Date(Date.now() + 16 * 60_000),
+      },
+    });
+
+    // Act
+    const result = await deleteMe(user.accessToken, later);
+
+    // Assess
+    expect(result.statusCode).toBe(401);
+    expect(bodyOf(result)).toMatchObject({
+      error: "ReauthenticationRequired",
+      reason: "session-too-old",
+      maxAgeSeconds: 900,
+    });
+    expect(result.headers?.["www-authenticate"]).toContain(
+      'error="insufficient_user_authentication"',
+    );
+    expect(await cognitoUserExists(user.email)).toBe(true);
+  });
+
+  it("names the user as the actor of their own deletion in user.deleted", async () => {
+    const user = await userWithDevice();
+    expect((await deleteMe(user.accessToken)).statusCode).toBe(200);
+    const events = await deletedEvents(user.sub);
+    expect(events.sns[0]).toMatchObject({ data: { actor: { kind: "self", sub: user.sub } } });
+  });
+
   it("accepts only an access token", async () => {
     const user = await userWithDevice();
     const result = await deleteMe(user.idToken);
@@ -421,6 +503,40 @@ describe("DELETE /admin/users/{sub}", () => {
     expect(await attachedPolicies(plane.iotClient, user.device.identityId)).toEqual([]);
     expect(await cognitoUserExists(user.email)).toBe(false);
     expect((await deletedEvents(user.sub)).sns).toHaveLength(1);
+  });
+
+  it("refuses a caller of another role that IAM somehow let through (403 AdminRoleRequired)", async () => {
+    // Prepare: a member-role session (a stray grant would let it reach the handler).
+    const user = await userWithDevice();
+    const member = { identityId: newIdentityId(), sub: randomUUID(), roleArn: MEMBER_ROLE_ARN };
+
+    // Act
+    const result = await adminDelete(user.sub, deleteDeps(), member);
+
+    // Assess
+    expect(result.statusCode).toBe(403);
+    expect(bodyOf(result)).toMatchObject({ error: "AdminRoleRequired" });
+    expect(await cognitoUserExists(user.email)).toBe(true);
+    expect(await itemsUnder(`USER#${user.sub}`)).toContain("PROFILE");
+  });
+
+  it("puts the admin who acted in user.deleted: role, session, identity and sub", async () => {
+    const user = await userWithDevice();
+    const admin = { identityId: newIdentityId(), sub: randomUUID() };
+    expect((await adminDelete(user.sub, deleteDeps(), admin)).statusCode).toBe(200);
+    const events = await deletedEvents(user.sub);
+    expect(events.sns[0]).toMatchObject({
+      data: {
+        sub: user.sub,
+        actor: {
+          kind: "admin",
+          roleName: "prod-boarding-pass-admin-us-east-1",
+          roleSessionName: "CognitoIdentityCredentials",
+          identityId: admin.identityId,
+          sub: admin.sub,
+        },
+      },
+    });
   });
 
   it("answers 404 for an unknown user and 400 for a malformed sub", async () => {

@@ -82,6 +82,23 @@ const fixture = JSON.parse(
   readFileSync(new URL("./events/http-api-iam-cognito-identity.json", import.meta.url), "utf8"),
 ) as APIGatewayProxyEventV2WithIAMAuthorizer;
 
+/** The admin role of these tests (the stacks pass theirs as `ADMIN_ROLE_ARN`). */
+export const ADMIN_ROLE_ARN = "arn:aws:iam::123456789012:role/prod-boarding-pass-admin-us-east-1";
+export const MEMBER_ROLE_ARN = "arn:aws:iam::123456789012:role/prod-boarding-pass-member-us-east-1";
+
+/** The event as API Gateway passes it when the request was signed with a session of `roleArn`. */
+export function signedWithRole<E extends APIGatewayProxyEventV2WithIAMAuthorizer>(
+  event: E,
+  roleArn: string,
+): E {
+  const [, partition, account, name] = /^arn:([^:]+):iam::(\d{12}):role\/(?:.*\/)?([^/]+)$/.exec(
+    roleArn,
+  )!;
+  const iam = event.requestContext.authorizer.iam as unknown as Record<string, unknown>;
+  iam.userArn = `arn:${partition}:sts::${account}:assumed-role/${name}/CognitoIdentityCredentials`;
+  return event;
+}
+
 export interface Caller {
   identityId: string;
   /** Absent for a guest. */

@@ -13,12 +13,15 @@ import { createEnsureIotHandler } from "../../src/api/ensure-iot";
 import { createGetProfileHandler } from "../../src/api/get-profile";
 import { createPreferencesHandler } from "../../src/api/preferences";
 import {
+  ADMIN_ROLE_ARN,
   bodyOf,
   type Caller,
   iamEvent,
+  MEMBER_ROLE_ARN,
   newIdentityId,
   newSub,
   type Plane,
+  signedWithRole,
   startPlane,
 } from "./harness";
 
@@ -219,13 +222,16 @@ describe("GET|PUT /identity/preferences", () => {
 
 describe("GET /admin/users/{sub}", () => {
   const admin = { identityId: newIdentityId(), sub: newSub() };
-  const get = (sub: string) =>
-    createAdminGetUserHandler(plane.deps())(
-      iamEvent(admin, plane.identityPoolId, {
-        method: "GET",
-        path: `/admin/users/${sub}`,
-        pathParameters: { sub },
-      }),
+  const get = (sub: string, roleArn = ADMIN_ROLE_ARN) =>
+    createAdminGetUserHandler({ ...plane.deps(), adminRoleArn: ADMIN_ROLE_ARN })(
+      signedWithRole(
+        iamEvent(admin, plane.identityPoolId, {
+          method: "GET",
+          path: `/admin/users/${sub}`,
+          pathParameters: { sub },
+        }),
+        roleArn,
+      ),
     );
 
   it("returns the profile and identity links of a user", async () => {
@@ -249,6 +255,17 @@ describe("GET /admin/users/{sub}", () => {
   it("answers 404 for an unknown user and 400 for a malformed sub", async () => {
     expect((await get(newSub())).statusCode).toBe(404);
     expect((await get("not-a-uuid")).statusCode).toBe(400);
+  });
+
+  it("refuses a session of another role, even one IAM let through (403 AdminRoleRequired)", async () => {
+    const user = { identityId: newIdentityId(), sub: newSub() };
+    await plane.createProfile(user.sub);
+    const result = await get(user.sub, MEMBER_ROLE_ARN);
+    expect(result.statusCode).toBe(403);
+    expect(bodyOf(result)).toEqual({
+      error: "AdminRoleRequired",
+      message: "Only the admin role may call this route.",
+    });
   });
 });
 

@@ -3,6 +3,7 @@
  * (through the shared `LambdaInvoker`), with the `NONE`, `AWS_IAM` and `JWT` authorization of
  * HTTP APIs, payload formats 2.0 and 1.0, CORS, and API Gateway's own failure answers:
  * 404 `Not Found`, 401 `Unauthorized`, 403 `Forbidden` (or the SigV4 message), 413 over 10 MB,
+ * 429 `Too Many Requests` past the stage's or route's throttle,
  * 500 `Internal Server Error` when the function fails, 503 `Service Unavailable` past 30 s.
  */
 import { createServer, type IncomingMessage, type ServerResponse } from "node:http";
@@ -25,6 +26,7 @@ import { createIamAuthorizer } from "./iam-authorizer";
 import { createJwtAuthorizer, fetchJwksOverHttp } from "./jwt-authorizer";
 import { createRouter, routePath } from "./routes";
 import { parseQuery } from "./sigv4";
+import { createThrottle } from "./throttle";
 import type { AuthorizerContext, HttpApi, HttpApiOptions, HttpRoute, Rejection } from "./types";
 
 /** HTTP APIs refuse request bodies over 10 MB. */
@@ -54,6 +56,7 @@ export async function startHttpApi(options: HttpApiOptions): Promise<HttpApi> {
     identities: options.identities,
   });
   const authorizeJwt = createJwtAuthorizer(options.fetchJwks ?? fetchJwksOverHttp);
+  const admit = createThrottle(options.throttling);
 
   async function handle(req: IncomingMessage): Promise<HttpResult> {
     const requestId = newRequestId();
@@ -101,6 +104,8 @@ export async function startHttpApi(options: HttpApiOptions): Promise<HttpApi> {
     const match = route(method, stagePath);
     if (!match) return messageResult(404, "Not Found");
     const selected = match.route;
+    // Throttled requests are refused before any authorizer or integration runs.
+    if (!admit(selected.routeKey, nowMs)) return messageResult(429, "Too Many Requests");
 
     const query = parseQuery(rawQuery);
     let authorizer: AuthorizerContext;

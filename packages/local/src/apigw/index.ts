@@ -18,8 +18,10 @@ export type {
   HttpApi,
   HttpApiCors,
   HttpApiOptions,
+  HttpApiThrottling,
   HttpRoute,
   IamAuthorizerContext,
   Jwks,
   JwtAuthorizerConfig,
+  ThrottleLimits,
 } from "./types";

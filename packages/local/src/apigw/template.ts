@@ -5,7 +5,7 @@
  * local names, ARNs and imports); a route's `Target` (`integrations/<ref>`) is followed by logical
  * id, so `resolve` never needs to know integration ids.
  */
-import type { HttpApiCors, HttpRoute } from "./types";
+import type { HttpApiCors, HttpApiThrottling, HttpRoute, ThrottleLimits } from "./types";
 
 export interface TemplateResource {
   Type: string;
@@ -21,6 +21,8 @@ export interface TemplateHttpApi {
   cors: HttpApiCors | undefined;
   /** `$default` unless the template declares another stage. */
   stageName: string;
+  /** The stage's throttling (`DefaultRouteSettings`, `RouteSettings`), when it sets any. */
+  throttling: HttpApiThrottling | undefined;
   routes: HttpRoute[];
 }
 
@@ -45,6 +47,7 @@ export function httpApisFromTemplate(
         stage?.Properties?.StageName !== undefined
           ? resolve(stage.Properties.StageName)
           : "$default",
+      throttling: throttlingFrom(stage?.Properties, resolve),
       routes: httpRoutesFromTemplate(resources, resolve, logicalId),
     });
   }
@@ -99,6 +102,39 @@ export function httpRoutesFromTemplate(
     routes.push(route);
   }
   return routes;
+}
+
+function throttlingFrom(
+  stage: Record<string, unknown> | undefined,
+  resolve: Resolve,
+): HttpApiThrottling | undefined {
+  const limits = (settings: unknown): ThrottleLimits | undefined => {
+    if (settings === null || typeof settings !== "object") return undefined;
+    const { ThrottlingRateLimit: rate, ThrottlingBurstLimit: burst } = settings as Record<
+      string,
+      unknown
+    >;
+    if (rate === undefined && burst === undefined) return undefined;
+    // An unset half is unthrottled on that axis, as in API Gateway.
+    return {
+      rateLimit: rate === undefined ? Number.POSITIVE_INFINITY : Number(resolve(rate)),
+      burstLimit: burst === undefined ? Number.POSITIVE_INFINITY : Number(resolve(burst)),
+    };
+  };
+  const throttling: HttpApiThrottling = {};
+  const fallback = limits(stage?.DefaultRouteSettings);
+  if (fallback) throttling.default = fallback;
+  const perRoute = stage?.RouteSettings;
+  if (perRoute !== null && typeof perRoute === "object") {
+    for (const [routeKey, settings] of Object.entries(perRoute)) {
+      const route = limits(settings);
+      if (route) {
+        throttling.routes ??= {};
+        throttling.routes[routeKey] = route;
+      }
+    }
+  }
+  return throttling.default || throttling.routes ? throttling : undefined;
 }
 
 function corsFrom(

@@ -43,6 +43,18 @@ export interface HttpApiCors {
   maxAge?: number;
 }
 
+/** `ThrottlingRateLimit` (requests per second) and `ThrottlingBurstLimit` (bucket size). */
+export interface ThrottleLimits {
+  rateLimit: number;
+  burstLimit: number;
+}
+
+/** The stage's `DefaultRouteSettings` and `RouteSettings` throttles (by route key). */
+export interface HttpApiThrottling {
+  default?: ThrottleLimits;
+  routes?: Record<string, ThrottleLimits>;
+}
+
 export interface HttpApiOptions {
   /** Loopback only (127.0.0.1 by default). */
   host?: string;
@@ -55,6 +67,8 @@ export interface HttpApiOptions {
   stageName?: string;
   routes: HttpRoute[];
   cors?: HttpApiCors;
+  /** Stage and route throttling; none when undefined (see throttle.ts). */
+  throttling?: HttpApiThrottling;
   invoker: LambdaInvoker;
   sts: Pick<StsService, "lookupCredentials">;
   iam: IamDirectory;

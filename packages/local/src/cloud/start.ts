@@ -52,6 +52,11 @@ export interface LocalCloudOptions {
    * UDP port; the console's Traces section). Default true; false: every invocation unsampled.
    */
   tracing?: boolean;
+  /**
+   * The user pool's clock (ms since the epoch), `Date.now` by default. Tests set it back to hold a
+   * session signed in long ago (its tokens' `auth_time` and `iat`) without waiting.
+   */
+  userPoolClock?: () => number;
 }
 
 export interface LocalCloud {
@@ -111,6 +116,7 @@ export async function startLocalCloud(options: LocalCloudOptions = {}): Promise<
     region: assembly.region,
     include: BUILT_IN_SERVICES,
     log,
+    ...(options.userPoolClock ? { userPoolClock: options.userPoolClock } : {}),
     invokeTrigger: async (functionArn, event, { timeoutMs }) => {
       if (!runtime) throw new Error("The Lambda runtime is not started yet");
       const result = await runtime.invoke(functionArn, event, { source: "cognito-idp", timeoutMs });
@@ -269,6 +275,7 @@ export async function startLocalCloud(options: LocalCloudOptions = {}): Promise<
         stageName: spec.stageName,
         routes: spec.routes,
         ...(spec.cors ? { cors: spec.cors } : {}),
+        ...(spec.throttling ? { throttling: spec.throttling } : {}),
         invoker: lambda,
         sts,
         iam: provisioned.iam,
