@@ -1,9 +1,68 @@
-import { authenticatedCaller, type CallerIdentity } from "./caller";
-import { IdentityMergedError, ProfileNotReadyError } from "./errors";
-import { buildIdentityLinked } from "./events";
+import { type AuthenticatedCaller, authenticatedCaller, type CallerIdentity } from "./caller";
+import { IdentityMergedError, ProfileNotReadyError, UserDeletedError } from "./errors";
+import { buildIdentityLinked, USER_POOL_PROVIDER_NAME } from "./events";
 import { ensureIotPolicy, type IotAttachmentDeps, removeIotPolicy } from "./iot";
-import { USER_POOL_PROVIDER_NAME } from "./link";
-import type { IdentityGraph, ProfileReader } from "./ports";
+import type { IdentityRecord } from "./model";
+import type { IdentityGraph, ProfileReader, UserDeletionStore } from "./ports";
+
+export interface RecordCallerDeps {
+  graph: Pick<IdentityGraph, "recordAuthenticated" | "markUserDeleted">;
+  profiles: ProfileReader;
+  deletions: Pick<UserDeletionStore, "get" | "eraseIdentityData">;
+  source: string;
+  now: () => Date;
+}
+
+/**
+ * Records the user on a signed-in caller's identity the first time a route sees the pair in
+ * API Gateway's request context, so the user index (gsi1) lists every identity that holds anything
+ * of the user's before it holds it. No AWS API lists a user's identities ("DescribeIdentity" and
+ * "ListIdentities" name providers, never users), so this index is what the deletion walks
+ * (ADR 0007), and a user recorded on an identity is what makes it no guest (ADR 0006).
+ *
+ * Cheap when already known (`record` is read by the route anyway): no write. The first time, one
+ * conditional write sets the user with `identity.linked` in the item's outbox (once per identity:
+ * later calls, `/identity/link` included, find it recorded and emit nothing new). Then the user's
+ * deletion record is read: an identity first seen after (or while) its user was deleted is marked
+ * and its data erased on the spot (410). Recording first, reading the deletion second: a deletion
+ * that starts after the read finds the identity in the index.
+ */
+export async function recordSignedInCaller(
+  caller: AuthenticatedCaller,
+  record: IdentityRecord | null,
+  deps: RecordCallerDeps,
+): Promise<void> {
+  if (record?.userDeletedAt !== undefined) {
+    throw new UserDeletedError(`The user of identity ${caller.identityId} was deleted`);
+  }
+  if (record?.userSub === caller.userSub) return;
+  const now = deps.now();
+  const profile = await deps.profiles.get(caller.userSub);
+  if (profile !== null) {
+    await deps.graph.recordAuthenticated({
+      identityId: caller.identityId,
+      userSub: caller.userSub,
+      logins: caller.logins,
+      event: buildIdentityLinked({
+        sub: caller.userSub,
+        tenant: profile.tenant,
+        identityId: caller.identityId,
+        providerName: USER_POOL_PROVIDER_NAME,
+        time: now,
+        source: deps.source,
+      }),
+      now,
+    });
+  }
+  if ((await deps.deletions.get(caller.userSub)) !== null) {
+    await deps.graph.markUserDeleted(caller.identityId, caller.userSub, now);
+    await deps.deletions.eraseIdentityData(caller.identityId, now);
+    throw new UserDeletedError(`The user of identity ${caller.identityId} was deleted`);
+  }
+  if (profile === null) {
+    throw new ProfileNotReadyError("The user's profile does not exist yet; retry shortly");
+  }
+}
 
 export interface EnsureIotDeps extends IotAttachmentDeps {
   graph: IdentityGraph;

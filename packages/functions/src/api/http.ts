@@ -1,6 +1,7 @@
 import {
   GUEST_PROOF_MESSAGES,
   GuestAlreadyMergedError,
+  GuestProofLimitError,
   GuestProofRejectedError,
   IdentityError,
   IdentityMergedError,
@@ -8,6 +9,7 @@ import {
   InvalidPreferencesError,
   IotPolicyLimitError,
   IotThrottledError,
+  NotAGuestError,
   ProfileNotReadyError,
   UserDeletedError,
   UserNotFoundError,
@@ -102,6 +104,27 @@ export function errorResponse(error: unknown): APIGatewayProxyStructuredResultV2
       reason: error.reason,
       message: GUEST_PROOF_MESSAGES[error.reason],
     });
+  }
+  if (error instanceof NotAGuestError) {
+    logger.warn("guest route refused: the identity is no guest");
+    return json(403, {
+      error: "NotAGuest",
+      message:
+        "This identity has signed in since these guest credentials were issued: it is no " +
+        "guest any more. Get new credentials for it.",
+    });
+  }
+  if (error instanceof GuestProofLimitError) {
+    const retryAfter = String(error.retryAfterSeconds);
+    return json(
+      429,
+      {
+        error: "GuestProofLimit",
+        message: "Too many guest proofs for this identity; retry later.",
+        retryAfterSeconds: error.retryAfterSeconds,
+      },
+      { "retry-after": retryAfter },
+    );
   }
   if (error instanceof InvalidCallerError) {
     return json(403, { error: "InvalidCaller", message: error.message });

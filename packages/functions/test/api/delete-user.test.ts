@@ -255,7 +255,13 @@ describe("DELETE /identity/me", () => {
     );
     expect(record).toMatchObject({ step: "done", tenant: "acme" });
     expect(await item(user.claimKey)).toBeUndefined();
-    expect(await itemsUnder(`IDENTITY#${user.device.identityId}`)).toEqual(["IDENTITY"]);
+    // The user's data: only an empty tombstone (no document), which refuses late writers.
+    expect(await itemsUnder(`IDENTITY#${user.device.identityId}`)).toEqual([
+      "DATA#preferences",
+      "IDENTITY",
+    ]);
+    const erased = await item({ pk: `IDENTITY#${user.device.identityId}`, sk: "DATA#preferences" });
+    expect(Object.keys(erased!).sort()).toEqual(["pk", "sk", "userDeletedAt"]);
     // Events: one user.deleted on each destination, with no personal data.
     const events = await deletedEvents(user.sub);
     expect(events.sns).toHaveLength(1);
