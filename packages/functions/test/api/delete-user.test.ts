@@ -31,12 +31,14 @@ import type {
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createAdminDeleteUserHandler, createDeleteMeHandler } from "../../src/api/delete-user";
 import { createEnsureIotHandler } from "../../src/api/ensure-iot";
+import { createLinkIdentityHandler } from "../../src/api/link-identity";
 import { createPreferencesHandler } from "../../src/api/preferences";
 import { attachedPolicies, signUpConfirmed } from "../support/user-pool";
 import {
   bodyOf,
   type Caller,
   iamEvent,
+  mintOpenIdToken,
   newIdentityId,
   type Plane,
   REGION,
@@ -430,5 +432,84 @@ describe("DELETE /admin/users/{sub}", () => {
   it("answers 404 for an unknown user and 400 for a malformed sub", async () => {
     expect((await adminDelete(randomUUID())).statusCode).toBe(404);
     expect((await adminDelete("not-a-uuid")).statusCode).toBe(400);
+  });
+});
+
+describe("a merge still running when the user is deleted (issue 12, section 3)", () => {
+  it("folds nothing into the erased identity: checked before the move, erased after it", async () => {
+    // Prepare: a user with a device identity and preferences; a guest with its own data and a
+    // proof. The merge pauses once it has read the guest's data, and the whole deletion runs then.
+    const user = await userWithDevice();
+    const guestId = newIdentityId();
+    const preferences = createPreferencesHandler({
+      ...plane.deps(),
+      identityPoolId: plane.identityPoolId,
+    });
+    await preferences(
+      iamEvent({ identityId: guestId }, plane.identityPoolId, {
+        method: "PUT",
+        path: "/identity/preferences",
+        body: { preferences: { guestOnly: "x".repeat(3000) } },
+      }),
+    );
+    await preferences(
+      iamEvent(user.device, plane.identityPoolId, {
+        method: "PUT",
+        path: "/identity/preferences",
+        body: { preferences: { nickname: "y".repeat(3000) } },
+      }),
+    );
+    const base = plane.deps();
+    let deleted: Promise<unknown> | undefined;
+    const data = {
+      ...base.data,
+      get: base.data.get.bind(base.data),
+      write: base.data.write.bind(base.data),
+      tombstone: base.data.tombstone.bind(base.data),
+      list: async (identityId: string) => {
+        const items = await base.data.list(identityId);
+        // Fault injection: the deletion runs to the end between the merge's read and its writes.
+        if (identityId === guestId && deleted === undefined) {
+          deleted = deleteMe(user.accessToken);
+          await deleted;
+        }
+        return items;
+      },
+    };
+    const proof = mintOpenIdToken(plane.key, { sub: guestId, aud: plane.identityPoolId });
+
+    // Act
+    const merge = await createLinkIdentityHandler({ ...base, data })(
+      iamEvent(user.device, plane.identityPoolId, {
+        method: "POST",
+        path: "/identity/link",
+        body: { guestProof: proof, guestIdentityId: guestId },
+      }),
+    );
+
+    // Assess: the deletion ran, the merge stopped with 410 (its write met the erasure tombstone),
+    // and the survivor holds no document: nothing of the guest was folded into it.
+    expect(deleted).toBeDefined();
+    expect((await deleted) as { statusCode?: number }).toMatchObject({ statusCode: 200 });
+    expect(merge.statusCode).toBe(410);
+    expect(bodyOf(merge)).toMatchObject({ error: "UserDeleted" });
+    const survivorItems = (
+      await plane.dynamo.send(
+        new QueryCommand({
+          TableName: plane.tableName,
+          KeyConditionExpression: "pk = :pk AND begins_with(sk, :data)",
+          ExpressionAttributeValues: {
+            ":pk": `IDENTITY#${user.device.identityId}`,
+            ":data": "DATA#",
+          },
+          ConsistentRead: true,
+        }),
+      )
+    ).Items!;
+    expect(survivorItems.length).toBeGreaterThan(0);
+    for (const found of survivorItems) {
+      expect(found.document, String(found.sk)).toBeUndefined();
+      expect(found.userDeletedAt, String(found.sk)).toEqual(expect.any(String));
+    }
   });
 });
