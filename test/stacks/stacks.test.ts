@@ -512,6 +512,43 @@ describe("Api: guest proofs", () => {
   });
 });
 
+describe("Api: who is still a guest (ADR 0006)", () => {
+  test("DescribeIdentity, held to this identity pool, only by the proof issuer and the link", () => {
+    const holders = allStatements(templates()).filter(({ statement }) =>
+      asArray(statement.Action).some((a) => /^cognito-identity:(DescribeIdentity|\*)$/.test(a)),
+    );
+    expect(holders.map((h) => h.logicalId)).toEqual([
+      expect.stringMatching(/^IdentityPoolDescribe/),
+    ]);
+    const { statement } = holders[0]!;
+    expect(statement.Effect).toBe("Allow");
+    expect(asArray(statement.Action)).toEqual(["cognito-identity:DescribeIdentity"]);
+    // No resource type exists for DescribeIdentity: `*`, narrowed by the pool's ARN condition.
+    expect(statement.Resource).toBe("*");
+    const poolArn = JSON.stringify(
+      statement.Condition?.ArnEquals?.["cognito-identity:IdentityPoolArn"],
+    );
+    expect(poolArn).toContain(":cognito-identity:");
+    expect(poolArn).toContain(":identitypool/");
+    expect(poolArn).toMatch(/IdentityPool/);
+    const policy = templates().Api!.toJSON().Resources[holders[0]!.logicalId];
+    const roleRefs = (policy.Properties.Roles as { Ref: string }[]).map((r) => r.Ref).sort();
+    expect(roleRefs).toEqual([
+      expect.stringMatching(/^ApiLambdaPOSTidentityguestproofServiceRole/),
+      expect.stringMatching(/^ApiLambdaPOSTidentitylinkServiceRole/),
+    ]);
+  });
+
+  test("the proof issuer may update items (its per-identity counter), never delete them", () => {
+    const actions = allStatements(templates())
+      .filter(({ logicalId }) => logicalId.startsWith("ApiLambdaPOSTidentityguestproof"))
+      .flatMap(({ statement }) => asArray(statement.Action));
+    expect(actions).toContain("dynamodb:UpdateItem");
+    expect(actions).not.toContain("dynamodb:DeleteItem");
+    expect(actions).not.toContain("dynamodb:PutItem");
+  });
+});
+
 describe("Api: account deletion (ADR 0007)", () => {
   const DELETERS = /^(ApiLambdaDELETEidentityme|ApiLambdaDELETEadminuserssub)/;
 
