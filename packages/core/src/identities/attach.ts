@@ -31,15 +31,16 @@ export async function recordSignedInCaller(
   caller: AuthenticatedCaller,
   record: IdentityRecord | null,
   deps: RecordCallerDeps,
-): Promise<void> {
+): Promise<{ linked: boolean }> {
   if (record?.userDeletedAt !== undefined) {
     throw new UserDeletedError(`The user of identity ${caller.identityId} was deleted`);
   }
-  if (record?.userSub === caller.userSub) return;
+  if (record?.userSub === caller.userSub) return { linked: false };
   const now = deps.now();
   const profile = await deps.profiles.get(caller.userSub);
+  let linked = false;
   if (profile !== null) {
-    await deps.graph.recordAuthenticated({
+    ({ linked } = await deps.graph.recordAuthenticated({
       identityId: caller.identityId,
       userSub: caller.userSub,
       logins: caller.logins,
@@ -52,7 +53,7 @@ export async function recordSignedInCaller(
         source: deps.source,
       }),
       now,
-    });
+    }));
   }
   if ((await deps.deletions.get(caller.userSub)) !== null) {
     await deps.graph.markUserDeleted(caller.identityId, caller.userSub, now);
@@ -62,9 +63,10 @@ export async function recordSignedInCaller(
   if (profile === null) {
     throw new ProfileNotReadyError("The user's profile does not exist yet; retry shortly");
   }
+  return { linked };
 }
 
-export interface EnsureIotDeps extends IotAttachmentDeps {
+export interface EnsureIotDeps extends IotAttachmentDeps, RecordCallerDeps {
   graph: IdentityGraph;
   profiles: ProfileReader;
   identityPoolId: string;
@@ -77,7 +79,7 @@ export interface EnsureIotDeps extends IotAttachmentDeps {
  * `POST /identity/iot`: after sign-in, make sure the caller's identity id holds our IoT policy,
  * and keep the graph current (identity → user, with `identity.linked` in the item's outbox the
  * first time; the relay publishes it). Guests get IoT only from the unauthenticated role, so a
- * signed-in caller is required. Idempotent.
+ * signed-in caller is required. Idempotent. A deleted user's identity gets nothing (410).
  */
 export async function ensureCallerIot(
   input: { caller: CallerIdentity },
@@ -88,27 +90,7 @@ export async function ensureCallerIot(
   if (existing?.mergedInto !== undefined) {
     throw new IdentityMergedError(caller.identityId, existing.mergedInto);
   }
-  let newlyLinked = false;
-  if (existing?.userSub !== caller.userSub) {
-    const profile = await deps.profiles.get(caller.userSub);
-    if (profile === null) throw new ProfileNotReadyError("The user's profile does not exist yet");
-    const now = deps.now();
-    const recorded = await deps.graph.recordAuthenticated({
-      identityId: caller.identityId,
-      userSub: caller.userSub,
-      logins: caller.logins,
-      event: buildIdentityLinked({
-        sub: caller.userSub,
-        tenant: profile.tenant,
-        identityId: caller.identityId,
-        providerName: USER_POOL_PROVIDER_NAME,
-        time: now,
-        source: deps.source,
-      }),
-      now,
-    });
-    newlyLinked = recorded.linked;
-  }
+  const { linked: newlyLinked } = await recordSignedInCaller(caller, existing, deps);
   await ensureIotPolicy(caller.identityId, deps.iotPolicyName, deps);
   return { identityId: caller.identityId, policyName: deps.iotPolicyName, newlyLinked };
 }

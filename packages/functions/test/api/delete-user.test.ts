@@ -310,6 +310,24 @@ describe("DELETE /identity/me", () => {
     expect(await attachedPolicies(plane.iotClient, user.device.identityId)).toEqual([]);
   });
 
+  it("gives no IoT policy to a device of the deleted user the deletion never knew (410)", async () => {
+    // Prepare: a second device of the user that never called the backend before the deletion.
+    const user = await userWithDevice();
+    await deleteMe(user.accessToken);
+    const unseen: Caller = { identityId: newIdentityId(), sub: user.sub };
+
+    // Act
+    const attach = await ensureIot(unseen);
+
+    // Assess: refused before attaching; the identity is now recorded as the user's and marked.
+    expect(attach.statusCode).toBe(410);
+    expect(await attachedPolicies(plane.iotClient, unseen.identityId)).toEqual([]);
+    const record = await new DynamoIdentityGraph(plane.dynamo, plane.tableName).get(
+      unseen.identityId,
+    );
+    expect(record).toMatchObject({ userSub: user.sub, userDeletedAt: expect.any(String) });
+  });
+
   it("never leaves a deleted user with attached policies: a failed AdminDeleteUser resumes", async () => {
     // Prepare: the Cognito deletion fails once (fault injection).
     const user = await userWithDevice();
