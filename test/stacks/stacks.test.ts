@@ -20,6 +20,7 @@ import {
   resolveIntrinsic,
 } from "@boarding-pass/core/role-mapping-template";
 import { type IdentityPoolRoleConfig, resolveRole } from "@boarding-pass/core/roles";
+import { runSimulation } from "@cloud-copilot/iam-simulate";
 import { Match } from "aws-cdk-lib/assertions";
 import fc from "fast-check";
 import { beforeAll, describe, expect, inject, test } from "vitest";
@@ -36,6 +37,7 @@ import {
 } from "./template-helpers";
 
 let synthesized: SynthesizedForTest;
+const ACCOUNT = "123456789012";
 const templates = () => synthesized.templates;
 const one = (type: string, stack: string): FoundResource => {
   const found = resourcesOfType({ [stack]: templates()[stack]! }, type);
@@ -537,6 +539,48 @@ describe("Api: who is still a guest (ADR 0006)", () => {
       expect.stringMatching(/^ApiLambdaPOSTidentityguestproofServiceRole/),
       expect.stringMatching(/^ApiLambdaPOSTidentitylinkServiceRole/),
     ]);
+  });
+
+  test("the policy simulator allows DescribeIdentity on identities of this pool only", async () => {
+    const { statement } = allStatements(templates()).find(({ logicalId }) =>
+      logicalId.startsWith("IdentityPoolDescribe"),
+    )!;
+    // The pool id comes from the Auth stack (an import here): one fixed id stands for it.
+    const poolId = "us-east-1:00000000-0000-4000-8000-00000000c0de";
+    const policy = {
+      Version: "2012-10-17",
+      Statement: [
+        resolveIntrinsic(statement, {
+          known: { "AWS::Partition": "aws", "AWS::Region": "us-east-1", "AWS::AccountId": ACCOUNT },
+          fallback: () => poolId,
+          importValue: () => poolId,
+        }),
+      ],
+    };
+    const simulate = (action: string, poolArn: string) =>
+      runSimulation(
+        {
+          request: {
+            principal: `arn:aws:sts::${ACCOUNT}:assumed-role/guest-proof/fn`,
+            action,
+            resource: { resource: "*", accountId: ACCOUNT },
+            contextVariables: { "cognito-identity:IdentityPoolArn": poolArn },
+          },
+          identityPolicies: [{ name: "describe", policy }],
+          serviceControlPolicies: [],
+          resourceControlPolicies: [],
+        },
+        {},
+      );
+    const ours = `arn:aws:cognito-identity:us-east-1:${ACCOUNT}:identitypool/${poolId}`;
+    const another = `arn:aws:cognito-identity:us-east-1:${ACCOUNT}:identitypool/us-east-1:00000000-0000-4000-8000-000000000bad`;
+    const verdict = async (action: string, poolArn: string) => {
+      const result = await simulate(action, poolArn);
+      return result.resultType === "error" ? result.errors.message : result.overallResult;
+    };
+    expect(await verdict("cognito-identity:DescribeIdentity", ours)).toBe("Allowed");
+    expect(await verdict("cognito-identity:DescribeIdentity", another)).toBe("ImplicitlyDenied");
+    expect(await verdict("cognito-identity:DeleteIdentities", ours)).toBe("ImplicitlyDenied");
   });
 
   test("the proof issuer may update items (its per-identity counter), never delete them", () => {
