@@ -153,6 +153,34 @@ export function Api({ stack, app }: StackContext) {
       }),
     ],
   });
+  // Who is still a guest is the identity pool's to say (ADR 0006): the proof issuer and the merge
+  // ask DescribeIdentity. It has no resource type ("Actions, resources, and condition keys for
+  // Amazon Cognito Identity"), so the statement names `*` and is held to this pool by the
+  // `cognito-identity:IdentityPoolArn` condition key.
+  const identityPoolArn = stack.formatArn({
+    service: "cognito-identity",
+    resource: "identitypool",
+    resourceName: identityPool.ref,
+  });
+  const describeIdentity = new Policy(stack, "IdentityPoolDescribe", {
+    roles: [fn(ROUTES.issueGuestProof).role!, fn(ROUTES.linkIdentity).role!],
+    statements: [
+      new PolicyStatement({
+        actions: ["cognito-identity:DescribeIdentity"],
+        resources: ["*"],
+        conditions: { ArnEquals: { "cognito-identity:IdentityPoolArn": identityPoolArn } },
+      }),
+    ],
+  });
+  NagSuppressions.addResourceSuppressions(describeIdentity, [
+    {
+      id: "AwsSolutions-IAM5",
+      reason:
+        "cognito-identity:DescribeIdentity has no resource type; the statement is limited to this " +
+        "identity pool by the cognito-identity:IdentityPoolArn condition key.",
+      appliesTo: ["Resource::*"],
+    },
+  ]);
   // Account deletion: the table (as stacks/table-access.ts declares), events,
   // the user pool's ListUsers (find the account by sub) and AdminDeleteUser on this pool only,
   // and DetachPolicy, never AttachPolicy.

@@ -92,6 +92,29 @@ export const IDENTITY_GRAPH_ATTRIBUTES = [
 
 const read = (...keys: KeyPrefix[]): TableGrant => ({ actions: ["GetItem"], keys });
 
+/**
+ * Erasure tombstones: a `DATA#<name>` item replaced by its key and `userDeletedAt` alone, so no
+ * credential still held writes the user's data back (ADR 0007). Written by the deletion and by a
+ * route that meets, after the deletion, an identity of the deleted user it had never seen.
+ */
+const ERASURE_TOMBSTONES: TableGrant = {
+  actions: ["PutItem"],
+  keys: [KEY.identity],
+  onlyAttributes: [...PRIMARY_KEY, "userDeletedAt"],
+};
+
+/**
+ * What a route does when it first sees a signed-in caller on an identity (core's
+ * `recordSignedInCaller`): read the profile and the deletion record (the pre-ADR 0010 one lives
+ * under `USER#`), record the user on the identity, and, if the user was deleted, mark the
+ * identity and erase its data on sight.
+ */
+const RECORD_CALLER_GRANTS: readonly TableGrant[] = [
+  read(KEY.user, KEY.identity, KEY.deletion),
+  { actions: ["Query", "UpdateItem"], keys: [KEY.identity] },
+  ERASURE_TOMBSTONES,
+];
+
 /** Account deletion (ADR 0007), shared by `DELETE /identity/me` and `DELETE /admin/users/{sub}`. */
 const DELETION_GRANTS: readonly TableGrant[] = [
   read(KEY.user, KEY.identity, KEY.deletion),
@@ -103,8 +126,10 @@ const DELETION_GRANTS: readonly TableGrant[] = [
     keys: [KEY.identity],
     onlyAttributes: [...PRIMARY_KEY, "identityId", "userSub", "userDeletedAt", "iotPolicies"],
   },
-  // Erasure: the user's items (profile included), the identities' data, every email claim.
+  // Erasure: the user's items (profile included), the identities' data (each item replaced by
+  // its tombstone), every email claim.
   { actions: ["Query", "DeleteItem"], keys: [KEY.user, KEY.identity] },
+  ERASURE_TOMBSTONES,
   { actions: ["DeleteItem"], keys: [KEY.email] },
 ];
 
@@ -166,20 +191,18 @@ export const TABLE_ACCESS = {
   linkIdentity: {
     denyProfileWrites: true,
     grants: [
-      read(KEY.user, KEY.identity),
+      ...RECORD_CALLER_GRANTS,
       { actions: ["Query", "PutItem", "UpdateItem"], keys: [KEY.identity] },
     ],
   },
   // Records the caller on its identity and the IoT policy attached; the profile is only read.
   ensureIot: {
     denyProfileWrites: true,
-    grants: [read(KEY.user, KEY.identity), { actions: ["UpdateItem"], keys: [KEY.identity] }],
+    grants: RECORD_CALLER_GRANTS,
   },
-  getPreferences: { denyProfileWrites: true, grants: [read(KEY.identity)] },
-  putPreferences: {
-    denyProfileWrites: true,
-    grants: [read(KEY.identity), { actions: ["UpdateItem"], keys: [KEY.identity] }],
-  },
+  // Reads the deletion record too: a deleted user's identity answers 410.
+  getPreferences: { denyProfileWrites: true, grants: [read(KEY.user, KEY.identity, KEY.deletion)] },
+  putPreferences: { denyProfileWrites: true, grants: RECORD_CALLER_GRANTS },
   getProfile: { denyProfileWrites: true, grants: [read(KEY.user)] },
   deleteMe: { denyProfileWrites: true, grants: DELETION_GRANTS },
   adminGetUser: {

@@ -20,6 +20,7 @@ import {
   resolveIntrinsic,
 } from "@boarding-pass/core/role-mapping-template";
 import { type IdentityPoolRoleConfig, resolveRole } from "@boarding-pass/core/roles";
+import { runSimulation } from "@cloud-copilot/iam-simulate";
 import { Match } from "aws-cdk-lib/assertions";
 import fc from "fast-check";
 import { beforeAll, describe, expect, inject, test } from "vitest";
@@ -37,6 +38,7 @@ import {
 } from "./template-helpers";
 
 let synthesized: SynthesizedForTest;
+const ACCOUNT = "123456789012";
 const templates = () => synthesized.templates;
 const one = (type: string, stack: string): FoundResource => {
   const found = resourcesOfType({ [stack]: templates()[stack]! }, type);
@@ -596,6 +598,85 @@ describe("Api: guest proofs", () => {
       ]),
     );
     expect(kmsGrants).toHaveLength(2);
+  });
+});
+
+describe("Api: who is still a guest (ADR 0006)", () => {
+  test("DescribeIdentity, held to this identity pool, only by the proof issuer and the link", () => {
+    const holders = allStatements(templates()).filter(({ statement }) =>
+      asArray(statement.Action).some((a) => /^cognito-identity:(DescribeIdentity|\*)$/.test(a)),
+    );
+    expect(holders.map((h) => h.logicalId)).toEqual([
+      expect.stringMatching(/^IdentityPoolDescribe/),
+    ]);
+    const { statement } = holders[0]!;
+    expect(statement.Effect).toBe("Allow");
+    expect(asArray(statement.Action)).toEqual(["cognito-identity:DescribeIdentity"]);
+    // No resource type exists for DescribeIdentity: `*`, narrowed by the pool's ARN condition.
+    expect(statement.Resource).toBe("*");
+    const poolArn = JSON.stringify(
+      statement.Condition?.ArnEquals?.["cognito-identity:IdentityPoolArn"],
+    );
+    expect(poolArn).toContain(":cognito-identity:");
+    expect(poolArn).toContain(":identitypool/");
+    expect(poolArn).toMatch(/IdentityPool/);
+    const policy = templates().Api!.toJSON().Resources[holders[0]!.logicalId];
+    const roleRefs = (policy.Properties.Roles as { Ref: string }[]).map((r) => r.Ref).sort();
+    expect(roleRefs).toEqual([
+      expect.stringMatching(/^ApiLambdaPOSTidentityguestproofServiceRole/),
+      expect.stringMatching(/^ApiLambdaPOSTidentitylinkServiceRole/),
+    ]);
+  });
+
+  test("the policy simulator allows DescribeIdentity on identities of this pool only", async () => {
+    const { statement } = allStatements(templates()).find(({ logicalId }) =>
+      logicalId.startsWith("IdentityPoolDescribe"),
+    )!;
+    // The pool id comes from the Auth stack (an import here): one fixed id stands for it.
+    const poolId = "us-east-1:00000000-0000-4000-8000-00000000c0de";
+    const policy = {
+      Version: "2012-10-17",
+      Statement: [
+        resolveIntrinsic(statement, {
+          known: { "AWS::Partition": "aws", "AWS::Region": "us-east-1", "AWS::AccountId": ACCOUNT },
+          fallback: () => poolId,
+          importValue: () => poolId,
+        }),
+      ],
+    };
+    const simulate = (action: string, poolArn: string) =>
+      runSimulation(
+        {
+          request: {
+            principal: `arn:aws:sts::${ACCOUNT}:assumed-role/guest-proof/fn`,
+            action,
+            resource: { resource: "*", accountId: ACCOUNT },
+            contextVariables: { "cognito-identity:IdentityPoolArn": poolArn },
+          },
+          identityPolicies: [{ name: "describe", policy }],
+          serviceControlPolicies: [],
+          resourceControlPolicies: [],
+        },
+        {},
+      );
+    const ours = `arn:aws:cognito-identity:us-east-1:${ACCOUNT}:identitypool/${poolId}`;
+    const another = `arn:aws:cognito-identity:us-east-1:${ACCOUNT}:identitypool/us-east-1:00000000-0000-4000-8000-000000000bad`;
+    const verdict = async (action: string, poolArn: string) => {
+      const result = await simulate(action, poolArn);
+      return result.resultType === "error" ? result.errors.message : result.overallResult;
+    };
+    expect(await verdict("cognito-identity:DescribeIdentity", ours)).toBe("Allowed");
+    expect(await verdict("cognito-identity:DescribeIdentity", another)).toBe("ImplicitlyDenied");
+    expect(await verdict("cognito-identity:DeleteIdentities", ours)).toBe("ImplicitlyDenied");
+  });
+
+  test("the proof issuer may update items (its per-identity counter), never delete them", () => {
+    const actions = allStatements(templates())
+      .filter(({ logicalId }) => logicalId.startsWith("ApiLambdaPOSTidentityguestproof"))
+      .flatMap(({ statement }) => asArray(statement.Action));
+    expect(actions).toContain("dynamodb:UpdateItem");
+    expect(actions).not.toContain("dynamodb:DeleteItem");
+    expect(actions).not.toContain("dynamodb:PutItem");
   });
 });
 

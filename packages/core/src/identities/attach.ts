@@ -1,40 +1,46 @@
-import { authenticatedCaller, type CallerIdentity } from "./caller";
-import { IdentityMergedError, ProfileNotReadyError } from "./errors";
-import { buildIdentityLinked } from "./events";
+import { type AuthenticatedCaller, authenticatedCaller, type CallerIdentity } from "./caller";
+import { IdentityMergedError, ProfileNotReadyError, UserDeletedError } from "./errors";
+import { buildIdentityLinked, USER_POOL_PROVIDER_NAME } from "./events";
 import { ensureIotPolicy, type IotAttachmentDeps, removeIotPolicy } from "./iot";
-import { USER_POOL_PROVIDER_NAME } from "./link";
-import type { IdentityGraph, ProfileReader } from "./ports";
+import type { IdentityRecord } from "./model";
+import type { IdentityGraph, ProfileReader, UserDeletionStore } from "./ports";
 
-export interface EnsureIotDeps extends IotAttachmentDeps {
-  graph: IdentityGraph;
+export interface RecordCallerDeps {
+  graph: Pick<IdentityGraph, "recordAuthenticated" | "markUserDeleted">;
   profiles: ProfileReader;
-  identityPoolId: string;
-  iotPolicyName: string;
+  deletions: Pick<UserDeletionStore, "get" | "eraseIdentityData">;
   source: string;
   now: () => Date;
 }
 
 /**
- * `POST /identity/iot`: after sign-in, make sure the caller's identity id holds our IoT policy,
- * and keep the graph current (identity → user, with `identity.linked` in the item's outbox the
- * first time; the relay publishes it). Guests get IoT only from the unauthenticated role, so a
- * signed-in caller is required. Idempotent.
+ * Records the user on a signed-in caller's identity the first time a route sees the pair in
+ * API Gateway's request context, so the user index (gsi1) lists every identity that holds anything
+ * of the user's before it holds it. No AWS API lists a user's identities ("DescribeIdentity" and
+ * "ListIdentities" name providers, never users), so this index is what the deletion walks
+ * (ADR 0007), and a user recorded on an identity is what makes it no guest (ADR 0006).
+ *
+ * Cheap when already known (`record` is read by the route anyway): no write. The first time, one
+ * conditional write sets the user with `identity.linked` in the item's outbox (once per identity:
+ * later calls, `/identity/link` included, find it recorded and emit nothing new). Then the user's
+ * deletion record is read: an identity first seen after (or while) its user was deleted is marked
+ * and its data erased on the spot (410). Recording first, reading the deletion second: a deletion
+ * that starts after the read finds the identity in the index.
  */
-export async function ensureCallerIot(
-  input: { caller: CallerIdentity },
-  deps: EnsureIotDeps,
-): Promise<{ identityId: string; policyName: string; newlyLinked: boolean }> {
-  const caller = authenticatedCaller(input.caller, deps.identityPoolId);
-  const existing = await deps.graph.get(caller.identityId);
-  if (existing?.mergedInto !== undefined) {
-    throw new IdentityMergedError(caller.identityId, existing.mergedInto);
+export async function recordSignedInCaller(
+  caller: AuthenticatedCaller,
+  record: IdentityRecord | null,
+  deps: RecordCallerDeps,
+): Promise<{ linked: boolean }> {
+  if (record?.userDeletedAt !== undefined) {
+    throw new UserDeletedError(`The user of identity ${caller.identityId} was deleted`);
   }
-  let newlyLinked = false;
-  if (existing?.userSub !== caller.userSub) {
-    const profile = await deps.profiles.get(caller.userSub);
-    if (profile === null) throw new ProfileNotReadyError("The user's profile does not exist yet");
-    const now = deps.now();
-    const recorded = await deps.graph.recordAuthenticated({
+  if (record?.userSub === caller.userSub) return { linked: false };
+  const now = deps.now();
+  const profile = await deps.profiles.get(caller.userSub);
+  let linked = false;
+  if (profile !== null) {
+    ({ linked } = await deps.graph.recordAuthenticated({
       identityId: caller.identityId,
       userSub: caller.userSub,
       logins: caller.logins,
@@ -47,9 +53,44 @@ export async function ensureCallerIot(
         source: deps.source,
       }),
       now,
-    });
-    newlyLinked = recorded.linked;
+    }));
   }
+  if ((await deps.deletions.get(caller.userSub)) !== null) {
+    await deps.graph.markUserDeleted(caller.identityId, caller.userSub, now);
+    await deps.deletions.eraseIdentityData(caller.identityId, now);
+    throw new UserDeletedError(`The user of identity ${caller.identityId} was deleted`);
+  }
+  if (profile === null) {
+    throw new ProfileNotReadyError("The user's profile does not exist yet; retry shortly");
+  }
+  return { linked };
+}
+
+export interface EnsureIotDeps extends IotAttachmentDeps, RecordCallerDeps {
+  graph: IdentityGraph;
+  profiles: ProfileReader;
+  identityPoolId: string;
+  iotPolicyName: string;
+  source: string;
+  now: () => Date;
+}
+
+/**
+ * `POST /identity/iot`: after sign-in, make sure the caller's identity id holds our IoT policy,
+ * and keep the graph current (identity → user, with `identity.linked` in the item's outbox the
+ * first time; the relay publishes it). Guests get IoT only from the unauthenticated role, so a
+ * signed-in caller is required. Idempotent. A deleted user's identity gets nothing (410).
+ */
+export async function ensureCallerIot(
+  input: { caller: CallerIdentity },
+  deps: EnsureIotDeps,
+): Promise<{ identityId: string; policyName: string; newlyLinked: boolean }> {
+  const caller = authenticatedCaller(input.caller, deps.identityPoolId);
+  const existing = await deps.graph.get(caller.identityId);
+  if (existing?.mergedInto !== undefined) {
+    throw new IdentityMergedError(caller.identityId, existing.mergedInto);
+  }
+  const { linked: newlyLinked } = await recordSignedInCaller(caller, existing, deps);
   await ensureIotPolicy(caller.identityId, deps.iotPolicyName, deps);
   return { identityId: caller.identityId, policyName: deps.iotPolicyName, newlyLinked };
 }

@@ -1,5 +1,13 @@
 import * as z from "../zod";
-import { IdentityMergedError, InvalidPreferencesError } from "./errors";
+import { type RecordCallerDeps, recordSignedInCaller } from "./attach";
+import type { AuthenticatedCaller } from "./caller";
+import {
+  IdentityMergedError,
+  InvalidPreferencesError,
+  NotAGuestError,
+  UserDeletedError,
+} from "./errors";
+import type { IdentityRecord } from "./model";
 import type { IdentityDataStore, IdentityGraph, StoredDataItem } from "./ports";
 
 /**
@@ -71,42 +79,90 @@ export function foldDocuments(
 /** Where a guest document that did not fit goes on the survivor. */
 export const overflowName = (name: string, guestId: string): string => `${name}#from#${guestId}`;
 
-export interface PreferencesDeps {
+export interface PreferencesDeps extends RecordCallerDeps {
   data: IdentityDataStore;
-  graph: Pick<IdentityGraph, "get">;
-  now: () => Date;
+  graph: Pick<IdentityGraph, "get" | "recordAuthenticated" | "markUserDeleted">;
 }
 
-async function assertNotMerged(identityId: string, deps: PreferencesDeps): Promise<void> {
-  const record = await deps.graph.get(identityId);
+/** The caller of a data route: its identity and, when signed in, the user it signed in as. */
+export interface DataCaller {
+  identityId: string;
+  signedIn?: AuthenticatedCaller;
+}
+
+/**
+ * What every data route checks on the caller's identity record (read strongly, once):
+ * merged away (409 with where it went), its user deleted (410), and, for a caller whose
+ * credentials say guest, that no user is recorded on it: guest credentials issued before someone
+ * signed in on the device last up to an hour, and must not read or write that user's data
+ * (ADR 0006). A signed-in caller whose identity is not recorded yet: `GET` (read-only) refuses it
+ * if its user was deleted; `PUT` records it first (`recordSignedInCaller`).
+ */
+async function checkCaller(
+  caller: DataCaller,
+  deps: PreferencesDeps,
+  mode: "read" | "write",
+): Promise<IdentityRecord | null> {
+  const record = await deps.graph.get(caller.identityId);
   if (record?.mergedInto !== undefined) {
-    throw new IdentityMergedError(identityId, record.mergedInto);
+    throw new IdentityMergedError(caller.identityId, record.mergedInto);
   }
+  if (record?.userDeletedAt !== undefined) {
+    throw new UserDeletedError(`The user of identity ${caller.identityId} was deleted`);
+  }
+  const signedIn = caller.signedIn;
+  if (signedIn === undefined) {
+    if (record?.userSub !== undefined) {
+      throw new NotAGuestError(
+        "This identity belongs to a signed-in user; it is no guest any more",
+      );
+    }
+    return record;
+  }
+  if (mode === "write") {
+    await recordSignedInCaller(signedIn, record, deps);
+  } else if (record?.userSub !== signedIn.userSub && (await deps.deletions.get(signedIn.userSub))) {
+    throw new UserDeletedError(`The user of identity ${caller.identityId} was deleted`);
+  }
+  return record;
 }
 
 export async function getPreferences(
-  identityId: string,
+  caller: DataCaller,
   deps: PreferencesDeps,
 ): Promise<{ preferences: Record<string, unknown>; updatedAt?: string }> {
-  const item: StoredDataItem | null = await deps.data.get(identityId, PREFERENCES);
-  if (item?.mergedInto !== undefined) throw new IdentityMergedError(identityId, item.mergedInto);
-  if (item === null) await assertNotMerged(identityId, deps);
+  await checkCaller(caller, deps, "read");
+  const item: StoredDataItem | null = await deps.data.get(caller.identityId, PREFERENCES);
+  if (item?.mergedInto !== undefined) {
+    throw new IdentityMergedError(caller.identityId, item.mergedInto);
+  }
+  if (item?.userDeletedAt !== undefined) {
+    throw new UserDeletedError(`The user of identity ${caller.identityId} was deleted`);
+  }
   return item === null
     ? { preferences: {} }
     : { preferences: item.document, updatedAt: item.updatedAt };
 }
 
-/** Replaces the caller's preferences (last writer wins); refused on a merged-away identity. */
+/**
+ * Replaces the caller's preferences (last writer wins). Refused on a merged-away identity (409)
+ * and on an erased one (410): the identity's record is read first, and the write itself is
+ * conditional on the item being no tombstone, so a write racing a merge or a deletion loses.
+ */
 export async function putPreferences(
-  identityId: string,
+  caller: DataCaller,
   value: unknown,
   deps: PreferencesDeps,
 ): Promise<{ preferences: Record<string, unknown>; updatedAt: string }> {
   const document = parsePreferences(value);
-  // The item's own tombstone is checked by the conditional write; the identity's is read first
-  // so a write after a merge started (before this item was moved) is redirected too.
-  await assertNotMerged(identityId, deps);
+  await checkCaller(caller, deps, "write");
   const now = deps.now();
-  await deps.data.write({ identityId, name: PREFERENCES, document, expectedVersion: "any", now });
+  await deps.data.write({
+    identityId: caller.identityId,
+    name: PREFERENCES,
+    document,
+    expectedVersion: "any",
+    now,
+  });
   return { preferences: document, updatedAt: now.toISOString() };
 }

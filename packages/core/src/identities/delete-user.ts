@@ -84,7 +84,9 @@ export async function deleteUser(
     }));
 
   const { released } = await releaseUserIdentities(sub, deps);
-  for (const identity of released) await deps.deletions.eraseIdentityData(identity.identityId);
+  for (const identity of released) {
+    await deps.deletions.eraseIdentityData(identity.identityId, deps.now());
+  }
 
   if (account !== null) {
     if (account.email !== undefined) {
@@ -106,7 +108,7 @@ export async function deleteUser(
   const late = await releaseUserIdentities(sub, deps);
   for (const identity of late.released) {
     if (!released.some((known) => known.identityId === identity.identityId)) {
-      await deps.deletions.eraseIdentityData(identity.identityId);
+      await deps.deletions.eraseIdentityData(identity.identityId, deps.now());
       released.push(identity);
     }
   }

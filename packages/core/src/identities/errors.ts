@@ -18,7 +18,9 @@ export type IdentityErrorCode =
   | "USER_DELETED"
   | "USER_NOT_FOUND"
   | "REAUTHENTICATION_REQUIRED"
-  | "ADMIN_ROLE_REQUIRED";
+  | "ADMIN_ROLE_REQUIRED"
+  | "NOT_A_GUEST"
+  | "GUEST_PROOF_LIMIT";
 
 export abstract class IdentityError extends Error {
   abstract readonly code: IdentityErrorCode;
@@ -129,4 +131,25 @@ export class ReauthenticationRequiredError extends IdentityError {
 /** An admin route was called by a role other than the admin role (whatever IAM allowed). */
 export class AdminRoleRequiredError extends IdentityError {
   readonly code = "ADMIN_ROLE_REQUIRED";
+}
+
+/**
+ * The identity has a login in the identity pool (or a user recorded here): it is no guest, whatever
+ * the caller's credentials say. Guest credentials issued before someone signed in on the device stay
+ * valid for up to an hour and keep reporting `amr` unauthenticated (ADR 0006).
+ */
+export class NotAGuestError extends IdentityError {
+  readonly code = "NOT_A_GUEST";
+}
+
+/** This identity asked for more guest proofs than its window allows; `retryAfterSeconds` says when. */
+export class GuestProofLimitError extends IdentityError {
+  readonly code = "GUEST_PROOF_LIMIT";
+
+  constructor(
+    readonly retryAfterSeconds: number,
+    options: { cause?: unknown } = {},
+  ) {
+    super(`Too many guest proofs for this identity; retry in ${retryAfterSeconds} s`, options);
+  }
 }

@@ -24,6 +24,9 @@ export const IDENTITY_LINKED = "boardingpass.identity.linked.v1" as const;
 export const IDENTITY_MERGED = "boardingpass.identity.merged.v2" as const;
 export const USER_DELETED = "boardingpass.user.deleted.v1" as const;
 
+/** The user-pool provider name in `identity.linked` (the catalogue's `providerName`). */
+export const USER_POOL_PROVIDER_NAME = "Cognito";
+
 /** The catalogue's data schema of `identity.merged.v2`. */
 export const IdentityMergedData = EventSchemas[IDENTITY_MERGED].shape.data;
 export type IdentityMergedData = EventData<typeof IDENTITY_MERGED>;

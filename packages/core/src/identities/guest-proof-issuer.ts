@@ -1,6 +1,8 @@
 import { type CallerIdentity, identifyCaller } from "./caller";
 import { IdentityMergedError, InvalidCallerError } from "./errors";
-import type { IdentityGraph } from "./ports";
+import { type GuestProofLimit, takeGuestProof } from "./guest-proof-quota";
+import { assertStillAGuest } from "./guest-status";
+import type { GuestProofQuotaStore, IdentityGraph, IdentityPoolDirectory } from "./ports";
 
 /**
  * Guest proofs issued by the backend itself, for pools with classic flow off.
@@ -13,6 +15,11 @@ import type { IdentityGraph } from "./ports";
  * vouches for the guest identity id, and we sign a token of the same shape as Cognito's (`sub` =
  * identity id, `aud` = pool id, `amr` = ["unauthenticated"], 10 minutes) under our own issuer.
  * The link route accepts both issuers; everything after verification is identical.
+ *
+ * The credentials' `amr` is not enough: it was fixed when they were issued, and a guest's
+ * credentials outlive the guest when someone signs in on the device (ADR 0006). So each proof is
+ * counted against the identity's limit first, then the identity pool must confirm the identity
+ * still has no login.
  */
 
 export const GUEST_PROOF_TTL_SECONDS = 600;
@@ -27,6 +34,9 @@ export interface JwtSigner {
 export interface GuestProofIssuerDeps {
   signer: JwtSigner;
   graph: Pick<IdentityGraph, "get">;
+  identityPool: IdentityPoolDirectory;
+  quota: GuestProofQuotaStore;
+  limit: GuestProofLimit;
   identityPoolId: string;
   /** This backend's issuer string, e.g. `urn:boardingpass:<stage>:guest-proof`. */
   issuer: string;
@@ -44,9 +54,12 @@ export async function issueGuestProof(
   if (authenticated) {
     throw new InvalidCallerError("Only a guest (unauthenticated) identity can get a guest proof");
   }
+  // Counted before any other work: refused requests cost the caller too.
+  await takeGuestProof(identityId, deps);
   const record = await deps.graph.get(identityId);
   if (record?.mergedInto !== undefined)
     throw new IdentityMergedError(identityId, record.mergedInto);
+  await assertStillAGuest(identityId, record, deps);
   const iat = Math.floor(deps.now().getTime() / 1000);
   const exp = iat + GUEST_PROOF_TTL_SECONDS;
   const header = { alg: "RS256", typ: "JWT", kid: deps.signer.keyId };

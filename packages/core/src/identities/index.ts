@@ -7,6 +7,8 @@ export * from "./errors";
 export * from "./events";
 export * from "./guest-proof";
 export * from "./guest-proof-issuer";
+export * from "./guest-proof-quota";
+export * from "./guest-status";
 export * from "./iot";
 export * from "./link";
 export * from "./model";

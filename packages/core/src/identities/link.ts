@@ -1,15 +1,24 @@
 import type { ItemKey } from "../outbox";
+import { recordSignedInCaller } from "./attach";
 import { authenticatedCaller, type CallerIdentity } from "./caller";
 import { foldDocuments, overflowName } from "./data";
-import { GuestAlreadyMergedError, IdentityMergedError, ProfileNotReadyError } from "./errors";
+import {
+  GuestAlreadyMergedError,
+  IdentityMergedError,
+  NotAGuestError,
+  ProfileNotReadyError,
+  UserDeletedError,
+} from "./errors";
 import {
   buildIdentityLinked,
   buildIdentityMerged,
   type IdentityEvent,
   identityLinkedEventId,
   identityMergedEventId,
+  USER_POOL_PROVIDER_NAME,
 } from "./events";
 import { verifyGuestProof } from "./guest-proof";
+import { assertStillAGuest } from "./guest-status";
 import { ensureIotPolicy, type IotAttachmentDeps, removeIotPolicy } from "./iot";
 import {
   identityKey,
@@ -23,8 +32,10 @@ import type {
   IdentityDataStore,
   IdentityEventSink,
   IdentityGraph,
+  IdentityPoolDirectory,
   OpenIdTokenVerifier,
   ProfileReader,
+  UserDeletionStore,
 } from "./ports";
 
 /**
@@ -34,15 +45,16 @@ import type {
  * that it held the guest; this makes everything keyed by the guest follow.
  */
 
-/** The user-pool provider name in `identity.linked` (the catalogue's `providerName`). */
-export const USER_POOL_PROVIDER_NAME = "Cognito";
-
 export interface LinkDeps extends IotAttachmentDeps {
   graph: IdentityGraph;
   data: IdentityDataStore;
   events: IdentityEventSink;
   profiles: ProfileReader;
   verifier: OpenIdTokenVerifier;
+  /** The identity pool's view of the guest: a merge takes only identities without logins. */
+  identityPool: IdentityPoolDirectory;
+  /** Deletion records: nothing is linked or merged into a deleted user's identity. */
+  deletions: Pick<UserDeletionStore, "get" | "eraseIdentityData">;
   identityPoolId: string;
   iotPolicyName: string;
   /** CloudEvents `source`, from `eventSource(stage, "link-identity")`. */
@@ -72,6 +84,9 @@ export async function linkIdentity(input: LinkInput, deps: LinkDeps): Promise<Li
   const { guestIdentityId } = await verifyGuestProof(input.guestProof, deps, input.guestIdentityId);
   const profile = await deps.profiles.get(caller.userSub);
   if (profile === null) {
+    if ((await deps.deletions.get(caller.userSub)) !== null) {
+      throw new UserDeletedError("The caller's user was deleted");
+    }
     throw new ProfileNotReadyError("The user's profile does not exist yet; retry shortly");
   }
   const context = { ...caller, tenant: profile.tenant };
@@ -122,23 +137,23 @@ async function linkInPlace(context: Context, deps: LinkDeps): Promise<LinkResult
 
 async function merge(context: Context & { guestId: string }, deps: LinkDeps): Promise<LinkResult> {
   const { guestId, identityId: survivorId } = context;
+  // The survivor is recorded as the user's before anything moves into it, so the user's deletion
+  // finds it (ADR 0007); a survivor whose user was deleted is refused here (410).
+  const survivor = await deps.graph.get(survivorId);
+  if (survivor?.mergedInto !== undefined) {
+    throw new IdentityMergedError(survivorId, survivor.mergedInto);
+  }
+  await recordSignedInCaller(context, survivor, deps);
   let state = await deps.graph.getMerge(guestId);
   if (state === null) {
-    const [guest, survivor] = await Promise.all([
-      deps.graph.get(guestId),
-      deps.graph.get(survivorId),
-    ]);
+    const guest = await deps.graph.get(guestId);
     if (guest?.mergedInto !== undefined && guest.mergedInto !== survivorId) {
       throw new GuestAlreadyMergedError("This guest identity was merged into another identity");
     }
-    // A proof minted while the identity was a guest stays valid for ten minutes after it was
-    // linked to a user: it must not let someone else take that user's identity data.
-    if (guest?.userSub !== undefined && guest.userSub !== context.userSub) {
-      throw new GuestAlreadyMergedError("This identity already belongs to another user");
-    }
-    if (survivor?.mergedInto !== undefined) {
-      throw new IdentityMergedError(survivorId, survivor.mergedInto);
-    }
+    // A proof minted while the identity was a guest stays valid for ten minutes after someone
+    // signed in on it (Cognito links the login in place): an identity with a user recorded here or
+    // a login in the identity pool is no guest, and its data stays with its user (ADR 0006).
+    await assertStillAGuest(guestId, guest, deps);
     const now = deps.now().toISOString();
     state = await deps.graph.startMerge({
       guestId,
@@ -232,14 +247,38 @@ async function runStep(
   const { guestId, survivorId } = state;
   switch (state.step) {
     case "started": {
+      // Asked again right before the fence: a merge resumed later, or one that raced a sign-in
+      // on the guest's device. The fence itself refuses an identity with a user recorded, in the
+      // same write, so a link recorded after this question still stops it.
+      await assertStillAGuest(guestId, null, deps);
+      await assertSurvivorLive(state, deps);
       const fenced = await deps.graph.fence(guestId, survivorId, deps.now());
+      if (!fenced.fenced && fenced.reason === "has-user") {
+        throw new NotAGuestError(
+          "This identity belongs to a signed-in user; it is no guest any more",
+        );
+      }
       if (!fenced.fenced) {
         throw new GuestAlreadyMergedError("This guest identity was merged into another identity");
       }
       return;
     }
-    case "fenced":
-      return moveData(guestId, survivorId, deps);
+    case "fenced": {
+      await assertSurvivorLive(state, deps);
+      await moveData(guestId, survivorId, deps);
+      // A deletion that marked the survivor while the data moved erased what it found; what this
+      // merge wrote after that is erased here (the deletion marks before it erases, so one of the
+      // two sees the other), and the merge stops.
+      try {
+        await assertSurvivorLive(state, deps);
+      } catch (error) {
+        if (error instanceof UserDeletedError) {
+          await deps.deletions.eraseIdentityData(survivorId, deps.now());
+        }
+        throw error;
+      }
+      return;
+    }
     case "data-moved": {
       const policies = new Set([...state.guestIotPolicies, deps.iotPolicyName]);
       for (const policy of policies) {
@@ -274,6 +313,23 @@ async function runStep(
 }
 
 /**
+ * The survivor must be live: its user not deleted (no deletion record, no mark on its identity).
+ * Checked before the fence and around the data move; the survivor's data writes are conditional
+ * on no erasure tombstone besides.
+ */
+async function assertSurvivorLive(state: MergeState, deps: LinkDeps): Promise<void> {
+  const [survivor, deletion] = await Promise.all([
+    deps.graph.get(state.survivorId),
+    deps.deletions.get(state.userSub),
+  ]);
+  if (survivor?.userDeletedAt !== undefined || deletion !== null) {
+    throw new UserDeletedError(
+      "The identity this guest would merge into belongs to a deleted user",
+    );
+  }
+}
+
+/**
  * Folds every live guest data item into the survivor, then tombstones it; also tombstones the
  * known names the guest never wrote, so a late writer cannot create them behind the merge.
  * Each tombstone is conditional on the version that was folded: a write that slipped in between
@@ -285,7 +341,7 @@ async function moveData(guestId: string, survivorId: string, deps: LinkDeps): Pr
     const seen = new Set(items.map((item) => item.name));
     let settled = true;
     for (const item of items) {
-      if (item.mergedInto !== undefined) continue;
+      if (item.mergedInto !== undefined || item.userDeletedAt !== undefined) continue;
       await foldInto(survivorId, guestId, item.name, item.document, deps);
       const tombstoned = await deps.data.tombstone({
         identityId: guestId,

@@ -50,18 +50,26 @@ export interface IdentityGraph {
   recordIotPolicy(identityId: string, policyName: string, attached: boolean): Promise<void>;
   /**
    * Marks the identity as belonging to a deleted user (`userDeletedAt`), if it is authenticated
-   * as `sub`; idempotent. From then on no IoT policy can be recorded on it.
+   * as `sub` or no user is recorded on it yet (then `sub` is recorded with the mark: an identity
+   * first seen after its user's deletion); idempotent. From then on no IoT policy can be recorded
+   * on it and no data written to it.
    */
   markUserDeleted(identityId: string, sub: string, now: Date): Promise<void>;
   /**
-   * Tombstones the guest: `mergedInto = survivorId`, creating the record if absent. Idempotent
-   * for the same survivor; returns the other survivor when the guest is already merged elsewhere.
+   * Tombstones the guest: `mergedInto = survivorId`, creating the record if absent, only while no
+   * user is recorded on it (one conditional write: the check and the fence cannot race).
+   * Idempotent for the same survivor. Not fenced: `merged-elsewhere` (with the other survivor) or
+   * `has-user` (the identity signed in: it is no guest any more, ADR 0006).
    */
   fence(
     guestId: string,
     survivorId: string,
     now: Date,
-  ): Promise<{ fenced: true } | { fenced: false; mergedInto: string }>;
+  ): Promise<
+    | { fenced: true }
+    | { fenced: false; reason: "merged-elsewhere"; mergedInto: string }
+    | { fenced: false; reason: "has-user" }
+  >;
 
   getMerge(guestId: string): Promise<MergeState | null>;
   /** Creates the state record unless one exists; returns whichever is stored. */
@@ -85,6 +93,8 @@ export interface StoredDataItem extends DataItem {
   version: number;
   /** Set on a guest's item after its merge: late writers are redirected there. */
   mergedInto?: string;
+  /** Set when the item was erased with its user (ADR 0007): nothing is written to it again. */
+  userDeletedAt?: string;
 }
 
 /** Per-identity data items (`DATA#<name>`). */
@@ -94,7 +104,8 @@ export interface IdentityDataStore {
   list(identityId: string): Promise<StoredDataItem[]>;
   /**
    * Writes the item if its version is still `expectedVersion` ("any": whatever it is) and it is no
-   * tombstone. `conflict`: the version moved. Throws `IdentityMergedError` on a tombstone.
+   * tombstone. `conflict`: the version moved. Throws `IdentityMergedError` on a merge tombstone,
+   * `UserDeletedError` on an erased item (the condition is part of the write: no race).
    */
   write(input: {
     identityId: string;
@@ -161,8 +172,12 @@ export interface UserDeletionStore {
   releaseEmailClaimsOwnedBy(owner: string): Promise<void>;
   /** Deletes the user's items (profile, federated links): everything under `USER#<sub>`. */
   eraseUserItems(sub: string): Promise<void>;
-  /** Deletes the identity's data items (`DATA#*`: documents the user wrote). */
-  eraseIdentityData(identityId: string): Promise<void>;
+  /**
+   * Erases the identity's data items (`DATA#*`: documents the user wrote): each becomes an empty
+   * tombstone (`userDeletedAt`, no document), the known names too, so a writer holding credentials
+   * issued before the deletion cannot write them back (its write is conditional on no tombstone).
+   */
+  eraseIdentityData(identityId: string, now?: Date): Promise<void>;
   /**
    * Moves the record to `done` with `event` in its outbox, in one conditional write, unless it is
    * done already. `finished: false`: it was (an earlier call wrote the event).
@@ -193,4 +208,28 @@ export interface LiveSessions {
    * Throws for anything else (throttling, network): not knowing is not "signed out".
    */
   userOf(accessToken: string): Promise<{ sub: string } | null>;
+}
+
+/**
+ * The identity pool's own view of an identity (`DescribeIdentity`): the provider names of its
+ * logins. The only authority on whether an identity is still a guest, whatever the credentials
+ * a caller holds say (they were fixed when they were issued, up to an hour ago).
+ */
+export interface IdentityPoolDirectory {
+  /** Provider names of the identity's logins (`[]`: a guest); null when the pool has no such identity. */
+  loginsOf(identityId: string): Promise<string[] | null>;
+}
+
+/** A per-identity counter of guest proofs in a fixed window (`IDENTITY#<id>` / `THROTTLE#guest-proof`). */
+export interface GuestProofQuotaStore {
+  /**
+   * Counts one proof for the identity if its window has room (a window older than
+   * `windowSeconds` starts over). Refused: the start of the full window, epoch seconds.
+   */
+  take(input: {
+    identityId: string;
+    limit: number;
+    windowSeconds: number;
+    nowSeconds: number;
+  }): Promise<{ taken: true } | { taken: false; windowStart: number }>;
 }

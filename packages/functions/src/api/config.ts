@@ -1,6 +1,8 @@
 import {
   COGNITO_IDENTITY_ISSUER,
   COGNITO_IDENTITY_JWKS_URI,
+  DEFAULT_GUEST_PROOF_LIMIT,
+  type GuestProofLimit,
 } from "@boarding-pass/core/identities/index";
 import * as z from "@boarding-pass/core/zod";
 import { events, parseEnvironment } from "../config";
@@ -38,16 +40,44 @@ export const selfGuestProofIssuer = (stage: string) => `urn:boardingpass:${stage
 export interface IssueGuestProofConfig extends IdentityRoutesConfig {
   keyId: string;
   issuer: string;
+  /** Per-identity limit (`GUEST_PROOF_LIMIT` proofs per `GUEST_PROOF_WINDOW_SECONDS`). */
+  limit: GuestProofLimit;
 }
 
+/** A positive whole number of at most `digits` digits from the environment (e.g. `"5"`). */
+const positiveInteger = (digits: number, fallback: number) =>
+  z._default(
+    z
+      .string()
+      .check(
+        z.regex(
+          new RegExp(`^[1-9]\\d{0,${digits - 1}}$`),
+          `must be a whole number from 1 to ${"9".repeat(digits)}`,
+        ),
+      ),
+    String(fallback),
+  );
+
 export function issueGuestProofConfig(env: NodeJS.ProcessEnv = process.env): IssueGuestProofConfig {
-  const parsed = parseEnvironment({ ...base, GUEST_PROOF_KEY_ID: required }, env);
+  const parsed = parseEnvironment(
+    {
+      ...base,
+      GUEST_PROOF_KEY_ID: required,
+      GUEST_PROOF_LIMIT: positiveInteger(3, DEFAULT_GUEST_PROOF_LIMIT.limit),
+      GUEST_PROOF_WINDOW_SECONDS: positiveInteger(5, DEFAULT_GUEST_PROOF_LIMIT.windowSeconds),
+    },
+    env,
+  );
   return {
     stage: parsed.STAGE,
     tableName: parsed.TABLE_NAME,
     identityPoolId: parsed.IDENTITY_POOL_ID,
     keyId: parsed.GUEST_PROOF_KEY_ID,
     issuer: selfGuestProofIssuer(parsed.STAGE),
+    limit: {
+      limit: Number(parsed.GUEST_PROOF_LIMIT),
+      windowSeconds: Number(parsed.GUEST_PROOF_WINDOW_SECONDS),
+    },
   };
 }
 

@@ -1,5 +1,6 @@
 import { createDynamoDbDocumentClient } from "@boarding-pass/core/adapters/dynamodb";
 import { DynamoIdentityGraph } from "@boarding-pass/core/adapters/identities/dynamodb-identity-graph";
+import { DynamoUserDeletionStore } from "@boarding-pass/core/adapters/identities/dynamodb-user-deletion";
 import {
   createIotClient,
   IotClientPolicyAttachments,
@@ -31,6 +32,7 @@ export function ensureIotDepsFromEnvironment(env: NodeJS.ProcessEnv = process.en
   return {
     graph: new DynamoIdentityGraph(dynamo, config.tableName),
     profiles: new DynamoProfileStore(dynamo, config.tableName),
+    deletions: new DynamoUserDeletionStore(dynamo, config.tableName),
     iot: new IotClientPolicyAttachments(traced(createIotClient())),
     identityPoolId: config.identityPoolId,
     iotPolicyName: config.iotPolicyName,

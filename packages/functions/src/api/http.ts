@@ -2,6 +2,7 @@ import {
   AdminRoleRequiredError,
   GUEST_PROOF_MESSAGES,
   GuestAlreadyMergedError,
+  GuestProofLimitError,
   GuestProofRejectedError,
   IdentityError,
   IdentityMergedError,
@@ -9,6 +10,7 @@ import {
   InvalidPreferencesError,
   IotPolicyLimitError,
   IotThrottledError,
+  NotAGuestError,
   ProfileNotReadyError,
   ReauthenticationRequiredError,
   UserDeletedError,
@@ -131,6 +133,27 @@ export function errorResponse(error: unknown): APIGatewayProxyStructuredResultV2
   }
   if (error instanceof AdminRoleRequiredError) {
     return json(403, { error: "AdminRoleRequired", message: error.message });
+  }
+  if (error instanceof NotAGuestError) {
+    logger.warn("guest route refused: the identity is no guest");
+    return json(403, {
+      error: "NotAGuest",
+      message:
+        "This identity has signed in since these guest credentials were issued: it is no " +
+        "guest any more. Get new credentials for it.",
+    });
+  }
+  if (error instanceof GuestProofLimitError) {
+    const retryAfter = String(error.retryAfterSeconds);
+    return json(
+      429,
+      {
+        error: "GuestProofLimit",
+        message: "Too many guest proofs for this identity; retry later.",
+        retryAfterSeconds: error.retryAfterSeconds,
+      },
+      { "retry-after": retryAfter },
+    );
   }
   if (error instanceof InvalidCallerError) {
     return json(403, { error: "InvalidCaller", message: error.message });

@@ -1,4 +1,9 @@
 import { createDynamoDbDocumentClient } from "@boarding-pass/core/adapters/dynamodb";
+import {
+  CognitoIdentityPoolDirectory,
+  createCognitoIdentityClient,
+} from "@boarding-pass/core/adapters/identities/cognito-identity-pool-directory";
+import { DynamoGuestProofQuotaStore } from "@boarding-pass/core/adapters/identities/dynamodb-guest-proof-quota";
 import { DynamoIdentityGraph } from "@boarding-pass/core/adapters/identities/dynamodb-identity-graph";
 import {
   createKmsClient,
@@ -13,7 +18,9 @@ import { callerOf, errorResponse, json } from "./http";
 /**
  * `POST /identity/guest-proof` (IAM, guest role): a 10-minute proof that the caller holds its
  * guest identity, for the link route after sign-in. Needed because `GetOpenIdToken` is refused on
- * pools with classic flow off (ADR 0006). Not yet routed in stacks/Api.ts.
+ * pools with classic flow off (ADR 0006). Refused (403 `NotAGuest`) when the identity pool says
+ * the identity has a login, whatever the credentials' `amr` says; limited per identity (429
+ * `GuestProofLimit` with `Retry-After`).
  */
 export function createIssueGuestProofHandler(deps: GuestProofIssuerDeps) {
   return async function issueGuestProofRoute(event: APIGatewayProxyEventV2WithIAMAuthorizer) {
@@ -32,9 +39,13 @@ let route: ReturnType<typeof createIssueGuestProofHandler> | undefined;
 export const handler = (event: APIGatewayProxyEventV2WithIAMAuthorizer) => {
   if (route === undefined) {
     const config = issueGuestProofConfig();
+    const dynamo = traced(createDynamoDbDocumentClient());
     route = createIssueGuestProofHandler({
       signer: new KmsJwtSigner(traced(createKmsClient()), config.keyId),
-      graph: new DynamoIdentityGraph(traced(createDynamoDbDocumentClient()), config.tableName),
+      graph: new DynamoIdentityGraph(dynamo, config.tableName),
+      identityPool: new CognitoIdentityPoolDirectory(traced(createCognitoIdentityClient())),
+      quota: new DynamoGuestProofQuotaStore(dynamo, config.tableName),
+      limit: config.limit,
       identityPoolId: config.identityPoolId,
       issuer: config.issuer,
       now: () => new Date(),

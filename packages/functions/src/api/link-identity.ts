@@ -1,6 +1,11 @@
 import { createDynamoDbDocumentClient } from "@boarding-pass/core/adapters/dynamodb";
+import {
+  CognitoIdentityPoolDirectory,
+  createCognitoIdentityClient,
+} from "@boarding-pass/core/adapters/identities/cognito-identity-pool-directory";
 import { DynamoIdentityDataStore } from "@boarding-pass/core/adapters/identities/dynamodb-identity-data";
 import { DynamoIdentityGraph } from "@boarding-pass/core/adapters/identities/dynamodb-identity-graph";
+import { DynamoUserDeletionStore } from "@boarding-pass/core/adapters/identities/dynamodb-user-deletion";
 import {
   createIotClient,
   IotClientPolicyAttachments,
@@ -76,6 +81,8 @@ export function linkDepsFromEnvironment(env: NodeJS.ProcessEnv = process.env): L
     data: new DynamoIdentityDataStore(dynamo, config.tableName),
     events: outboxEventSink(dynamo, config),
     profiles: new DynamoProfileStore(dynamo, config.tableName),
+    identityPool: new CognitoIdentityPoolDirectory(traced(createCognitoIdentityClient())),
+    deletions: new DynamoUserDeletionStore(dynamo, config.tableName),
     verifier: new JwtOpenIdTokenVerifier({
       identityPoolId: config.identityPoolId,
       issuers: [

@@ -37,6 +37,7 @@ import type {
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createAdminDeleteUserHandler, createDeleteMeHandler } from "../../src/api/delete-user";
 import { createEnsureIotHandler } from "../../src/api/ensure-iot";
+import { createLinkIdentityHandler } from "../../src/api/link-identity";
 import { createPreferencesHandler } from "../../src/api/preferences";
 import { attachedPolicies, signUpConfirmed } from "../support/user-pool";
 import {
@@ -45,6 +46,7 @@ import {
   type Caller,
   iamEvent,
   MEMBER_ROLE_ARN,
+  mintOpenIdToken,
   newIdentityId,
   type Plane,
   REGION,
@@ -282,7 +284,13 @@ describe("DELETE /identity/me", () => {
     );
     expect(record).toMatchObject({ step: "done", tenant: "acme" });
     expect(await item(user.claimKey)).toBeUndefined();
-    expect(await itemsUnder(`IDENTITY#${user.device.identityId}`)).toEqual(["IDENTITY"]);
+    // The user's data: only an empty tombstone (no document), which refuses late writers.
+    expect(await itemsUnder(`IDENTITY#${user.device.identityId}`)).toEqual([
+      "DATA#preferences",
+      "IDENTITY",
+    ]);
+    const erased = await item({ pk: `IDENTITY#${user.device.identityId}`, sk: "DATA#preferences" });
+    expect(Object.keys(erased!).sort()).toEqual(["pk", "sk", "userDeletedAt"]);
     // Events: one user.deleted on each destination, with no personal data.
     const events = await deletedEvents(user.sub);
     expect(events.sns).toHaveLength(1);
@@ -327,6 +335,24 @@ describe("DELETE /identity/me", () => {
     expect(again.statusCode).toBe(410);
     expect(bodyOf(again)).toMatchObject({ error: "UserDeleted" });
     expect(await attachedPolicies(plane.iotClient, user.device.identityId)).toEqual([]);
+  });
+
+  it("gives no IoT policy to a device of the deleted user the deletion never knew (410)", async () => {
+    // Prepare: a second device of the user that never called the backend before the deletion.
+    const user = await userWithDevice();
+    await deleteMe(user.accessToken);
+    const unseen: Caller = { identityId: newIdentityId(), sub: user.sub };
+
+    // Act
+    const attach = await ensureIot(unseen);
+
+    // Assess: refused before attaching; the identity is now recorded as the user's and marked.
+    expect(attach.statusCode).toBe(410);
+    expect(await attachedPolicies(plane.iotClient, unseen.identityId)).toEqual([]);
+    const record = await new DynamoIdentityGraph(plane.dynamo, plane.tableName).get(
+      unseen.identityId,
+    );
+    expect(record).toMatchObject({ userSub: user.sub, userDeletedAt: expect.any(String) });
   });
 
   it("never leaves a deleted user with attached policies: a failed AdminDeleteUser resumes", async () => {
@@ -594,5 +620,84 @@ describe("deletion records written before ADR 0010 (under USER#<sub>)", () => {
     const events = await deletedEvents(user.sub);
     expect(events.sns).toHaveLength(1);
     expect(events.sns[0]).toMatchObject({ data: { tenant: "legacy-tenant" } });
+  });
+});
+
+describe("a merge still running when the user is deleted (issue 12, section 3)", () => {
+  it("folds nothing into the erased identity: checked before the move, erased after it", async () => {
+    // Prepare: a user with a device identity and preferences; a guest with its own data and a
+    // proof. The merge pauses once it has read the guest's data, and the whole deletion runs then.
+    const user = await userWithDevice();
+    const guestId = newIdentityId();
+    const preferences = createPreferencesHandler({
+      ...plane.deps(),
+      identityPoolId: plane.identityPoolId,
+    });
+    await preferences(
+      iamEvent({ identityId: guestId }, plane.identityPoolId, {
+        method: "PUT",
+        path: "/identity/preferences",
+        body: { preferences: { guestOnly: "x".repeat(3000) } },
+      }),
+    );
+    await preferences(
+      iamEvent(user.device, plane.identityPoolId, {
+        method: "PUT",
+        path: "/identity/preferences",
+        body: { preferences: { nickname: "y".repeat(3000) } },
+      }),
+    );
+    const base = plane.deps();
+    let deleted: Promise<unknown> | undefined;
+    const data = {
+      ...base.data,
+      get: base.data.get.bind(base.data),
+      write: base.data.write.bind(base.data),
+      tombstone: base.data.tombstone.bind(base.data),
+      list: async (identityId: string) => {
+        const items = await base.data.list(identityId);
+        // Fault injection: the deletion runs to the end between the merge's read and its writes.
+        if (identityId === guestId && deleted === undefined) {
+          deleted = deleteMe(user.accessToken);
+          await deleted;
+        }
+        return items;
+      },
+    };
+    const proof = mintOpenIdToken(plane.key, { sub: guestId, aud: plane.identityPoolId });
+
+    // Act
+    const merge = await createLinkIdentityHandler({ ...base, data })(
+      iamEvent(user.device, plane.identityPoolId, {
+        method: "POST",
+        path: "/identity/link",
+        body: { guestProof: proof, guestIdentityId: guestId },
+      }),
+    );
+
+    // Assess: the deletion ran, the merge stopped with 410 (its write met the erasure tombstone),
+    // and the survivor holds no document: nothing of the guest was folded into it.
+    expect(deleted).toBeDefined();
+    expect((await deleted) as { statusCode?: number }).toMatchObject({ statusCode: 200 });
+    expect(merge.statusCode).toBe(410);
+    expect(bodyOf(merge)).toMatchObject({ error: "UserDeleted" });
+    const survivorItems = (
+      await plane.dynamo.send(
+        new QueryCommand({
+          TableName: plane.tableName,
+          KeyConditionExpression: "pk = :pk AND begins_with(sk, :data)",
+          ExpressionAttributeValues: {
+            ":pk": `IDENTITY#${user.device.identityId}`,
+            ":data": "DATA#",
+          },
+          ConsistentRead: true,
+        }),
+      )
+    ).Items!;
+    expect(survivorItems.length).toBeGreaterThan(0);
+    for (const found of survivorItems) {
+      expect(found.document, String(found.sk)).toBeUndefined();
+      expect(found.userDeletedAt, String(found.sk)).toEqual(expect.any(String));
+    }
   });
 });

@@ -3,10 +3,14 @@
  * /identity/guest-proof and POST /identity/link, configured only by their environment (as
  * stacks/Api.ts sets it), with the real KMS adapters (`KmsJwtSigner` signs with kms:Sign,
  * `kmsPublicJwks` reads kms:GetPublicKey) against the local KMS on the plane, reached through
- * `AWS_ENDPOINT_URL` like any SDK client in the local cloud.
+ * `AWS_ENDPOINT_URL` like any SDK client in the local cloud. The guests are identities of a local
+ * identity pool, which the issuer and the merge ask (`DescribeIdentity`) whether they are guests.
  */
+import { CognitoIdentityClient, GetIdCommand } from "@aws-sdk/client-cognito-identity";
 import { CreateKeyCommand, KMSClient, SignCommand } from "@aws-sdk/client-kms";
+import { createCognitoIdentityService } from "@boarding-pass/local/services/cognito-identity/index";
 import { createKmsService } from "@boarding-pass/local/services/kms";
+import { createStsService } from "@boarding-pass/local/services/sts";
 import type { APIGatewayProxyStructuredResultV2 } from "aws-lambda";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import {
@@ -24,6 +28,8 @@ import {
 let plane: Plane;
 let kms: KMSClient;
 let keyId: string;
+let identityPoolId: string;
+let identityClient: CognitoIdentityClient;
 const saved = { ...process.env };
 let issueHandler: typeof import("../../src/api/issue-guest-proof")["handler"];
 let linkHandler: typeof import("../../src/api/link-identity")["handler"];
@@ -31,6 +37,24 @@ let linkHandler: typeof import("../../src/api/link-identity")["handler"];
 beforeAll(async () => {
   plane = await startPlane();
   plane.aws.register(createKmsService({ region: REGION }));
+  const sts = createStsService({ region: REGION });
+  const identityPools = createCognitoIdentityService({
+    region: REGION,
+    sts,
+    userPoolKeys: async () => undefined,
+  });
+  plane.aws.register(sts);
+  plane.aws.register(identityPools);
+  identityPoolId = identityPools.createIdentityPool({
+    IdentityPoolName: "guest_proofs",
+    AllowUnauthenticatedIdentities: true,
+  }).IdentityPoolId;
+  identityClient = new CognitoIdentityClient({
+    endpoint: plane.endpoint,
+    region: REGION,
+    credentials: { accessKeyId: "test", secretAccessKey: "test" },
+    maxAttempts: 1,
+  });
   kms = new KMSClient({
     endpoint: plane.endpoint,
     region: REGION,
@@ -49,7 +73,7 @@ beforeAll(async () => {
     AWS_SECRET_ACCESS_KEY: "test",
     STAGE: "test",
     TABLE_NAME: plane.tableName,
-    IDENTITY_POOL_ID: plane.identityPoolId,
+    IDENTITY_POOL_ID: identityPoolId,
     IOT_POLICY_NAME: plane.policyName,
     EVENTS_TOPIC_ARN: plane.topicArn,
     EVENTS_STREAM_NAME: plane.streamName,
@@ -63,11 +87,20 @@ beforeAll(async () => {
 afterAll(async () => {
   process.env = saved;
   kms?.destroy();
+  identityClient?.destroy();
   await plane?.stop();
 });
 
 const request = (caller: Caller, method: string, path: string, body?: unknown) =>
-  iamEvent(caller, plane.identityPoolId, { method, path, ...(body ? { body } : {}) });
+  iamEvent(caller, identityPoolId, { method, path, ...(body ? { body } : {}) });
+
+/** A guest of the local identity pool (GetId without logins). */
+async function newGuest(): Promise<Caller> {
+  const { IdentityId } = await identityClient.send(
+    new GetIdCommand({ IdentityPoolId: identityPoolId }),
+  );
+  return { identityId: IdentityId! };
+}
 
 /** `POST /identity/guest-proof` for a guest: the response and the proof it carries. */
 async function issueProof(guest: Caller) {
@@ -81,7 +114,7 @@ async function issueProof(guest: Caller) {
 describe("guest proofs signed by KMS on the local plane", () => {
   it("issues a proof signed by the KMS key, which the link route verifies with its public key", async () => {
     // Prepare
-    const guest = { identityId: newIdentityId() };
+    const guest = await newGuest();
     const user = { identityId: newIdentityId(), sub: newSub() };
     await plane.createProfile(user.sub);
 
@@ -111,7 +144,7 @@ describe("guest proofs signed by KMS on the local plane", () => {
 
   it("refuses a proof in the same shape signed by another KMS key", async () => {
     // Prepare: a valid proof, re-signed with a second RSA key of the same KMS.
-    const guest = { identityId: newIdentityId() };
+    const guest = await newGuest();
     const user = { identityId: newIdentityId(), sub: newSub() };
     await plane.createProfile(user.sub);
     const { guestProof } = await issueProof(guest);
@@ -136,5 +169,14 @@ describe("guest proofs signed by KMS on the local plane", () => {
     // Assess
     expect(linked.statusCode).toBe(403);
     expect(bodyOf(linked as { body?: string })).toMatchObject({ error: "GuestProofRejected" });
+  });
+
+  it("refuses an identity the identity pool does not know: it cannot be shown to be a guest", async () => {
+    // Act
+    const { issued } = await issueProof({ identityId: newIdentityId() });
+
+    // Assess
+    expect(issued.statusCode).toBe(403);
+    expect(bodyOf(issued as { body?: string })).toMatchObject({ error: "NotAGuest" });
   });
 });

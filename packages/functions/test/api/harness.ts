@@ -16,12 +16,13 @@ import { DynamoDBDocumentClient, PutCommand } from "@aws-sdk/lib-dynamodb";
 import { SnsKinesisEventPublisher } from "@boarding-pass/core/adapters/event-publisher";
 import { DynamoIdentityDataStore } from "@boarding-pass/core/adapters/identities/dynamodb-identity-data";
 import { DynamoIdentityGraph } from "@boarding-pass/core/adapters/identities/dynamodb-identity-graph";
+import { DynamoUserDeletionStore } from "@boarding-pass/core/adapters/identities/dynamodb-user-deletion";
 import { IotClientPolicyAttachments } from "@boarding-pass/core/adapters/identities/iot-policy-attachments";
 import { JwtOpenIdTokenVerifier } from "@boarding-pass/core/adapters/identities/jwt-open-id-token-verifier";
 import { OutboxIdentityEventSink } from "@boarding-pass/core/adapters/identities/outbox-identity-event-sink";
 import { DynamoOutboxStore } from "@boarding-pass/core/adapters/outbox-store";
 import { DynamoProfileStore } from "@boarding-pass/core/adapters/profile-store";
-import type { LinkDeps } from "@boarding-pass/core/identities/index";
+import type { IdentityPoolDirectory, LinkDeps } from "@boarding-pass/core/identities/index";
 import { type LocalAws, startLocalAws } from "@boarding-pass/local";
 import { createIotService, type IotService } from "@boarding-pass/local/services/iot";
 import { createSnsService, type SnsService } from "@boarding-pass/local/services/sns";
@@ -169,6 +170,12 @@ export interface Plane {
   snsMessages: Array<{ id: string; type: string; [key: string]: unknown }>;
   kinesisEvents(): Promise<Array<{ id: string; type: string; [key: string]: unknown }>>;
   createProfile(sub: string, tenant?: string): Promise<void>;
+  /**
+   * The identity pool's logins per identity, as DescribeIdentity would answer: none unless a
+   * test signs someone in on the identity (`identityPool.signIn`). The real adapter runs against
+   * the local identity pool in the end-to-end tests (test/e2e/attack-guest-takeover.test.ts).
+   */
+  identityPool: IdentityPoolDirectory & { signIn(identityId: string): void };
   deps(overrides?: Partial<LinkDeps>): LinkDeps;
   stop(): Promise<void>;
 }
@@ -260,7 +267,14 @@ export async function startPlane(): Promise<Plane> {
   const jwks = await serveJwks(() => [key.jwk]);
   const identityPoolId = newIdentityId();
 
+  const logins = new Map<string, string[]>();
+  const identityPool: Plane["identityPool"] = {
+    loginsOf: async (identityId) => logins.get(identityId) ?? [],
+    signIn: (identityId) => logins.set(identityId, [USER_POOL]),
+  };
+
   const plane: Plane = {
+    identityPool,
     aws,
     endpoint,
     iot,
@@ -317,6 +331,8 @@ export async function startPlane(): Promise<Plane> {
           new DynamoOutboxStore(dynamo, tableName),
         ),
         profiles: new DynamoProfileStore(dynamo, tableName),
+        identityPool,
+        deletions: new DynamoUserDeletionStore(dynamo, tableName),
         verifier: new JwtOpenIdTokenVerifier({
           identityPoolId,
           issuers: [

@@ -236,7 +236,7 @@ describe("POST /identity/link: merge (Cognito folded the guest into the user's i
     expect(plane.iot.attachedPolicies(loser.identityId)).toEqual([]);
   });
 
-  it("refuses a proof minted before the guest became another user's identity", async () => {
+  it("refuses a proof minted before the guest became another user's identity (ADR 0006: no guest)", async () => {
     // Prepare: the guest signed in (link in place), its old proof is still within ten minutes.
     const { sub, guestId } = await givenUserAndGuest({ mine: true });
     const proof = guestProof(guestId);
@@ -248,11 +248,48 @@ describe("POST /identity/link: merge (Cognito folded the guest into the user's i
     const result = await link(other, { guestProof: proof });
 
     // Assess
-    expect(result.statusCode).toBe(409);
-    expect(bodyOf(result)).toMatchObject({ error: "GuestAlreadyMerged" });
+    expect(result.statusCode).toBe(403);
+    expect(bodyOf(result)).toMatchObject({ error: "NotAGuest" });
     expect(bodyOf(await preferences({ identityId: guestId, sub }, "GET"))).toMatchObject({
       preferences: { mine: true },
     });
+  });
+
+  it("refuses a guest the identity pool lists a login for, though nothing is recorded here", async () => {
+    // Prepare: someone signed in on the guest's device; their app has not called us yet.
+    const { guestId } = await givenUserAndGuest({ theirs: true });
+    const proof = guestProof(guestId);
+    plane.identityPool.signIn(guestId);
+    const attacker = { identityId: newIdentityId(), sub: newSub() };
+    await plane.createProfile(attacker.sub);
+
+    // Act
+    const result = await link(attacker, { guestProof: proof });
+
+    // Assess: refused, nothing fenced, nothing moved.
+    expect(result.statusCode).toBe(403);
+    expect(bodyOf(result)).toMatchObject({ error: "NotAGuest" });
+    const graph = new DynamoIdentityGraph(plane.dynamo, plane.tableName);
+    expect((await graph.get(guestId))?.mergedInto).toBeUndefined();
+    expect(await graph.getMerge(guestId)).toBeNull();
+    expect(bodyOf(await preferences(attacker, "GET"))).toEqual({ preferences: {} });
+  });
+
+  it("the fence refuses an identity whose user was recorded after the merge started", async () => {
+    // Prepare: a merge record at `started` (a crash right after it was created), then the
+    // guest's identity is linked to its own user before the merge resumes.
+    const { guestId } = await givenUserAndGuest({ theirs: true });
+    const graph = new DynamoIdentityGraph(plane.dynamo, plane.tableName);
+    const owner = newSub();
+    await plane.createProfile(owner);
+
+    // Act: the fence's own condition.
+    await preferences({ identityId: guestId, sub: owner }, "PUT", { preferences: { theirs: 2 } });
+    const fenced = await graph.fence(guestId, newIdentityId(), new Date());
+
+    // Assess
+    expect(fenced).toEqual({ fenced: false, reason: "has-user" });
+    expect((await graph.get(guestId))?.mergedInto).toBeUndefined();
   });
 
   it("refuses to merge into a caller identity that was itself merged away", async () => {

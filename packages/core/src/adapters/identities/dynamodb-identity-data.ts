@@ -4,7 +4,7 @@ import {
   QueryCommand,
   UpdateCommand,
 } from "@aws-sdk/lib-dynamodb";
-import { IdentityMergedError } from "../../identities/errors";
+import { IdentityMergedError, UserDeletedError } from "../../identities/errors";
 import { dataKey } from "../../identities/model";
 import type { IdentityDataStore, StoredDataItem } from "../../identities/ports";
 import { isConditionalCheckFailed } from "../sdk";
@@ -20,10 +20,14 @@ function toItem(item: Item): StoredDataItem {
     version: typeof item.version === "number" ? item.version : 0,
   };
   if (typeof item.mergedInto === "string") stored.mergedInto = item.mergedInto;
+  if (typeof item.userDeletedAt === "string") stored.userDeletedAt = item.userDeletedAt;
   return stored;
 }
 
-/** `IDENTITY#<id>` / `DATA#<name>` items, with an optimistic `version` and merge tombstones. */
+/**
+ * `IDENTITY#<id>` / `DATA#<name>` items, with an optimistic `version`, merge tombstones
+ * (`mergedInto`) and erasure tombstones (`userDeletedAt`, written by the user's deletion).
+ */
 export class DynamoIdentityDataStore implements IdentityDataStore {
   constructor(
     private readonly client: Pick<DynamoDBDocumentClient, "send">,
@@ -78,7 +82,9 @@ export class DynamoIdentityDataStore implements IdentityDataStore {
       set += ", mergedFrom = :mergedFrom";
       values[":mergedFrom"] = new Set(input.mergedFrom);
     }
-    let condition = "attribute_not_exists(mergedInto)";
+    // Never onto a tombstone: a merged-away guest's item, or an item erased with its user (a
+    // writer holding credentials issued before the deletion, or a merge still running).
+    let condition = "attribute_not_exists(mergedInto) AND attribute_not_exists(userDeletedAt)";
     if (input.expectedVersion === 0) condition += " AND attribute_not_exists(version)";
     else if (input.expectedVersion !== "any") {
       condition += " AND version = :expected";
@@ -101,6 +107,9 @@ export class DynamoIdentityDataStore implements IdentityDataStore {
     const current = await this.get(input.identityId, input.name);
     if (current?.mergedInto !== undefined) {
       throw new IdentityMergedError(input.identityId, current.mergedInto);
+    }
+    if (current?.userDeletedAt !== undefined) {
+      throw new UserDeletedError(`The user of identity ${input.identityId} was deleted`);
     }
     return "conflict";
   }

@@ -214,18 +214,30 @@ export class DynamoIdentityGraph implements IdentityGraph {
   }
 
   async markUserDeleted(identityId: string, sub: string, now: Date): Promise<void> {
+    const index = userIndexKey(sub, identityId);
     try {
       await this.client.send(
         new UpdateCommand({
           TableName: this.tableName,
           Key: identityKey(identityId),
-          UpdateExpression: "SET userDeletedAt = if_not_exists(userDeletedAt, :now)",
-          ConditionExpression: "userSub = :sub",
-          ExpressionAttributeValues: { ":sub": sub, ":now": now.toISOString() },
+          // An identity first seen after its user's deletion gets the user with the mark, and
+          // the user index keys, so it is listed with the user's other identities.
+          UpdateExpression:
+            "SET identityId = :id, userSub = if_not_exists(userSub, :sub), " +
+            "gsi1pk = if_not_exists(gsi1pk, :gsi1pk), gsi1sk = if_not_exists(gsi1sk, :gsi1sk), " +
+            "userDeletedAt = if_not_exists(userDeletedAt, :now)",
+          ConditionExpression: "userSub = :sub OR attribute_not_exists(userSub)",
+          ExpressionAttributeValues: {
+            ":id": identityId,
+            ":sub": sub,
+            ":gsi1pk": index.gsi1pk,
+            ":gsi1sk": index.gsi1sk,
+            ":now": now.toISOString(),
+          },
         }),
       );
     } catch (error) {
-      // Not this user's identity (or no record): nothing of this user to mark.
+      // Another user's identity: nothing of this user to mark.
       if (!isConditionalCheckFailed(error)) throw error;
     }
   }
@@ -234,7 +246,11 @@ export class DynamoIdentityGraph implements IdentityGraph {
     guestId: string,
     survivorId: string,
     now: Date,
-  ): Promise<{ fenced: true } | { fenced: false; mergedInto: string }> {
+  ): Promise<
+    | { fenced: true }
+    | { fenced: false; reason: "merged-elsewhere"; mergedInto: string }
+    | { fenced: false; reason: "has-user" }
+  > {
     try {
       await this.client.send(
         new UpdateCommand({
@@ -242,7 +258,10 @@ export class DynamoIdentityGraph implements IdentityGraph {
           Key: identityKey(guestId),
           UpdateExpression:
             "SET identityId = :id, mergedInto = :survivor, mergedAt = if_not_exists(mergedAt, :now)",
-          ConditionExpression: "attribute_not_exists(mergedInto) OR mergedInto = :survivor",
+          // Only a guest is fenced: an identity with a user recorded signed in (ADR 0006). In the
+          // same write as the fence, so no link can slip in between the check and the tombstone.
+          ConditionExpression:
+            "(attribute_not_exists(mergedInto) OR mergedInto = :survivor) AND attribute_not_exists(userSub)",
           ExpressionAttributeValues: {
             ":id": guestId,
             ":survivor": survivorId,
@@ -254,7 +273,12 @@ export class DynamoIdentityGraph implements IdentityGraph {
     } catch (error) {
       if (!isConditionalCheckFailed(error)) throw error;
       const current = await this.get(guestId);
-      return { fenced: false, mergedInto: current?.mergedInto ?? "unknown" };
+      if (current?.userSub !== undefined) return { fenced: false, reason: "has-user" };
+      return {
+        fenced: false,
+        reason: "merged-elsewhere",
+        mergedInto: current?.mergedInto ?? "unknown",
+      };
     }
   }
 

@@ -7,7 +7,7 @@ import {
   UpdateCommand,
 } from "@aws-sdk/lib-dynamodb";
 import type { IdentityEvent } from "../../identities/events";
-import { dataKey, deletionKey, legacyDeletionKey } from "../../identities/model";
+import { dataKey, deletionKey, KNOWN_DATA_NAMES, legacyDeletionKey } from "../../identities/model";
 import type { UserDeletion, UserDeletionStore } from "../../identities/ports";
 import { claimAddressCandidates } from "../../mailbox";
 import { type ItemKey, outboxAttributes } from "../../outbox";
@@ -105,12 +105,39 @@ export class DynamoUserDeletionStore implements UserDeletionStore {
     await this.eraseUnder(legacyDeletionKey(sub).pk, () => true);
   }
 
-  async eraseIdentityData(identityId: string): Promise<void> {
+  async eraseIdentityData(identityId: string, now: Date = new Date()): Promise<void> {
     const prefix = dataKey(identityId, "").sk;
-    await this.eraseUnder(dataKey(identityId, "").pk, (sk) => sk.startsWith(prefix));
+    // An empty tombstone replaces each item (its document, versions and merge marks go), and the
+    // known names get one even if never written: data writes are conditional on no tombstone, so
+    // nobody writes the user's data back, whatever credentials they still hold (ADR 0007).
+    const tombstone = (sk: string) =>
+      this.client.send(
+        new PutCommand({
+          TableName: this.tableName,
+          Item: { pk: dataKey(identityId, "").pk, sk, userDeletedAt: now.toISOString() },
+        }),
+      );
+    const erased = new Set<string>();
+    await this.eraseUnder(
+      dataKey(identityId, "").pk,
+      (sk) => sk.startsWith(prefix),
+      async (sk) => {
+        erased.add(sk);
+        await tombstone(sk);
+      },
+    );
+    for (const name of KNOWN_DATA_NAMES) {
+      const { sk } = dataKey(identityId, name);
+      if (!erased.has(sk)) await tombstone(sk);
+    }
   }
 
-  private async eraseUnder(pk: string, erases: (sk: string) => boolean): Promise<void> {
+  private async eraseUnder(
+    pk: string,
+    erases: (sk: string) => boolean,
+    erase: (sk: string) => Promise<unknown> = (sk) =>
+      this.client.send(new DeleteCommand({ TableName: this.tableName, Key: { pk, sk } })),
+  ): Promise<void> {
     let start: Item | undefined;
     for (let page = 0; page < MAX_PAGES; page++) {
       const result = await this.client.send(
@@ -126,7 +153,7 @@ export class DynamoUserDeletionStore implements UserDeletionStore {
       for (const item of result.Items ?? []) {
         const sk = String(item.sk);
         if (!erases(sk)) continue;
-        await this.client.send(new DeleteCommand({ TableName: this.tableName, Key: { pk, sk } }));
+        await erase(sk);
       }
       start = result.LastEvaluatedKey;
       if (start === undefined) return;
