@@ -124,7 +124,16 @@ const DELETION_GRANTS: readonly TableGrant[] = [
   {
     actions: ["UpdateItem"],
     keys: [KEY.identity],
-    onlyAttributes: [...PRIMARY_KEY, "identityId", "userSub", "userDeletedAt", "iotPolicies"],
+    // The user index keys too: an identity never recorded is recorded as it is marked.
+    onlyAttributes: [
+      ...PRIMARY_KEY,
+      "identityId",
+      "userSub",
+      "gsi1pk",
+      "gsi1sk",
+      "userDeletedAt",
+      "iotPolicies",
+    ],
   },
   // Erasure: the user's items (profile included), the identities' data (each item replaced by
   // its tombstone), every email claim.
@@ -200,7 +209,8 @@ export const TABLE_ACCESS = {
     denyProfileWrites: true,
     grants: RECORD_CALLER_GRANTS,
   },
-  // Reads the deletion record too: a deleted user's identity answers 410.
+  // Reads the deletion record too (a deleted user's identity answers 410); one written before
+  // ADR 0010 lives under `USER#`, so this read-only route may read that partition.
   getPreferences: { denyProfileWrites: true, grants: [read(KEY.user, KEY.identity, KEY.deletion)] },
   putPreferences: { denyProfileWrites: true, grants: RECORD_CALLER_GRANTS },
   getProfile: { denyProfileWrites: true, grants: [read(KEY.user)] },

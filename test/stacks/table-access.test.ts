@@ -335,7 +335,9 @@ describe("IAM's verdict on the synthesized policies (policy simulator)", () => {
     expect(await verdict("putPreferences", identitiesOfUser)).toBe("ImplicitlyDenied");
     expect(await verdict("putPreferences", startDeletion)).toBe("ImplicitlyDenied");
     expect(await verdict("getPreferences", writePreferences)).toBe("ImplicitlyDenied");
-    expect(await verdict("getPreferences", getProfile)).toBe("ImplicitlyDenied");
+    // getPreferences may read under USER# (the pre-ADR 0010 deletion record), never write there.
+    expect(await verdict("getPreferences", putProfile)).toBe("ExplicitlyDenied");
+    expect(await verdict("getPreferences", claimEmail)).toBe("ImplicitlyDenied");
     expect(await verdict("linkIdentity", claimEmail)).toBe("ImplicitlyDenied");
     expect(await verdict("linkIdentity", eraseProfile)).toBe("ImplicitlyDenied");
     expect(await verdict("getProfile", writePreferences)).toBe("ImplicitlyDenied");
