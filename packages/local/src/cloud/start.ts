@@ -52,6 +52,11 @@ export interface LocalCloudOptions {
    * UDP port; the console's Traces section). Default true; false: every invocation unsampled.
    */
   tracing?: boolean;
+  /**
+   * Browser origins answered besides loopback ones, on every listener (edge, HTTP API, MQTT):
+   * `npm start -- --allow-origin https://dev.example.test`. Pages on any other origin get a 403.
+   */
+  allowOrigins?: readonly string[];
 }
 
 export interface LocalCloud {
@@ -110,6 +115,7 @@ export async function startLocalCloud(options: LocalCloudOptions = {}): Promise<
     dataDir: options.dataDir,
     region: assembly.region,
     include: BUILT_IN_SERVICES,
+    ...(options.allowOrigins ? { allowOrigins: options.allowOrigins } : {}),
     invokeTrigger: async (functionArn, event, { timeoutMs }) => {
       if (!runtime) throw new Error("The Lambda runtime is not started yet");
       const result = await runtime.invoke(functionArn, event, { source: "cognito-idp", timeoutMs });
@@ -272,6 +278,7 @@ export async function startLocalCloud(options: LocalCloudOptions = {}): Promise<
         sts,
         iam: provisioned.iam,
         ...(aws.cognitoIdentity ? { identities: aws.cognitoIdentity } : {}),
+        origins: aws.origins,
         log: (line) => log(`api: ${line}`),
       });
       apis.push(api);
@@ -286,6 +293,7 @@ export async function startLocalCloud(options: LocalCloudOptions = {}): Promise<
       iot: aws.iot!,
       iam: provisioned.iam,
       ...(aws.cognitoIdentity ? { identities: aws.cognitoIdentity } : {}),
+      origins: aws.origins,
       log: (line) => log(line),
     });
     closers.push(() => broker.close());

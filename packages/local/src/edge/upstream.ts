@@ -13,6 +13,14 @@ const NOT_FORWARDED = new Set([
   "expect",
   "te",
   "http2-settings",
+  // The edge's origin policy has admitted the request: the emulators' own CORS answers (`*`)
+  // must not apply, and they are not shown who the browser was.
+  "origin",
+  "referer",
+  "sec-fetch-site",
+  "sec-fetch-mode",
+  "sec-fetch-dest",
+  "sec-fetch-user",
 ]);
 
 class StaleSocketError extends LocalAwsError {
