@@ -119,7 +119,7 @@ export async function startHttpApi(options: HttpApiOptions): Promise<HttpApi> {
         rawQuery,
         headers,
         body,
-        resourcePath: decodedPath(stagePath),
+        stagePath,
         sourceIp: sourceIpOf(req),
         nowMs,
       });
@@ -292,17 +292,4 @@ function collectHeaders(raw: string[]): Record<string, string[]> {
 
 function sourceIpOf(req: IncomingMessage): string {
   return (req.socket.remoteAddress ?? "127.0.0.1").replace(/^::ffff:/, "");
-}
-
-function decodedPath(path: string): string {
-  return path
-    .split("/")
-    .map((segment) => {
-      try {
-        return decodeURIComponent(segment);
-      } catch {
-        return segment;
-      }
-    })
-    .join("/");
 }
