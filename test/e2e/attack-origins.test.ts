@@ -21,7 +21,7 @@ import {
   SignUpCommand,
 } from "@aws-sdk/client-cognito-identity-provider";
 import { GetTopicAttributesCommand, NotFoundException, SNSClient } from "@aws-sdk/client-sns";
-import { type AwsCredentials, signedFetch } from "@boarding-pass/client";
+import { type AwsCredentials, signedFetch, signRequest } from "@boarding-pass/client";
 import { SignatureV4 } from "@smithy/signature-v4";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import WebSocket from "ws";
@@ -268,25 +268,44 @@ describe("a web page on another origin cannot read or drive the local cloud", ()
     STEP_TIMEOUT_MS,
   );
 
-  it("a request addressed to another host name (DNS rebinding) is refused on every listener", async () => {
-    const rebound = (url: string) =>
-      new Promise<number>((resolve, reject) => {
-        const { hostname, port, pathname } = new URL(url);
-        const outgoing = request(
-          { host: hostname, port, path: pathname, headers: { host: `rebound.example:${port}` } },
-          (response) => {
-            response.resume();
-            resolve(response.statusCode ?? 0);
-          },
-        );
-        outgoing.on("error", reject);
-        outgoing.end();
+  it(
+    "a request addressed to another host name (DNS rebinding) is refused on every listener",
+    async () => {
+      /** Sends `headers` to the listener of `url` as a page on a rebound name would reach it. */
+      const rebound = (url: string, headers: Record<string, string>) =>
+        new Promise<number>((resolve, reject) => {
+          const { hostname, port, pathname } = new URL(url);
+          const outgoing = request(
+            { host: hostname, port, path: pathname, headers },
+            (response) => {
+              response.resume();
+              resolve(response.statusCode ?? 0);
+            },
+          );
+          outgoing.on("error", reject);
+          outgoing.end();
+        });
+      const apiPort = new URL(cloud.output("ApiUrl")).port;
+      // A request the guest could make, signed for the rebound name: only the Host check refuses it.
+      const signed = await signRequest({
+        url: `http://rebound.example:${apiPort}/identity/preferences`,
+        method: "GET",
+        region: cloud.region,
+        credentials: guest,
       });
+      const reboundHost = (url: string) => ({ host: `rebound.example:${new URL(url).port}` });
 
-    expect(await rebound(`${cloud.endpoint}/_local/health`)).toBe(403);
-    expect(await rebound(`${cloud.output("ApiUrl")}/identity/preferences`)).toBe(403);
-    expect(await rebound(cloud.mqttUrl.replace(/^ws:/, "http:"))).toBe(403);
-  });
+      expect(await rebound(`${cloud.endpoint}/_local/health`, reboundHost(cloud.endpoint))).toBe(
+        403,
+      );
+      expect(await rebound(`${cloud.output("ApiUrl")}/identity/preferences`, signed.headers)).toBe(
+        403,
+      );
+      const mqtt = cloud.mqttUrl.replace(/^ws:/, "http:");
+      expect(await rebound(mqtt, reboundHost(mqtt))).toBe(403);
+    },
+    STEP_TIMEOUT_MS,
+  );
 });
 
 describe("the same requests from a loopback dev server succeed, the origin echoed", () => {
