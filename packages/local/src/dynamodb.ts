@@ -214,7 +214,7 @@ async function startDynalite(path: string | undefined): Promise<DynaliteEngine> 
     response.writeHead(refused.status, refused.headers);
     response.end(refused.body);
   });
-  const upstream = new LoopbackUpstream("127.0.0.1", port);
+  const upstream = new LoopbackUpstream({ host: "127.0.0.1", port });
   return {
     listener,
     upstream,
