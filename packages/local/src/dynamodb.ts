@@ -1,11 +1,12 @@
 import { mkdir, readFile, rename, rm, writeFile } from "node:fs/promises";
-import type { RequestListener, Server } from "node:http";
+import type { IncomingMessage, RequestListener, Server, ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
 import { join } from "node:path";
 import type { CreateTableInput, TimeToLiveSpecification } from "@aws-sdk/client-dynamodb";
 import dynalite from "dynalite";
 import { jsonErrorResponse, LocalAwsError } from "./edge/errors";
 import { invokeRequestListener } from "./edge/in-process";
+import { createOriginPolicy, isRefusal } from "./edge/origin";
 import { LoopbackUpstream } from "./edge/upstream";
 import type { LocalService, ServiceRequest, ServiceResponse } from "./types";
 
@@ -198,7 +199,22 @@ async function startDynalite(path: string | undefined): Promise<DynaliteEngine> 
   });
   const { port } = server.address() as AddressInfo;
   const listener = server.listeners("request")[0] as RequestListener;
-  const upstream = new LoopbackUpstream("127.0.0.1", port);
+  // dynalite answers any web page with `Access-Control-Allow-Origin: *`: its own port admits only
+  // what the edge would (the edge calls `listener` directly, or strips browser headers).
+  const origins = createOriginPolicy();
+  server.removeAllListeners("request");
+  server.on("request", (request: IncomingMessage, response: ServerResponse) => {
+    const verdict = origins.check(request.headers);
+    if (!isRefusal(verdict)) return listener(request, response);
+    request.resume();
+    const refused = jsonErrorResponse(
+      { status: 403, code: "AccessDeniedException", message: verdict.message },
+      JSON_1_0,
+    );
+    response.writeHead(refused.status, refused.headers);
+    response.end(refused.body);
+  });
+  const upstream = new LoopbackUpstream({ host: "127.0.0.1", port });
   return {
     listener,
     upstream,

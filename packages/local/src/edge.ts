@@ -13,6 +13,12 @@ import {
   writeResponse,
 } from "./edge/exchange";
 import { sniffWireVersion } from "./edge/h2c";
+import {
+  createOriginPolicy,
+  isRefusal,
+  type OriginPolicy,
+  type OriginRefusal,
+} from "./edge/origin";
 import { JSON_CONTENT_TYPE } from "./edge/protocols";
 import { guessProtocol, resolveRoute } from "./edge/routing";
 import { sigV4Scope } from "./edge/sigv4";
@@ -35,6 +41,8 @@ export interface EdgeOptions {
   maxBodyBytes?: number;
   /** Called with failures a service threw (they become AWS-shaped 500s); console.error by default. */
   onError?: (error: unknown, requestId: string) => void;
+  /** Which hosts and browser origins are answered (loopback only by default). */
+  origins?: OriginPolicy;
 }
 
 export interface Edge {
@@ -57,8 +65,9 @@ export function assertLoopbackHost(host: string): string {
  */
 export async function startEdge(options: EdgeOptions): Promise<Edge> {
   const host = assertLoopbackHost(options.host);
+  const origins = options.origins ?? createOriginPolicy();
   const onRequest = (request: EdgeRequest, response: EdgeResponse) => {
-    void handleExchange(options, request, response);
+    void handleExchange(options, origins, request, response);
   };
 
   // SDK clients keep connections alive; a server that drops idle sockets first (Node's default
@@ -109,25 +118,39 @@ export async function startEdge(options: EdgeOptions): Promise<Edge> {
 
 async function handleExchange(
   options: EdgeOptions,
+  origins: OriginPolicy,
   request: EdgeRequest,
   response: EdgeResponse,
 ): Promise<void> {
   const requestId = randomUUID();
-  const responseHeaders = { ...corsHeaders(), "x-amzn-requestid": requestId };
   const method = request.method ?? "GET";
   const headers = plainHeaders(request);
 
+  // Before the body is read or anything routed: a refused page gets no work done, reads or writes.
+  const verdict = origins.check(headers);
+  if (isRefusal(verdict)) {
+    writeResponse(response, refusalResponse(verdict, method, request.url, headers, requestId), {
+      "x-amzn-requestid": requestId,
+      vary: "Origin",
+    });
+    return;
+  }
+  const responseHeaders = { ...corsHeaders(verdict), "x-amzn-requestid": requestId };
+
   if (isPreflight(method, headers)) {
-    writeResponse(response, { status: 200 }, { ...preflightHeaders(headers), ...responseHeaders });
+    writeResponse(
+      response,
+      { status: 200 },
+      { ...preflightHeaders(headers, verdict), ...responseHeaders },
+    );
     return;
   }
 
   let result: ServiceResponse;
   try {
     const body = await readBody(request, options.maxBodyBytes);
-    // Prefixing keeps a path like `//x` a path instead of a protocol-relative URL.
-    const rawUrl = request.url ?? "/";
-    const url = new URL(rawUrl.startsWith("/") ? `http://edge.local${rawUrl}` : rawUrl);
+    const url = parseRequestUrl(request.url);
+    if (!url) throw new LocalAwsError("MalformedRequestUrl", "The request target is not a URL");
     const scope = sigV4Scope(headers, url.searchParams);
     const serviceRequest: ServiceRequest = {
       method,
@@ -189,6 +212,51 @@ async function dispatch(
     );
   }
   return service.handle(request);
+}
+
+/**
+ * The origin policy's 403 in the protocol of the service the request is for, decided from the
+ * headers and URL alone (the body is never read): JSON `__type` for JSON services and the control
+ * API, an XML `ErrorResponse` for query services.
+ */
+function refusalResponse(
+  refusal: OriginRefusal,
+  method: string,
+  rawUrl: string | undefined,
+  headers: Record<string, string>,
+  requestId: string,
+): ServiceResponse {
+  const url = parseRequestUrl(rawUrl);
+  const route =
+    url && !url.pathname.startsWith(CONTROL_PREFIX)
+      ? resolveRoute({
+          method,
+          path: url.pathname,
+          query: url.searchParams,
+          headers,
+          body: Buffer.alloc(0),
+        })
+      : undefined;
+  const protocol = route?.protocol ?? (url ? guessProtocol(headers) : "json");
+  return awsErrorResponse(
+    protocol,
+    {
+      status: refusal.status,
+      code: protocol === "query" ? "AccessDenied" : "AccessDeniedException",
+      message: refusal.message,
+    },
+    requestId,
+    route ? JSON_CONTENT_TYPE[route.service] : undefined,
+  );
+}
+
+function parseRequestUrl(rawUrl = "/"): URL | undefined {
+  try {
+    // Prefixing keeps a path like `//x` a path instead of a protocol-relative URL.
+    return new URL(rawUrl.startsWith("/") ? `http://edge.local${rawUrl}` : rawUrl);
+  } catch {
+    return undefined;
+  }
 }
 
 function logFailure(error: unknown, requestId: string): void {

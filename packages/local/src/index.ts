@@ -5,6 +5,7 @@ import { type ControlRoute, createControlHandler } from "./control";
 import { type DynamoDbService, startDynamoDb } from "./dynamodb";
 import { assertLoopbackHost, startEdge } from "./edge";
 import { ServiceAlreadyRegisteredError } from "./edge/errors";
+import { createOriginPolicy, type OriginPolicy } from "./edge/origin";
 import { type KinesisService, startKinesis } from "./kinesis";
 import {
   type CognitoIdentityService,
@@ -61,6 +62,11 @@ export interface LocalAwsOptions {
   log?: (line: string) => void;
   /** The user pool's clock (ms since the epoch), `Date.now` by default (see `LocalCloudOptions`). */
   userPoolClock?: () => number;
+  /**
+   * Browser origins answered besides loopback ones (`https://dev.example.test:5173`); a request
+   * from any other page is refused with a 403 before any work (edge/origin.ts).
+   */
+  allowOrigins?: readonly string[];
 }
 
 export const BUILT_IN_SERVICES = [
@@ -81,6 +87,8 @@ export interface LocalAws {
   readonly region: string;
   /** Root of the persisted state (undefined in memory): give registered services a subfolder. */
   readonly dataDir: string | undefined;
+  /** The hosts and browser origins the edge answers; the local cloud's other listeners share it. */
+  readonly origins: OriginPolicy;
   readonly services: Map<ServiceName, LocalService>;
   readonly dynamodb: DynamoDbService;
   readonly kinesis: KinesisService;
@@ -120,6 +128,8 @@ export async function startLocalAws(options: LocalAwsOptions = {}): Promise<Loca
   const host = assertLoopbackHost(options.host ?? "127.0.0.1");
   const region = options.region ?? "us-east-1";
   const dataDir = options.dataDir;
+  // Parsed first: a bad --allow-origin fails before anything starts.
+  const origins = createOriginPolicy(options.allowOrigins);
 
   // Kinesis dominates boot (about a second to load kinesis-mock): start both at once.
   const [dynamodbStart, kinesisStart] = await Promise.allSettled([
@@ -207,6 +217,7 @@ export async function startLocalAws(options: LocalAwsOptions = {}): Promise<Loca
       port: options.port ?? 4566,
       region,
       services,
+      origins,
       control: createControlHandler({
         services,
         region,
@@ -228,6 +239,7 @@ export async function startLocalAws(options: LocalAwsOptions = {}): Promise<Loca
     port: edge.port,
     region,
     dataDir,
+    origins,
     services,
     dynamodb,
     kinesis,
@@ -266,7 +278,8 @@ export async function startLocalAws(options: LocalAwsOptions = {}): Promise<Loca
 }
 
 /**
- * `npx tsx packages/local/src/index.ts [--port 4566] [--data-dir .local-cloud] [--region r]`
+ * `npx tsx packages/local/src/index.ts [--port 4566] [--data-dir .local-cloud] [--region r]
+ * [--allow-origin <origin>]...`
  * prints one JSON line `{"event":"ready","endpoint":...}` and runs until SIGINT or SIGTERM.
  */
 async function main(argv: string[]): Promise<void> {
@@ -277,6 +290,7 @@ async function main(argv: string[]): Promise<void> {
       host: { type: "string", default: "127.0.0.1" },
       "data-dir": { type: "string" },
       region: { type: "string", default: "us-east-1" },
+      "allow-origin": { type: "string", multiple: true, default: [] },
     },
   });
   const dataDir = values["data-dir"] ? resolve(values["data-dir"]) : undefined;
@@ -286,6 +300,7 @@ async function main(argv: string[]): Promise<void> {
     dataDir,
     region: values.region,
     include: BUILT_IN_SERVICES,
+    allowOrigins: values["allow-origin"],
   });
   process.stdout.write(
     `${JSON.stringify({ event: "ready", endpoint: aws.endpoint, port: aws.port, dataDir: dataDir ?? null })}\n`,

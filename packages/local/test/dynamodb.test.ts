@@ -185,8 +185,33 @@ describe("DynamoDB through the edge", () => {
     });
 
     expect(response.status).toBe(200);
-    expect(response.headers.get("access-control-allow-origin")).toBe("*");
+    expect(response.headers.get("access-control-allow-origin")).toBe("http://localhost:5173");
     expect(response.headers.get("x-amzn-requestid")).toMatch(/^[0-9a-f-]{36}$/);
+  });
+
+  it("refuses a foreign web page on dynalite's own port, which would answer it with `*`", async () => {
+    const table = await createProfileTable();
+    const describeTable = (origin: string) =>
+      fetch(aws.dynamodb.directEndpoint, {
+        method: "POST",
+        headers: {
+          origin,
+          "content-type": "application/x-amz-json-1.0",
+          "x-amz-target": "DynamoDB_20120810.DescribeTable",
+          "x-amz-date": "20250101T000000Z",
+          authorization:
+            "AWS4-HMAC-SHA256 Credential=local/20250101/us-east-1/dynamodb/aws4_request, SignedHeaders=host, Signature=0",
+        },
+        body: JSON.stringify({ TableName: table }),
+      });
+
+    const foreign = await describeTable("https://evil.example");
+    const loopback = await describeTable("http://localhost:5173");
+
+    expect(foreign.status).toBe(403);
+    expect(await foreign.json()).toMatchObject({ __type: "AccessDeniedException" });
+    expect(foreign.headers.get("access-control-allow-origin")).toBeNull();
+    expect(loopback.status).toBe(200);
   });
 
   it("fails a plain CreateTable of an existing table with ResourceInUseException", async () => {

@@ -89,10 +89,12 @@ describe("edge", () => {
     expect(requestId).toMatch(UUID);
     const seen = cognito.seen.find((request) => request.body.toString().includes(pool));
     expect(seen).toMatchObject({ requestId, accessKeyId: "AKIAEDGE", region: "eu-central-1" });
-    expect(response.headers.get("access-control-allow-origin")).toBe("*");
+    // No browser, no CORS grant; answers still vary by origin for caches.
+    expect(response.headers.get("access-control-allow-origin")).toBeNull();
+    expect(response.headers.get("vary")).toBe("Origin");
   });
 
-  it("answers a CORS preflight allowing the requested headers", async () => {
+  it("answers a CORS preflight of a loopback page allowing the requested headers", async () => {
     const response = await fetch(edge.endpoint, {
       method: "OPTIONS",
       headers: {
@@ -103,7 +105,8 @@ describe("edge", () => {
     });
 
     expect(response.status).toBe(200);
-    expect(response.headers.get("access-control-allow-origin")).toBe("*");
+    expect(response.headers.get("access-control-allow-origin")).toBe("http://localhost:3000");
+    expect(response.headers.get("vary")).toBe("Origin");
     expect(response.headers.get("access-control-allow-headers")).toBe(
       "x-amz-target,x-amz-user-agent,content-type",
     );

@@ -2,6 +2,11 @@
  * An HTTP API's CORS configuration, applied as API Gateway applies it: preflights are answered
  * by API Gateway itself (no route or function is involved), and every other response to an
  * allowed origin gets the configured headers, replacing whatever the function set.
+ *
+ * One deviation: API Gateway answers `Access-Control-Allow-Origin: *` when `AllowOrigins` is `*`
+ * and credentials are not allowed; locally the origin is echoed instead (the listener adds
+ * `Vary: Origin`). Only origins the local cloud's origin policy admitted get this far, and a `*`
+ * would tell the browser that any page may read the answer.
  */
 import type { HttpApiCors } from "./types";
 
@@ -9,10 +14,6 @@ function originAllowed(cors: HttpApiCors, origin: string | undefined): boolean {
   if (!origin) return false;
   const allowed = cors.allowOrigins ?? [];
   return allowed.includes("*") || allowed.includes(origin);
-}
-
-function allowOriginValue(cors: HttpApiCors, origin: string): string {
-  return (cors.allowOrigins ?? []).includes("*") && !cors.allowCredentials ? "*" : origin;
 }
 
 export function isPreflight(method: string, headers: Record<string, string>): boolean {
@@ -35,7 +36,7 @@ export function preflightHeaders(
     return [];
   }
   const out: Array<[string, string]> = [
-    ["access-control-allow-origin", allowOriginValue(cors, origin!)],
+    ["access-control-allow-origin", origin!],
     [
       "access-control-allow-methods",
       methods.includes("*") ? requestedMethod || "*" : methods.join(","),
@@ -62,7 +63,7 @@ export function applyCors(
 ): Array<[string, string]> {
   if (!originAllowed(cors, origin)) return headers;
   const out = headers.filter(([name]) => !name.startsWith("access-control-"));
-  out.push(["access-control-allow-origin", allowOriginValue(cors, origin!)]);
+  out.push(["access-control-allow-origin", origin!]);
   if (cors.allowCredentials) out.push(["access-control-allow-credentials", "true"]);
   if (cors.exposeHeaders && cors.exposeHeaders.length > 0) {
     out.push(["access-control-expose-headers", cors.exposeHeaders.join(",")]);

@@ -10,6 +10,7 @@ import { createServer, type IncomingMessage, type ServerResponse } from "node:ht
 import type { AddressInfo } from "node:net";
 import { assertLoopbackHost } from "../edge";
 import { BodyTooLargeError, readBody } from "../edge/exchange";
+import { createOriginPolicy, isRefusal, type OriginRefusal } from "../edge/origin";
 import { applyCors, isPreflight, preflightHeaders } from "./cors";
 import {
   type EventContext,
@@ -40,6 +41,7 @@ export async function startHttpApi(options: HttpApiOptions): Promise<HttpApi> {
   const now = options.now ?? Date.now;
   const log = options.log ?? ((line: string) => console.info(line));
   const integrationTimeoutMs = options.integrationTimeoutMs ?? INTEGRATION_TIMEOUT_MS;
+  const origins = options.origins ?? createOriginPolicy();
   for (const route of options.routes) {
     if (route.authorizationType === "JWT" && !route.jwt) {
       throw new Error(`Route ${route.routeKey} is JWT-authorized but has no jwt configuration`);
@@ -122,7 +124,7 @@ export async function startHttpApi(options: HttpApiOptions): Promise<HttpApi> {
         rawQuery,
         headers,
         body,
-        resourcePath: decodedPath(stagePath),
+        stagePath,
         sourceIp: sourceIpOf(req),
         nowMs,
       });
@@ -206,6 +208,15 @@ export async function startHttpApi(options: HttpApiOptions): Promise<HttpApi> {
   }
 
   const server = createServer((req, res) => {
+    // Before the body, the route or an authorizer: a page the policy refuses gets no work done.
+    const verdict = origins.check(req.headers);
+    if (isRefusal(verdict)) {
+      log(
+        `apigw ${options.apiId} ${req.method} ${(req.url ?? "/").split("?")[0]} -> 403 (${verdict.reason})`,
+      );
+      refuse(req, res, verdict);
+      return;
+    }
     handle(req)
       .then((result) => {
         // The path only: a query string may carry a presigned signature or a token.
@@ -222,13 +233,28 @@ export async function startHttpApi(options: HttpApiOptions): Promise<HttpApi> {
       });
   });
 
+  /** API Gateway's `{"message": ...}` 403, without any CORS header: the page may not read it. */
+  function refuse(req: IncomingMessage, res: ServerResponse, refusal: OriginRefusal): void {
+    req.resume();
+    const body = messageResult(refusal.status, refusal.message).body;
+    res.writeHead(refusal.status, {
+      "content-type": "application/json",
+      "content-length": String(body.length),
+      vary: "Origin",
+      "apigw-requestid": newRequestId(),
+    });
+    res.end(req.method === "HEAD" ? undefined : body);
+  }
+
   function send(req: IncomingMessage, res: ServerResponse, result: HttpResult): void {
     if (res.headersSent) return;
     const origin = req.headers.origin;
     const headers =
       options.cors && !result.preflight
         ? applyCors(options.cors, origin, result.headers)
-        : result.headers;
+        : [...result.headers];
+    // Answers differ by origin (CORS headers): caches must keep them apart.
+    headers.push(["vary", "Origin"]);
     const grouped = new Map<string, string[]>();
     for (const [name, value] of headers) grouped.set(name, [...(grouped.get(name) ?? []), value]);
     for (const [name, values] of grouped) {
@@ -271,17 +297,4 @@ function collectHeaders(raw: string[]): Record<string, string[]> {
 
 function sourceIpOf(req: IncomingMessage): string {
   return (req.socket.remoteAddress ?? "127.0.0.1").replace(/^::ffff:/, "");
-}
-
-function decodedPath(path: string): string {
-  return path
-    .split("/")
-    .map((segment) => {
-      try {
-        return decodeURIComponent(segment);
-      } catch {
-        return segment;
-      }
-    })
-    .join("/");
 }

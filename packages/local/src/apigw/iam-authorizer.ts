@@ -27,8 +27,8 @@ export interface IamAuthorizerOptions {
 }
 
 export interface IamRequest extends SignedRequest {
-  /** The path below the stage, used in the `execute-api` resource ARN. */
-  resourcePath: string;
+  /** The raw (still percent-encoded) path below the stage: the `execute-api` ARN's path. */
+  stagePath: string;
   sourceIp: string;
   nowMs: number;
 }
@@ -131,7 +131,7 @@ export function createIamAuthorizer(options: IamAuthorizerOptions) {
     const invalid = await validationError(role.policies, credentials.sessionPolicy, sessionPolicy);
     if (invalid) return denied(`policies of ${role.arn} are invalid: ${invalid}`);
 
-    const resource = `arn:aws:execute-api:${options.region}:${options.accountId}:${options.apiId}/${options.stageName}/${request.method}/${request.resourcePath.replace(/^\//, "")}`;
+    const resource = `arn:aws:execute-api:${options.region}:${options.accountId}:${options.apiId}/${options.stageName}/${request.method}/${executeApiPath(request.stagePath)}`;
     const context = requestContextKeys(credentials, request, options);
     // The checked run drops condition keys its catalogue does not list for execute-api (the
     // `cognito-identity.amazonaws.com:*` keys IAM does set for web-identity sessions), so the
@@ -157,6 +157,32 @@ export function createIamAuthorizer(options: IamAuthorizerOptions) {
     }
     return { context: iamContext(credentials, options.accountId, context) };
   };
+}
+
+/**
+ * The path part of the `execute-api` resource ARN (`api-id/stage/METHOD/<path>`, "Control access
+ * to an API with IAM permissions", https://docs.aws.amazon.com/apigateway/latest/developerguide/
+ * api-gateway-control-access-using-iam-policies-to-invoke-api.html), from the raw request path:
+ * only the request's own `/` separate segments. Each segment is percent-decoded (so
+ * `pr%65ferences` is the resource `preferences`, for Allow and Deny alike), and a `/` that decoding
+ * produces stays `%2F`: decoding the whole path would turn `/admin/users/x%2FGET%2Fidentity%2F
+ * preferences` into a resource ending `/GET/identity/preferences`, which the guest's grant of
+ * `<api>/` + `*` + `/GET/identity/preferences` matches (IAM's `*` spans slashes). AWS does not
+ * document how it writes encoded characters here; this is the stricter reading. A segment that is not valid
+ * percent-encoding is kept as sent.
+ */
+export function executeApiPath(stagePath: string): string {
+  return stagePath
+    .replace(/^\//, "")
+    .split("/")
+    .map((segment) => {
+      try {
+        return decodeURIComponent(segment).replaceAll("/", "%2F");
+      } catch {
+        return segment;
+      }
+    })
+    .join("/");
 }
 
 /** The keys IAM puts in the request context for an assumed-role (web identity) session. */

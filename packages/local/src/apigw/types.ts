@@ -4,6 +4,7 @@
  * authorizers hand the event builder.
  */
 import type { IamDirectory, LambdaInvoker } from "../cloud/contracts";
+import type { OriginPolicy } from "../edge/origin";
 import type { CognitoIdentityService } from "../services/cognito-identity/index";
 import type { StsService } from "../services/sts";
 import type { Jwks } from "../services/sts-jwt";
@@ -85,6 +86,11 @@ export interface HttpApiOptions {
   integrationTimeoutMs?: number;
   /** Clock (ms since epoch), injectable for tests. */
   now?: () => number;
+  /**
+   * Which hosts and browser origins are answered (loopback only by default); the local cloud
+   * passes the edge's, so `--allow-origin` applies here too. Checked before the API's own CORS.
+   */
+  origins?: OriginPolicy;
 }
 
 export interface HttpApi {

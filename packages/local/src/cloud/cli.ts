@@ -1,11 +1,13 @@
 /**
- * `npm start [-- --stage local --port 4566 --data-dir .local-cloud/local --reset --synth --quiet]`
+ * `npm start [-- --stage local --port 4566 --data-dir .local-cloud/local --reset --synth --quiet
+ * --allow-origin <origin>...]`
  *
  * Runs the whole app on this machine from the synthesized stacks and prints what an app needs to
  * use it. State persists under the data directory; `--reset` wipes it; Ctrl-C stops cleanly.
  */
 import path from "node:path";
 import { parseArgs } from "node:util";
+import { InvalidAllowedOriginError, parseAllowedOrigin } from "../edge/origin";
 import { startLocalCloud } from "./start";
 
 const HELP = `Usage: npm start -- [options]
@@ -15,6 +17,9 @@ const HELP = `Usage: npm start -- [options]
   --reset             wipe the data directory first
   --synth             synthesize even if the cached assembly is current
   --quiet             do not print function logs
+  --allow-origin <o>  also answer web pages from this origin (repeatable), e.g. a dev server on
+                      https://dev.example.test:5173; loopback origins (http[s]://localhost,
+                      127.0.0.1, [::1], any port) always are, pages on any other origin get a 403
 `;
 
 async function main(argv: string[]): Promise<void> {
@@ -27,6 +32,7 @@ async function main(argv: string[]): Promise<void> {
       reset: { type: "boolean", default: false },
       synth: { type: "boolean", default: false },
       quiet: { type: "boolean", default: false },
+      "allow-origin": { type: "string", multiple: true, default: [] },
       help: { type: "boolean", short: "h", default: false },
     },
   });
@@ -40,6 +46,8 @@ async function main(argv: string[]): Promise<void> {
   const port = Number(values.port);
   if (!Number.isInteger(port) || port < 0 || port > 65535)
     throw new Error(`Bad --port ${values.port}`);
+  // Checked before the synthesis: a typo fails in a second, not after a minute.
+  const allowOrigins = values["allow-origin"].map(parseAllowedOrigin);
 
   const cloud = await startLocalCloud({
     root,
@@ -48,6 +56,7 @@ async function main(argv: string[]): Promise<void> {
     reset: values.reset,
     port,
     forceSynth: values.synth,
+    allowOrigins,
     log: (line) => process.stderr.write(`${line}\n`),
     ...(values.quiet ? {} : { functionLog: (line: string) => process.stdout.write(`${line}\n`) }),
   });
@@ -60,6 +69,7 @@ async function main(argv: string[]): Promise<void> {
     ...Object.values(cloud.apiUrls).map((url) => `  HTTP API      ${url}`),
     `  MQTT          ${cloud.mqttUrl}   (presign with identity-pool credentials)`,
     `  Console       ${cloud.endpoint}/_local/console`,
+    `  Web pages     loopback origins${allowOrigins.length > 0 ? ` and ${allowOrigins.join(", ")}` : " only (--allow-origin adds one)"}`,
     `  Outputs       ${outputsFile}`,
     `  State         ${path.relative(root, dataDir) || "."}   (npm start -- --reset wipes it)`,
     "",
@@ -90,6 +100,10 @@ async function main(argv: string[]): Promise<void> {
 }
 
 main(process.argv.slice(2)).catch((error: unknown) => {
+  if (error instanceof InvalidAllowedOriginError) {
+    console.error(error.message);
+    process.exit(2);
+  }
   console.error(error instanceof Error ? (error.stack ?? error.message) : error);
   process.exit(1);
 });

@@ -57,6 +57,11 @@ export interface LocalCloudOptions {
    * session signed in long ago (its tokens' `auth_time` and `iat`) without waiting.
    */
   userPoolClock?: () => number;
+  /**
+   * Browser origins answered besides loopback ones, on every listener (edge, HTTP API, MQTT):
+   * `npm start -- --allow-origin https://dev.example.test`. Pages on any other origin get a 403.
+   */
+  allowOrigins?: readonly string[];
 }
 
 export interface LocalCloud {
@@ -117,6 +122,7 @@ export async function startLocalCloud(options: LocalCloudOptions = {}): Promise<
     include: BUILT_IN_SERVICES,
     log,
     ...(options.userPoolClock ? { userPoolClock: options.userPoolClock } : {}),
+    ...(options.allowOrigins ? { allowOrigins: options.allowOrigins } : {}),
     invokeTrigger: async (functionArn, event, { timeoutMs }) => {
       if (!runtime) throw new Error("The Lambda runtime is not started yet");
       const result = await runtime.invoke(functionArn, event, { source: "cognito-idp", timeoutMs });
@@ -280,6 +286,7 @@ export async function startLocalCloud(options: LocalCloudOptions = {}): Promise<
         sts,
         iam: provisioned.iam,
         ...(aws.cognitoIdentity ? { identities: aws.cognitoIdentity } : {}),
+        origins: aws.origins,
         log: (line) => log(`api: ${line}`),
       });
       apis.push(api);
@@ -294,6 +301,7 @@ export async function startLocalCloud(options: LocalCloudOptions = {}): Promise<
       iot: aws.iot!,
       iam: provisioned.iam,
       ...(aws.cognitoIdentity ? { identities: aws.cognitoIdentity } : {}),
+      origins: aws.origins,
       log: (line) => log(line),
     });
     closers.push(() => broker.close());

@@ -4,10 +4,9 @@
  * - `GET /_local/console`: the page (self-contained, polls the state every second);
  * - `GET /_local/console/state`: the snapshot as JSON (`ConsoleState`).
  *
- * Only this machine's pages may read it: the control API already answers loopback host names
- * only; on top of that a request a browser marks as coming from another origin is refused (the
- * edge answers `Access-Control-Allow-Origin: *` for SDK clients, so the origin check is what
- * keeps another site's script from reading the users and identities).
+ * Only its own page may read it: the edge's origin policy (edge/origin.ts) already refuses other
+ * hosts and foreign pages; on top of that the console refuses any origin but its own, a loopback
+ * dev server included, and whatever the browser marks as cross-site or same-site.
  */
 import type { ControlRoute } from "../control";
 import type { ServiceResponse } from "../types";

@@ -2,7 +2,10 @@
  * Runs kinesis-mock (the `kinesis-local` build for Node) in a worker thread of this process: it
  * dies with the process, so a kill -9 leaves no orphan holding a port.
  */
+import { mkdtempSync, rmSync } from "node:fs";
+import { request } from "node:http";
 import { createRequire } from "node:module";
+import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import { Worker } from "node:worker_threads";
 import { EmulatorStartError } from "./errors";
@@ -48,15 +51,30 @@ const fs = require("node:fs");
 const vm = require("node:vm");
 const Module = require("node:module");
 const path = require("node:path");
-const { main, codeCache } = workerData;
-// kinesis-mock has no host setting and listens on every interface; this worker's own copy of
-// net.Server (workers do not share built-in module state) is pinned to loopback instead.
+const { main, codeCache, sockets } = workerData;
+// kinesis-mock has no host setting and listens on every interface, answering any web page with
+// "Access-Control-Allow-Origin: *". This worker's own copy of net.Server (workers do not share
+// built-in module state) puts its ports on Unix sockets in a private directory instead: no TCP
+// port for a page to find. It reads back the address it bound, so that keeps naming the port.
 const net = require("node:net");
 const listen = net.Server.prototype.listen;
 net.Server.prototype.listen = function (...args) {
-  if (typeof args[0] !== "number") return listen.apply(this, args);
-  const rest = typeof args[1] === "string" ? args.slice(2) : args.slice(1);
-  return listen.call(this, args[0], "127.0.0.1", ...rest);
+  const socketPath = typeof args[0] === "number" ? sockets[String(args[0])] : undefined;
+  if (!socketPath) return listen.apply(this, args);
+  const port = args[0];
+  const callbacks = args.filter((arg) => typeof arg === "function");
+  this.address = () => ({ address: "127.0.0.1", family: "IPv4", port });
+  // Its connections read their peer's address too, which a Unix socket does not have.
+  this.prependListener("connection", (socket) => {
+    Object.defineProperties(socket, {
+      remoteAddress: { value: "127.0.0.1" },
+      remoteFamily: { value: "IPv4" },
+      remotePort: { value: 0 },
+      localAddress: { value: "127.0.0.1" },
+      localPort: { value: port },
+    });
+  });
+  return listen.call(this, socketPath, ...callbacks);
 };
 const source = fs.readFileSync(main, "utf8").replace(/^#!.*/, "");
 let cachedData;
@@ -93,7 +111,15 @@ export async function startMockWithRetry(
 
 async function startMock(region: string, liveDir: string | undefined): Promise<RunningMock> {
   const { main, certificate, codeCache } = kinesisMockPaths();
+  // kinesis-mock reads its ports from the environment; the worker binds them as Unix sockets in a
+  // directory mkdtemp makes 0700, so only this user reaches them.
   const [plainPort, tlsPort] = (await findFreePorts(2)) as [number, number];
+  const socketDir = mkdtempSync(join(tmpdir(), "bp-kinesis-"));
+  const plainSocket = join(socketDir, "plain.sock");
+  const sockets = {
+    [String(plainPort)]: plainSocket,
+    [String(tlsPort)]: join(socketDir, "tls.sock"),
+  };
   const env: Record<string, string> = {
     ...(process.env as Record<string, string>),
     KINESIS_MOCK_PLAIN_PORT: String(plainPort),
@@ -133,7 +159,7 @@ async function startMock(region: string, liveDir: string | undefined): Promise<R
     env,
     stdout: true,
     stderr: true,
-    workerData: { main, codeCache },
+    workerData: { main, codeCache, sockets },
   });
   const output: string[] = [];
   const remember = (chunk: Buffer) => {
@@ -160,17 +186,20 @@ async function startMock(region: string, liveDir: string | undefined): Promise<R
     });
   });
 
-  const upstream = new LoopbackUpstream("127.0.0.1", plainPort);
+  const upstream = new LoopbackUpstream({ socketPath: plainSocket });
+  const removeSockets = () => rmSync(socketDir, { recursive: true, force: true });
   const stop = async () => {
     stopping = true;
     upstream.close();
     await worker.terminate();
     await exitedPromise;
+    removeSockets();
   };
 
   const deadline = Date.now() + READY_TIMEOUT_MS;
   for (;;) {
     if (exited) {
+      removeSockets();
       throw new EmulatorStartError(
         `kinesis-mock failed to start: ${exited.message}\n${output.join("").slice(-2000)}`,
         {
@@ -178,7 +207,7 @@ async function startMock(region: string, liveDir: string | undefined): Promise<R
         },
       );
     }
-    if (await isHealthy(plainPort)) {
+    if (await isHealthy(plainSocket)) {
       ready = true;
       worker.postMessage("ready");
       break;
@@ -192,14 +221,16 @@ async function startMock(region: string, liveDir: string | undefined): Promise<R
   return { upstream, stop };
 }
 
-async function isHealthy(port: number): Promise<boolean> {
-  try {
-    const response = await fetch(`http://127.0.0.1:${port}/healthcheck`);
-    await response.arrayBuffer();
-    return response.ok;
-  } catch {
-    return false;
-  }
+function isHealthy(socketPath: string): Promise<boolean> {
+  return new Promise((resolve) => {
+    const probe = request({ socketPath, path: "/healthcheck", timeout: 1000 }, (response) => {
+      response.resume();
+      resolve(response.statusCode === 200);
+    });
+    probe.once("timeout", () => probe.destroy());
+    probe.once("error", () => resolve(false));
+    probe.end();
+  });
 }
 
 function sleep(ms: number) {

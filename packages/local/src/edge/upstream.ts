@@ -13,7 +13,18 @@ const NOT_FORWARDED = new Set([
   "expect",
   "te",
   "http2-settings",
+  // The edge's origin policy has admitted the request: the emulators' own CORS answers (`*`)
+  // must not apply, and they are not shown who the browser was.
+  "origin",
+  "referer",
+  "sec-fetch-site",
+  "sec-fetch-mode",
+  "sec-fetch-dest",
+  "sec-fetch-user",
 ]);
+
+/** Where an emulator listens: a loopback port, or a Unix socket no web page can reach. */
+export type UpstreamAddress = { host: string; port: number } | { socketPath: string };
 
 class StaleSocketError extends LocalAwsError {
   constructor(message: string, options: { cause: unknown }) {
@@ -28,10 +39,13 @@ class StaleSocketError extends LocalAwsError {
 export class LoopbackUpstream {
   readonly #agent = new Agent({ keepAlive: true, maxSockets: 64 });
 
-  constructor(
-    readonly host: string,
-    readonly port: number,
-  ) {}
+  constructor(readonly address: UpstreamAddress) {}
+
+  get #where(): string {
+    return "socketPath" in this.address
+      ? `socket ${this.address.socketPath}`
+      : `port ${this.address.port}`;
+  }
 
   async forward(request: ServiceRequest): Promise<ServiceResponse> {
     try {
@@ -56,8 +70,7 @@ export class LoopbackUpstream {
     return new Promise((resolve, reject) => {
       const outgoing = httpRequest(
         {
-          host: this.host,
-          port: this.port,
+          ...this.address,
           method: request.method,
           path: search ? `${request.path}?${search}` : request.path,
           headers,
@@ -83,7 +96,7 @@ export class LoopbackUpstream {
         },
       );
       outgoing.once("error", (cause: NodeJS.ErrnoException) => {
-        const message = `Local emulator on port ${this.port} failed: ${cause.code ?? cause.message}`;
+        const message = `Local emulator on ${this.#where} failed: ${cause.code ?? cause.message}`;
         const stale = outgoing.reusedSocket && cause.code === "ECONNRESET";
         reject(
           stale

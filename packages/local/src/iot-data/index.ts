@@ -3,6 +3,9 @@
  * `ws://127.0.0.1:<port>/mqtt`, authenticated and authorized as AWS IoT does for Cognito
  * credentials:
  *
+ * - The upgrade must come from a loopback host name and, from a browser, an origin the local
+ *   cloud's origin policy admits (edge/origin.ts): a WebSocket is not bound by CORS, so without
+ *   this any page could open one with a developer's presigned URL (cross-site WebSocket hijacking).
  * - The upgrade carries a SigV4 presigned query for service `iotdevicegateway`, signed with
  *   credentials the local STS issued (presigned-url.ts); anything else is refused with 403
  *   before any MQTT byte is read.
@@ -24,6 +27,7 @@ import { Aedes, type AuthenticateError, type Client } from "aedes";
 import { createWebSocketStream, type WebSocket, WebSocketServer } from "ws";
 import type { IamDirectory } from "../cloud/contracts";
 import { assertLoopbackHost } from "../edge";
+import { createOriginPolicy, isRefusal, type OriginPolicy } from "../edge/origin";
 import type { IotService } from "../services/iot";
 import type { IssuedCredentials, StsService } from "../services/sts";
 import { LOCAL_ACCOUNT_ID } from "../types";
@@ -73,6 +77,8 @@ export interface MqttBrokerOptions {
   messageLogSize?: number;
   /** Clock for signature and expiry checks (ms since epoch). */
   now?: () => number;
+  /** Which hosts and browser origins may connect (loopback only by default; the cloud's own). */
+  origins?: OriginPolicy;
 }
 
 export interface MqttConnection {
@@ -102,6 +108,7 @@ export async function startMqttBroker(options: MqttBrokerOptions): Promise<MqttB
   const accountId = options.accountId ?? LOCAL_ACCOUNT_ID;
   const now = options.now ?? Date.now;
   const log = options.log ?? (() => {});
+  const origins = options.origins ?? createOriginPolicy();
   const authorizer = createIotAuthorizer({ region: options.region, accountId, iot: options.iot });
   const messageLog = new MessageLog(options.messageLogSize ?? DEFAULT_MESSAGE_LOG_SIZE, (err) =>
     log(`mqtt: a message listener threw: ${err instanceof Error ? err.message : String(err)}`),
@@ -216,9 +223,17 @@ export async function startMqttBroker(options: MqttBrokerOptions): Promise<MqttB
   });
   const sockets = new Set<Socket>();
   let closing: Promise<void> | undefined;
-  const server = createServer((_request, response) => {
-    response.writeHead(426, { "content-type": "application/json", upgrade: "websocket" });
-    response.end(JSON.stringify({ message: `MQTT over WebSocket only, at ${MQTT_PATH}` }));
+  const server = createServer((request, response) => {
+    const refused = isRefusal(origins.check(request.headers));
+    response.writeHead(refused ? 403 : 426, {
+      "content-type": "application/json",
+      ...(refused ? {} : { upgrade: "websocket" }),
+    });
+    response.end(
+      JSON.stringify({
+        message: refused ? "Forbidden" : `MQTT over WebSocket only, at ${MQTT_PATH}`,
+      }),
+    );
   });
   server.on("connection", (socket: Socket) => {
     sockets.add(socket);
@@ -235,6 +250,8 @@ export async function startMqttBroker(options: MqttBrokerOptions): Promise<MqttB
       );
     };
     if (closing) return refuse(503, "the broker is closing");
+    const verdict = origins.check(request.headers);
+    if (isRefusal(verdict)) return refuse(403, verdict.reason);
     const url = request.url ?? "/";
     const path = url.split("?", 1)[0];
     if (path !== MQTT_PATH) return refuse(404, `no MQTT endpoint at ${path}`);

@@ -2,6 +2,7 @@ import { createServer, request as httpRequest, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { type HttpApi, type HttpRoute, startHttpApi } from "../../src/apigw/index";
+import { createOriginPolicy } from "../../src/edge/origin";
 import { GUEST_SESSION_POLICY } from "../../src/services/cognito-identity/index";
 import { createStsService, type IssuedCredentials, type StsService } from "../../src/services/sts";
 import { identityPoolTrustPolicy } from "../../src/testing";
@@ -149,6 +150,8 @@ beforeAll(async () => {
       allowHeaders: ["*"],
       maxAge: 600,
     },
+    // Pages the local cloud answers at all; the API's own CORS configuration decides the rest.
+    origins: createOriginPolicy(["https://app.example", "https://admitted.example"]),
     invoker,
     sts,
     iam,
@@ -316,10 +319,49 @@ describe("routing and the 2.0 event", () => {
     expect(preflight.headers["access-control-allow-methods"]).toBe("GET");
     expect(preflight.headers["access-control-max-age"]).toBe("600");
 
+    // Admitted by the local cloud, but not in the API's AllowOrigins: answered, no CORS grant.
     const other = await fetch(`${api.url}/public/exact`, {
+      headers: { origin: "https://admitted.example" },
+    });
+    expect(other.status).toBe(200);
+    expect(other.headers.get("access-control-allow-origin")).toBeNull();
+
+    // Any other page: API Gateway's 403 before the route, without CORS headers.
+    const foreign = await fetch(`${api.url}/public/exact`, {
       headers: { origin: "https://evil.example" },
     });
-    expect(other.headers.get("access-control-allow-origin")).toBeNull();
+    expect(foreign.status).toBe(403);
+    expect(foreign.headers.get("access-control-allow-origin")).toBeNull();
+    expect(foreign.headers.get("vary")).toBe("Origin");
+  });
+
+  it("echoes an admitted origin where the API's AllowOrigins is `*`, never `*` itself", async () => {
+    const wildcard = await startHttpApi({
+      port: 0,
+      region: REGION,
+      accountId: ACCOUNT,
+      apiId: API_ID,
+      routes: routes(),
+      cors: { allowOrigins: ["*"], allowMethods: ["*"], allowHeaders: ["*"] },
+      invoker,
+      sts,
+      iam,
+      log: () => {},
+    });
+    try {
+      const response = await fetch(`${wildcard.url}/public/exact`, {
+        headers: { origin: "http://localhost:5173" },
+      });
+      const preflight = await rawRequest(`${wildcard.url}/public/exact`, "OPTIONS", {
+        origin: "http://127.0.0.1:3000",
+        "access-control-request-method": "GET",
+      });
+
+      expect(response.headers.get("access-control-allow-origin")).toBe("http://localhost:5173");
+      expect(preflight.headers["access-control-allow-origin"]).toBe("http://127.0.0.1:3000");
+    } finally {
+      await wildcard.close();
+    }
   });
 
   it("refuses bodies over 10 MB with 413", async () => {

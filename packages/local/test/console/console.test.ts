@@ -48,7 +48,8 @@ import {
 import { Bundles, testRuntime } from "../lambda/bundles";
 
 const REGION = "us-east-1";
-const CHROMIUM = "/usr/bin/chromium";
+/** Debian's chromium (`.ci/run` installs it); `CHROMIUM_PATH` points elsewhere. */
+const CHROMIUM = process.env.CHROMIUM_PATH ?? "/usr/bin/chromium";
 const credentials = { accessKeyId: "test", secretAccessKey: "test" };
 const roleArn = (name: string) => `arn:aws:iam::000000000000:role/console-${name}`;
 const TABLE = "console-identity";
@@ -649,14 +650,22 @@ describe("console routes", () => {
 });
 
 const HAS_CHROMIUM = existsSync(CHROMIUM);
-describe.skipIf(!HAS_CHROMIUM)(
-  HAS_CHROMIUM
+/** In CI the browser test must run: a missing browser fails it instead of skipping it. */
+const BROWSER_REQUIRED = process.env.CI === "true";
+describe.skipIf(!HAS_CHROMIUM && !BROWSER_REQUIRED)(
+  HAS_CHROMIUM || BROWSER_REQUIRED
     ? `console page in ${CHROMIUM}`
-    : `console page (skipped: ${CHROMIUM} is not installed)`,
+    : `console page (skipped: ${CHROMIUM} is not installed; CI=true fails instead)`,
   () => {
     let browser: Browser;
 
     beforeAll(async () => {
+      if (!HAS_CHROMIUM) {
+        throw new Error(
+          `CI=true requires the console's browser test, but ${CHROMIUM} is not installed ` +
+            "(.ci/run installs Debian's chromium)",
+        );
+      }
       browser = await chromium.launch({
         executablePath: CHROMIUM,
         headless: true,
