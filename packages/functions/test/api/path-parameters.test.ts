@@ -10,12 +10,24 @@ import type { APIGatewayProxyEventV2WithIAMAuthorizer } from "aws-lambda";
 import { describe, expect, it } from "vitest";
 import { createAdminGetUserHandler } from "../../src/api/admin-get-user";
 import { createAdminDeleteUserHandler } from "../../src/api/delete-user";
-import { bodyOf, type HttpResult, iamEvent, newIdentityId, newSub } from "./harness";
+import {
+  ADMIN_ROLE_ARN,
+  bodyOf,
+  type HttpResult,
+  iamEvent,
+  newIdentityId,
+  newSub,
+  signedWithRole,
+} from "./harness";
 
-/** Dependencies that fail the test if the handler touches any of them. */
+/**
+ * Dependencies that fail the test if the handler touches any of them but the configuration it
+ * checks the caller against (the admin role), which comes before the path.
+ */
 function untouchable<T extends object>(): T {
   return new Proxy({} as T, {
     get(_target, property) {
+      if (property === "adminRoleArn") return ADMIN_ROLE_ARN;
       throw new Error(`The handler used ${String(property)} before validating its path`);
     },
   });
@@ -28,15 +40,15 @@ const HANDLERS: Record<string, Route> = {
   "DELETE /admin/users/{sub}": createAdminDeleteUserHandler(untouchable()),
 };
 
-const MALFORMED = [
-  "x/GET/identity/preferences",
-  "../identity/preferences",
-  "",
-  " ",
-  `${newSub()}/extra`,
-  `${newSub()}\u0000`,
-  "not-a-uuid",
-  "a".repeat(10_000),
+const MALFORMED: Array<[name: string, sub: string]> = [
+  ["an encoded slash", "x/GET/identity/preferences"],
+  ["a traversal", "../identity/preferences"],
+  ["an empty id", ""],
+  ["a blank id", " "],
+  ["a trailing segment", `${newSub()}/extra`],
+  ["a NUL byte", `${newSub()}\u0000`],
+  ["not a UUID", "not-a-uuid"],
+  ["10,000 characters", "a".repeat(10_000)],
 ];
 
 function parameterisedRoutes(): string[] {
@@ -54,12 +66,16 @@ describe("path parameters", () => {
   describe.each(Object.entries(HANDLERS))("%s", (routeKey, handler) => {
     const [method, template] = routeKey.split(" ") as [string, string];
 
-    it.each(MALFORMED)("answers 400 MalformedPath to %j without any work", async (sub) => {
-      const event = iamEvent({ identityId: newIdentityId(), sub: newSub() }, "us-east-1:pool", {
-        method,
-        path: template.replace("{sub}", encodeURIComponent(sub)),
-        pathParameters: { sub },
-      });
+    it.each(MALFORMED)("answers 400 MalformedPath to %s without any work", async (_, sub) => {
+      // The admin role's session: the path is what is wrong, not the caller.
+      const event = signedWithRole(
+        iamEvent({ identityId: newIdentityId(), sub: newSub() }, "us-east-1:pool", {
+          method,
+          path: template.replace("{sub}", encodeURIComponent(sub)),
+          pathParameters: { sub },
+        }),
+        ADMIN_ROLE_ARN,
+      );
 
       const result = (await handler(event)) as HttpResult;
 
