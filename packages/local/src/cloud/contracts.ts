@@ -43,7 +43,7 @@ export type InvocationType = "RequestResponse" | "Event";
 
 export interface InvokeOptions {
   invocationType?: InvocationType;
-  /** Overrides the function's configured timeout (Cognito waits 5 s whatever the function says). */
+  /** Caps the function's configured timeout for this one call. */
   timeoutMs?: number;
   /** Shown in logs and the console: `cognito-idp`, `sns`, `kinesis`, `sqs`, `apigateway`, ... */
   source?: string;

@@ -12,10 +12,9 @@ import { findFreePorts } from "../edge/ports";
 import { BUILT_IN_SERVICES, type LocalAws, startLocalAws } from "../index";
 import { type MqttBroker, startMqttBroker } from "../iot-data/index";
 import { createLambdaRuntime, type LambdaRuntime } from "../lambda/index";
-import { TriggerTimeout } from "../services/cognito-idp/triggers";
+import { lambdaTrigger } from "../services/cognito-idp/triggers";
 import { startXRayDaemon, type XRayDaemon } from "../xray/index";
 import { type CloudAssembly, loadCloudAssembly } from "./assembly";
-import type { InvokeResult } from "./contracts";
 import { type KinesisEventSource, startKinesisEventSource } from "./kinesis-event-source";
 import { type CloudPlan, planCloud } from "./plan";
 import { type ProvisionedCloud, provisionCloud } from "./provision";
@@ -123,11 +122,10 @@ export async function startLocalCloud(options: LocalCloudOptions = {}): Promise<
     log,
     ...(options.userPoolClock ? { userPoolClock: options.userPoolClock } : {}),
     ...(options.allowOrigins ? { allowOrigins: options.allowOrigins } : {}),
-    invokeTrigger: async (functionArn, event, { timeoutMs }) => {
+    invokeTrigger: lambdaTrigger(async (functionArn, event, invokeOptions) => {
       if (!runtime) throw new Error("The Lambda runtime is not started yet");
-      const result = await runtime.invoke(functionArn, event, { source: "cognito-idp", timeoutMs });
-      return triggerOutcome(result);
-    },
+      return runtime.invoke(functionArn, event, invokeOptions);
+    }),
   });
 
   const closers: (() => Promise<void>)[] = [() => aws.stop()];
@@ -378,16 +376,6 @@ function userPoolTriggers(plan: CloudPlan): string[] {
     collect(pool.properties.LambdaConfig);
   }
   return [...arns];
-}
-
-/**
- * What the user pool sees of a trigger invocation: the function's response, its error message
- * (Cognito's UserLambdaValidationException), or a timeout, which Cognito retries.
- */
-function triggerOutcome(result: InvokeResult): object {
-  if (result.ok) return (result.payload ?? {}) as object;
-  if (result.timedOut) throw new TriggerTimeout(result.errorMessage);
-  throw new Error(result.errorMessage);
 }
 
 /** An event source's on-failure destination: an SQS queue of the plane (SNS is not emulated). */

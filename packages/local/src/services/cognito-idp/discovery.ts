@@ -1,3 +1,7 @@
+import type { ServiceRequest, ServiceResponse } from "../../types";
+import type { UserPoolContext } from "./state";
+import { issuer } from "./token-issuer";
+
 /**
  * The pool's OpenID Connect discovery document (`/<poolId>/.well-known/openid-configuration`).
  *
@@ -17,5 +21,30 @@ export function openIdConfiguration(issuer: string) {
     id_token_signing_alg_values_supported: ["RS256"],
     subject_types_supported: ["public"],
     response_types_supported: [] as string[],
+  };
+}
+
+/** `GET /<poolId>/.well-known/jwks.json` and `.../openid-configuration`; 404 for any other path. */
+export function handleDiscoveryPath(
+  ctx: Pick<UserPoolContext, "pools" | "endpoint">,
+  request: ServiceRequest,
+): ServiceResponse {
+  const match = /^\/([^/]+)\/\.well-known\/(jwks\.json|openid-configuration)$/.exec(request.path);
+  const pool = match ? ctx.pools.get(match[1] ?? "") : undefined;
+  if (!match || !pool) {
+    return {
+      status: 404,
+      headers: { "content-type": "application/json" },
+      body: JSON.stringify({ message: "User pool not found" }),
+    };
+  }
+  const body =
+    match[2] === "jwks.json"
+      ? { keys: [pool.keys.publicJwk] }
+      : openIdConfiguration(issuer(ctx, pool.record.id));
+  return {
+    status: 200,
+    headers: { "content-type": "application/json" },
+    body: JSON.stringify(body),
   };
 }

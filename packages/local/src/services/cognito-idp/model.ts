@@ -183,3 +183,57 @@ export const STANDARD_ATTRIBUTES = new Set([
   "address",
   "updated_at",
 ]);
+
+/** A code Cognito would have emailed: kept for tests and shown in the log. */
+export interface OutboxMessage {
+  poolId: string;
+  username: string;
+  kind: "signup" | "reset" | "verify-email" | "invitation";
+  attribute: "email" | "phone_number";
+  destination: string;
+  code: string;
+  sentAt: string;
+}
+
+export interface ExternalSignInInput {
+  /** e.g. `Google`, `SignInWithApple`, or an OIDC provider name. */
+  providerName: string;
+  /** The IdP's subject. */
+  providerUserId: string;
+  attributes?: Record<string, string>;
+}
+
+export interface AuthenticationResult {
+  AccessToken: string;
+  IdToken: string;
+  RefreshToken?: string;
+  ExpiresIn: number;
+  TokenType: "Bearer";
+}
+
+/** Challenge sessions are good for three minutes, as Cognito's. */
+export const SESSION_SECONDS = 180;
+export const SESSION_INVALID = "Invalid session for the user.";
+export const SESSION_EXPIRED = "Invalid session for the user, session is expired.";
+export const SESSION_SPENT = "Invalid session for the user, session can only be used once.";
+
+/** The NEW_PASSWORD_REQUIRED challenge's session, sealed. */
+export interface NewPasswordSession {
+  t: "new-password";
+  p: string;
+  c: string;
+  u: string;
+  exp: number;
+}
+
+/** A refresh token's contents, sealed: the session (`o`, origin_jti) it refreshes. */
+export interface RefreshPayload {
+  t: "refresh";
+  p: string;
+  c: string;
+  u: string;
+  o: string;
+  a: number;
+  iat: number;
+  exp: number;
+}

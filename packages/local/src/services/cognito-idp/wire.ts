@@ -81,3 +81,6 @@ export function maskDestination(destination: string): string {
 export function epochSeconds(ms: number): number {
   return Math.floor(ms / 1000);
 }
+
+/** One AWS operation: what it needs of the pool's state, and the request's JSON input. */
+export type Operation<Context> = (ctx: Context, input: Input) => object | Promise<object>;
