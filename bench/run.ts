@@ -7,6 +7,10 @@
 import fs from "node:fs";
 import path from "node:path";
 import { pathToFileURL } from "node:url";
+import { silenceSdkNotices } from "../packages/local/src/sdk-notices";
+
+// The SDKs' Node-support notices, once per child process, would interleave with the results.
+silenceSdkNotices();
 
 const SUITES: { name: string; file: string; fn: string }[] = [
   { name: "local-aws", file: "local-aws.ts", fn: "benchLocalAws" },

@@ -11,16 +11,16 @@ import { existsSync, readdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { parseArgs } from "node:util";
 import {
-  identityPoolRoleConfigFromTemplate,
-  RoleTemplateError,
-  type TemplateRoleAttachment,
-} from "@boarding-pass/core/role-mapping-template";
-import {
   type ExplainRoleInput,
   explainRole,
   providerKeyFromClaims,
   type TokenClaims,
-} from "@boarding-pass/core/roles";
+} from "@boarding-pass/local/services/cognito-identity/role-resolution";
+import {
+  identityPoolRoleConfigFromTemplate,
+  RoleTemplateError,
+  type TemplateRoleAttachment,
+} from "@boarding-pass/local/services/cognito-identity/role-template";
 
 const USAGE = `Usage: npx tsx scripts/role.ts <id token | claims json | @file.json | guest>
          [--template path/to/template.json] [--custom-role-arn arn] [--provider key]`;

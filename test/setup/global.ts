@@ -1,6 +1,12 @@
 import type { TestProject } from "vitest/node";
 import { BUILT_IN_SERVICES, startLocalAws } from "../../packages/local/src/index";
+import { silenceSdkNotices } from "../../packages/local/src/sdk-notices";
 import { assertLoopbackEndpoint } from "./loopback";
+
+// The AWS SDKs' Node-support and end-of-support notices, once per test worker, child process and
+// synthesis, would bury the run's output (the README says it once); every other warning still
+// prints. Set here, in vitest's main process, before it starts the workers: they inherit it.
+silenceSdkNotices();
 
 /**
  * Starts the local AWS plane (one loopback endpoint for DynamoDB, Kinesis, SNS, STS and the IoT

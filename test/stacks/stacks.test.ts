@@ -15,11 +15,14 @@ import {
 } from "@boarding-pass/core/claims";
 import {
   type CloudFormationTemplate,
-  identityPoolRoleConfigFromTemplate,
   placeholderLookup,
   resolveIntrinsic,
-} from "@boarding-pass/core/role-mapping-template";
-import { type IdentityPoolRoleConfig, resolveRole } from "@boarding-pass/core/roles";
+} from "@boarding-pass/local/cloud/intrinsics";
+import {
+  type IdentityPoolRoleConfig,
+  resolveRole,
+} from "@boarding-pass/local/services/cognito-identity/role-resolution";
+import { identityPoolRoleConfigFromTemplate } from "@boarding-pass/local/services/cognito-identity/role-template";
 import { runSimulation } from "@cloud-copilot/iam-simulate";
 import { Match } from "aws-cdk-lib/assertions";
 import fc from "fast-check";

@@ -8,6 +8,8 @@
 import path from "node:path";
 import { parseArgs } from "node:util";
 import { InvalidAllowedOriginError, parseAllowedOrigin } from "../edge/origin";
+import { nodeSupportNotice, silenceSdkNotices } from "../sdk-notices";
+import { LocalCloudConfigError, loadLocalCloudConfig } from "./config";
 import { startLocalCloud } from "./start";
 
 const HELP = `Usage: npm start -- [options]
@@ -48,8 +50,15 @@ async function main(argv: string[]): Promise<void> {
     throw new Error(`Bad --port ${values.port}`);
   // Checked before the synthesis: a typo fails in a second, not after a minute.
   const allowOrigins = values["allow-origin"].map(parseAllowedOrigin);
+  // Said once here instead of by the SDK in every function environment and worker.
+  const notice = nodeSupportNotice();
+  if (notice) process.stderr.write(`${notice}\n`);
+
+  // The app's own additions (its console views), from local-cloud.config.ts at the root.
+  const config = await loadLocalCloudConfig(root);
 
   const cloud = await startLocalCloud({
+    ...config,
     root,
     stage,
     dataDir,
@@ -99,8 +108,9 @@ async function main(argv: string[]): Promise<void> {
   process.once("SIGTERM", () => shutdown("SIGTERM"));
 }
 
+silenceSdkNotices();
 main(process.argv.slice(2)).catch((error: unknown) => {
-  if (error instanceof InvalidAllowedOriginError) {
+  if (error instanceof InvalidAllowedOriginError || error instanceof LocalCloudConfigError) {
     console.error(error.message);
     process.exit(2);
   }

@@ -12,12 +12,9 @@
  * straight from the templates.
  */
 import { createHash } from "node:crypto";
-import {
-  type IntrinsicReference,
-  resolveIntrinsic,
-} from "@boarding-pass/core/role-mapping-template";
 import { LOCAL_ACCOUNT_ID } from "../types";
 import type { CloudAssembly, CloudStack } from "./assembly";
+import { type IntrinsicReference, resolveIntrinsic } from "./intrinsics";
 
 export interface PlannedResource {
   stack: string;

@@ -7,7 +7,7 @@
 import fs from "node:fs";
 import path from "node:path";
 import { type HttpApi, startHttpApi } from "../apigw/index";
-import { registerConsole } from "../console/index";
+import { type ConsolePlugin, registerConsole } from "../console/index";
 import { findFreePorts } from "../edge/ports";
 import { BUILT_IN_SERVICES, type LocalAws, startLocalAws } from "../index";
 import { type MqttBroker, startMqttBroker } from "../iot-data/index";
@@ -61,6 +61,11 @@ export interface LocalCloudOptions {
    * `npm start -- --allow-origin https://dev.example.test`. Pages on any other origin get a 403.
    */
   allowOrigins?: readonly string[];
+  /**
+   * The app's own console views (its tables' items): the console knows AWS, not the app's keys
+   * (console/views.ts). `npm start` passes those of the app's `local-cloud.config.ts`.
+   */
+  consolePlugins?: readonly ConsolePlugin[];
 }
 
 export interface LocalCloud {
@@ -304,14 +309,13 @@ export async function startLocalCloud(options: LocalCloudOptions = {}): Promise<
     });
     closers.push(() => broker.close());
     aws.iot!.setDataEndpoint(broker.host);
-    // The console at /_local/console: users, identities, profiles, invocations, traces, traffic.
-    registerConsole(aws, {
+    // The console at /_local/console: users, identities, the app's views, invocations, traces,
+    // traffic.
+    registerConsole(
       aws,
-      runtime: lambda,
-      broker,
-      outputs: plan.outputs,
-      ...(xray ? { traces: xray } : {}),
-    });
+      { aws, runtime: lambda, broker, outputs: plan.outputs, ...(xray ? { traces: xray } : {}) },
+      { plugins: options.consolePlugins ?? [] },
+    );
 
     if ((await warming).includes(false)) log("A user-pool trigger failed its init: see its logs");
 

@@ -28,6 +28,14 @@ export type {
 } from "./snapshot";
 export { createConsoleData } from "./snapshot";
 export type { ConsoleSegment, ConsoleSubsegment, ConsoleTrace } from "./traces";
+export type {
+  ConsoleColumn,
+  ConsoleColumnFormat,
+  ConsolePlugin,
+  ConsolePluginContext,
+  ConsoleTable,
+  ConsoleView,
+} from "./views";
 
 export const CONSOLE_PREFIX = "console";
 

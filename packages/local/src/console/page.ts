@@ -154,53 +154,6 @@ const SECTIONS = {
     ["pool", (i) => i.identityPoolName || i.identityPoolId],
     ["last modified", (i) => time(i.lastModified)],
   ], s.identities, "no identities")],
-  profiles: (s) => [s.table.profiles.length, table([
-    ["sub", (p) => p.sub],
-    ["tenant", (p) => p.tenant],
-    ["plan", (p) => p.plan],
-    ["roles", (p) => tags(p.roles)],
-    ["version", (p) => p.version],
-    ["created", (p) => time(p.createdAt)],
-    ["outbox", (p) => p.pendingEventId ? "event pending" : ""],
-  ], s.table.profiles, s.table.name ? "no profiles in " + s.table.name : "no identity table")],
-  links: (s) => {
-    const box = el("div");
-    box.append(el("h3", "identity records (links and merges)"), table([
-      ["identity id", (r) => r.identityId],
-      ["user", (r) => r.userSub],
-      ["logins", (r) => tags(r.logins)],
-      ["merged from", (r) => tags(r.mergedFrom)],
-      ["merged into", (r) => r.mergedInto],
-      ["IoT policies", (r) => tags(r.iotPolicies)],
-      ["linked", (r) => time(r.linkedAt)],
-    ], s.table.identityLinks, "no identity records"));
-    box.append(el("h3", "tombstones"), table([
-      ["kind", (r) => r.kind],
-      ["what", (r) => r.identityId || r.pk],
-      ["name", (r) => r.name],
-      ["merged into", (r) => r.mergedInto],
-      ["when", (r) => time(r.mergedAt || r.deletedAt || r.updatedAt)],
-    ], s.table.tombstones, "no tombstones"));
-    box.append(el("h3", "merges in progress or done"), table([
-      ["guest", (r) => r.guestId],
-      ["survivor", (r) => r.survivorId],
-      ["user", (r) => r.userSub],
-      ["step", (r) => r.step],
-      ["updated", (r) => time(r.updatedAt)],
-    ], s.table.merges, "no merges"));
-    box.append(el("h3", "guest data"), table([
-      ["identity id", (r) => r.identityId],
-      ["name", (r) => r.name],
-      ["version", (r) => r.version],
-      ["merged into", (r) => r.mergedInto],
-      ["document", (r) => r.document],
-    ], s.table.guestData, "no guest data"));
-    box.append(el("h3", "outbox: events not yet published"), table([
-      ["item", (r) => r.pk + " / " + r.sk],
-      ["event id", (r) => r.eventId],
-    ], s.table.pendingEvents, "none pending"));
-    return [s.table.identityLinks.length, box];
-  },
   invocations: (s) => [s.invocations.length, table([
     ["started", (r) => time(r.startedAt)],
     ["function", (r) => r.functionName],
@@ -276,8 +229,51 @@ const SECTIONS = {
   ], s.errors, "none" + (s.unavailable.length ? " (not running: " + s.unavailable.join(", ") + ")" : ""))],
 };
 
+// The app's views (console/views.ts): columns name a row field and a format; nothing in them is
+// markup. Each gets its own section, after Identities, keyed "view-<id>".
+function cell(column, value) {
+  if (column.format === "time") return time(value);
+  if (column.format === "tags") return tags(Array.isArray(value) ? value : value === undefined || value === null || value === "" ? [] : [value]);
+  if (value !== null && typeof value === "object") return JSON.stringify(value);
+  return value;
+}
+function drawView(view) {
+  const box = el("div");
+  for (const t of view.tables) {
+    if (t.title) box.append(el("h3", t.title));
+    box.append(table(t.columns.map((c) => [c.label, (row) => cell(c, row[c.field])]), t.rows, t.empty));
+  }
+  return box;
+}
+function renderViews(views) {
+  const container = document.getElementById("views");
+  const ids = new Set(views.map((view) => "view-" + view.id));
+  for (const section of [...container.children]) {
+    if (!ids.has(section.id)) { section.remove(); delete last[section.id]; }
+  }
+  for (const view of views) {
+    const id = "view-" + view.id;
+    let section = document.getElementById(id);
+    if (!section) {
+      section = el("section");
+      section.id = id;
+      const heading = el("h2", view.title);
+      heading.append(el("span", "", "count"));
+      section.append(heading, el("div", undefined, "body"));
+    }
+    container.append(section);
+    const key = json(view);
+    if (last[id] === key) continue;
+    last[id] = key;
+    section.querySelector("h2").firstChild.textContent = view.title;
+    section.querySelector(".count").textContent = String(view.count);
+    section.querySelector(".body").replaceChildren(drawView(view));
+  }
+}
+
 function render(state) {
   document.getElementById("where").textContent = state.endpoint + " · " + state.region;
+  renderViews(state.views || []);
   for (const [name, draw] of Object.entries(SECTIONS)) {
     const section = document.getElementById(name);
     const key = json(pick(state, name));
@@ -292,8 +288,6 @@ function pick(state, name) {
   switch (name) {
     case "users": return state.users;
     case "identities": return state.identities;
-    case "profiles": return [state.table.name, state.table.profiles];
-    case "links": return [state.table.identityLinks, state.table.tombstones, state.table.merges, state.table.guestData, state.table.pendingEvents];
     case "invocations": return state.invocations;
     case "traces": return state.traces;
     case "sns": return state.snsDeliveries;
@@ -328,8 +322,6 @@ tick();
 const SECTION_TITLES: [string, string][] = [
   ["users", "Users"],
   ["identities", "Identities"],
-  ["profiles", "Profiles"],
-  ["links", "Links, merges and tombstones"],
   ["invocations", "Lambda invocations"],
   ["traces", "Traces (X-Ray)"],
   ["sns", "SNS deliveries"],
@@ -372,7 +364,7 @@ export const CONSOLE_HTML = `<!doctype html>
 <main>
 ${SECTION_TITLES.map(
   ([id, title]) =>
-    `<section id="${id}"><h2>${title}<span class="count"></span></h2><div class="body"><p class="empty">loading…</p></div></section>`,
+    `<section id="${id}"><h2>${title}<span class="count"></span></h2><div class="body"><p class="empty">loading…</p></div></section>${id === "identities" ? '\n<div id="views"></div>' : ""}`,
 ).join("\n")}
 </main>
 <script>${SCRIPT}</script>

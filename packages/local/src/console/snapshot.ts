@@ -5,6 +5,8 @@
  * `ConsoleSources` is what both a running `LocalCloud` (`startLocalCloud`) and a test's own set of
  * services satisfy: the plane, and optionally the Lambda runtime, the MQTT broker and the stack
  * outputs. Each section is read on its own: one that fails is reported in `errors`, not thrown.
+ * An app's own data (its tables' items) comes from the plug-ins it registers (views.ts): the
+ * console knows AWS's shapes, never the app's keys.
  */
 import type { LocalAws } from "../index";
 import type { MqttBroker } from "../iot-data/index";
@@ -13,6 +15,12 @@ import type { LocalService, ServiceRequest } from "../types";
 import type { TraceSource } from "../xray/index";
 import { clip, redactString, redactText, redactValue } from "./redact";
 import { type ConsoleTrace, traceView } from "./traces";
+import {
+  type ConsolePlugin,
+  type ConsolePluginContext,
+  type ConsoleView,
+  checkedViews,
+} from "./views";
 
 export interface ConsoleSources {
   aws: Pick<
@@ -30,15 +38,15 @@ export interface ConsoleSources {
   broker?: Pick<MqttBroker, "connections" | "messages">;
   /** The local X-Ray daemon (`LocalCloud.xray`): the Traces section. */
   traces?: TraceSource;
-  /** Stack outputs by stack (`LocalCloud.outputs`): `UserPoolId`, `TableName`, `EventsStreamName`. */
+  /** Stack outputs by stack (`LocalCloud.outputs`): `*UserPoolId`, and whatever plug-ins read. */
   outputs?: Record<string, Record<string, string>>;
 }
 
 export interface ConsoleOptions {
   /** User pools to list (the user pool has no ListUserPools); default: `*UserPoolId` outputs. */
   userPoolIds?: () => readonly string[];
-  /** The identity table; default: the `TableName` output. */
-  tableName?: () => string | undefined;
+  /** The app's own views (its tables' items), drawn after Identities, in this order. */
+  plugins?: readonly ConsolePlugin[];
   /** Kinesis streams to show; default: every stream (ListStreams). */
   streamNames?: () => readonly string[] | undefined;
   /** Rows kept per list (invocations, traces, deliveries, records, messages); 50 by default. */
@@ -76,19 +84,8 @@ export interface ConsoleState {
   endpoint: string;
   users: ConsoleUser[];
   identities: ConsoleIdentity[];
-  table: {
-    name?: string;
-    profiles: Record<string, unknown>[];
-    /** Identity records: the links (identity → user) and merges (`mergedFrom`, `mergedInto`). */
-    identityLinks: Record<string, unknown>[];
-    /** Merged-away identities and guest data (`mergedInto`), and user deletions. */
-    tombstones: Record<string, unknown>[];
-    merges: Record<string, unknown>[];
-    guestData: Record<string, unknown>[];
-    /** Items carrying an unpublished outbox event. */
-    pendingEvents: { pk: string; sk: string; eventId: string }[];
-    itemCount: number;
-  };
+  /** The plug-ins' views, checked and redacted (views.ts); a failing plug-in is in `errors`. */
+  views: ConsoleView[];
   invocations: Record<string, unknown>[];
   /** Recent X-Ray traces, newest first: the function segment and its AWS-call subsegments. */
   traces: ConsoleTrace[];
@@ -129,7 +126,13 @@ export function createConsoleData(
     );
   const userPoolIds = () =>
     options.userPoolIds?.() ?? outputValues((key) => key.endsWith("UserPoolId"));
-  const tableName = () => options.tableName?.() ?? outputValues((key) => key === "TableName")[0];
+  const pluginContext: ConsolePluginContext = {
+    region: aws.region,
+    outputs: sources.outputs ?? {},
+    scanTable: (tableName, maxItems = MAX_TABLE_ITEMS) =>
+      scanTable(aws.dynamodb, tableName, aws.region, Math.min(maxItems, MAX_TABLE_ITEMS)),
+    limit,
+  };
 
   async function snapshot(): Promise<ConsoleState> {
     const errors: ConsoleState["errors"] = [];
@@ -159,10 +162,15 @@ export function createConsoleData(
           readIdentities(aws.cognitoIdentity!, aws.region, byPoolAndSub),
         )
       : absent("identities", []);
-    const name = tableName();
-    const table = name
-      ? await section("table", emptyTable(name), () => readTable(aws.dynamodb, name, aws.region))
-      : absent("table", emptyTable(undefined));
+    const views: ConsoleView[] = [];
+    const viewIds = new Set<string>();
+    for (const plugin of options.plugins ?? []) {
+      views.push(
+        ...(await section(plugin.name, [], async () =>
+          checkedViews(await plugin.views(pluginContext), viewIds),
+        )),
+      );
+    }
     const invocations = sources.runtime
       ? await section("invocations", [], () =>
           sources.runtime!.invocations({ limit }).map(invocationView),
@@ -210,7 +218,7 @@ export function createConsoleData(
       endpoint: aws.endpoint,
       users,
       identities,
-      table,
+      views,
       invocations,
       traces,
       snsDeliveries,
@@ -396,26 +404,13 @@ async function readIdentities(
   return out;
 }
 
-function emptyTable(name: string | undefined): ConsoleState["table"] {
-  return {
-    ...(name ? { name } : {}),
-    profiles: [],
-    identityLinks: [],
-    tombstones: [],
-    merges: [],
-    guestData: [],
-    pendingEvents: [],
-    itemCount: 0,
-  };
-}
-
-/** The identity table, classified by key (packages/core: profiles, identity graph, outbox). */
-async function readTable(
+/** Every item of a table, as plain values, up to `maxItems`. */
+async function scanTable(
   dynamodb: LocalService,
   name: string,
   region: string,
-): Promise<ConsoleState["table"]> {
-  const table = emptyTable(name);
+  maxItems: number,
+): Promise<Record<string, unknown>[]> {
   let startKey: unknown;
   const items: Record<string, unknown>[] = [];
   do {
@@ -431,60 +426,8 @@ async function readTable(
     );
     for (const item of page.Items) items.push(unmarshallItem(item));
     startKey = page.LastEvaluatedKey;
-  } while (startKey && items.length < MAX_TABLE_ITEMS);
-  table.itemCount = items.length;
-
-  for (const item of items) {
-    const pk = String(item.pk ?? "");
-    const sk = String(item.sk ?? "");
-    if (typeof item.pendingEventId === "string") {
-      table.pendingEvents.push({ pk, sk, eventId: item.pendingEventId });
-    }
-    const { pendingEvent: _event, outboxShard: _shard, outboxAt: _at, ...rest } = item;
-    const shown = redactValue(rest) as Record<string, unknown>;
-    if (pk.startsWith("USER#") && sk === "PROFILE") {
-      table.profiles.push(shown);
-    } else if ((pk.startsWith("DELETION#") || pk.startsWith("USER#")) && sk === "DELETION") {
-      table.tombstones.push({ kind: "user deleted", ...shown });
-    } else if (pk.startsWith("IDENTITY#") && sk === "IDENTITY") {
-      table.identityLinks.push(shown);
-      if (typeof item.mergedInto === "string") {
-        table.tombstones.push({
-          kind: "identity merged",
-          identityId: item.identityId ?? pk.slice("IDENTITY#".length),
-          mergedInto: item.mergedInto,
-          mergedAt: item.mergedAt,
-        });
-      }
-    } else if (pk.startsWith("IDENTITY#") && sk === "MERGE") {
-      table.merges.push(shown);
-    } else if (pk.startsWith("IDENTITY#") && sk.startsWith("DATA#")) {
-      const identityId = pk.slice("IDENTITY#".length);
-      const dataName = sk.slice("DATA#".length);
-      if (typeof item.mergedInto === "string") {
-        table.tombstones.push({
-          kind: "guest data merged",
-          identityId,
-          name: dataName,
-          mergedInto: item.mergedInto,
-        });
-      }
-      table.guestData.push({
-        identityId,
-        name: dataName,
-        version: item.version,
-        updatedAt: item.updatedAt,
-        ...(typeof item.mergedInto === "string" ? { mergedInto: item.mergedInto } : {}),
-        ...(Array.isArray(item.mergedFrom) ? { mergedFrom: item.mergedFrom } : {}),
-        document: clip(JSON.stringify(shown.document ?? null), TEXT_LIMIT),
-      });
-    }
-  }
-  const byTime = (key: string) => (a: Record<string, unknown>, b: Record<string, unknown>) =>
-    String(b[key] ?? "").localeCompare(String(a[key] ?? ""));
-  table.profiles.sort(byTime("createdAt"));
-  table.identityLinks.sort(byTime("linkedAt"));
-  return table;
+  } while (startKey && items.length < maxItems);
+  return items.slice(0, maxItems);
 }
 
 type AttributeValue = Record<string, unknown>;

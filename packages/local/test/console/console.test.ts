@@ -29,7 +29,12 @@ import type { MqttClient } from "mqtt";
 import { type Browser, chromium } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, expectTypeOf, it } from "vitest";
 import type { LocalCloud } from "../../src/cloud/start";
-import { type ConsoleData, type ConsoleSources, registerConsole } from "../../src/console/index";
+import {
+  type ConsoleData,
+  type ConsolePlugin,
+  type ConsoleSources,
+  registerConsole,
+} from "../../src/console/index";
 import { redactText, redactValue } from "../../src/console/redact";
 import { BUILT_IN_SERVICES, type LocalAws, startLocalAws } from "../../src/index";
 import { type MqttBroker, startMqttBroker } from "../../src/iot-data/index";
@@ -80,6 +85,38 @@ const secrets: string[] = [
   HANDLER_SESSION,
   PAYLOAD_SECRET,
 ];
+/**
+ * An app's plug-in as plain as one can be: every item of a table, every field shown. The app's
+ * real plug-in (scripts/console/identity-table.ts) is tested with the app.
+ */
+function tablePlugin(tableName: string): ConsolePlugin {
+  return {
+    name: "table",
+    async views(context) {
+      const items = await context.scanTable(tableName);
+      return [
+        {
+          id: "items",
+          title: `Items of ${tableName}`,
+          count: items.length,
+          tables: [
+            {
+              columns: [
+                { label: "pk", field: "pk" },
+                { label: "sk", field: "sk" },
+                { label: "merged from", field: "mergedFrom", format: "tags" },
+                { label: "document", field: "document" },
+                { label: "event", field: "pendingEvent" },
+              ],
+              rows: items,
+            },
+          ],
+        },
+      ];
+    },
+  };
+}
+
 let email: string;
 let sub: string;
 let linked: string;
@@ -389,7 +426,7 @@ export const handler = async (event: { sub: string; secret: string }) => {
     { aws, runtime, broker, traces: xray },
     {
       userPoolIds: () => [userPoolId],
-      tableName: () => TABLE,
+      plugins: [tablePlugin(TABLE)],
     },
   );
 }, 60_000);
@@ -435,33 +472,106 @@ describe("console snapshot", () => {
     expect(byId.get(guestOnly)).toMatchObject({ guest: true, logins: [] });
   });
 
-  it("reads profiles, links, tombstones and pending events from the identity table", async () => {
-    const { table } = await data.snapshot();
-    expect(table.name).toBe(TABLE);
-    expect(table.profiles).toEqual([
-      expect.objectContaining({ sub, tenant: "acme", plan: "pro", roles: ["admin"], version: 1 }),
+  it("shows a plug-in's views of the app's table, read through the local DynamoDB", async () => {
+    const { views, errors } = await data.snapshot();
+    expect(errors).toEqual([]);
+    expect(views.map((view) => [view.id, view.title, view.count])).toEqual([
+      ["items", `Items of ${TABLE}`, 5],
     ]);
-    expect(table.identityLinks).toContainEqual(
-      expect.objectContaining({ identityId: linked, userSub: sub, mergedFrom: [mergedGuest] }),
+    const [items] = views[0]!.tables;
+    expect(items!.columns.map((column) => [column.field, column.format])).toEqual([
+      ["pk", "text"],
+      ["sk", "text"],
+      ["mergedFrom", "tags"],
+      ["document", "text"],
+      ["pendingEvent", "text"],
+    ]);
+    expect(items!.rows).toContainEqual(
+      expect.objectContaining({
+        pk: `IDENTITY#${linked}`,
+        sk: "IDENTITY",
+        mergedFrom: [mergedGuest],
+      }),
     );
-    expect(table.tombstones).toEqual(
-      expect.arrayContaining([
-        expect.objectContaining({
-          kind: "identity merged",
-          identityId: mergedGuest,
-          mergedInto: linked,
-        }),
-        expect.objectContaining({
-          kind: "guest data merged",
-          identityId: mergedGuest,
-          name: "preferences",
-        }),
-      ]),
+    // A nested document becomes JSON text, redacted by key like everything else.
+    const preferences = items!.rows.find(
+      (row) => row.pk === `IDENTITY#${linked}` && row.sk === "DATA#preferences",
     );
-    expect(table.pendingEvents).toEqual([{ pk: `USER#${sub}`, sk: "PROFILE", eventId: "evt-1" }]);
-    expect(table.guestData).toContainEqual(
-      expect.objectContaining({ identityId: linked, name: "preferences", version: 3 }),
-    );
+    expect(JSON.parse(String(preferences!.document))).toEqual({
+      theme: "dark",
+      apiToken: "[redacted]",
+    });
+  });
+
+  it("redacts whatever a plug-in returns: secret keys, JSON held as text, JWTs", async () => {
+    const leaky: ConsolePlugin = {
+      name: "leaky",
+      views: () => [
+        {
+          id: "leaky",
+          title: "leaky",
+          count: 1,
+          tables: [
+            {
+              columns: [{ label: "all", field: "all" }],
+              rows: [
+                {
+                  password: PAYLOAD_SECRET,
+                  nested: { sessionToken: PAYLOAD_SECRET },
+                  asText: JSON.stringify({ clientSecret: PAYLOAD_SECRET }),
+                  note: `token ${idToken}`,
+                  kept: "visible",
+                },
+              ],
+            },
+          ],
+        },
+      ],
+    };
+    const state = await registerConsole(
+      { registerControl: () => undefined },
+      { aws },
+      {
+        plugins: [leaky],
+      },
+    ).snapshot();
+    const text = JSON.stringify(state.views);
+    expect(text).not.toContain(PAYLOAD_SECRET);
+    expect(text).not.toMatch(/eyJ[\w-]+\.[\w-]+\./);
+    expect(state.views[0]!.tables[0]!.rows[0]).toMatchObject({
+      password: "[redacted]",
+      kept: "visible",
+    });
+  });
+
+  it("reports a plug-in that fails or returns what the page cannot draw, and shows the others", async () => {
+    const failing: ConsolePlugin = {
+      name: "failing",
+      views: () => {
+        throw new Error(`cannot read ${PAYLOAD_SECRET.length} items`);
+      },
+    };
+    const malformed: ConsolePlugin = {
+      name: "malformed",
+      views: () => [{ id: "Not An Id", title: "x", count: 0, tables: [] }],
+    };
+    const duplicate: ConsolePlugin = {
+      name: "duplicate",
+      views: () => [{ id: "items", title: "again", count: 0, tables: [] }],
+    };
+    const state = await registerConsole(
+      { registerControl: () => undefined },
+      { aws },
+      {
+        plugins: [tablePlugin(TABLE), failing, malformed, duplicate],
+      },
+    ).snapshot();
+    expect(state.views.map((view) => view.id)).toEqual(["items"]);
+    expect(state.errors).toEqual([
+      { section: "failing", message: "cannot read 19 items" },
+      { section: "malformed", message: expect.stringContaining("A view id must match") },
+      { section: "duplicate", message: "Two views with the id items" },
+    ]);
   });
 
   it("shows invocations with event and result summaries, errors, and credentials as their key id", async () => {
@@ -590,7 +700,7 @@ describe("console snapshot", () => {
     const broken = registerConsole(
       { registerControl: () => undefined },
       { aws },
-      { userPoolIds: () => ["us-east-1_missing"], tableName: () => "no-such-table" },
+      { userPoolIds: () => ["us-east-1_missing"], plugins: [tablePlugin("no-such-table")] },
     );
     const state = await broken.snapshot();
     expect(state.errors.map((e) => e.section).sort()).toEqual(["table", "users"]);
@@ -696,6 +806,12 @@ describe.skipIf(!HAS_CHROMIUM && !BROWSER_REQUIRED)(
         .waitFor({ timeout: 15_000 });
       const traces = page.locator("#traces");
       await traces.getByText("1 call: DynamoDB GetItem").waitFor({ timeout: 15_000 });
+      // The plug-in's view: its own section after Identities, its rows drawn as text and tags.
+      const view = page.locator("#view-items");
+      await view.getByText(`Items of ${TABLE}`).waitFor({ timeout: 15_000 });
+      await view.getByText(`IDENTITY#${linked}`).first().waitFor({ timeout: 5_000 });
+      await view.locator(".tag", { hasText: mergedGuest }).first().waitFor({ timeout: 5_000 });
+      expect(await page.locator("#identities + #views > section").count()).toBe(1);
       await traces.getByText("traced-reader").waitFor({ timeout: 5_000 });
       await traces.getByText("throttle", { exact: true }).first().waitFor({ timeout: 5_000 });
       // Open the trace: its call with the table, status and flags.

@@ -27,7 +27,6 @@
  * wire protocol and STS.
  */
 import { randomUUID } from "node:crypto";
-import { resolveRole } from "@boarding-pass/core/roles";
 import type { LocalService, ServiceRequest, ServiceResponse } from "../../types";
 import { QueryError } from "../query-protocol";
 import type { IssuedCredentials, Jwks, StsService } from "../sts";
@@ -62,6 +61,7 @@ import {
   withRoles,
 } from "./pools";
 import { configuredProviderFor, withoutScheme } from "./provider-names";
+import { resolveRole } from "./role-resolution";
 import { type IdMember, validateIds } from "./validation";
 
 export { CognitoIdentityError, Messages } from "./errors";

@@ -2,16 +2,17 @@
  * Identity pool definitions: the CloudFormation `AWS::Cognito::IdentityPool` and
  * `AWS::Cognito::IdentityPoolRoleAttachment` properties (which are also, field for field, the
  * CreateIdentityPool and SetIdentityPoolRoles API shapes), validated into the state the service
- * keeps, and turned into the role configuration `@boarding-pass/core/roles` resolves against.
+ * keeps, and turned into the role configuration role-resolution.ts resolves against.
  */
+
+import { CognitoIdentityError } from "./errors";
+import type { UserPoolProvider } from "./login-tokens";
+import { configuredProviderFor } from "./provider-names";
 import {
   type IdentityPoolRoleConfig,
   parseIdentityPoolRoleConfig,
   RoleConfigurationError,
-} from "@boarding-pass/core/roles";
-import { CognitoIdentityError } from "./errors";
-import type { UserPoolProvider } from "./login-tokens";
-import { configuredProviderFor } from "./provider-names";
+} from "./role-resolution";
 
 /** `AWS::Cognito::IdentityPool` properties (and the CreateIdentityPool request). */
 export interface IdentityPoolDefinition {

@@ -1,8 +1,10 @@
 /**
  * Identity-pool role resolution, as Cognito's GetCredentialsForIdentity does it.
  *
- * Pure: no AWS SDK, no environment. The local cloud uses `resolveRole` to pick the role an
- * identity gets; `scripts/role.ts` uses `explainRole` to tell a developer why.
+ * Pure: no AWS SDK, no environment. The local identity pool uses `resolveRole` to pick the role
+ * an identity gets; `scripts/role.ts` uses `explainRole` to tell a developer why. It models
+ * Cognito, not the app, so it lives in the emulator: the app's code never decides here which role
+ * the emulator hands out, and an app mistake in its role mappings still shows.
  *
  * Sources (checked 2026-11):
  * - Developer guide, "Using role-based access control" (role-based-access-control.html):
@@ -26,7 +28,9 @@
  * - CustomRoleArn with Rules: the guide says it "overrides the order"; we allow it only when it
  *   is the role of a rule that matched, and deny otherwise, like the Token case.
  */
-import * as z from "./zod";
+// Full zod 4 (not core's zod/mini wrapper): nothing here is bundled into a Lambda, and `zod` sets
+// the English messages parseIdentityPoolRoleConfig reports by itself.
+import * as z from "zod";
 
 // ---------------------------------------------------------------------------------------------
 // Configuration

@@ -1,26 +1,20 @@
 /**
- * Reads identity-pool role configuration out of a synthesized CloudFormation template, so the
- * role CLI and the local cloud evaluate exactly what the stack will deploy.
+ * CloudFormation intrinsic functions, resolved offline: the plan (plan.ts) resolves every
+ * resource's properties with the local cloud's real ids, and the role template reader
+ * (services/cognito-identity/role-template.ts) with readable placeholders.
  *
- * Synthesized templates carry intrinsics where deploy-time values go: `Roles` hold
- * `{"Fn::GetAtt": [role, "Arn"]}` and a role mapping's `IdentityProvider` is usually an
- * `Fn::Join` (CloudFormation map keys cannot be tokens, so CDK code puts the provider there).
- * Offline there are no real values, so unknown references become readable placeholders such as
- * `arn:aws:iam::000000000000:role/<logicalId>`.
+ * Synthesized templates carry intrinsics where deploy-time values go (`{"Fn::GetAtt": [role,
+ * "Arn"]}`, an `Fn::Join` of pseudo parameters and Refs). Offline there are no real values, so
+ * unknown references become whatever the lookup's fallback says, or placeholders shaped like the
+ * real thing such as `arn:aws:iam::000000000000:role/<logicalId>`. "Intrinsic function reference"
+ * (AWS CloudFormation User Guide) is the reference for each function's forms.
  */
 
-import { type IdentityPoolRoleConfig, parseIdentityPoolRoleConfig } from "./roles";
-import * as z from "./zod";
-
-/** Raised for templates this reader cannot interpret; `cause` carries the underlying error. */
-export class RoleTemplateError extends Error {
-  readonly code = "INVALID_ROLE_TEMPLATE";
-  override readonly name = "RoleTemplateError";
+/** Raised for an intrinsic this resolver cannot evaluate faithfully (a guess would be wrong). */
+export class UnresolvableIntrinsicError extends Error {
+  readonly code = "UNRESOLVABLE_INTRINSIC";
+  override readonly name = "UnresolvableIntrinsicError";
 }
-
-// ---------------------------------------------------------------------------------------------
-// Intrinsic functions
-// ---------------------------------------------------------------------------------------------
 
 export type IntrinsicReference =
   | { readonly kind: "Ref"; readonly name: string }
@@ -85,9 +79,11 @@ function resolveFunction(name: string, argument: unknown, lookup: IntrinsicLooku
           expectString(resolveIntrinsic(argument, lookup), "Fn::ImportValue"),
         );
       }
-      throw new RoleTemplateError("Fn::ImportValue needs the exporting stack (importValue)");
+      throw new UnresolvableIntrinsicError(
+        "Fn::ImportValue needs the exporting stack (importValue)",
+      );
     default:
-      throw new RoleTemplateError(`Unsupported intrinsic function ${name}`);
+      throw new UnresolvableIntrinsicError(`Unsupported intrinsic function ${name}`);
   }
 }
 
@@ -117,17 +113,19 @@ function parseGetAtt(argument: unknown): IntrinsicReference {
       return { kind: "GetAtt", logicalId, attribute };
     }
   }
-  throw new RoleTemplateError(`Malformed Fn::GetAtt: ${JSON.stringify(argument)}`);
+  throw new UnresolvableIntrinsicError(`Malformed Fn::GetAtt: ${JSON.stringify(argument)}`);
 }
 
 function resolveJoin(argument: unknown, lookup: IntrinsicLookup): string {
   if (!Array.isArray(argument) || argument.length !== 2 || typeof argument[0] !== "string") {
-    throw new RoleTemplateError(`Malformed Fn::Join: ${JSON.stringify(argument)}`);
+    throw new UnresolvableIntrinsicError(`Malformed Fn::Join: ${JSON.stringify(argument)}`);
   }
   const [delimiter, parts] = argument;
   const resolved = resolveIntrinsic(parts, lookup);
   if (!Array.isArray(resolved)) {
-    throw new RoleTemplateError(`Fn::Join needs a list of values: ${JSON.stringify(parts)}`);
+    throw new UnresolvableIntrinsicError(
+      `Fn::Join needs a list of values: ${JSON.stringify(parts)}`,
+    );
   }
   return resolved.map((part) => expectString(part, "Fn::Join part")).join(delimiter);
 }
@@ -135,7 +133,7 @@ function resolveJoin(argument: unknown, lookup: IntrinsicLookup): string {
 function resolveSub(argument: unknown, lookup: IntrinsicLookup): string {
   const [text, variables] = Array.isArray(argument) ? argument : [argument, {}];
   if (typeof text !== "string" || variables === null || typeof variables !== "object") {
-    throw new RoleTemplateError(`Malformed Fn::Sub: ${JSON.stringify(argument)}`);
+    throw new UnresolvableIntrinsicError(`Malformed Fn::Sub: ${JSON.stringify(argument)}`);
   }
   const localValues = resolveIntrinsic(variables, lookup) as Record<string, unknown>;
   // "${!Literal}" is CloudFormation's escape for a literal "${Literal}".
@@ -154,7 +152,9 @@ function resolveSub(argument: unknown, lookup: IntrinsicLookup): string {
 function expectString(value: unknown, where: string): string {
   if (typeof value === "string") return value;
   if (typeof value === "number" || typeof value === "boolean") return String(value);
-  throw new RoleTemplateError(`${where} must resolve to a string, got ${JSON.stringify(value)}`);
+  throw new UnresolvableIntrinsicError(
+    `${where} must resolve to a string, got ${JSON.stringify(value)}`,
+  );
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -166,13 +166,6 @@ export interface CloudFormationTemplate {
     Record<string, { readonly Type: string; readonly Properties?: unknown }>
   >;
 }
-
-const templateSchema = z.object({
-  Resources: z.record(
-    z.string(),
-    z.looseObject({ Type: z.string(), Properties: z.optional(z.unknown()) }),
-  ),
-});
 
 /**
  * Placeholders shaped like the real thing, chosen by the referenced resource's type, so that a
@@ -218,138 +211,4 @@ function placeholderFor(reference: IntrinsicReference, resourceType: string | un
     }
   }
   return `${id}.${attribute}`;
-}
-
-// ---------------------------------------------------------------------------------------------
-// Role attachments
-// ---------------------------------------------------------------------------------------------
-
-export interface TemplateRoleAttachment {
-  /** Logical id of the `AWS::Cognito::IdentityPoolRoleAttachment`. */
-  readonly logicalId: string;
-  /** The resolved IdentityPoolId (a placeholder unless `known` supplied it). */
-  readonly identityPoolId: string;
-  readonly config: IdentityPoolRoleConfig;
-}
-
-const cfnRuleSchema = z.object({
-  Claim: z.string(),
-  MatchType: z.string(),
-  Value: z.string(),
-  RoleARN: z.string(),
-});
-
-const cfnRoleMappingSchema = z.object({
-  IdentityProvider: z.optional(z.string()),
-  Type: z.string(),
-  AmbiguousRoleResolution: z.optional(z.string()),
-  RulesConfiguration: z.optional(z.object({ Rules: z.array(cfnRuleSchema) })),
-});
-
-const cfnAttachmentSchema = z.object({
-  IdentityPoolId: z.string(),
-  Roles: z.optional(z.record(z.string(), z.string())),
-  RoleMappings: z.optional(z.record(z.string(), cfnRoleMappingSchema)),
-});
-
-/**
- * The role configuration of every `AWS::Cognito::IdentityPoolRoleAttachment` in `template`,
- * validated like `SetIdentityPoolRoles` would. `lookup` supplies real values (e.g. from stack
- * outputs); by default every reference becomes a placeholder.
- */
-export function identityPoolRoleConfigFromTemplate(
-  template: CloudFormationTemplate,
-  lookup: IntrinsicLookup = placeholderLookup(template),
-): TemplateRoleAttachment[] {
-  const parsedTemplate = templateSchema.safeParse(template);
-  if (!parsedTemplate.success) {
-    throw new RoleTemplateError("Not a CloudFormation template: no Resources map", {
-      cause: parsedTemplate.error,
-    });
-  }
-  return Object.entries(template.Resources)
-    .filter(([, resource]) => resource.Type === "AWS::Cognito::IdentityPoolRoleAttachment")
-    .map(([logicalId, resource]) =>
-      readAttachment(template, logicalId, resource.Properties, lookup),
-    );
-}
-
-function readAttachment(
-  template: CloudFormationTemplate,
-  logicalId: string,
-  rawProperties: unknown,
-  lookup: IntrinsicLookup,
-): TemplateRoleAttachment {
-  const parsed = cfnAttachmentSchema.safeParse(resolveIntrinsic(rawProperties, lookup));
-  if (!parsed.success) {
-    throw new RoleTemplateError(
-      `${logicalId}: unexpected IdentityPoolRoleAttachment properties: ${z.prettifyError(parsed.error)}`,
-      { cause: parsed.error },
-    );
-  }
-  const properties = parsed.data;
-
-  const roleMappings: Record<string, unknown> = {};
-  for (const [entryName, mapping] of Object.entries(properties.RoleMappings ?? {})) {
-    // "If the identity provider property isn't provided, the key of the entry in the RoleMappings
-    // map is used as the identity provider." (CloudFormation RoleMapping reference)
-    const providerKey = mapping.IdentityProvider ?? entryName;
-    if (Object.hasOwn(roleMappings, providerKey)) {
-      throw new RoleTemplateError(`${logicalId}: two role mappings for provider ${providerKey}`);
-    }
-    roleMappings[providerKey] = toRoleMappingInput(mapping);
-  }
-
-  const allowUnauthenticatedIdentities = allowsGuests(template, rawProperties);
-  try {
-    const config = parseIdentityPoolRoleConfig({
-      roles: {
-        authenticated: properties.Roles?.authenticated,
-        unauthenticated: properties.Roles?.unauthenticated,
-      },
-      roleMappings,
-      ...(allowUnauthenticatedIdentities === undefined ? {} : { allowUnauthenticatedIdentities }),
-    });
-    return { logicalId, identityPoolId: properties.IdentityPoolId, config };
-  } catch (error) {
-    throw new RoleTemplateError(`${logicalId}: ${(error as Error).message}`, { cause: error });
-  }
-}
-
-/**
- * Renames CloudFormation's PascalCase fields. Values are not checked here: the roles schema
- * validates them next and reports a bad enum with its path.
- */
-function toRoleMappingInput(mapping: z.infer<typeof cfnRoleMappingSchema>): unknown {
-  return {
-    type: mapping.Type,
-    ambiguousRoleResolution: mapping.AmbiguousRoleResolution,
-    ...(mapping.RulesConfiguration && {
-      rulesConfiguration: {
-        rules: mapping.RulesConfiguration.Rules.map((rule) => ({
-          claim: rule.Claim,
-          matchType: rule.MatchType,
-          value: rule.Value,
-          roleArn: rule.RoleARN,
-        })),
-      },
-    }),
-  };
-}
-
-/** AllowUnauthenticatedIdentities of the identity pool the attachment Refs, when in the template. */
-function allowsGuests(
-  template: CloudFormationTemplate,
-  rawProperties: unknown,
-): boolean | undefined {
-  const poolRef = (rawProperties as { IdentityPoolId?: { Ref?: unknown } } | undefined)
-    ?.IdentityPoolId?.Ref;
-  if (typeof poolRef !== "string" || !Object.hasOwn(template.Resources, poolRef)) return undefined;
-  const pool = template.Resources[poolRef];
-  if (pool?.Type !== "AWS::Cognito::IdentityPool") return undefined;
-  const allow = (pool.Properties as { AllowUnauthenticatedIdentities?: unknown } | undefined)
-    ?.AllowUnauthenticatedIdentities;
-  if (typeof allow === "boolean") return allow;
-  if (allow === "true" || allow === "false") return allow === "true";
-  return undefined;
 }

@@ -14,7 +14,7 @@ import {
   readRolesClaim,
   resolveRole,
   type TokenClaims,
-} from "../src/roles";
+} from "../../src/services/cognito-identity/role-resolution";
 
 const POOL_PROVIDER = "cognito-idp.eu-west-1.amazonaws.com/eu-west-1_AbCdEf123";
 const PROVIDER_KEY = `${POOL_PROVIDER}:client1234`;
