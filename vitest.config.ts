@@ -9,6 +9,8 @@ export default defineConfig({
     maxWorkers: 2,
     testTimeout: 30_000,
     hookTimeout: 60_000,
-    env: { NODE_ENV: "test", AWS_REGION: "us-east-1" },
+    // Handlers under test log through Powertools at INFO by default: that is the functions' output in
+    // production, noise here. Tests that read logs set their own level.
+    env: { NODE_ENV: "test", AWS_REGION: "us-east-1", POWERTOOLS_LOG_LEVEL: "SILENT" },
   },
 });
