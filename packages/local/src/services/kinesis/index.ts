@@ -45,6 +45,8 @@ export interface KinesisOptions {
   region: string;
   /** Journal records after which the journal is rewritten as a snapshot (default 10,000). */
   compactAfter?: number;
+  /** Epoch milliseconds; tests move it (iterator expiry, retention). */
+  now?: () => number;
 }
 
 export interface KinesisRecordView {
@@ -87,6 +89,7 @@ const OPERATIONS: Record<string, Operation> = {
 
 export function createKinesisService(options: KinesisOptions): KinesisService {
   const state = new KinesisState(options);
+  const now = options.now ?? Date.now;
 
   function readRecords(stream: string, region = options.region): KinesisRecordView[] {
     const stored = state.get(region, stream);
@@ -115,7 +118,7 @@ export function createKinesisService(options: KinesisOptions): KinesisService {
         if (!operation || !Object.hasOwn(OPERATIONS, target.slice(TARGET_PREFIX.length))) {
           throw new KinesisError("UnknownOperationException", `Unknown operation ${target}`);
         }
-        const result = operation({ state, region: request.region }, parseBody(request.body));
+        const result = operation({ state, region: request.region, now }, parseBody(request.body));
         return {
           status: 200,
           headers: { "content-type": CONTENT_TYPE },

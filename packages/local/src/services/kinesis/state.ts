@@ -14,7 +14,12 @@ export class KinesisState {
   readonly #streams = new Map<string, StoredStream>();
   readonly #journal: Journal<KinesisJournalRecord>;
 
-  constructor(options: { dataDir?: string; compactAfter?: number }) {
+  readonly #now: () => number;
+  /** The latest creation time handed out, deleted streams included (see `creationTime`). */
+  #lastCreatedAt = 0;
+
+  constructor(options: { dataDir?: string; compactAfter?: number; now?: () => number }) {
+    this.#now = options.now ?? Date.now;
     this.#journal = Journal.open<KinesisJournalRecord>(
       {
         dataDir: options.dataDir,
@@ -29,6 +34,14 @@ export class KinesisState {
   /** Durably records one change, then applies it (see `Journal.commit`). */
   commit(record: KinesisJournalRecord): void {
     this.#journal.commit(record);
+  }
+
+  /**
+   * A creation time later than any before it: a stream deleted and created again within one
+   * millisecond still gets new sequence numbers, and the old stream's iterators stay stale.
+   */
+  creationTime(): number {
+    return Math.max(this.#now(), this.#lastCreatedAt + 1);
   }
 
   find(region: string, name: string): StoredStream | undefined {
@@ -51,7 +64,7 @@ export class KinesisState {
    * Drops records older than the stream's retention period: Kinesis no longer returns them, and a
    * compaction no longer keeps them. Deterministic in the clock, so it needs no journal record.
    */
-  trim(stream: StoredStream, now = Date.now()): void {
+  trim(stream: StoredStream, now = this.#now()): void {
     const oldest = now - stream.retentionHours * 3_600_000;
     for (const shard of stream.shards) {
       let expired = 0;
@@ -73,6 +86,7 @@ export class KinesisState {
 
   #apply(record: KinesisJournalRecord): void {
     if (record.op === "stream") {
+      this.#lastCreatedAt = Math.max(this.#lastCreatedAt, record.stream.createdAt);
       this.#streams.set(key(record.stream.region, record.stream.name), record.stream);
       return;
     }

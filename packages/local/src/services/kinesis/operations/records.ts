@@ -84,7 +84,7 @@ function shardFor(stream: StoredStream, hashKey: bigint): StoredShard {
 
 /** Journals the entries as one record and answers each one's shard and sequence number. */
 function append(ctx: OperationContext, stream: StoredStream, entries: Entry[]) {
-  const arrivedAt = Date.now();
+  const arrivedAt = ctx.now();
   let counter = stream.counter;
   const records = entries.map((entry) => {
     const shard = shardFor(stream, entry.hashKey);
@@ -154,7 +154,7 @@ function tipOf(stream: StoredStream): bigint {
   return BigInt(sequenceNumber(stream, stream.counter + 1, 0));
 }
 
-export function getShardIterator({ state, region }: OperationContext, body: Body) {
+export function getShardIterator({ state, region, now }: OperationContext, body: Body) {
   const stream = state.get(region, streamNameOf(body, region));
   const id = requiredString(body, "ShardId", { max: 128 });
   const index = shardIndexOf(id);
@@ -173,7 +173,7 @@ export function getShardIterator({ state, region }: OperationContext, body: Body
       `Member must satisfy enum value set: [${ITERATOR_TYPES.join(", ")}]`,
     );
   }
-  state.trim(stream);
+  state.trim(stream, now());
   let from: bigint;
   if (type === "AT_SEQUENCE_NUMBER" || type === "AFTER_SEQUENCE_NUMBER") {
     if (body.StartingSequenceNumber === undefined) {
@@ -214,12 +214,12 @@ export function getShardIterator({ state, region }: OperationContext, body: Body
       createdAt: stream.createdAt,
       shard: shard.index,
       from: from.toString(),
-      issuedAt: Date.now(),
+      issuedAt: now(),
     }),
   };
 }
 
-export function getRecords({ state, region }: OperationContext, body: Body) {
+export function getRecords({ state, region, now: clock }: OperationContext, body: Body) {
   const iterator = requiredString(body, "ShardIterator", { max: 512 });
   const limit = optionalInteger(body, "Limit", 1, MAX_GET_RECORDS_LIMIT) ?? MAX_GET_RECORDS_LIMIT;
   const position = decodeIterator(iterator);
@@ -229,7 +229,7 @@ export function getRecords({ state, region }: OperationContext, body: Body) {
   }
   const shard = stream.shards[position.shard];
   if (!shard) throw invalidArgument(`Invalid ShardIterator: ${iterator.slice(0, 64)}`);
-  const now = Date.now();
+  const now = clock();
   if (now - position.issuedAt > ITERATOR_LIFETIME_MS) {
     throw new KinesisError(
       "ExpiredIteratorException",

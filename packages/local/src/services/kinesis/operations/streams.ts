@@ -22,6 +22,8 @@ import { type Body, optionalInteger, requiredString, streamNameOf } from "./inpu
 export interface OperationContext {
   state: KinesisState;
   region: string;
+  /** Epoch milliseconds (tests move it to expire iterators and records). */
+  now: () => number;
 }
 
 /** Open shards a region may hold (the default account quota in the larger Regions). */
@@ -61,7 +63,7 @@ export function createStream({ state, region }: OperationContext, body: Body): u
   const stream: StoredStream = {
     region,
     name,
-    createdAt: Date.now(),
+    createdAt: state.creationTime(),
     mode,
     retentionHours: MIN_RETENTION_HOURS,
     encryption: { type: "NONE" },
