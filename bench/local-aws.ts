@@ -1,6 +1,10 @@
+import { mkdtempSync, rmSync } from "node:fs";
 import { Agent, request } from "node:http";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { pathToFileURL } from "node:url";
 import { DynamoDBClient, GetItemCommand, PutItemCommand } from "@aws-sdk/client-dynamodb";
+import { CreateStreamCommand, KinesisClient, PutRecordCommand } from "@aws-sdk/client-kinesis";
 import {
   CreateTopicCommand,
   PublishCommand,
@@ -13,7 +17,8 @@ import { type LatencySummary, round, summarize } from "./stats";
 /**
  * What the local AWS edge costs: the same GetItem sent straight to dynalite's port and through
  * the edge (both dynalite transports), with the SDK and with a raw keep-alive HTTP client, and the
- * boot time of the whole plane (edge + dynalite + kinesis-mock).
+ * boot time of the whole plane (edge, dynalite, Kinesis), and what an acknowledged-durable write
+ * costs with a data directory (Kinesis PutRecord beside SNS Publish, both fsynced before the answer).
  */
 const WARM_UP = 200;
 const SAMPLES = 2_000;
@@ -170,10 +175,70 @@ async function snsPublishToDelivery(): Promise<LatencySummary & { messages: numb
   }
 }
 
+const DURABLE_SAMPLES = 500;
+
+/**
+ * Acknowledged-durable writes through the edge on a data directory (as under `npm start`): a
+ * Kinesis PutRecord (the SDK's default client, h2c) and an SNS Publish to a topic with a lambda
+ * subscriber (SNS journals only messages that match a subscription), alternated call by call.
+ * Each answer comes only once the write is fsynced in its service's journal.
+ */
+async function durableWrites(): Promise<{
+  kinesisPutRecord: LatencySummary;
+  snsPublish: LatencySummary;
+  samples: number;
+}> {
+  const dataDir = mkdtempSync(join(tmpdir(), "bench-durable-"));
+  const aws = await startLocalAws({ port: 0, dataDir, include: ["sns"] });
+  const config = { endpoint: aws.endpoint, region: "us-east-1", credentials };
+  const kinesis = new KinesisClient(config);
+  const sns = new SNSClient(config);
+  try {
+    await kinesis.send(new CreateStreamCommand({ StreamName: "bench-durable", ShardCount: 1 }));
+    const { TopicArn } = await sns.send(new CreateTopicCommand({ Name: "bench-durable" }));
+    const functionArn = "arn:aws:lambda:us-east-1:000000000000:function:bench-durable";
+    aws.sns!.registerLambda(functionArn, async () => {});
+    await sns.send(new SubscribeCommand({ TopicArn, Protocol: "lambda", Endpoint: functionArn }));
+    const putRecord = () =>
+      kinesis.send(
+        new PutRecordCommand({
+          StreamName: "bench-durable",
+          PartitionKey: crypto.randomUUID(),
+          Data: Buffer.from(JSON.stringify({ type: "user.created", at: Date.now() })),
+        }),
+      );
+    const publish = () => sns.send(new PublishCommand({ TopicArn, Message: "bench" }));
+    const kinesisSamples: number[] = [];
+    const snsSamples: number[] = [];
+    for (let i = 0; i < WARM_UP + DURABLE_SAMPLES; i++) {
+      let start = performance.now();
+      await putRecord();
+      const kinesisMs = performance.now() - start;
+      start = performance.now();
+      await publish();
+      const snsMs = performance.now() - start;
+      if (i < WARM_UP) continue;
+      kinesisSamples.push(kinesisMs);
+      snsSamples.push(snsMs);
+    }
+    return {
+      kinesisPutRecord: summarize(kinesisSamples),
+      snsPublish: summarize(snsSamples),
+      samples: DURABLE_SAMPLES,
+    };
+  } finally {
+    kinesis.destroy();
+    sns.destroy();
+    await aws.stop();
+    rmSync(dataDir, { recursive: true, force: true });
+  }
+}
+
 export async function benchLocalAws(): Promise<Record<string, unknown>> {
   const boot = await bootTimes();
   const results: Record<string, unknown> = { bootMs: boot };
   results.snsPublishToDelivery = await snsPublishToDelivery();
+  results.durableWrites = await durableWrites();
   for (const transport of ["in-process", "loopback"] as const) {
     const aws = await startLocalAws({ port: 0, dynamoDbTransport: transport });
     try {
@@ -189,7 +254,7 @@ export async function benchLocalAws(): Promise<Record<string, unknown>> {
 function printTable(results: Record<string, unknown>): void {
   const boot = results.bootMs as Awaited<ReturnType<typeof bootTimes>>;
   console.log(
-    `plane boot (edge + dynalite + kinesis-mock): first ${boot.firstMs} ms, median ${boot.medianMs} ms of ${boot.runs.join(" / ")}`,
+    `plane boot (edge, dynalite, Kinesis): first ${boot.firstMs} ms, median ${boot.medianMs} ms of ${boot.runs.join(" / ")}`,
   );
   const rows = Object.entries(results)
     .filter(([name]) => name.startsWith("getItem"))
@@ -209,6 +274,10 @@ function printTable(results: Record<string, unknown>): void {
   const sns = results.snsPublishToDelivery as Awaited<ReturnType<typeof snsPublishToDelivery>>;
   console.log(
     `SNS publish to lambda delivery over ${sns.messages} messages: p50 ${sns.p50Ms} ms, p99 ${sns.p99Ms} ms`,
+  );
+  const durable = results.durableWrites as Awaited<ReturnType<typeof durableWrites>>;
+  console.log(
+    `durable writes through the edge with a data directory, ${durable.samples} each: Kinesis PutRecord p50 ${durable.kinesisPutRecord.p50Ms} ms, p99 ${durable.kinesisPutRecord.p99Ms} ms; SNS Publish p50 ${durable.snsPublish.p50Ms} ms, p99 ${durable.snsPublish.p99Ms} ms`,
   );
 }
 

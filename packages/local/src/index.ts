@@ -6,7 +6,6 @@ import { type DynamoDbService, startDynamoDb } from "./dynamodb";
 import { assertLoopbackHost, startEdge } from "./edge";
 import { ServiceAlreadyRegisteredError } from "./edge/errors";
 import { createOriginPolicy, type OriginPolicy } from "./edge/origin";
-import { type KinesisService, startKinesis } from "./kinesis";
 import {
   type CognitoIdentityService,
   createCognitoIdentityService,
@@ -15,6 +14,7 @@ import { userPoolKeysFrom } from "./services/cognito-identity/login-tokens";
 import { type CognitoIdpService, createCognitoIdpService } from "./services/cognito-idp/index";
 import type { InvokeTrigger } from "./services/cognito-idp/triggers";
 import { createIotService, type IotService } from "./services/iot";
+import { createKinesisService, type KinesisService } from "./services/kinesis";
 import { createKmsService, type KmsService } from "./services/kms";
 import { createSnsService, type SnsService } from "./services/sns";
 import { createSqsService, type SqsService } from "./services/sqs";
@@ -30,7 +30,7 @@ export {
   ServiceAlreadyRegisteredError,
 } from "./edge/errors";
 export { resolveRoute } from "./edge/routing";
-export type { KinesisRecordView } from "./kinesis";
+export type { KinesisRecordView } from "./services/kinesis";
 export * from "./types";
 
 export interface LocalAwsOptions {
@@ -115,13 +115,13 @@ export interface LocalAws {
   createTables: DynamoDbService["createTables"];
   /** Wipes the state of every registered service. */
   reset(): Promise<void>;
-  /** Stops the edge and every service (after Kinesis has flushed its state, when persistent). */
+  /** Stops the edge and every service. */
   stop(): Promise<void>;
 }
 
 /**
  * Starts the local AWS plane: one loopback endpoint (HTTP/1.1 and h2c) in front of DynamoDB
- * (dynalite, in process) and Kinesis (kinesis-mock, in a worker thread), ready for more services
+ * (dynalite, in process) and Kinesis (`services/kinesis`, in process), ready for more services
  * through `register()`.
  */
 export async function startLocalAws(options: LocalAwsOptions = {}): Promise<LocalAws> {
@@ -131,28 +131,22 @@ export async function startLocalAws(options: LocalAwsOptions = {}): Promise<Loca
   // Parsed first: a bad --allow-origin fails before anything starts.
   const origins = createOriginPolicy(options.allowOrigins);
 
-  // Kinesis dominates boot (about a second to load kinesis-mock): start both at once.
-  const [dynamodbStart, kinesisStart] = await Promise.allSettled([
-    startDynamoDb({
-      dataDir: dataDir ? join(dataDir, "dynamodb") : undefined,
+  const dynamodb = await startDynamoDb({
+    dataDir: dataDir ? join(dataDir, "dynamodb") : undefined,
+    region,
+    transport: options.dynamoDbTransport,
+  });
+  let kinesis: KinesisService;
+  try {
+    kinesis = createKinesisService({
+      dataDir: dataDir ? join(dataDir, "kinesis") : undefined,
       region,
-      transport: options.dynamoDbTransport,
-    }),
-    startKinesis({ dataDir: dataDir ? join(dataDir, "kinesis") : undefined, region }),
-  ]);
-  if (dynamodbStart.status === "rejected" || kinesisStart.status === "rejected") {
-    // Release whichever did start (ports, the LevelDB lock) before reporting the failure.
-    await Promise.allSettled(
-      [dynamodbStart, kinesisStart].map((start) =>
-        start.status === "fulfilled" ? start.value.close() : undefined,
-      ),
-    );
-    throw dynamodbStart.status === "rejected"
-      ? dynamodbStart.reason
-      : (kinesisStart as PromiseRejectedResult).reason;
+    });
+  } catch (error) {
+    // A damaged journal: release dynalite (its port, the LevelDB lock) before reporting it.
+    await dynamodb.close();
+    throw error;
   }
-  const dynamodb = dynamodbStart.value;
-  const kinesis = kinesisStart.value;
   const services = new Map<ServiceName, LocalService>([
     ["dynamodb", dynamodb],
     ["kinesis", kinesis],
@@ -223,7 +217,8 @@ export async function startLocalAws(options: LocalAwsOptions = {}): Promise<Loca
         region,
         dataDir,
         reset,
-        health: () => ({ durable: kinesis.isDurable() }),
+        // Every service fsyncs a write before answering it: nothing acknowledged is ever pending.
+        health: () => ({ durable: true }),
         routes: controlRoutes,
       }),
     });

@@ -109,6 +109,29 @@ describe("Kinesis through the edge (default SDK client, h2c)", () => {
     ]);
   });
 
+  it("has no listener of its own: a foreign page's PutRecord is refused at the edge and writes nothing", async () => {
+    // Prepare
+    const stream = await createStream(1);
+
+    // Act: what a page on another site could send from a browser.
+    const response = await fetch(aws.endpoint, {
+      method: "POST",
+      headers: {
+        origin: "https://evil.example",
+        "content-type": "application/x-amz-json-1.1",
+        "x-amz-target": "Kinesis_20131202.PutRecord",
+        authorization:
+          "AWS4-HMAC-SHA256 Credential=local/20250101/us-east-1/kinesis/aws4_request, SignedHeaders=host, Signature=0",
+      },
+      body: JSON.stringify({ StreamName: stream, PartitionKey: "k", Data: "aGk=" }),
+    });
+
+    // Assess
+    expect(response.status).toBe(403);
+    expect(response.headers.get("access-control-allow-origin")).toBeNull();
+    expect(await readBack(stream)).toEqual([]);
+  });
+
   it("raises ResourceNotFoundException for a missing stream", async () => {
     const put = kinesis.send(
       new PutRecordCommand({
@@ -130,7 +153,7 @@ describe("Kinesis through the edge (default SDK client, h2c)", () => {
     expect(await response.json()).toMatchObject({ __type: "ResourceNotFoundException" });
   });
 
-  // Generous bounds: kinesis-mock answers in a few ms, but a loaded 2-core machine can be 10x slower.
+  // Generous bounds: a durable put takes a few ms, but a loaded 2-core machine can be 10x slower.
   it("keeps the order in which each partition key's records were sent", {
     timeout: 120_000,
   }, async () => {

@@ -1,5 +1,5 @@
 /**
- * Test plane for the identity routes: the embedded AWS services (dynalite, kinesis-mock, the local
+ * Test plane for the identity routes: the embedded AWS services (dynalite, Kinesis, the local
  * IoT control plane and SNS) behind one loopback edge, a JWKS server for guest proofs minted here
  * in the exact shape of Cognito identity-pool OpenID tokens, and builders for API Gateway v2
  * IAM-authorizer events from a real-shaped fixture.

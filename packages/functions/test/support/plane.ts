@@ -79,7 +79,7 @@ export interface Plane {
 const FAKE_CREDENTIALS = { AWS_ACCESS_KEY_ID: "local", AWS_SECRET_ACCESS_KEY: "local" };
 
 /**
- * One local AWS plane per test file: DynamoDB (dynalite), Kinesis (kinesis-mock), SNS with a lambda
+ * One local AWS plane per test file: DynamoDB (dynalite), Kinesis (the local one), SNS with a lambda
  * subscriber that records deliveries, and a Cognito user pool. Names are fresh per plane; tests use
  * fresh subs and never count globally.
  */

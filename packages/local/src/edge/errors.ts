@@ -11,7 +11,7 @@ export class LocalAwsError extends Error {
   }
 }
 
-/** A child emulator (kinesis-mock) failed to start or answer. */
+/** An embedded emulator (dynalite) failed to start or answer. */
 export class EmulatorStartError extends LocalAwsError {
   constructor(message: string, options?: { cause?: unknown }) {
     super("EmulatorStartFailed", message, options);

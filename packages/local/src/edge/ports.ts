@@ -1,10 +1,10 @@
 import { type AddressInfo, createServer, type Server } from "node:net";
 
 /**
- * Asks the OS for distinct free loopback ports for an emulator that cannot listen on port 0
- * itself (kinesis-mock takes fixed ports from its environment). All probes are held open together
- * so the ports differ; they are released before the emulator binds them, and a lost race shows up
- * as EADDRINUSE at its start, which the caller retries.
+ * Asks the OS for distinct free loopback ports for listeners that must know their port before
+ * they bind (the local cloud's HTTP API port next to the edge). All probes are held open together
+ * so the ports differ; they are released before the listener binds them, and a lost race shows up
+ * as EADDRINUSE at its start.
  */
 export async function findFreePorts(count: number, host = "127.0.0.1"): Promise<number[]> {
   const probes: Server[] = [];

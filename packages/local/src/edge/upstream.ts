@@ -33,7 +33,7 @@ class StaleSocketError extends LocalAwsError {
 }
 
 /**
- * Forwards buffered requests to an emulator listening on a loopback port (kinesis-mock), over a
+ * Forwards buffered requests to an emulator listening on a loopback port (dynalite), over a
  * keep-alive HTTP/1.1 pool so the edge adds one local round trip and no handshakes.
  */
 export class LoopbackUpstream {

@@ -1,7 +1,8 @@
 /**
  * The kill -9 durability tests' writer: runs a fixture script on a data directory, waits for the
  * JSON line it prints with `ready: true` once its writes are acknowledged, then SIGKILLs it (no
- * shutdown hooks run) and hands the exit to `checkExit`.
+ * shutdown hooks run) and hands the exit to `checkExit`. `onLine` sees every line read before the
+ * kill (a writer may report each acknowledgement as it gets it).
  */
 import { spawn } from "node:child_process";
 import { join } from "node:path";
@@ -11,6 +12,7 @@ export async function writeThenKill<T>(
   fixture: string,
   dataDir: string,
   checkExit: (exit: NodeJS.Signals | number | null) => void,
+  onLine?: (line: unknown) => void,
 ): Promise<T> {
   const child = spawn(
     process.execPath,
@@ -27,6 +29,7 @@ export async function writeThenKill<T>(
   try {
     for await (const line of createInterface({ input: child.stdout })) {
       const parsed = JSON.parse(line) as T & { ready?: boolean };
+      onLine?.(parsed);
       if (parsed.ready) return parsed;
     }
     throw new Error(`writer exited before ready: ${stderr}`);

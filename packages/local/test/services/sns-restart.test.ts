@@ -70,4 +70,4 @@ it("delivers an acknowledged SNS message and keeps acknowledged SQS writes after
     sqs.destroy();
     await aws.stop();
   }
-}, 120_000); // a child boots tsx and the plane (kinesis-mock included) on a loaded 2-core box
+}, 120_000); // a child boots tsx and the plane on a loaded 2-core box
