@@ -21,7 +21,7 @@ import {
 } from "@boarding-pass/core/adapters/event-publisher";
 import { type BoardingPassEvent, buildEvent } from "@boarding-pass/core/events";
 import { type LocalAws, startLocalAws } from "@boarding-pass/local";
-import { createSnsService, type SnsService } from "@boarding-pass/local/services/sns";
+import { createSnsService, type SnsService } from "@boarding-pass/local/services/sns/index";
 import type { SNSEvent } from "aws-lambda";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { assertLoopbackEndpoint } from "../setup/loopback";

@@ -18,7 +18,7 @@ import {
   type CognitoIdpService,
   createCognitoIdpService,
 } from "@boarding-pass/local/services/cognito-idp/index";
-import { createSnsService, type SnsService } from "@boarding-pass/local/services/sns";
+import { createSnsService, type SnsService } from "@boarding-pass/local/services/sns/index";
 import type { SNSEvent } from "aws-lambda";
 import { assertLoopbackEndpoint } from "../../../../test/setup/loopback";
 import { identityTableDefinition } from "./table";

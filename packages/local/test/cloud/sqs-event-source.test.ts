@@ -19,7 +19,7 @@ import {
   startSqsEventSource,
 } from "../../src/cloud/sqs-event-source";
 import { createSqsService, type SqsService } from "../../src/services/sqs";
-import { md5Hex } from "../../src/services/sqs-md5";
+import { md5Hex } from "../../src/services/sqs/md5";
 import { clientConfig, type Served, serve } from "../services/serve";
 
 const FN = "arn:aws:lambda:us-east-1:000000000000:function:consumer";

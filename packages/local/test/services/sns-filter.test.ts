@@ -10,7 +10,7 @@ import {
   type FilterPolicyScope,
   matchesFilterPolicy,
   parseFilterPolicy,
-} from "../../src/services/sns-filter";
+} from "../../src/services/sns/filter";
 
 const attributes: Record<string, FilterableAttribute> = {
   customer_interests: { DataType: "String.Array", StringValue: '["soccer", "rugby", "hockey"]' },

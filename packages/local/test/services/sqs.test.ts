@@ -28,7 +28,7 @@ import {
 } from "@aws-sdk/client-sqs";
 import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
 import { createSqsService, type SqsService } from "../../src/services/sqs";
-import { md5OfAttributes } from "../../src/services/sqs-md5";
+import { md5OfAttributes } from "../../src/services/sqs/md5";
 import { clientConfig, type Served, serve } from "./serve";
 
 let sqs: SqsService;

@@ -3,8 +3,8 @@
  * attributes, with the limits and error codes SQS applies.
  */
 
-import type { SqsAttributeValue } from "./sqs-md5";
-import { invalidParameter, SqsError } from "./sqs-protocol";
+import type { SqsAttributeValue } from "./md5";
+import { invalidParameter, SqsError } from "./protocol";
 
 export const MAX_MESSAGE_ATTRIBUTES = 10;
 

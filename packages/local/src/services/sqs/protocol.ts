@@ -5,7 +5,7 @@
  * SDK prefers to pick the exception class and fills into `error.Code` for code written against
  * the query-protocol era (`AWS.SimpleQueueService.NonExistentQueue`).
  */
-import type { ServiceResponse } from "../types";
+import type { ServiceResponse } from "../../types";
 
 export const SQS_CONTENT_TYPE = "application/x-amz-json-1.0";
 export const SQS_TARGET_PREFIX = "AmazonSQS";
