@@ -29,8 +29,8 @@
 import { randomUUID } from "node:crypto";
 import type { LocalService, ServiceRequest, ServiceResponse } from "../../types";
 import { QueryError } from "../query-protocol";
-import type { IssuedCredentials, Jwks, StsService } from "../sts";
-import { JwtError } from "../sts-jwt";
+import type { IssuedCredentials, Jwks, StsService } from "../sts/index";
+import { JwtError } from "../sts/jwt";
 import { CognitoIdentityError, errorResponse, Messages } from "./errors";
 import { GUEST_SESSION_POLICY } from "./guest-policy";
 import {

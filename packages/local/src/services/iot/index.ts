@@ -12,13 +12,13 @@
  * `setDataEndpoint(host)` makes DescribeEndpoint name that broker once it is listening.
  */
 import { randomBytes } from "node:crypto";
-import { Journal } from "../journal";
+import { Journal } from "../../journal";
 import {
   LOCAL_ACCOUNT_ID,
   type LocalService,
   type ServiceRequest,
   type ServiceResponse,
-} from "../types";
+} from "../../types";
 
 /** Policies per target, IoT's documented quota (field guide §3). */
 const MAX_POLICIES_PER_TARGET = 10;

@@ -11,24 +11,24 @@
  * services can map an access key back to its role, subject and identity (`lookupCredentials`).
  */
 import { createHash, randomBytes } from "node:crypto";
-import { Journal } from "../journal";
+import { Journal } from "../../journal";
 import {
   LOCAL_ACCOUNT_ID,
   type LocalService,
   type ServiceRequest,
   type ServiceResponse,
-} from "../types";
+} from "../../types";
 import {
   QueryError,
   queryResponse,
   readQueryParams,
   requireParam,
   runQueryAction,
-} from "./query-protocol";
-import { type Jwks, JwtError, providerName, verifyJwt } from "./sts-jwt";
-import { parseTrustPolicy, TrustPolicyError, trustAllows } from "./sts-trust";
+} from "../query-protocol";
+import { type Jwks, JwtError, providerName, verifyJwt } from "./jwt";
+import { parseTrustPolicy, TrustPolicyError, trustAllows } from "./trust";
 
-export type { Jwks } from "./sts-jwt";
+export type { Jwks } from "./jwt";
 
 const XMLNS = "https://sts.amazonaws.com/doc/2011-06-15/";
 const MIN_DURATION = 900;

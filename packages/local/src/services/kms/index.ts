@@ -22,13 +22,13 @@
  * deletion schedules, multi-Region keys, imported material, custom key stores, HMAC keys.
  */
 import { randomBytes, randomUUID } from "node:crypto";
-import { Journal } from "../journal";
+import { Journal } from "../../journal";
 import {
   LOCAL_ACCOUNT_ID,
   type LocalService,
   type ServiceRequest,
   type ServiceResponse,
-} from "../types";
+} from "../../types";
 import {
   blobKeyId,
   DIGEST_LENGTH,
@@ -48,7 +48,7 @@ import {
   signingAlgorithmsFor,
   usagesFor,
   verify,
-} from "./kms-crypto";
+} from "./crypto";
 
 const CONTENT_TYPE = "application/x-amz-json-1.1";
 const TARGET_PREFIX = "TrentService.";
