@@ -11,7 +11,13 @@ import { describe, expect, it } from "vitest";
 const SOURCE_ROOT = fileURLToPath(new URL("../src", import.meta.url));
 const MAX_LINES = 600;
 /** Folders under `packages/local/src` held to the limit. */
-const FOLDERS_WITHIN_LIMIT = ["services/cognito-idp"];
+const FOLDERS_WITHIN_LIMIT = [
+  "services/cognito-idp",
+  "services/cognito-identity",
+  "services/iot",
+  "services/kms",
+  "services/sts",
+];
 
 function sourceFiles(folder: string): string[] {
   return readdirSync(folder, { withFileTypes: true, recursive: true })

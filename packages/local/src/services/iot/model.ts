@@ -1,4 +1,4 @@
-/** What the local IoT control plane stores (policies, attachments), its quotas and its wire error. */
+/** What the local IoT control plane stores (policies, attachments), its quotas, its wire error. */
 
 /** Policies per target, IoT's documented quota (field guide §3). */
 export const MAX_POLICIES_PER_TARGET = 10;

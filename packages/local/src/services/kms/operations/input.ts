@@ -1,4 +1,4 @@
-/** Reading a KMS request's members: the JSON body, base64 blobs, encryption context, tags, pages. */
+/** Reading a KMS request's members: JSON body, base64 blobs, encryption context, tags, pages. */
 import {
   type Body,
   DEFAULT_LIST_LIMIT,
