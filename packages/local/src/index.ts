@@ -13,12 +13,12 @@ import {
 import { userPoolKeysFrom } from "./services/cognito-identity/login-tokens";
 import { type CognitoIdpService, createCognitoIdpService } from "./services/cognito-idp/index";
 import type { InvokeTrigger } from "./services/cognito-idp/triggers";
-import { createIotService, type IotService } from "./services/iot";
+import { createIotService, type IotService } from "./services/iot/index";
 import { createKinesisService, type KinesisService } from "./services/kinesis";
-import { createKmsService, type KmsService } from "./services/kms";
+import { createKmsService, type KmsService } from "./services/kms/index";
 import { createSnsService, type SnsService } from "./services/sns";
 import { createSqsService, type SqsService } from "./services/sqs";
-import { createStsService, type StsService } from "./services/sts";
+import { createStsService, type StsService } from "./services/sts/index";
 import type { LocalService, ServiceName } from "./types";
 
 export type { ControlRoute } from "./control";

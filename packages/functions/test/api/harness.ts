@@ -24,7 +24,7 @@ import { DynamoOutboxStore } from "@boarding-pass/core/adapters/outbox-store";
 import { DynamoProfileStore } from "@boarding-pass/core/adapters/profile-store";
 import type { IdentityPoolDirectory, LinkDeps } from "@boarding-pass/core/identities/index";
 import { type LocalAws, startLocalAws } from "@boarding-pass/local";
-import { createIotService, type IotService } from "@boarding-pass/local/services/iot";
+import { createIotService, type IotService } from "@boarding-pass/local/services/iot/index";
 import { createSnsService, type SnsService } from "@boarding-pass/local/services/sns/index";
 import type { APIGatewayProxyEventV2WithIAMAuthorizer } from "aws-lambda";
 import { assertLoopbackEndpoint } from "../../../../test/setup/loopback";

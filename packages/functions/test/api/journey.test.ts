@@ -25,7 +25,7 @@ import {
   type CognitoIdpService,
   createCognitoIdpService,
 } from "@boarding-pass/local/services/cognito-idp/index";
-import { createStsService, type StsService } from "@boarding-pass/local/services/sts";
+import { createStsService, type StsService } from "@boarding-pass/local/services/sts/index";
 import { identityPoolTrustPolicy } from "@boarding-pass/local/testing";
 import { afterAll, beforeAll, expect, it } from "vitest";
 import { createLinkIdentityHandler } from "../../src/api/link-identity";

@@ -8,7 +8,7 @@
 import { runSimulation, runUnsafeSimulation, type Simulation } from "@cloud-copilot/iam-simulate";
 import type { IamDirectory, PolicyDocument } from "../cloud/contracts";
 import type { CognitoIdentityService } from "../services/cognito-identity/index";
-import type { IssuedCredentials } from "../services/sts";
+import type { IssuedCredentials } from "../services/sts/index";
 import { Messages, type SignedRequest, verifySigV4 } from "./sigv4";
 import type { IamAuthorizerContext, Rejection } from "./types";
 

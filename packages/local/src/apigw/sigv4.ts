@@ -15,7 +15,7 @@ import {
   signingKey,
   uriEncode,
 } from "../edge/sigv4";
-import type { IssuedCredentials } from "../services/sts";
+import type { IssuedCredentials } from "../services/sts/index";
 import type { Rejection } from "./types";
 
 const SERVICE = "execute-api";

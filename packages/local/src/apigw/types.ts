@@ -6,10 +6,10 @@
 import type { IamDirectory, LambdaInvoker } from "../cloud/contracts";
 import type { OriginPolicy } from "../edge/origin";
 import type { CognitoIdentityService } from "../services/cognito-identity/index";
-import type { StsService } from "../services/sts";
-import type { Jwks } from "../services/sts-jwt";
+import type { StsService } from "../services/sts/index";
+import type { Jwks } from "../services/sts/jwt";
 
-export type { Jwks } from "../services/sts-jwt";
+export type { Jwks } from "../services/sts/jwt";
 
 export type AuthorizationType = "NONE" | "AWS_IAM" | "JWT";
 

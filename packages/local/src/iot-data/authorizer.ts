@@ -22,7 +22,7 @@
  */
 import { runUnsafeSimulation } from "@cloud-copilot/iam-simulate";
 import type { PolicyDocument } from "../cloud/contracts";
-import type { IotPolicy, IotService } from "../services/iot";
+import type { IotPolicy, IotService } from "../services/iot/index";
 import type { IotPrincipal } from "./principal";
 
 export type IotAction = "iot:Connect" | "iot:Publish" | "iot:Subscribe" | "iot:Receive";

@@ -26,7 +26,7 @@ import {
   signingKey,
   uriEncode,
 } from "../edge/sigv4";
-import type { IssuedCredentials } from "../services/sts";
+import type { IssuedCredentials } from "../services/sts/index";
 
 export const IOT_SIGNING_SERVICE = "iotdevicegateway";
 /** AWS's clock skew tolerance for SigV4. */

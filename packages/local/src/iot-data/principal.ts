@@ -4,7 +4,7 @@
  * authorizes it: the role's policies only, no IoT policy).
  */
 import type { IamDirectory, LocalRole, PolicyDocument } from "../cloud/contracts";
-import type { IssuedCredentials } from "../services/sts";
+import type { IssuedCredentials } from "../services/sts/index";
 
 export interface IotPrincipal {
   credentials: IssuedCredentials;

@@ -4,7 +4,11 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { type HttpApi, type HttpRoute, startHttpApi } from "../../src/apigw/index";
 import { createOriginPolicy } from "../../src/edge/origin";
 import { GUEST_SESSION_POLICY } from "../../src/services/cognito-identity/index";
-import { createStsService, type IssuedCredentials, type StsService } from "../../src/services/sts";
+import {
+  createStsService,
+  type IssuedCredentials,
+  type StsService,
+} from "../../src/services/sts/index";
 import { identityPoolTrustPolicy } from "../../src/testing";
 import { generateSigningKey, signJwt } from "../services/jwt-helpers";
 import {

@@ -7,7 +7,7 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { type HttpApi, httpApisFromTemplate, startHttpApi } from "../../src/apigw/index";
-import { createStsService } from "../../src/services/sts";
+import { createStsService } from "../../src/services/sts/index";
 import { ACCOUNT, InProcessInvoker, REGION, TestIamDirectory } from "./fixtures";
 
 const invoker = new InProcessInvoker();

@@ -14,7 +14,7 @@ import {
   type CognitoIdentityService,
   createCognitoIdentityService,
 } from "../../src/services/cognito-identity/index";
-import { createStsService, type StsService } from "../../src/services/sts";
+import { createStsService, type StsService } from "../../src/services/sts/index";
 import { keySource, roleArn, TestUserPool, trustRoles } from "./fixtures";
 
 let aws: LocalAws;

@@ -6,7 +6,7 @@
 
 import type { JsonWebKey } from "node:crypto";
 import { randomBytes } from "node:crypto";
-import type { StsService } from "../../src/services/sts";
+import type { StsService } from "../../src/services/sts/index";
 import { identityPoolTrustPolicy } from "../../src/testing";
 import { generateSigningKey, type SigningKey, signJwt } from "../services/jwt-helpers";
 

@@ -36,7 +36,7 @@ import {
   type IdentityPoolDefinition,
   type IdentityPoolRolesDefinition,
 } from "../../src/services/cognito-identity/index";
-import { createStsService, type StsService } from "../../src/services/sts";
+import { createStsService, type StsService } from "../../src/services/sts/index";
 import { generateSigningKey } from "../services/jwt-helpers";
 import { clientConfig } from "../services/serve";
 import { keySource, roleArn, TestUserPool, trustRoles } from "./fixtures";

@@ -14,7 +14,7 @@ import {
   createCognitoIdentityService,
   GUEST_SESSION_POLICY,
 } from "../../src/services/cognito-identity/index";
-import { createStsService, type StsService } from "../../src/services/sts";
+import { createStsService, type StsService } from "../../src/services/sts/index";
 import type { ServiceRequest } from "../../src/types";
 import { clientConfig, type Served, serve } from "../services/serve";
 import { roleArn } from "./fixtures";

@@ -21,7 +21,7 @@ import {
   type CognitoIdentityService,
   createCognitoIdentityService,
 } from "../../src/services/cognito-identity/index";
-import { createStsService, type StsService } from "../../src/services/sts";
+import { createStsService, type StsService } from "../../src/services/sts/index";
 import { clientConfig, type Served, serve } from "../services/serve";
 import { keySource, roleArn, TestUserPool, trustRoles } from "./fixtures";
 

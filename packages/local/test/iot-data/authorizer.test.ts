@@ -8,8 +8,8 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { PolicyDocument } from "../../src/cloud/contracts";
 import { createIotAuthorizer, type IotAction } from "../../src/iot-data/authorizer";
 import { isGuestRole, resolvePrincipal } from "../../src/iot-data/principal";
-import { createIotService, type IotService } from "../../src/services/iot";
-import { createStsService, type StsService } from "../../src/services/sts";
+import { createIotService, type IotService } from "../../src/services/iot/index";
+import { createStsService, type StsService } from "../../src/services/sts/index";
 import {
   APP_GUEST_ROLE_POLICY,
   APP_IOT_POLICY,

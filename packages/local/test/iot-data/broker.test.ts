@@ -15,7 +15,11 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { type LocalAws, startLocalAws } from "../../src/index";
 import { type MqttBroker, startMqttBroker } from "../../src/iot-data/index";
 import { GUEST_SESSION_POLICY } from "../../src/services/cognito-identity/guest-policy";
-import { createStsService, type IssuedCredentials, type StsService } from "../../src/services/sts";
+import {
+  createStsService,
+  type IssuedCredentials,
+  type StsService,
+} from "../../src/services/sts/index";
 import {
   APP_GUEST_ROLE_POLICY,
   APP_IOT_POLICY,

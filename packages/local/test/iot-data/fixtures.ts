@@ -10,7 +10,7 @@ import { SignatureV4 } from "@smithy/signature-v4";
 import mqtt, { type MqttClient } from "mqtt";
 import WebSocket from "ws";
 import type { IamDirectory, LocalRole, PolicyDocument } from "../../src/cloud/contracts";
-import type { IssuedCredentials } from "../../src/services/sts";
+import type { IssuedCredentials } from "../../src/services/sts/index";
 import { identityPoolTrustPolicy } from "../../src/testing";
 
 export const REGION = "us-east-1";

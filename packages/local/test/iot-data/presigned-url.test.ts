@@ -4,7 +4,7 @@
  */
 import { afterAll, describe, expect, it } from "vitest";
 import { verifyPresignedUrl } from "../../src/iot-data/presigned-url";
-import { createStsService } from "../../src/services/sts";
+import { createStsService } from "../../src/services/sts/index";
 import { presignedUrl, REGION } from "./fixtures";
 
 const sts = createStsService({ region: REGION });

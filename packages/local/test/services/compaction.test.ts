@@ -29,9 +29,9 @@ import {
   UnsubscribeCommand,
 } from "@aws-sdk/client-sns";
 import { afterEach, beforeEach, expect, it } from "vitest";
-import { createIotService } from "../../src/services/iot";
+import { createIotService } from "../../src/services/iot/index";
 import { createSnsService } from "../../src/services/sns";
-import { createStsService } from "../../src/services/sts";
+import { createStsService } from "../../src/services/sts/index";
 import type { LocalService } from "../../src/types";
 import { clientConfig, serve } from "./serve";
 

@@ -18,9 +18,9 @@ import {
 } from "@aws-sdk/client-sts";
 import { afterAll, beforeAll, expect, it } from "vitest";
 import { type LocalAws, startLocalAws } from "../../src/index";
-import { createIotService } from "../../src/services/iot";
+import { createIotService } from "../../src/services/iot/index";
 import { createSnsService, type SnsService } from "../../src/services/sns";
-import { createStsService, type StsService } from "../../src/services/sts";
+import { createStsService, type StsService } from "../../src/services/sts/index";
 import { generateSigningKey, signJwt } from "./jwt-helpers";
 import { clientConfig } from "./serve";
 

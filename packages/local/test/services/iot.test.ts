@@ -17,7 +17,7 @@ import {
   ResourceNotFoundException,
 } from "@aws-sdk/client-iot";
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
-import { createIotService, type IotService } from "../../src/services/iot";
+import { createIotService, type IotService } from "../../src/services/iot/index";
 import { clientConfig, type Served, serve } from "./serve";
 
 const IDENTITY = "us-east-1:aaaaaaaa-bbbb-cccc-dddd-eeeeeeeeeeee";

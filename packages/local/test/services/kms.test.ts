@@ -28,7 +28,7 @@ import {
   VerifyCommand,
 } from "@aws-sdk/client-kms";
 import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
-import { createKmsService } from "../../src/services/kms";
+import { createKmsService } from "../../src/services/kms/index";
 import { LOCAL_ACCOUNT_ID } from "../../src/types";
 import { clientConfig, serve } from "./serve";
 

@@ -16,9 +16,9 @@ import {
 import { GetCallerIdentityCommand, STSClient } from "@aws-sdk/client-sts";
 import type { SNSEvent } from "aws-lambda";
 import { afterAll, beforeAll, expect, it } from "vitest";
-import { createIotService } from "../../src/services/iot";
+import { createIotService } from "../../src/services/iot/index";
 import { createSnsService } from "../../src/services/sns";
-import { createStsService } from "../../src/services/sts";
+import { createStsService } from "../../src/services/sts/index";
 import { writeThenKill } from "./kill-writer";
 import { clientConfig, serve } from "./serve";
 

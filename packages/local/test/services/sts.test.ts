@@ -9,7 +9,7 @@ import {
   STSServiceException,
 } from "@aws-sdk/client-sts";
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
-import { createStsService, type StsService } from "../../src/services/sts";
+import { createStsService, type StsService } from "../../src/services/sts/index";
 import { generateSigningKey, type SigningKey, signJwt } from "./jwt-helpers";
 import { clientConfig, type Served, serve } from "./serve";
 

@@ -9,7 +9,7 @@
  * module knows nothing about how user pools are stored.
  */
 import type { JsonWebKey } from "node:crypto";
-import { JwtError, verifyJwt } from "../sts-jwt";
+import { JwtError, verifyJwt } from "../sts/jwt";
 import { CognitoIdentityError, Messages } from "./errors";
 import {
   configuredProviderFor,

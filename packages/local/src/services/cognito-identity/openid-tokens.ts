@@ -17,7 +17,7 @@ import {
   randomBytes,
   sign,
 } from "node:crypto";
-import { type Jwks, JwtError, verifyJwt } from "../sts-jwt";
+import { type Jwks, JwtError, verifyJwt } from "../sts/jwt";
 
 export const DEFAULT_OPENID_ISSUER = "https://cognito-identity.amazonaws.com";
 /** GetOpenIdToken: "The OpenID token is valid for 10 minutes." */

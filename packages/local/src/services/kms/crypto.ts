@@ -5,7 +5,7 @@
  * RAW messages are hashed and signed by node:crypto. DIGESTs cannot go through node:crypto (it
  * always hashes), so: RSASSA-PKCS1-v1_5 = DigestInfo || digest under the private key with PKCS#1
  * type 1 padding (RFC 8017 §9.2); RSASSA-PSS = EMSA-PSS (RFC 8017 §9.1, MGF1 with the same hash,
- * salt as long as the digest, which is what KMS uses) under raw RSA; ECDSA = kms-ecdsa.ts.
+ * salt as long as the digest, which is what KMS uses) under raw RSA; ECDSA = ecdsa.ts.
  */
 import {
   constants,
@@ -25,7 +25,7 @@ import {
   randomBytes,
   timingSafeEqual,
 } from "node:crypto";
-import { ecdsaSignDigest, ecdsaVerifyDigest } from "./kms-ecdsa";
+import { ecdsaSignDigest, ecdsaVerifyDigest } from "./ecdsa";
 
 export const KEY_SPECS = [
   "SYMMETRIC_DEFAULT",

@@ -1,0 +1,129 @@
+/**
+ * AssumeRoleWithWebIdentity (unsigned): the token verified against the JWKS registered for its
+ * issuer, its expiry checked, the role's trust policy evaluated on `aud`, `sub` and `amr`, then a
+ * session minted. Offered both in process (the identity pool's enhanced flow) and on the wire.
+ */
+import type { ServiceRequest, ServiceResponse } from "../../../types";
+import { QueryError, queryResponse, requireParam } from "../../query-protocol";
+import { JwtError, verifyJwt } from "../jwt";
+import {
+  type AssumeRoleWithWebIdentityInput,
+  type AssumeRoleWithWebIdentityOutput,
+  DEFAULT_DURATION,
+  type IssueCredentialsInput,
+  XMLNS,
+} from "../model";
+import type { StsState } from "../state";
+import { trustAllows } from "../trust";
+import { issueCredentials, packedPolicySize } from "./sessions";
+
+export function assumeRoleWithWebIdentity(
+  state: StsState,
+  input: AssumeRoleWithWebIdentityInput,
+): AssumeRoleWithWebIdentityOutput {
+  let verified: ReturnType<typeof verifyJwt>;
+  try {
+    verified = verifyJwt(input.webIdentityToken, (p) => state.jwksByProvider.get(p), state.now());
+  } catch (err) {
+    if (err instanceof JwtError) {
+      if (err.failure.kind === "expired")
+        throw new QueryError("ExpiredTokenException", err.message);
+      throw new QueryError("InvalidIdentityToken", err.message);
+    }
+    throw err;
+  }
+  const { claims, provider } = verified;
+  const subject = typeof claims.sub === "string" ? claims.sub : "";
+  const audience = Array.isArray(claims.aud)
+    ? claims.aud.map(String)
+    : typeof claims.aud === "string"
+      ? [claims.aud]
+      : [];
+  if (!subject) throw new QueryError("InvalidIdentityToken", "Missing a required claim: sub");
+  if (audience.length === 0)
+    throw new QueryError("InvalidIdentityToken", "Missing a required claim: aud");
+  const role = state.roles.get(input.roleArn);
+  const denied = new QueryError(
+    "AccessDenied",
+    "Not authorized to perform sts:AssumeRoleWithWebIdentity",
+    403,
+  );
+  // An unknown role is indistinguishable from a distrusting one, as in AWS.
+  if (!role) throw denied;
+  const amr = Array.isArray(claims.amr)
+    ? claims.amr.map(String)
+    : typeof claims.amr === "string"
+      ? [claims.amr]
+      : undefined;
+  const keys: Record<string, string[]> = {
+    [`${provider}:aud`]: audience,
+    [`${provider}:sub`]: [subject],
+  };
+  if (amr) keys[`${provider}:amr`] = amr;
+  if (!trustAllows(role.statements, { provider, keys })) throw denied;
+  const durationSeconds = input.durationSeconds ?? DEFAULT_DURATION;
+  if (durationSeconds > role.maxSessionDuration) {
+    throw new QueryError(
+      "ValidationError",
+      `The requested DurationSeconds exceeds the MaxSessionDuration set for this role.`,
+    );
+  }
+  const issueInput: IssueCredentialsInput = {
+    roleArn: role.arn,
+    sessionName: input.roleSessionName,
+    subject,
+    durationSeconds,
+  };
+  // For Cognito identity tokens the subject *is* the identity id (field guide §2).
+  if (provider === "cognito-identity.amazonaws.com") {
+    issueInput.identityId = subject;
+    issueInput.cognitoIdentity = { identityPoolId: audience[0]!, amr: amr ?? [] };
+  }
+  if (input.policy !== undefined) issueInput.sessionPolicy = input.policy;
+  const issued = issueCredentials(state, issueInput);
+  return { credentials: issued, provider, audience: audience[0]!, subject };
+}
+
+/** The query-protocol action: form parameters in, `AssumeRoleWithWebIdentityResult` out. */
+export function assumeRoleWithWebIdentityAction(
+  state: StsState,
+  params: URLSearchParams,
+  request: ServiceRequest,
+): ServiceResponse {
+  const input: AssumeRoleWithWebIdentityInput = {
+    roleArn: requireValidation(params, "RoleArn"),
+    roleSessionName: requireValidation(params, "RoleSessionName"),
+    webIdentityToken: requireValidation(params, "WebIdentityToken"),
+  };
+  const duration = params.get("DurationSeconds");
+  if (duration !== null) input.durationSeconds = Number(duration);
+  const policy = params.get("Policy");
+  if (policy !== null) input.policy = policy;
+  const out = assumeRoleWithWebIdentity(state, input);
+  const c = out.credentials;
+  return queryResponse("AssumeRoleWithWebIdentity", XMLNS, request.requestId, {
+    Credentials: {
+      AccessKeyId: c.accessKeyId,
+      SecretAccessKey: c.secretAccessKey,
+      SessionToken: c.sessionToken,
+      Expiration: c.expiration,
+    },
+    SubjectFromWebIdentityToken: out.subject,
+    AssumedRoleUser: { Arn: c.assumedRoleArn, AssumedRoleId: c.assumedRoleId },
+    Provider: out.provider,
+    Audience: out.audience,
+    PackedPolicySize: c.sessionPolicy !== undefined ? packedPolicySize(c.sessionPolicy) : undefined,
+  });
+}
+
+function requireValidation(params: URLSearchParams, name: string): string {
+  try {
+    return requireParam(params, name);
+  } catch {
+    const member = name.charAt(0).toLowerCase() + name.slice(1);
+    throw new QueryError(
+      "ValidationError",
+      `1 validation error detected: Value null at '${member}' failed to satisfy constraint: Member must not be null`,
+    );
+  }
+}
