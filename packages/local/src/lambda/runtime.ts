@@ -391,6 +391,11 @@ export function createLambdaRuntime(options: LambdaRuntimeOptions): LambdaRuntim
         release(state, env);
       }
     },
+    warmEnvironments(reference: string) {
+      const state = lookup(reference);
+      if (!state || closed) return 0;
+      return state.idle.filter((env) => !env.dead && env.generation === state.generation).length;
+    },
     async invoke(reference: string, event: unknown, invokeOptions: InvokeOptions = {}) {
       const requestId = randomUUID();
       if (closed) return failed(requestId, "ServiceException", "The Lambda runtime is closed");

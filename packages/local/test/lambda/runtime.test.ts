@@ -322,9 +322,21 @@ export const handler = async () => ({ loadedAt, calls: ++calls });`,
     expect(payload.calls).toBe(1);
   });
 
+  it("counts the initialised environments waiting for a call", async () => {
+    runtime.register(bundles.fn("standby", "export const handler = async () => 'ok';"));
+    expect(runtime.warmEnvironments("standby")).toBe(0);
+    expect(await runtime.warm("standby")).toBe(true);
+    expect(runtime.warmEnvironments("standby")).toBe(1);
+    // A call takes the environment and gives it back warm: still one, not a second cold one.
+    expect(await runtime.invoke("standby", {})).toMatchObject({ ok: true, payload: "ok" });
+    expect(runtime.warmEnvironments("standby")).toBe(1);
+    expect(runtime.warmEnvironments("nope")).toBe(0);
+  });
+
   it("reports a failed init as false, and unknown functions too", async () => {
     runtime.register(bundles.fn("broken", "throw new Error('cannot load');"));
     expect(await runtime.warm("broken")).toBe(false);
+    expect(runtime.warmEnvironments("broken")).toBe(0);
     expect(await runtime.warm("nope")).toBe(false);
     const after = await runtime.invoke("broken", {});
     expect(after).toMatchObject({
