@@ -333,6 +333,22 @@ export const handler = async () => ({ loadedAt, calls: ++calls });`,
     expect(runtime.warmEnvironments("nope")).toBe(0);
   });
 
+  it("gives a call that comes during a warm-up the environment being warmed, not a second cold one", async () => {
+    runtime.register(
+      bundles.fn(
+        "slow-init",
+        `await new Promise((resolve) => setTimeout(resolve, 300));
+export const handler = async () => 'ok';`,
+      ),
+    );
+    const warming = runtime.warm("slow-init");
+    const call = await runtime.invoke("slow-init", {});
+    expect(call).toMatchObject({ ok: true, payload: "ok" });
+    expect(await warming).toBe(true);
+    // One environment in all: the call waited for the warmed one instead of starting its own.
+    expect(runtime.warmEnvironments("slow-init")).toBe(1);
+  });
+
   it("reports a failed init as false, and unknown functions too", async () => {
     runtime.register(bundles.fn("broken", "throw new Error('cannot load');"));
     expect(await runtime.warm("broken")).toBe(false);
