@@ -1,4 +1,6 @@
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { existsSync } from "node:fs";
+import { join } from "node:path";
+import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
 import { Bundles, eventually, testRuntime } from "./bundles";
 
 describe("Lambda runtime: outcomes and isolation", () => {
@@ -347,6 +349,32 @@ export const handler = async () => 'ok';`,
     expect(await warming).toBe(true);
     // One environment in all: the call waited for the warmed one instead of starting its own.
     expect(runtime.warmEnvironments("slow-init")).toBe(1);
+  });
+
+  it("starts no worker for a warm-up the runtime's close() interrupted", async () => {
+    const marker = join(bundles.dir, "started-after-close");
+    const issued: Array<() => void> = [];
+    const closing = testRuntime({
+      // Credentials that arrive only after close(): the environment is stopped by then.
+      credentialsFor: () =>
+        new Promise((resolve) => {
+          issued.push(() => resolve({ accessKeyId: "A", secretAccessKey: "s", sessionToken: "t" }));
+        }),
+    });
+    closing.register(
+      bundles.fn(
+        "late",
+        `import { writeFileSync } from "node:fs";
+writeFileSync(${JSON.stringify(marker)}, "init ran");
+export const handler = async () => "ok";`,
+      ),
+    );
+    const warming = closing.warm("late");
+    await vi.waitFor(() => expect(issued).toHaveLength(1));
+    await closing.close();
+    for (const issue of issued) issue();
+    expect(await warming).toBe(false);
+    expect(existsSync(marker)).toBe(false);
   });
 
   it("reports a failed init as false, and unknown functions too", async () => {
