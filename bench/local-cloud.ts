@@ -22,6 +22,8 @@ import { NodeHttpHandler } from "@smithy/node-http-handler";
 import { AuthenticationDetails, CognitoUser, CognitoUserPool } from "amazon-cognito-identity-js";
 import { loadCloudAssembly } from "../packages/local/src/cloud/assembly";
 import { type LocalCloud, startLocalCloud } from "../packages/local/src/cloud/start";
+import { journeyOn } from "../test/e2e/cloud";
+import { journeySteps } from "../test/e2e/journey";
 import { type LatencySummary, round as roundTo, summarize as summarizeLatency } from "./stats";
 
 /**
@@ -41,6 +43,13 @@ import { type LatencySummary, round as roundTo, summarize as summarizeLatency } 
  *   math runs in this same process, on the same 2 cores), and USER_PASSWORD_AUTH through a
  *   bench-only client of the same pool, which isolates the server side: both run the pre token
  *   generation bundle in the Lambda runtime for every sign-in (counted).
+ *
+ * - First call of each HTTP API route after boot against a warm call, side by side: a fresh cloud
+ *   without the background warm-up of the routes' functions (`warmRoutes: false`, as before) and
+ *   one with it, each running the demo's journey twice straight after ready (second journey: new
+ *   users, warm environments); with it, the journey starts right after ready (racing the warm-up)
+ *   or once it settled. Per route, the first successful call of journey 1 over the median of
+ *   journey 2's, timed at the client (signed fetch, whole HTTP exchange).
  *
  * Everything is bounded by counts and deadlines; the cloud runs in this process with a temporary
  * data directory (the journals fsync as with `npm start`).
@@ -384,6 +393,96 @@ async function signIns(cloud: LocalCloud) {
   }
 }
 
+// ------------------------------------------------------------------ first calls
+
+/** `GET /admin/users/{sub}` as a matcher of a request's method and path. */
+function routeMatcher(routeKey: string): (method: string, path: string) => boolean {
+  const [method, template = ""] = routeKey.split(" ");
+  const pattern = new RegExp(
+    `^${template.replace(/\{[^}]+\+\}/g, ".+").replace(/\{[^}]+\}/g, "[^/]+")}$`,
+  );
+  return (requestMethod, path) =>
+    (method === "ANY" || method === requestMethod) && pattern.test(path);
+}
+
+/**
+ * Runs the journey twice on a fresh cloud, timing every HTTP API call by route: the first call of
+ * each route in the first journey (the first after boot) and in the second (warm).
+ */
+async function firstCallsAfterBoot(warmRoutes: boolean, afterWarmUp: boolean) {
+  const dataDir = mkdtempSync(join(tmpdir(), "bench-local-cloud-first-"));
+  const cloud = await startLocalCloud({
+    root: ROOT,
+    port: 0,
+    dataDir,
+    outputsFile: null,
+    warmRoutes,
+  });
+  const readyAt = performance.now();
+  let warmedAfterReadyMs: number | undefined;
+  void cloud.routesWarmed.then(() => {
+    warmedAfterReadyMs = performance.now() - readyAt;
+  });
+  if (afterWarmUp) await cloud.routesWarmed;
+  const apiUrl = new URL(cloud.output("ApiUrl"));
+  const routes = cloud.provisioned.httpApis.flatMap((api) =>
+    api.routes.map((route) => ({ key: route.routeKey, matches: routeMatcher(route.routeKey) })),
+  );
+  // Successful calls only: a 401 from the JWT authorizer never reaches the function.
+  const callsByJourney: Map<string, number[]>[] = [new Map(), new Map()];
+  let journeyIndex = 0;
+  const realFetch = globalThis.fetch;
+  globalThis.fetch = async (input, init) => {
+    const request = new Request(input, init);
+    const url = new URL(request.url);
+    if (url.origin !== apiUrl.origin) return realFetch(input, init);
+    const started = performance.now();
+    const response = await realFetch(input, init);
+    await response.clone().arrayBuffer();
+    const elapsed = performance.now() - started;
+    const route = routes.find((candidate) => candidate.matches(request.method, url.pathname));
+    const calls = callsByJourney[journeyIndex]!;
+    if (route && response.ok) calls.set(route.key, [...(calls.get(route.key) ?? []), elapsed]);
+    return response;
+  };
+  try {
+    for (journeyIndex = 0; journeyIndex < 2; journeyIndex++) {
+      const journey = journeyOn(cloud);
+      try {
+        for (const step of journeySteps(journey)) await step.run();
+      } finally {
+        await journey.close();
+      }
+    }
+    const [first, warm] = callsByJourney as [Map<string, number[]>, Map<string, number[]>];
+    const perRoute = [...first.keys()]
+      .filter((key) => warm.has(key))
+      .map((key) => {
+        const firstMs = first.get(key)![0]!;
+        const warmMs = median(warm.get(key)!);
+        return { route: key, firstMs: round(firstMs), warmMs, ratio: round(firstMs / warmMs) };
+      });
+    return {
+      warmRoutes,
+      journeyStarted: afterWarmUp ? "once the warm-up settled" : "right after ready",
+      routes: routes.length,
+      routesCalled: perRoute.length,
+      notCalledByTheJourney: routes.map((r) => r.key).filter((key) => !first.has(key)),
+      worstRatio: Math.max(...perRoute.map((row) => row.ratio)),
+      firstMs: summarize(perRoute.map((row) => row.firstMs)),
+      firstMaxMs: Math.max(...perRoute.map((row) => row.firstMs)),
+      warmMs: summarize(perRoute.map((row) => row.warmMs)),
+      warmUpSettledAfterReadyMs:
+        warmedAfterReadyMs === undefined ? undefined : round(warmedAfterReadyMs),
+      perRoute,
+    };
+  } finally {
+    globalThis.fetch = realFetch;
+    await cloud.stop();
+    rmSync(dataDir, { recursive: true, force: true });
+  }
+}
+
 // ------------------------------------------------------------------ suite
 
 export async function benchLocalCloud() {
@@ -399,6 +498,7 @@ export async function benchLocalCloud() {
     if (typeof args[0] === "string" && args[0].startsWith("[cognito-idp]")) return;
     info(...args);
   };
+  const firstCalls = await allFirstCalls();
   const cloud = await startLocalCloud({ root: ROOT, port: 0, dataDir, outputsFile: null });
   try {
     const journey = await journeys(cloud);
@@ -412,6 +512,7 @@ export async function benchLocalCloud() {
         ...journey,
       },
       signIn,
+      firstCalls,
     };
     printTable(results);
     return results;
@@ -427,6 +528,7 @@ function printTable(results: {
   warmBoot: Awaited<ReturnType<typeof warmBoots>>;
   journey: Record<Step, Summary> & { degradedTokens: number };
   signIn: Awaited<ReturnType<typeof signIns>>;
+  firstCalls: FirstCalls;
 }): void {
   const rows: Record<string, { figure: string }> = {};
   if (typeof results.coldSynth !== "string") {
@@ -451,12 +553,56 @@ function printTable(results: {
   rows[`sign-in USER_PASSWORD_AUTH, ${userPassword.concurrency} concurrent`] = {
     figure: `${userPassword.signInsPerSecond}/s, p50 ${userPassword.p50Ms} ms, p99 ${userPassword.p99Ms} ms (${userPassword.samples}; ${userPassword.degradedTokens} base-claims)`,
   };
+  Object.assign(rows, firstCallRows(results.firstCalls));
   console.table(rows);
+}
+
+type FirstCalls = Record<
+  "withoutWarmUp" | "rightAfterReady" | "afterWarmUp",
+  Awaited<ReturnType<typeof firstCallsAfterBoot>>
+>;
+
+async function allFirstCalls(): Promise<FirstCalls> {
+  return {
+    withoutWarmUp: await firstCallsAfterBoot(false, false),
+    rightAfterReady: await firstCallsAfterBoot(true, false),
+    afterWarmUp: await firstCallsAfterBoot(true, true),
+  };
+}
+
+function firstCallRows(firstCalls: FirstCalls): Record<string, { figure: string }> {
+  const rows: Record<string, { figure: string }> = {};
+  for (const [label, figures] of [
+    ["no route warm-up", firstCalls.withoutWarmUp],
+    ["warm-up, called right after ready", firstCalls.rightAfterReady],
+    ["warm-up, called once it settled", firstCalls.afterWarmUp],
+  ] as const) {
+    const settled =
+      figures.warmUpSettledAfterReadyMs === undefined || !figures.warmRoutes
+        ? ""
+        : `; warm-up settled ${(figures.warmUpSettledAfterReadyMs / 1000).toFixed(2)} s after ready`;
+    rows[`first call of each route vs warm (${label})`] = {
+      figure: `worst ${figures.worstRatio}x; first p50 ${figures.firstMs.p50Ms} ms, max ${figures.firstMaxMs} ms; warm p50 ${figures.warmMs.p50Ms} ms (${figures.routesCalled} of ${figures.routes} routes${settled})`,
+    };
+  }
+  return rows;
+}
+
+/** The first-call rows alone (`npx tsx bench/local-cloud.ts --first-calls`), side by side. */
+async function benchFirstCalls(): Promise<FirstCalls> {
+  const firstCalls = await allFirstCalls();
+  console.table(firstCallRows(firstCalls));
+  return firstCalls;
 }
 
 const mode = process.argv[2];
 if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) {
   if (mode === "--synth-child") await synthChild();
   else if (mode === "--boot-child") await bootChild(process.argv[3] ?? "");
-  else console.log(JSON.stringify(await benchLocalCloud(), null, 2));
+  else if (mode === "--first-calls") {
+    const loadAtStart = round(loadavg()[0] ?? 0);
+    const firstCalls = await benchFirstCalls();
+    const loadAverage = { atStart: loadAtStart, atEnd: round(loadavg()[0] ?? 0) };
+    console.log(JSON.stringify({ loadAverage, firstCalls }, null, 2));
+  } else console.log(JSON.stringify(await benchLocalCloud(), null, 2));
 }

@@ -48,6 +48,32 @@ describe("the local cloud, booted from the stacks, through the whole journey", (
   });
 
   it(
+    "warms each HTTP API route's function in the background after ready: init only, no call",
+    async () => {
+      // Ready did not wait for it; bounded by the step timeout.
+      await cloud.routesWarmed;
+      const routeArns = new Set(
+        cloud.provisioned.httpApis.flatMap((api) => api.routes.map((route) => route.functionArn)),
+      );
+      const routeFunctions = cloud.runtime.functions().filter((fn) => routeArns.has(fn.arn));
+      expect(routeFunctions.map((fn) => fn.arn).sort()).toEqual([...routeArns].sort());
+      for (const fn of routeFunctions) {
+        expect({ fn: fn.name, warm: cloud.runtime.warmEnvironments(fn.arn) }).toEqual({
+          fn: fn.name,
+          warm: 1,
+        });
+      }
+      // The warm-up ran the modules' init, never a handler with a made-up event (which could
+      // write): no route function has been invoked yet.
+      const names = new Set(routeFunctions.map((fn) => fn.name));
+      expect(cloud.runtime.invocations().filter((call) => names.has(call.functionName))).toEqual(
+        [],
+      );
+    },
+    STEP_TIMEOUT_MS,
+  );
+
+  it(
     "gives a guest an identity and credentials for the guest role (Amplify)",
     async () => {
       const guest = await journey.guestIdentity();

@@ -22,6 +22,7 @@ import {
 import { JSON_CONTENT_TYPE } from "./edge/protocols";
 import { guessProtocol, resolveRoute } from "./edge/routing";
 import { sigV4Scope } from "./edge/sigv4";
+import { lateBound } from "./late-bound";
 import type { LocalService, ServiceName, ServiceRequest, ServiceResponse } from "./types";
 
 /** Everything under this prefix is the local control API, never an AWS call. */
@@ -31,12 +32,11 @@ const SNIFF_TIMEOUT_MS = 30_000;
 
 export type ControlHandler = (request: ServiceRequest) => Promise<ServiceResponse>;
 
-export interface EdgeOptions {
+/** How the edge listens and answers, whatever it routes to. */
+export interface EdgeListenOptions {
   host: string;
   port: number;
   region: string;
-  services: ReadonlyMap<ServiceName, LocalService>;
-  control: ControlHandler;
   /** Largest request body accepted (default 20 MiB); larger ones get a 413. */
   maxBodyBytes?: number;
   /** Called with failures a service threw (they become AWS-shaped 500s); console.error by default. */
@@ -45,11 +45,28 @@ export interface EdgeOptions {
   origins?: OriginPolicy;
 }
 
+/** What the edge routes to: the services behind it and the control API. */
+export interface EdgeRouting {
+  services: ReadonlyMap<ServiceName, LocalService>;
+  control: ControlHandler;
+}
+
+export interface EdgeOptions extends EdgeListenOptions, EdgeRouting {}
+
 export interface Edge {
   readonly host: string;
   readonly port: number;
   readonly endpoint: string;
   close(): Promise<void>;
+}
+
+/**
+ * An edge that holds its port (so its endpoint is known) and routes nothing yet: the services it
+ * will front are built knowing the endpoint, then handed over with `serve`.
+ */
+export interface BoundEdge extends Edge {
+  /** Starts routing; requests that arrived since the bind wait for it. Once only. */
+  serve(routing: EdgeRouting): void;
 }
 
 export function assertLoopbackHost(host: string): string {
@@ -64,10 +81,19 @@ export function assertLoopbackHost(host: string): string {
  * h2c server, everything else to an HTTP/1.1 server; both share the same request handler.
  */
 export async function startEdge(options: EdgeOptions): Promise<Edge> {
+  const edge = await bindEdge(options);
+  edge.serve(options);
+  return edge;
+}
+
+/** Binds the edge's port first: services whose answers name the endpoint (queue URLs, token
+ * issuers) are created once it is known, then `serve` hands them to the edge. */
+export async function bindEdge(options: EdgeListenOptions): Promise<BoundEdge> {
   const host = assertLoopbackHost(options.host);
   const origins = options.origins ?? createOriginPolicy();
+  const routing = lateBound<EdgeRouting>("The edge's routing table");
   const onRequest = (request: EdgeRequest, response: EdgeResponse) => {
-    void handleExchange(options, origins, request, response);
+    void handleExchange(options, routing.ready, origins, request, response);
   };
 
   // SDK clients keep connections alive; a server that drops idle sockets first (Node's default
@@ -107,6 +133,9 @@ export async function startEdge(options: EdgeOptions): Promise<Edge> {
     host,
     port,
     endpoint,
+    serve(table) {
+      routing.set(table);
+    },
     async close() {
       const closed = new Promise<void>((resolve) => server.close(() => resolve()));
       for (const socket of sockets) socket.destroy();
@@ -117,7 +146,8 @@ export async function startEdge(options: EdgeOptions): Promise<Edge> {
 }
 
 async function handleExchange(
-  options: EdgeOptions,
+  options: EdgeListenOptions,
+  routing: Promise<EdgeRouting>,
   origins: OriginPolicy,
   request: EdgeRequest,
   response: EdgeResponse,
@@ -162,9 +192,10 @@ async function handleExchange(
       region: scope?.region ?? options.region,
       accessKeyId: scope?.accessKeyId,
     };
+    const { services, control } = await routing;
     result = url.pathname.startsWith(CONTROL_PREFIX)
-      ? await options.control(serviceRequest)
-      : await dispatch(options.services, serviceRequest);
+      ? await control(serviceRequest)
+      : await dispatch(services, serviceRequest);
   } catch (error) {
     if (!(error instanceof BodyTooLargeError)) {
       (options.onError ?? logFailure)(error, requestId);

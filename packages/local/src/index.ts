@@ -3,7 +3,7 @@ import { pathToFileURL } from "node:url";
 import { parseArgs } from "node:util";
 import { type ControlRoute, createControlHandler } from "./control";
 import { type DynamoDbService, startDynamoDb } from "./dynamodb";
-import { assertLoopbackHost, startEdge } from "./edge";
+import { assertLoopbackHost, bindEdge, type Edge } from "./edge";
 import { ServiceAlreadyRegisteredError } from "./edge/errors";
 import { createOriginPolicy, type OriginPolicy } from "./edge/origin";
 import {
@@ -131,37 +131,77 @@ export async function startLocalAws(options: LocalAwsOptions = {}): Promise<Loca
   // Parsed first: a bad --allow-origin fails before anything starts.
   const origins = createOriginPolicy(options.allowOrigins);
 
-  const dynamodb = await startDynamoDb({
-    dataDir: dataDir ? join(dataDir, "dynamodb") : undefined,
-    region,
-    transport: options.dynamoDbTransport,
-  });
-  let kinesis: KinesisService;
+  // Dependency order. The edge binds its port first: the queue URLs and token issuers the
+  // services hand out name its endpoint. It routes once every service exists (`serve` below).
+  const edge = await bindEdge({ host, port: options.port ?? 4566, region, origins });
+  const services = new Map<ServiceName, LocalService>();
+  const controlRoutes = new Map<string, ControlRoute>();
+  const reset = async () => {
+    await Promise.all([...services.values()].map((service) => service.reset()));
+  };
   try {
-    kinesis = createKinesisService({
+    const dynamodb = await startDynamoDb({
+      dataDir: dataDir ? join(dataDir, "dynamodb") : undefined,
+      region,
+      transport: options.dynamoDbTransport,
+    });
+    services.set("dynamodb", dynamodb);
+    const kinesis = createKinesisService({
       dataDir: dataDir ? join(dataDir, "kinesis") : undefined,
       region,
     });
+    services.set("kinesis", kinesis);
+    const builtIn = startBuiltInServices(options, edge.endpoint);
+    for (const service of Object.values(builtIn)) {
+      if (service) services.set(service.name, service);
+    }
+    edge.serve({
+      services,
+      control: createControlHandler({
+        services,
+        region,
+        dataDir,
+        reset,
+        // Every service fsyncs a write before answering it: nothing acknowledged is ever pending.
+        health: () => ({ durable: true }),
+        routes: controlRoutes,
+      }),
+    });
+    return plane(
+      { edge, origins, services, controlRoutes, reset, options },
+      {
+        dynamodb,
+        kinesis,
+        ...builtIn,
+      },
+    );
   } catch (error) {
-    // A damaged journal: release dynalite (its port, the LevelDB lock) before reporting it.
-    await dynamodb.close();
+    // A damaged journal: release what opened (the port, dynalite's LevelDB lock, the other
+    // journals) before reporting it.
+    await Promise.allSettled([...services.values()].map((service) => service.close()));
+    await edge.close();
     throw error;
   }
-  const services = new Map<ServiceName, LocalService>([
-    ["dynamodb", dynamodb],
-    ["kinesis", kinesis],
-  ]);
+}
+
+type BuiltInServices = Pick<
+  LocalAws,
+  "sns" | "sqs" | "sts" | "iot" | "kms" | "cognitoIdp" | "cognitoIdentity"
+>;
+
+/** The services `include` asks for, each after those it needs. */
+function startBuiltInServices(options: LocalAwsOptions, endpoint: string): BuiltInServices {
+  const region = options.region ?? "us-east-1";
+  const dataDir = options.dataDir;
   const include = new Set<BuiltInService>(options.include ?? []);
   if (include.has("cognito-identity")) {
     include.add("sts");
     include.add("cognito-idp");
   }
   const serviceDir = (name: string) => (dataDir ? join(dataDir, name) : undefined);
-  // Token issuers are `<endpoint>/<poolId>`; the endpoint is known once the edge listens.
-  let edgeEndpoint = "";
   // SQS opens first: SNS re-delivers messages pending from before a restart into its queues.
   const sqs = include.has("sqs")
-    ? createSqsService({ region, dataDir: serviceDir("sqs"), endpoint: () => edgeEndpoint })
+    ? createSqsService({ region, dataDir: serviceDir("sqs"), endpoint: () => endpoint })
     : undefined;
   const sns = include.has("sns")
     ? createSnsService({ region, dataDir: serviceDir("sns"), sqs })
@@ -175,11 +215,12 @@ export async function startLocalAws(options: LocalAwsOptions = {}): Promise<Loca
   const kms = include.has("kms")
     ? createKmsService({ region, dataDir: serviceDir("kms") })
     : undefined;
+  // Token issuers are `<endpoint>/<poolId>`.
   const cognitoIdp = include.has("cognito-idp")
     ? createCognitoIdpService({
         region,
         dataDir: serviceDir("cognito-idp"),
-        endpoint: () => edgeEndpoint,
+        endpoint: () => endpoint,
         ...(options.invokeTrigger ? { invokeTrigger: options.invokeTrigger } : {}),
         ...(options.log ? { log: options.log } : {}),
         ...(options.userPoolClock ? { now: options.userPoolClock } : {}),
@@ -195,56 +236,33 @@ export async function startLocalAws(options: LocalAwsOptions = {}): Promise<Loca
           serverSideTokenCheck: (input) => cognitoIdp.isTokenActive(input),
         })
       : undefined;
-  for (const service of [sns, sqs, sts, iot, kms, cognitoIdp, cognitoIdentity]) {
-    if (service) services.set(service.name, service);
-  }
+  return { sns, sqs, sts, iot, kms, cognitoIdp, cognitoIdentity };
+}
 
-  const controlRoutes = new Map<string, ControlRoute>();
-  const reset = async () => {
-    await Promise.all([...services.values()].map((service) => service.reset()));
-  };
+interface PlaneParts {
+  edge: Edge;
+  origins: OriginPolicy;
+  services: Map<ServiceName, LocalService>;
+  controlRoutes: Map<string, ControlRoute>;
+  reset: () => Promise<void>;
+  options: LocalAwsOptions;
+}
 
-  let edge: Awaited<ReturnType<typeof startEdge>>;
-  try {
-    edge = await startEdge({
-      host,
-      port: options.port ?? 4566,
-      region,
-      services,
-      origins,
-      control: createControlHandler({
-        services,
-        region,
-        dataDir,
-        reset,
-        // Every service fsyncs a write before answering it: nothing acknowledged is ever pending.
-        health: () => ({ durable: true }),
-        routes: controlRoutes,
-      }),
-    });
-  } catch (error) {
-    await Promise.allSettled([dynamodb.close(), kinesis.close()]);
-    throw error;
-  }
-
-  edgeEndpoint = edge.endpoint;
+/** The started plane as its callers see it. */
+function plane(
+  { edge, origins, services, controlRoutes, reset, options }: PlaneParts,
+  started: BuiltInServices & Pick<LocalAws, "dynamodb" | "kinesis">,
+): LocalAws {
+  const { dynamodb } = started;
   let stopping: Promise<void> | undefined;
   return {
     endpoint: edge.endpoint,
     port: edge.port,
-    region,
-    dataDir,
+    region: options.region ?? "us-east-1",
+    dataDir: options.dataDir,
     origins,
     services,
-    dynamodb,
-    kinesis,
-    sns,
-    sqs,
-    sts,
-    iot,
-    kms,
-    cognitoIdp,
-    cognitoIdentity,
+    ...started,
     register(service) {
       if (services.has(service.name)) throw new ServiceAlreadyRegisteredError(service.name);
       services.set(service.name, service);

@@ -12,9 +12,11 @@ import { findFreePorts } from "../edge/ports";
 import { BUILT_IN_SERVICES, type LocalAws, startLocalAws } from "../index";
 import { type MqttBroker, startMqttBroker } from "../iot-data/index";
 import { createLambdaRuntime, type LambdaRuntime } from "../lambda/index";
+import { lateBound } from "../late-bound";
 import { lambdaTrigger } from "../services/cognito-idp/triggers";
 import { startXRayDaemon, type XRayDaemon } from "../xray/index";
 import { type CloudAssembly, loadCloudAssembly } from "./assembly";
+import type { LambdaInvoker } from "./contracts";
 import { type KinesisEventSource, startKinesisEventSource } from "./kinesis-event-source";
 import { type CloudPlan, planCloud } from "./plan";
 import { type ProvisionedCloud, provisionCloud } from "./provision";
@@ -42,6 +44,11 @@ export interface LocalCloudOptions {
   forceSynth?: boolean;
   /** Initialise one environment of each user-pool trigger before ready (default true). */
   warmTriggers?: boolean;
+  /**
+   * After ready, initialise one environment of each HTTP API route's function in the background
+   * (default true), so the first call of a route does not pay the bundle's load.
+   */
+  warmRoutes?: boolean;
   /** Progress and warnings, one line each. */
   log?: (line: string) => void;
   /** Function logs (START/END/REPORT and console output); dropped by default. */
@@ -90,6 +97,11 @@ export interface LocalCloud {
   readonly assembly: CloudAssembly;
   /** Milliseconds from the call to ready. */
   readonly bootMs: number;
+  /**
+   * Settles once the background warm-up of the HTTP API routes' functions is over (at once with
+   * `warmRoutes: false`), or cut short by `stop()`; never rejects. Ready does not wait for it.
+   */
+  readonly routesWarmed: Promise<void>;
   /** Output value by its key, whichever stack has it (`UserPoolId`, `ApiUrl`, ...). */
   output(key: string): string;
   stop(): Promise<void>;
@@ -116,9 +128,10 @@ export async function startLocalCloud(options: LocalCloudOptions = {}): Promise<
   const apiPort = options.apiPort ?? (port === 0 ? (await findFreePorts(1))[0]! : port + 1);
   const mqttPort = options.mqttPort ?? (port === 0 ? 0 : port + 2);
 
-  // The runtime needs the edge's endpoint and the edge's user pool needs the runtime: the
-  // trigger hook reads the runtime once both exist.
-  let runtime: LambdaRuntime | undefined;
+  // Dependency order: the plane (its edge's endpoint, STS for the functions' credentials), then
+  // the Lambda runtime. The user pool, part of the plane, calls triggers through this port, which
+  // the runtime fills once it exists; a trigger called before that fails loudly.
+  const triggerRuntime = lateBound<LambdaInvoker>("The Lambda runtime (user-pool triggers)");
   const aws = await startLocalAws({
     port,
     dataDir: options.dataDir,
@@ -127,10 +140,9 @@ export async function startLocalCloud(options: LocalCloudOptions = {}): Promise<
     log,
     ...(options.userPoolClock ? { userPoolClock: options.userPoolClock } : {}),
     ...(options.allowOrigins ? { allowOrigins: options.allowOrigins } : {}),
-    invokeTrigger: lambdaTrigger(async (functionArn, event, invokeOptions) => {
-      if (!runtime) throw new Error("The Lambda runtime is not started yet");
-      return runtime.invoke(functionArn, event, invokeOptions);
-    }),
+    invokeTrigger: lambdaTrigger(async (functionArn, event, invokeOptions) =>
+      triggerRuntime.get().invoke(functionArn, event, invokeOptions),
+    ),
   });
 
   const closers: (() => Promise<void>)[] = [() => aws.stop()];
@@ -154,7 +166,7 @@ export async function startLocalCloud(options: LocalCloudOptions = {}): Promise<
     const xray = options.tracing === false ? undefined : await startXRayDaemon();
     if (xray) closers.push(() => xray.close());
     const sts = aws.sts!;
-    runtime = createLambdaRuntime({
+    const lambda = createLambdaRuntime({
       region: plan.region,
       accountId: plan.accountId,
       endpoint: aws.endpoint,
@@ -175,9 +187,9 @@ export async function startLocalCloud(options: LocalCloudOptions = {}): Promise<
       log: (record) => options.functionLog?.(record.line),
       ...(xray ? { tracing: xray } : {}),
     });
-    const lambda = runtime;
     closers.push(() => lambda.close());
     for (const fn of provisioned.functions) lambda.register(fn);
+    triggerRuntime.set(lambda);
     // Cognito gives a trigger 5 s, cold start included; on a busy laptop loading a bundle takes
     // a good part of that. The triggers get one environment initialised before ready, as
     // provisioned concurrency would (the other functions start cold, like on AWS). Loading
@@ -337,6 +349,15 @@ export async function startLocalCloud(options: LocalCloudOptions = {}): Promise<
     };
     const bootMs = Date.now() - started;
     let stopping: Promise<void> | undefined;
+    // Not awaited: ready comes first. The same init-only warm-up as the triggers' (no event, no
+    // handler call, nothing written); a stop() meanwhile ends it quietly (the runtime is closed).
+    const routesWarmed =
+      (options.warmRoutes ?? true)
+        ? warmInBackground(lambda, routeFunctions(provisioned.httpApis), (arn) => {
+            if (!stopping)
+              log(`An HTTP API route's function failed its init: ${arn} (see its logs)`);
+          })
+        : Promise.resolve();
     return {
       endpoint: aws.endpoint,
       region: plan.region,
@@ -352,6 +373,7 @@ export async function startLocalCloud(options: LocalCloudOptions = {}): Promise<
       provisioned,
       assembly,
       bootMs,
+      routesWarmed,
       output(key) {
         for (const values of Object.values(outputs)) {
           if (values[key] !== undefined) return values[key];
@@ -380,6 +402,30 @@ function userPoolTriggers(plan: CloudPlan): string[] {
     collect(pool.properties.LambdaConfig);
   }
   return [...arns];
+}
+
+/** The functions the HTTP APIs' routes call, each once. */
+function routeFunctions(apis: ProvisionedCloud["httpApis"]): string[] {
+  return [...new Set(apis.flatMap((api) => api.routes.map((route) => route.functionArn)))];
+}
+
+/**
+ * Initialises one environment of each function, two at a time: on a small machine a burst of
+ * worker loads right after ready would slow the calls that come meanwhile.
+ */
+async function warmInBackground(
+  runtime: LambdaRuntime,
+  functionArns: readonly string[],
+  onFailedInit: (functionArn: string) => void,
+): Promise<void> {
+  const queue = [...functionArns];
+  const lane = async () => {
+    for (let arn = queue.shift(); arn !== undefined; arn = queue.shift()) {
+      const ok = await runtime.warm(arn).catch(() => false);
+      if (!ok) onFailedInit(arn);
+    }
+  };
+  await Promise.all([lane(), lane()]);
 }
 
 /** An event source's on-failure destination: an SQS queue of the plane (SNS is not emulated). */

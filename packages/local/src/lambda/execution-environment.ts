@@ -179,6 +179,11 @@ export class ExecutionEnvironment {
       const message = error instanceof Error ? error.message : String(error);
       return failure("ServiceException", `No credentials for role ${fn.roleArn}: ${message}`);
     }
+    // Stopped while the credentials were issued (the runtime closed during a warm-up): starting a
+    // worker now would outlive close().
+    if (this.dead) {
+      return failure("Runtime.ExitError", "The environment was stopped before its init");
+    }
     if (credentials.expiration) this.retireAt = credentials.expiration.getTime() - 60_000;
     const names = environmentNames(fn);
     const worker = new Worker(WORKER_ENTRY, {

@@ -39,6 +39,8 @@ interface FunctionState {
   /** Environments alive or being started (busy + idle). */
   live: number;
   waiters: Array<(env: ExecutionEnvironment | undefined) => void>;
+  /** Environments `warm` is initialising: a call meanwhile waits for one instead of another. */
+  warming: number;
 }
 
 interface Call {
@@ -145,6 +147,7 @@ export function createLambdaRuntime(options: LambdaRuntimeOptions): LambdaRuntim
   function acquire(
     state: FunctionState,
     unbounded: boolean,
+    forWarmUp = false,
   ): Promise<ExecutionEnvironment | undefined> {
     for (;;) {
       const env = state.idle.pop();
@@ -155,6 +158,11 @@ export function createLambdaRuntime(options: LambdaRuntimeOptions): LambdaRuntim
         continue;
       }
       return Promise.resolve(env);
+    }
+    // An environment being warmed is ready sooner than a new one would be, and a second init
+    // meanwhile would only compete with it for the CPU.
+    if (!forWarmUp && state.warming > state.waiters.length) {
+      return new Promise((resolve) => state.waiters.push(resolve));
     }
     if (state.live < maxConcurrency) {
       state.live++;
@@ -383,13 +391,24 @@ export function createLambdaRuntime(options: LambdaRuntimeOptions): LambdaRuntim
     async warm(reference: string) {
       const state = lookup(reference);
       if (!state || closed) return false;
-      const env = await acquire(state, true);
-      if (!env) return false;
+      // Counted from now: a call that comes while this one is acquired joins it.
+      state.warming++;
+      const env = await acquire(state, true, true);
+      if (!env) {
+        state.warming--;
+        return false;
+      }
       try {
         return await env.prepare();
       } finally {
+        state.warming--;
         release(state, env);
       }
+    },
+    warmEnvironments(reference: string) {
+      const state = lookup(reference);
+      if (!state || closed) return 0;
+      return state.idle.filter((env) => !env.dead && env.generation === state.generation).length;
     },
     async invoke(reference: string, event: unknown, invokeOptions: InvokeOptions = {}) {
       const requestId = randomUUID();
@@ -455,7 +474,7 @@ export function createLambdaRuntime(options: LambdaRuntimeOptions): LambdaRuntim
         existing.idle = [];
         return;
       }
-      states.set(fn.name, { fn, generation: 0, idle: [], live: 0, waiters: [] });
+      states.set(fn.name, { fn, generation: 0, idle: [], live: 0, waiters: [], warming: 0 });
     },
 
     functions() {

@@ -135,6 +135,8 @@ export interface LambdaRuntime extends LambdaInvoker {
    * concurrency), so the first call does not pay the bundle's load; false if init failed.
    */
   warm(functionNameOrArn: string): Promise<boolean>;
+  /** Initialised environments of the function waiting for a call (0 for an unknown function). */
+  warmEnvironments(functionNameOrArn: string): number;
   functions(): LocalFunction[];
   /** Recent invocations, most recent first. */
   invocations(filter?: InvocationFilter): InvocationRecord[];

@@ -1,4 +1,6 @@
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { existsSync } from "node:fs";
+import { join } from "node:path";
+import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
 import { Bundles, eventually, testRuntime } from "./bundles";
 
 describe("Lambda runtime: outcomes and isolation", () => {
@@ -322,9 +324,63 @@ export const handler = async () => ({ loadedAt, calls: ++calls });`,
     expect(payload.calls).toBe(1);
   });
 
+  it("counts the initialised environments waiting for a call", async () => {
+    runtime.register(bundles.fn("standby", "export const handler = async () => 'ok';"));
+    expect(runtime.warmEnvironments("standby")).toBe(0);
+    expect(await runtime.warm("standby")).toBe(true);
+    expect(runtime.warmEnvironments("standby")).toBe(1);
+    // A call takes the environment and gives it back warm: still one, not a second cold one.
+    expect(await runtime.invoke("standby", {})).toMatchObject({ ok: true, payload: "ok" });
+    expect(runtime.warmEnvironments("standby")).toBe(1);
+    expect(runtime.warmEnvironments("nope")).toBe(0);
+  });
+
+  it("gives a call that comes during a warm-up the environment being warmed, not a second cold one", async () => {
+    runtime.register(
+      bundles.fn(
+        "slow-init",
+        `await new Promise((resolve) => setTimeout(resolve, 300));
+export const handler = async () => 'ok';`,
+      ),
+    );
+    const warming = runtime.warm("slow-init");
+    const call = await runtime.invoke("slow-init", {});
+    expect(call).toMatchObject({ ok: true, payload: "ok" });
+    expect(await warming).toBe(true);
+    // One environment in all: the call waited for the warmed one instead of starting its own.
+    expect(runtime.warmEnvironments("slow-init")).toBe(1);
+  });
+
+  it("starts no worker for a warm-up the runtime's close() interrupted", async () => {
+    const marker = join(bundles.dir, "started-after-close");
+    const issued: Array<() => void> = [];
+    const closing = testRuntime({
+      // Credentials that arrive only after close(): the environment is stopped by then.
+      credentialsFor: () =>
+        new Promise((resolve) => {
+          issued.push(() => resolve({ accessKeyId: "A", secretAccessKey: "s", sessionToken: "t" }));
+        }),
+    });
+    closing.register(
+      bundles.fn(
+        "late",
+        `import { writeFileSync } from "node:fs";
+writeFileSync(${JSON.stringify(marker)}, "init ran");
+export const handler = async () => "ok";`,
+      ),
+    );
+    const warming = closing.warm("late");
+    await vi.waitFor(() => expect(issued).toHaveLength(1));
+    await closing.close();
+    for (const issue of issued) issue();
+    expect(await warming).toBe(false);
+    expect(existsSync(marker)).toBe(false);
+  });
+
   it("reports a failed init as false, and unknown functions too", async () => {
     runtime.register(bundles.fn("broken", "throw new Error('cannot load');"));
     expect(await runtime.warm("broken")).toBe(false);
+    expect(runtime.warmEnvironments("broken")).toBe(0);
     expect(await runtime.warm("nope")).toBe(false);
     const after = await runtime.invoke("broken", {});
     expect(after).toMatchObject({
