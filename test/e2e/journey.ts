@@ -383,10 +383,14 @@ export class Journey {
         );
         if (invocation === undefined) return undefined;
         for (const trace of await this.target.probe.traces()) {
+          // The profile read (GetItem): the trigger's other calls (the email claims' Query) run
+          // beside it, and each subsegment reaches the daemon in its own datagram.
           const segment = trace.segments.find(
             (candidate) =>
               candidate.name === invocation.functionName &&
-              candidate.subsegments.some((call) => call.name === "DynamoDB"),
+              candidate.subsegments.some(
+                (call) => call.name === "DynamoDB" && call.operation === "GetItem",
+              ),
           );
           if (segment !== undefined) return { trace, segment };
         }
