@@ -8,7 +8,7 @@ import {
 } from "@aws-sdk/lib-dynamodb";
 import { emailUniquenessKey } from "../email";
 import type { EmailClaim, EmailClaimStore } from "../sign-up";
-import { isConditionalCheckFailed } from "./sdk";
+import { conditionHeld } from "./sdk";
 
 const epochSeconds = (date: Date): number => Math.floor(date.getTime() / 1000);
 
@@ -47,8 +47,8 @@ export class DynamoEmailClaimStore implements EmailClaimStore {
       input.expiresAt !== undefined
         ? { set: ", expiresAt = if_not_exists(expiresAt, :expiresAt)", remove: "" }
         : { set: "", remove: " REMOVE expiresAt" };
-    try {
-      await this.client.send(
+    return (await conditionHeld(
+      this.client.send(
         new UpdateCommand({
           TableName: this.tableName,
           Key: emailUniquenessKey(input.canonicalEmail),
@@ -68,12 +68,10 @@ export class DynamoEmailClaimStore implements EmailClaimStore {
           },
         }),
         { abortSignal: input.signal },
-      );
-      return "claimed";
-    } catch (error) {
-      if (isConditionalCheckFailed(error)) return "taken";
-      throw error;
-    }
+      ),
+    ))
+      ? "claimed"
+      : "taken";
   }
 
   async get(
@@ -120,8 +118,8 @@ export class DynamoEmailClaimStore implements EmailClaimStore {
     expiresAt?: Date;
     signal?: AbortSignal;
   }): Promise<boolean> {
-    try {
-      await this.client.send(
+    return conditionHeld(
+      this.client.send(
         new PutCommand({
           TableName: this.tableName,
           Item: {
@@ -141,12 +139,8 @@ export class DynamoEmailClaimStore implements EmailClaimStore {
           },
         }),
         { abortSignal: input.signal },
-      );
-      return true;
-    } catch (error) {
-      if (isConditionalCheckFailed(error)) return false;
-      throw error;
-    }
+      ),
+    );
   }
 
   async confirm(input: {
@@ -154,8 +148,8 @@ export class DynamoEmailClaimStore implements EmailClaimStore {
     owner: string;
     signal?: AbortSignal;
   }): Promise<boolean> {
-    try {
-      await this.client.send(
+    return conditionHeld(
+      this.client.send(
         new UpdateCommand({
           TableName: this.tableName,
           Key: emailUniquenessKey(input.canonicalEmail),
@@ -165,12 +159,8 @@ export class DynamoEmailClaimStore implements EmailClaimStore {
           ExpressionAttributeValues: { ":me": input.owner },
         }),
         { abortSignal: input.signal },
-      );
-      return true;
-    } catch (error) {
-      if (isConditionalCheckFailed(error)) return false;
-      throw error;
-    }
+      ),
+    );
   }
 
   async release(input: {
@@ -178,8 +168,8 @@ export class DynamoEmailClaimStore implements EmailClaimStore {
     owner: string;
     signal?: AbortSignal;
   }): Promise<boolean> {
-    try {
-      await this.client.send(
+    return conditionHeld(
+      this.client.send(
         new DeleteCommand({
           TableName: this.tableName,
           Key: emailUniquenessKey(input.canonicalEmail),
@@ -189,12 +179,8 @@ export class DynamoEmailClaimStore implements EmailClaimStore {
           ExpressionAttributeValues: { ":me": input.owner },
         }),
         { abortSignal: input.signal },
-      );
-      return true;
-    } catch (error) {
-      if (isConditionalCheckFailed(error)) return false;
-      throw error;
-    }
+      ),
+    );
   }
 
   async ownedBy(

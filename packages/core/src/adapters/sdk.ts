@@ -42,3 +42,14 @@ export function sdkClientConfig(options: SdkClientOptions = {}) {
 export function isConditionalCheckFailed(error: unknown): boolean {
   return (error as { name?: unknown } | null)?.name === "ConditionalCheckFailedException";
 }
+
+/** Runs a conditional write: true when it was applied, false when its condition failed. */
+export async function conditionHeld(write: Promise<unknown>): Promise<boolean> {
+  try {
+    await write;
+    return true;
+  } catch (error) {
+    if (isConditionalCheckFailed(error)) return false;
+    throw error;
+  }
+}

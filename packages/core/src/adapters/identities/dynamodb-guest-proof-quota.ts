@@ -1,7 +1,7 @@
 import { type DynamoDBDocumentClient, GetCommand, UpdateCommand } from "@aws-sdk/lib-dynamodb";
 import { isWindowCurrent } from "../../identities/guest-proof-quota";
 import type { GuestProofQuotaStore } from "../../identities/ports";
-import { isConditionalCheckFailed } from "../sdk";
+import { conditionHeld } from "../sdk";
 
 /** The counter's key: under the identity, so a grant scoped to `IDENTITY#` leading keys covers it. */
 export const guestProofQuotaKey = (identityId: string) => ({
@@ -83,12 +83,8 @@ export class DynamoGuestProofQuotaStore implements GuestProofQuotaStore {
   private async conditionalUpdate(
     command: Omit<ConstructorParameters<typeof UpdateCommand>[0], "TableName">,
   ): Promise<boolean> {
-    try {
-      await this.client.send(new UpdateCommand({ TableName: this.tableName, ...command }));
-      return true;
-    } catch (error) {
-      if (isConditionalCheckFailed(error)) return false;
-      throw error;
-    }
+    return conditionHeld(
+      this.client.send(new UpdateCommand({ TableName: this.tableName, ...command })),
+    );
   }
 }
