@@ -12,7 +12,7 @@
  *   not act as an admin; an admin's deletion names the admin in `user.deleted.v1` and the logs;
  * - an admin whose profile cannot be read (a corrupt profile item) gets the member role only;
  * - the HTTP API the local cloud serves carries the stage's throttles (their token buckets are
- *   tested with an injected clock in packages/local/test/apigw/throttle.test.ts).
+ *   tested with an injected clock in packages/local/test/apigateway/throttle.test.ts).
  */
 import {
   CognitoIdentityClient,

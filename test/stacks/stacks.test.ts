@@ -27,7 +27,7 @@ import { runSimulation } from "@cloud-copilot/iam-simulate";
 import { Match } from "aws-cdk-lib/assertions";
 import fc from "fast-check";
 import { beforeAll, describe, expect, inject, test } from "vitest";
-import { tableDefinitionsFromTemplate } from "../../packages/local/src/provision/tables";
+import { tableDefinitionsFromTemplate } from "../../packages/local/src/cloud/tables";
 import { stageConfig } from "../../stacks/config";
 import { type SynthesizedForTest, synthesize } from "./synth";
 import {

@@ -1,9 +1,9 @@
 import { join, resolve } from "node:path";
 import { pathToFileURL } from "node:url";
 import { parseArgs } from "node:util";
-import { type ControlRoute, createControlHandler } from "./control";
-import { type DynamoDbService, startDynamoDb } from "./dynamodb";
-import { assertLoopbackHost, bindEdge, type Edge } from "./edge";
+import { type ControlRoute, createControlHandler } from "./edge/control";
+import { type DynamoDbService, startDynamoDb } from "./services/dynamodb/index";
+import { assertLoopbackHost, bindEdge, type Edge } from "./edge/index";
 import { ServiceAlreadyRegisteredError } from "./edge/errors";
 import { createOriginPolicy, type OriginPolicy } from "./edge/origin";
 import {
@@ -21,8 +21,8 @@ import { createSqsService, type SqsService } from "./services/sqs";
 import { createStsService, type StsService } from "./services/sts/index";
 import type { LocalService, ServiceName } from "./types";
 
-export type { ControlRoute } from "./control";
-export type { LocalTableDefinition } from "./dynamodb";
+export type { ControlRoute } from "./edge/control";
+export type { LocalTableDefinition } from "./services/dynamodb/index";
 export {
   EmulatorStartError,
   LocalAwsError,

@@ -4,7 +4,7 @@
  * through an explicit late-bound port that refuses to be used before it is provided.
  */
 import { describe, expect, it } from "vitest";
-import { bindEdge } from "../src/edge";
+import { bindEdge } from "../src/edge/index";
 import { startLocalAws } from "../src/index";
 import { lateBound, NotBoundYetError } from "../src/late-bound";
 

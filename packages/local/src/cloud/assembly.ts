@@ -12,8 +12,8 @@
 import { createHash } from "node:crypto";
 import fs from "node:fs";
 import path from "node:path";
-import type { CloudFormationTemplate } from "../synth";
-import { acquireDirectoryLock } from "../synth-lock";
+import type { CloudFormationTemplate } from "./synth";
+import { acquireDirectoryLock } from "./synth-lock";
 import { LOCAL_ACCOUNT_ID } from "../types";
 
 export interface CloudStack {
@@ -105,7 +105,7 @@ async function synthesizeInto(
 ): Promise<CloudAssembly> {
   options.log?.(`Synthesizing the ${options.stage} stage (first start or changed sources)...`);
   // Imported lazily: SST and the CDK take seconds to load and are not needed on a cached boot.
-  const { synthesizeApp } = await import("../synth");
+  const { synthesizeApp } = await import("./synth");
   const app = await synthesizeApp({ stage: options.stage, root, account: LOCAL_ACCOUNT_ID });
   const manifest: CacheManifest = {
     fingerprint,

@@ -8,7 +8,7 @@
 import path from "node:path";
 import { parseArgs } from "node:util";
 import { InvalidAllowedOriginError, parseAllowedOrigin } from "../edge/origin";
-import { nodeSupportNotice, silenceSdkNotices } from "../sdk-notices";
+import { nodeSupportNotice, silenceSdkNotices } from "./sdk-notices";
 import { LocalCloudConfigError, loadLocalCloudConfig } from "./config";
 import { startLocalCloud } from "./start";
 

@@ -14,10 +14,10 @@ import {
 } from "@aws-sdk/client-kinesis";
 import { CreateTopicCommand, SNSClient, SubscribeCommand } from "@aws-sdk/client-sns";
 import { CreateQueueCommand, SQSClient } from "@aws-sdk/client-sqs";
-import { httpApisFromTemplate, type TemplateHttpApi } from "../apigw/index";
+import { httpApisFromTemplate, type TemplateHttpApi } from "../services/apigateway/index";
 import type { LocalAws } from "../index";
 import type { LocalFunction } from "../lambda/types";
-import { tableDefinitionsFromTemplate } from "../provision/tables";
+import { tableDefinitionsFromTemplate } from "./tables";
 import type { IamDirectory, LocalRole, PolicyDocument } from "./contracts";
 import type { CloudPlan, PlannedResource } from "./plan";
 

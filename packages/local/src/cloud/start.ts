@@ -6,15 +6,15 @@
  */
 import fs from "node:fs";
 import path from "node:path";
-import { type HttpApi, startHttpApi } from "../apigw/index";
+import { type HttpApi, startHttpApi } from "../services/apigateway/index";
 import { type ConsolePlugin, registerConsole } from "../console/index";
 import { findFreePorts } from "../edge/ports";
 import { BUILT_IN_SERVICES, type LocalAws, startLocalAws } from "../index";
-import { type MqttBroker, startMqttBroker } from "../iot-data/index";
+import { type MqttBroker, startMqttBroker } from "../services/iot-data/index";
 import { createLambdaRuntime, type LambdaRuntime } from "../lambda/index";
 import { lateBound } from "../late-bound";
 import { lambdaTrigger } from "../services/cognito-idp/triggers";
-import { startXRayDaemon, type XRayDaemon } from "../xray/index";
+import { startXRayDaemon, type XRayDaemon } from "../services/xray/index";
 import { type CloudAssembly, loadCloudAssembly } from "./assembly";
 import type { LambdaInvoker } from "./contracts";
 import { type KinesisEventSource, startKinesisEventSource } from "./kinesis-event-source";

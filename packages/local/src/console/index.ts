@@ -8,7 +8,7 @@
  * hosts and foreign pages; on top of that the console refuses any origin but its own, a loopback
  * dev server included, and whatever the browser marks as cross-site or same-site.
  */
-import type { ControlRoute } from "../control";
+import type { ControlRoute } from "../edge/control";
 import type { ServiceResponse } from "../types";
 import { CONSOLE_CSP, CONSOLE_HTML } from "./page";
 import {

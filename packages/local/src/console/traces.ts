@@ -3,7 +3,7 @@
  * the Lambda runtime records) each with the AWS-call subsegments under it. Only known fields are
  * copied (never a document as sent), strings are clipped and redacted, and lists are capped.
  */
-import type { StoredTrace } from "../xray/index";
+import type { StoredTrace } from "../services/xray/index";
 import { clip, redactString } from "./redact";
 
 /** Subsegments shown per trace; the rest are counted in `hiddenSubsegments`. */

@@ -28,7 +28,7 @@ export interface LocalFunction {
   tracing?: "Active" | "PassThrough";
 }
 
-/** Where the runtime's X-Ray segments go: the local X-Ray daemon (src/xray). */
+/** Where the runtime's X-Ray segments go: the local X-Ray daemon (src/services/xray). */
 export interface TraceCollector {
   /** `host:port` of its UDP endpoint, handed to traced functions as `AWS_XRAY_DAEMON_ADDRESS`. */
   readonly address: string;

@@ -6,8 +6,8 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { PolicyDocument } from "../../src/cloud/contracts";
-import { createIotAuthorizer, type IotAction } from "../../src/iot-data/authorizer";
-import { isGuestRole, resolvePrincipal } from "../../src/iot-data/principal";
+import { createIotAuthorizer, type IotAction } from "../../src/services/iot-data/authorizer";
+import { isGuestRole, resolvePrincipal } from "../../src/services/iot-data/principal";
 import { createIotService, type IotService } from "../../src/services/iot/index";
 import { createStsService, type StsService } from "../../src/services/sts/index";
 import {

@@ -13,7 +13,7 @@ import {
 import type { MqttClient } from "mqtt";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { type LocalAws, startLocalAws } from "../../src/index";
-import { type MqttBroker, startMqttBroker } from "../../src/iot-data/index";
+import { type MqttBroker, startMqttBroker } from "../../src/services/iot-data/index";
 import { GUEST_SESSION_POLICY } from "../../src/services/cognito-identity/guest-policy";
 import {
   createStsService,

@@ -3,7 +3,7 @@
  * the real local STS: the shapes clients produce that the end-to-end tests do not cover.
  */
 import { afterAll, describe, expect, it } from "vitest";
-import { verifyPresignedUrl } from "../../src/iot-data/presigned-url";
+import { verifyPresignedUrl } from "../../src/services/iot-data/presigned-url";
 import { createStsService } from "../../src/services/sts/index";
 import { presignedUrl, REGION } from "./fixtures";
 

@@ -12,7 +12,7 @@ import {
   startXRayDaemon,
   TraceStore,
   type XRayDaemon,
-} from "../../src/xray/index";
+} from "../../src/services/xray/index";
 
 const HEADER = '{"format":"json","version":1}\n';
 const traceId = () =>

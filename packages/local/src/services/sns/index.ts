@@ -28,7 +28,7 @@ import {
   type ServiceRequest,
   type ServiceResponse,
 } from "../../types";
-import { QueryError, readQueryParams, runQueryAction } from "../query-protocol";
+import { QueryError, readQueryParams, runQueryAction } from "../../protocol/query";
 import type { DeliveryRecord } from "./delivery";
 import {
   json,

@@ -5,7 +5,7 @@
  */
 import type { SNSEvent } from "aws-lambda";
 import type { ServiceRequest, ServiceResponse } from "../../types";
-import { QueryError } from "../query-protocol";
+import { QueryError } from "../../protocol/query";
 import type { RetryPolicy } from "./delivery";
 import {
   type FilterableAttribute,

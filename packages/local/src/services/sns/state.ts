@@ -5,7 +5,7 @@
  * when the journal is compacted.
  */
 import { Journal } from "../../journal";
-import { QueryError } from "../query-protocol";
+import { QueryError } from "../../protocol/query";
 import {
   type PendingMessage,
   refreshFilter,

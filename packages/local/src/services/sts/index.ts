@@ -20,7 +20,7 @@ import {
   type ServiceRequest,
   type ServiceResponse,
 } from "../../types";
-import { QueryError, readQueryParams, runQueryAction } from "../query-protocol";
+import { QueryError, readQueryParams, runQueryAction } from "../../protocol/query";
 import { type Jwks, providerName } from "./jwt";
 import {
   type AssumeRoleWithWebIdentityInput,

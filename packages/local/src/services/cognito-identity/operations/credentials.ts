@@ -2,7 +2,7 @@
  * Credentials and the pool's own tokens: GetCredentialsForIdentity (enhanced flow: the role
  * resolved, then STS) and GetOpenIdToken (basic flow, refused unless the pool allows it).
  */
-import { QueryError } from "../../query-protocol";
+import { QueryError } from "../../../protocol/query";
 import type { IssuedCredentials } from "../../sts/index";
 import {
   type IdentityPoolContext,

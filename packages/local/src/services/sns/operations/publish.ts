@@ -12,7 +12,7 @@ import {
   queryResponse,
   requireParam,
   type XmlValue,
-} from "../../query-protocol";
+} from "../../../protocol/query";
 import {
   MAX_BATCH_ENTRIES,
   MAX_MESSAGE_ATTRIBUTES,

@@ -15,7 +15,7 @@ import {
   requireParam,
   type XmlValue,
   xmlEntryMap,
-} from "../../query-protocol";
+} from "../../../protocol/query";
 import { FilterPolicyError, type FilterPolicyScope, parseFilterPolicy } from "../filter";
 import {
   PROTOCOLS,

@@ -8,7 +8,7 @@ import {
   readEntryMap,
   requireParam,
   xmlEntryMap,
-} from "../../query-protocol";
+} from "../../../protocol/query";
 import {
   paginate,
   parseJsonAttribute,

@@ -4,7 +4,7 @@
  * session minted. Offered both in process (the identity pool's enhanced flow) and on the wire.
  */
 import type { ServiceRequest, ServiceResponse } from "../../../types";
-import { QueryError, queryResponse, requireParam } from "../../query-protocol";
+import { QueryError, queryResponse, requireParam } from "../../../protocol/query";
 import { JwtError, verifyJwt } from "../jwt";
 import {
   type AssumeRoleWithWebIdentityInput,

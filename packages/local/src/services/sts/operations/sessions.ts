@@ -4,7 +4,7 @@
  * can map an access key back to its role, subject and identity.
  */
 import { createHash, randomBytes } from "node:crypto";
-import { QueryError } from "../../query-protocol";
+import { QueryError } from "../../../protocol/query";
 import {
   type IssueCredentialsInput,
   type IssuedCredentials,

@@ -6,9 +6,9 @@
  * either wins, as IAM documents for session policies.
  */
 import { runSimulation, runUnsafeSimulation, type Simulation } from "@cloud-copilot/iam-simulate";
-import type { IamDirectory, PolicyDocument } from "../cloud/contracts";
-import type { CognitoIdentityService } from "../services/cognito-identity/index";
-import type { IssuedCredentials } from "../services/sts/index";
+import type { IamDirectory, PolicyDocument } from "../../cloud/contracts";
+import type { CognitoIdentityService } from "../cognito-identity/index";
+import type { IssuedCredentials } from "../sts/index";
 import { Messages, type SignedRequest, verifySigV4 } from "./sigv4";
 import type { IamAuthorizerContext, Rejection } from "./types";
 

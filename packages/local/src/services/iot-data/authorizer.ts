@@ -21,8 +21,8 @@
  * (an IAM resource pattern knows no MQTT wildcards), so no IoT-specific matcher is needed.
  */
 import { runUnsafeSimulation } from "@cloud-copilot/iam-simulate";
-import type { PolicyDocument } from "../cloud/contracts";
-import type { IotPolicy, IotService } from "../services/iot/index";
+import type { PolicyDocument } from "../../cloud/contracts";
+import type { IotPolicy, IotService } from "../iot/index";
 import type { IotPrincipal } from "./principal";
 
 export type IotAction = "iot:Connect" | "iot:Publish" | "iot:Subscribe" | "iot:Receive";

@@ -4,11 +4,11 @@ import type { AddressInfo } from "node:net";
 import { join } from "node:path";
 import type { CreateTableInput, TimeToLiveSpecification } from "@aws-sdk/client-dynamodb";
 import dynalite from "dynalite";
-import { jsonErrorResponse, LocalAwsError } from "./edge/errors";
-import { invokeRequestListener } from "./edge/in-process";
-import { createOriginPolicy, isRefusal } from "./edge/origin";
-import { LoopbackUpstream } from "./edge/upstream";
-import type { LocalService, ServiceRequest, ServiceResponse } from "./types";
+import { jsonErrorResponse, LocalAwsError } from "../../edge/errors";
+import { invokeRequestListener } from "../../edge/in-process";
+import { createOriginPolicy, isRefusal } from "../../edge/origin";
+import { LoopbackUpstream } from "../../edge/upstream";
+import type { LocalService, ServiceRequest, ServiceResponse } from "../../types";
 
 const JSON_1_0 = "application/x-amz-json-1.0";
 const TARGET_PREFIX = "DynamoDB_20120810.";

@@ -5,7 +5,7 @@
  * configured audience; the route's scopes against `scope`/`scp`. A missing or invalid token is
  * 401 `Unauthorized`; a valid token without a required scope is 403 `Forbidden`.
  */
-import { JwtError, verifyJwt } from "../services/sts/jwt";
+import { JwtError, verifyJwt } from "../sts/jwt";
 import type { Jwks, JwtAuthorizerConfig, Rejection } from "./types";
 
 const UNAUTHORIZED = "Unauthorized";

@@ -14,8 +14,8 @@ import {
   sign,
   signingKey,
   uriEncode,
-} from "../edge/sigv4";
-import type { IssuedCredentials } from "../services/sts/index";
+} from "../../edge/sigv4";
+import type { IssuedCredentials } from "../sts/index";
 import type { Rejection } from "./types";
 
 const SERVICE = "execute-api";

@@ -25,8 +25,8 @@ import {
   sign,
   signingKey,
   uriEncode,
-} from "../edge/sigv4";
-import type { IssuedCredentials } from "../services/sts/index";
+} from "../../edge/sigv4";
+import type { IssuedCredentials } from "../sts/index";
 
 export const IOT_SIGNING_SERVICE = "iotdevicegateway";
 /** AWS's clock skew tolerance for SigV4. */

@@ -2,8 +2,8 @@ import { randomUUID } from "node:crypto";
 import { createServer as createHttpServer } from "node:http";
 import { createServer as createHttp2Server } from "node:http2";
 import { type AddressInfo, createServer as createNetServer, type Socket } from "node:net";
-import { corsHeaders, isPreflight, preflightHeaders } from "./edge/cors";
-import { awsErrorResponse, LocalAwsError, NonLoopbackHostError } from "./edge/errors";
+import { corsHeaders, isPreflight, preflightHeaders } from "./cors";
+import { awsErrorResponse, LocalAwsError, NonLoopbackHostError } from "./errors";
 import {
   BodyTooLargeError,
   type EdgeRequest,
@@ -11,19 +11,19 @@ import {
   plainHeaders,
   readBody,
   writeResponse,
-} from "./edge/exchange";
-import { sniffWireVersion } from "./edge/h2c";
+} from "./exchange";
+import { sniffWireVersion } from "./h2c";
 import {
   createOriginPolicy,
   isRefusal,
   type OriginPolicy,
   type OriginRefusal,
-} from "./edge/origin";
-import { JSON_CONTENT_TYPE } from "./edge/protocols";
-import { guessProtocol, resolveRoute } from "./edge/routing";
-import { sigV4Scope } from "./edge/sigv4";
-import { lateBound } from "./late-bound";
-import type { LocalService, ServiceName, ServiceRequest, ServiceResponse } from "./types";
+} from "./origin";
+import { JSON_CONTENT_TYPE } from "./protocols";
+import { guessProtocol, resolveRoute } from "./routing";
+import { sigV4Scope } from "./sigv4";
+import { lateBound } from "../late-bound";
+import type { LocalService, ServiceName, ServiceRequest, ServiceResponse } from "../types";
 
 /** Everything under this prefix is the local control API, never an AWS call. */
 export const CONTROL_PREFIX = "/_local/";

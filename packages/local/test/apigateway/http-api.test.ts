@@ -1,7 +1,7 @@
 import { createServer, request as httpRequest, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { type HttpApi, type HttpRoute, startHttpApi } from "../../src/apigw/index";
+import { type HttpApi, type HttpRoute, startHttpApi } from "../../src/services/apigateway/index";
 import { createOriginPolicy } from "../../src/edge/origin";
 import { GUEST_SESSION_POLICY } from "../../src/services/cognito-identity/index";
 import {

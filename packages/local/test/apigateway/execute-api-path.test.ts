@@ -3,7 +3,7 @@
  * request path, so only the request's own slashes separate segments.
  */
 import { describe, expect, it } from "vitest";
-import { executeApiPath } from "../../src/apigw/iam-authorizer";
+import { executeApiPath } from "../../src/services/apigateway/iam-authorizer";
 
 describe("executeApiPath", () => {
   it.each([

@@ -3,9 +3,9 @@
  * `.sst/local/templates/Api.json`), and route selection on its own.
  */
 import { describe, expect, it } from "vitest";
-import { httpApisFromTemplate, httpRoutesFromTemplate, RouteKeyError } from "../../src/apigw/index";
-import { createRouter } from "../../src/apigw/routes";
-import type { HttpRoute } from "../../src/apigw/types";
+import { httpApisFromTemplate, httpRoutesFromTemplate, RouteKeyError } from "../../src/services/apigateway/index";
+import { createRouter } from "../../src/services/apigateway/routes";
+import type { HttpRoute } from "../../src/services/apigateway/types";
 
 const integration = (fn: string) => ({
   Type: "AWS::ApiGatewayV2::Integration",

@@ -3,13 +3,13 @@
  * (routes translated from `AWS::ApiGatewayV2::Route`/`Integration`/`Authorizer`) and what the
  * authorizers hand the event builder.
  */
-import type { IamDirectory, LambdaInvoker } from "../cloud/contracts";
-import type { OriginPolicy } from "../edge/origin";
-import type { CognitoIdentityService } from "../services/cognito-identity/index";
-import type { StsService } from "../services/sts/index";
-import type { Jwks } from "../services/sts/jwt";
+import type { IamDirectory, LambdaInvoker } from "../../cloud/contracts";
+import type { OriginPolicy } from "../../edge/origin";
+import type { CognitoIdentityService } from "../cognito-identity/index";
+import type { StsService } from "../sts/index";
+import type { Jwks } from "../sts/jwt";
 
-export type { Jwks } from "../services/sts/jwt";
+export type { Jwks } from "../sts/jwt";
 
 export type AuthorizationType = "NONE" | "AWS_IAM" | "JWT";
 

@@ -3,8 +3,8 @@
  * identity and IAM role behind it, and whether that identity is a guest (which changes how AWS IoT
  * authorizes it: the role's policies only, no IoT policy).
  */
-import type { IamDirectory, LocalRole, PolicyDocument } from "../cloud/contracts";
-import type { IssuedCredentials } from "../services/sts/index";
+import type { IamDirectory, LocalRole, PolicyDocument } from "../../cloud/contracts";
+import type { IssuedCredentials } from "../sts/index";
 
 export interface IotPrincipal {
   credentials: IssuedCredentials;

@@ -8,9 +8,9 @@
  */
 import { createServer, type IncomingMessage, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
-import { assertLoopbackHost } from "../edge";
-import { BodyTooLargeError, readBody } from "../edge/exchange";
-import { createOriginPolicy, isRefusal, type OriginRefusal } from "../edge/origin";
+import { assertLoopbackHost } from "../../edge/index";
+import { BodyTooLargeError, readBody } from "../../edge/exchange";
+import { createOriginPolicy, isRefusal, type OriginRefusal } from "../../edge/origin";
 import { applyCors, isPreflight, preflightHeaders } from "./cors";
 import {
   type EventContext,

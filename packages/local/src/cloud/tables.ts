@@ -1,4 +1,4 @@
-import type { LocalTableDefinition } from "../dynamodb";
+import type { LocalTableDefinition } from "../services/dynamodb/index";
 
 interface CfnTableProperties {
   TableName?: unknown;
