@@ -1,6 +1,6 @@
 import type { TestProject } from "vitest/node";
-import { BUILT_IN_SERVICES, startLocalAws } from "../../packages/local/src/index";
 import { silenceSdkNotices } from "../../packages/local/src/cloud/sdk-notices";
+import { BUILT_IN_SERVICES, startLocalAws } from "../../packages/local/src/index";
 import { assertLoopbackEndpoint } from "./loopback";
 
 // The AWS SDKs' Node-support and end-of-support notices, once per test worker, child process and

@@ -2,9 +2,8 @@ import { join, resolve } from "node:path";
 import { pathToFileURL } from "node:url";
 import { parseArgs } from "node:util";
 import { type ControlRoute, createControlHandler } from "./edge/control";
-import { type DynamoDbService, startDynamoDb } from "./services/dynamodb/index";
-import { assertLoopbackHost, bindEdge, type Edge } from "./edge/index";
 import { ServiceAlreadyRegisteredError } from "./edge/errors";
+import { assertLoopbackHost, bindEdge, type Edge } from "./edge/index";
 import { createOriginPolicy, type OriginPolicy } from "./edge/origin";
 import {
   type CognitoIdentityService,
@@ -13,6 +12,7 @@ import {
 import { userPoolKeysFrom } from "./services/cognito-identity/login-tokens";
 import { type CognitoIdpService, createCognitoIdpService } from "./services/cognito-idp/index";
 import type { InvokeTrigger } from "./services/cognito-idp/triggers";
+import { type DynamoDbService, startDynamoDb } from "./services/dynamodb/index";
 import { createIotService, type IotService } from "./services/iot/index";
 import { createKinesisService, type KinesisService } from "./services/kinesis";
 import { createKmsService, type KmsService } from "./services/kms/index";
@@ -22,7 +22,6 @@ import { createStsService, type StsService } from "./services/sts/index";
 import type { LocalService, ServiceName } from "./types";
 
 export type { ControlRoute } from "./edge/control";
-export type { LocalTableDefinition } from "./services/dynamodb/index";
 export {
   EmulatorStartError,
   LocalAwsError,
@@ -30,6 +29,7 @@ export {
   ServiceAlreadyRegisteredError,
 } from "./edge/errors";
 export { resolveRoute } from "./edge/routing";
+export type { LocalTableDefinition } from "./services/dynamodb/index";
 export type { KinesisRecordView } from "./services/kinesis";
 export * from "./types";
 

@@ -1,8 +1,8 @@
 import { connect } from "node:http2";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createControlHandler } from "../src/edge/control";
-import { type Edge, startEdge } from "../src/edge/index";
 import { NonLoopbackHostError } from "../src/edge/errors";
+import { type Edge, startEdge } from "../src/edge/index";
 import { startLocalAws } from "../src/index";
 import type { LocalService, ServiceName, ServiceRequest, ServiceResponse } from "../src/types";
 

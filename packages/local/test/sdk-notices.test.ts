@@ -6,7 +6,11 @@
 import { spawnSync } from "node:child_process";
 import path from "node:path";
 import { describe, expect, it } from "vitest";
-import { nodeSupportNotice, SDK_NOTICE_OPT_OUTS, silenceSdkNotices } from "../src/cloud/sdk-notices";
+import {
+  nodeSupportNotice,
+  SDK_NOTICE_OPT_OUTS,
+  silenceSdkNotices,
+} from "../src/cloud/sdk-notices";
 
 const ROOT = path.resolve(import.meta.dirname, "../../..");
 

@@ -12,9 +12,9 @@
 import { createHash } from "node:crypto";
 import fs from "node:fs";
 import path from "node:path";
+import { LOCAL_ACCOUNT_ID } from "../types";
 import type { CloudFormationTemplate } from "./synth";
 import { acquireDirectoryLock } from "./synth-lock";
-import { LOCAL_ACCOUNT_ID } from "../types";
 
 export interface CloudStack {
   /** `Data`, `Auth`, ... */

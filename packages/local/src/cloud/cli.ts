@@ -8,8 +8,8 @@
 import path from "node:path";
 import { parseArgs } from "node:util";
 import { InvalidAllowedOriginError, parseAllowedOrigin } from "../edge/origin";
-import { nodeSupportNotice, silenceSdkNotices } from "./sdk-notices";
 import { LocalCloudConfigError, loadLocalCloudConfig } from "./config";
+import { nodeSupportNotice, silenceSdkNotices } from "./sdk-notices";
 import { startLocalCloud } from "./start";
 
 const HELP = `Usage: npm start -- [options]

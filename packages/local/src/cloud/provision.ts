@@ -14,12 +14,12 @@ import {
 } from "@aws-sdk/client-kinesis";
 import { CreateTopicCommand, SNSClient, SubscribeCommand } from "@aws-sdk/client-sns";
 import { CreateQueueCommand, SQSClient } from "@aws-sdk/client-sqs";
-import { httpApisFromTemplate, type TemplateHttpApi } from "../services/apigateway/index";
 import type { LocalAws } from "../index";
 import type { LocalFunction } from "../lambda/types";
-import { tableDefinitionsFromTemplate } from "./tables";
+import { httpApisFromTemplate, type TemplateHttpApi } from "../services/apigateway/index";
 import type { IamDirectory, LocalRole, PolicyDocument } from "./contracts";
 import type { CloudPlan, PlannedResource } from "./plan";
+import { tableDefinitionsFromTemplate } from "./tables";
 
 /** A function as the Lambda runtime runs it (the template's settings, its bundle's directory). */
 export type FunctionSpec = LocalFunction;

@@ -6,14 +6,14 @@
  */
 import fs from "node:fs";
 import path from "node:path";
-import { type HttpApi, startHttpApi } from "../services/apigateway/index";
 import { type ConsolePlugin, registerConsole } from "../console/index";
 import { findFreePorts } from "../edge/ports";
 import { BUILT_IN_SERVICES, type LocalAws, startLocalAws } from "../index";
-import { type MqttBroker, startMqttBroker } from "../services/iot-data/index";
 import { createLambdaRuntime, type LambdaRuntime } from "../lambda/index";
 import { lateBound } from "../late-bound";
+import { type HttpApi, startHttpApi } from "../services/apigateway/index";
 import { lambdaTrigger } from "../services/cognito-idp/triggers";
+import { type MqttBroker, startMqttBroker } from "../services/iot-data/index";
 import { startXRayDaemon, type XRayDaemon } from "../services/xray/index";
 import { type CloudAssembly, loadCloudAssembly } from "./assembly";
 import type { LambdaInvoker } from "./contracts";

@@ -9,10 +9,10 @@
  * console knows AWS's shapes, never the app's keys.
  */
 import type { LocalAws } from "../index";
-import type { MqttBroker } from "../services/iot-data/index";
 import type { LambdaRuntime } from "../lambda/types";
-import type { LocalService, ServiceRequest } from "../types";
+import type { MqttBroker } from "../services/iot-data/index";
 import type { TraceSource } from "../services/xray/index";
+import type { LocalService, ServiceRequest } from "../types";
 import { clip, redactString, redactText, redactValue } from "./redact";
 import { type ConsoleTrace, traceView } from "./traces";
 import {

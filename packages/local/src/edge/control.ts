@@ -1,6 +1,6 @@
+import type { LocalService, ServiceName, ServiceRequest, ServiceResponse } from "../types";
 import { CONTROL_PREFIX, type ControlHandler } from "./index";
 import { isLoopbackHost } from "./origin";
-import type { LocalService, ServiceName, ServiceRequest, ServiceResponse } from "../types";
 
 /**
  * An extra control route under `/_local/<prefix>/` (the local cloud's console): `path` is relative

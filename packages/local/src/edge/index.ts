@@ -2,6 +2,8 @@ import { randomUUID } from "node:crypto";
 import { createServer as createHttpServer } from "node:http";
 import { createServer as createHttp2Server } from "node:http2";
 import { type AddressInfo, createServer as createNetServer, type Socket } from "node:net";
+import { lateBound } from "../late-bound";
+import type { LocalService, ServiceName, ServiceRequest, ServiceResponse } from "../types";
 import { corsHeaders, isPreflight, preflightHeaders } from "./cors";
 import { awsErrorResponse, LocalAwsError, NonLoopbackHostError } from "./errors";
 import {
@@ -13,17 +15,10 @@ import {
   writeResponse,
 } from "./exchange";
 import { sniffWireVersion } from "./h2c";
-import {
-  createOriginPolicy,
-  isRefusal,
-  type OriginPolicy,
-  type OriginRefusal,
-} from "./origin";
+import { createOriginPolicy, isRefusal, type OriginPolicy, type OriginRefusal } from "./origin";
 import { JSON_CONTENT_TYPE } from "./protocols";
 import { guessProtocol, resolveRoute } from "./routing";
 import { sigV4Scope } from "./sigv4";
-import { lateBound } from "../late-bound";
-import type { LocalService, ServiceName, ServiceRequest, ServiceResponse } from "../types";
 
 /** Everything under this prefix is the local control API, never an AWS call. */
 export const CONTROL_PREFIX = "/_local/";

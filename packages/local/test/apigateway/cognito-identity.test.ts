@@ -16,8 +16,8 @@ import {
   InitiateAuthCommand,
 } from "@aws-sdk/client-cognito-identity-provider";
 import { afterAll, beforeAll, expect, it } from "vitest";
-import { type HttpApi, startHttpApi } from "../../src/services/apigateway/index";
 import { type LocalAws, startLocalAws } from "../../src/index";
+import { type HttpApi, startHttpApi } from "../../src/services/apigateway/index";
 import { identityPoolTrustPolicy } from "../../src/testing";
 import {
   ACCOUNT,

@@ -1,8 +1,8 @@
 import { createServer, request as httpRequest, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { type HttpApi, type HttpRoute, startHttpApi } from "../../src/services/apigateway/index";
 import { createOriginPolicy } from "../../src/edge/origin";
+import { type HttpApi, type HttpRoute, startHttpApi } from "../../src/services/apigateway/index";
 import { GUEST_SESSION_POLICY } from "../../src/services/cognito-identity/index";
 import {
   createStsService,

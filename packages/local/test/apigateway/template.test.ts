@@ -3,7 +3,11 @@
  * `.sst/local/templates/Api.json`), and route selection on its own.
  */
 import { describe, expect, it } from "vitest";
-import { httpApisFromTemplate, httpRoutesFromTemplate, RouteKeyError } from "../../src/services/apigateway/index";
+import {
+  httpApisFromTemplate,
+  httpRoutesFromTemplate,
+  RouteKeyError,
+} from "../../src/services/apigateway/index";
 import { createRouter } from "../../src/services/apigateway/routes";
 import type { HttpRoute } from "../../src/services/apigateway/types";
 

@@ -6,7 +6,11 @@
  * authorizer or the function. The API's clock is injected, so no test waits.
  */
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { type HttpApi, httpApisFromTemplate, startHttpApi } from "../../src/services/apigateway/index";
+import {
+  type HttpApi,
+  httpApisFromTemplate,
+  startHttpApi,
+} from "../../src/services/apigateway/index";
 import { createStsService } from "../../src/services/sts/index";
 import { ACCOUNT, InProcessInvoker, REGION, TestIamDirectory } from "./fixtures";
 

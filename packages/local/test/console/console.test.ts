@@ -37,10 +37,10 @@ import {
 } from "../../src/console/index";
 import { redactText, redactValue } from "../../src/console/redact";
 import { BUILT_IN_SERVICES, type LocalAws, startLocalAws } from "../../src/index";
-import { type MqttBroker, startMqttBroker } from "../../src/services/iot-data/index";
 import type { LambdaRuntime } from "../../src/lambda/types";
-import { identityPoolTrustPolicy } from "../../src/testing";
+import { type MqttBroker, startMqttBroker } from "../../src/services/iot-data/index";
 import { startXRayDaemon, type XRayDaemon } from "../../src/services/xray/index";
+import { identityPoolTrustPolicy } from "../../src/testing";
 import {
   APP_ROLE_IOT_POLICY,
   connectMqtt,

@@ -6,9 +6,9 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { PolicyDocument } from "../../src/cloud/contracts";
+import { createIotService, type IotService } from "../../src/services/iot/index";
 import { createIotAuthorizer, type IotAction } from "../../src/services/iot-data/authorizer";
 import { isGuestRole, resolvePrincipal } from "../../src/services/iot-data/principal";
-import { createIotService, type IotService } from "../../src/services/iot/index";
 import { createStsService, type StsService } from "../../src/services/sts/index";
 import {
   APP_GUEST_ROLE_POLICY,

@@ -13,8 +13,8 @@ import {
 import type { MqttClient } from "mqtt";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { type LocalAws, startLocalAws } from "../../src/index";
-import { type MqttBroker, startMqttBroker } from "../../src/services/iot-data/index";
 import { GUEST_SESSION_POLICY } from "../../src/services/cognito-identity/guest-policy";
+import { type MqttBroker, startMqttBroker } from "../../src/services/iot-data/index";
 import {
   createStsService,
   type IssuedCredentials,

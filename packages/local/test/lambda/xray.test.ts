@@ -9,7 +9,11 @@ import { randomUUID } from "node:crypto";
 import { CreateTableCommand, DynamoDBClient, PutItemCommand } from "@aws-sdk/client-dynamodb";
 import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
 import type { LocalFunction } from "../../src/lambda/types";
-import { type SegmentDocument, startXRayDaemon, type XRayDaemon } from "../../src/services/xray/index";
+import {
+  type SegmentDocument,
+  startXRayDaemon,
+  type XRayDaemon,
+} from "../../src/services/xray/index";
 import { Bundles, eventually, testRuntime } from "./bundles";
 
 const HEADER = /^Root=(1-[0-9a-f]{8}-[0-9a-f]{24});Parent=([0-9a-f]{16});Sampled=([01])$/;

@@ -8,8 +8,8 @@
  */
 import { createServer, type IncomingMessage, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
-import { assertLoopbackHost } from "../../edge/index";
 import { BodyTooLargeError, readBody } from "../../edge/exchange";
+import { assertLoopbackHost } from "../../edge/index";
 import { createOriginPolicy, isRefusal, type OriginRefusal } from "../../edge/origin";
 import { applyCors, isPreflight, preflightHeaders } from "./cors";
 import {

@@ -22,13 +22,14 @@
  * subscriptions, publish), `publisher.ts` (fan-out and what each endpoint receives),
  * `delivery.ts` (attempts, retries, dead-letter), `filter.ts` (filter policies), `model.ts`.
  */
+
+import { QueryError, readQueryParams, runQueryAction } from "../../protocol/query";
 import {
   LOCAL_ACCOUNT_ID,
   type LocalService,
   type ServiceRequest,
   type ServiceResponse,
 } from "../../types";
-import { QueryError, readQueryParams, runQueryAction } from "../../protocol/query";
 import type { DeliveryRecord } from "./delivery";
 import {
   json,

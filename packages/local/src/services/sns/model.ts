@@ -4,8 +4,8 @@
  * and delivery share.
  */
 import type { SNSEvent } from "aws-lambda";
-import type { ServiceRequest, ServiceResponse } from "../../types";
 import { QueryError } from "../../protocol/query";
+import type { ServiceRequest, ServiceResponse } from "../../types";
 import type { RetryPolicy } from "./delivery";
 import {
   type FilterableAttribute,

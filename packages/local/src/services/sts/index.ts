@@ -14,13 +14,14 @@
  * name (sessions.ts mints the credentials both flows hand out), the journaled state in state.ts,
  * token verification in jwt.ts and trust-policy evaluation in trust.ts.
  */
+
+import { QueryError, readQueryParams, runQueryAction } from "../../protocol/query";
 import {
   LOCAL_ACCOUNT_ID,
   type LocalService,
   type ServiceRequest,
   type ServiceResponse,
 } from "../../types";
-import { QueryError, readQueryParams, runQueryAction } from "../../protocol/query";
 import { type Jwks, providerName } from "./jwt";
 import {
   type AssumeRoleWithWebIdentityInput,

@@ -7,7 +7,6 @@
  * service runs with `httpConfirmation: "auto"`.
  */
 import { randomBytes, randomUUID } from "node:crypto";
-import type { ServiceRequest, ServiceResponse } from "../../../types";
 import {
   QueryError,
   queryResponse,
@@ -16,6 +15,7 @@ import {
   type XmlValue,
   xmlEntryMap,
 } from "../../../protocol/query";
+import type { ServiceRequest, ServiceResponse } from "../../../types";
 import { FilterPolicyError, type FilterPolicyScope, parseFilterPolicy } from "../filter";
 import {
   PROTOCOLS,

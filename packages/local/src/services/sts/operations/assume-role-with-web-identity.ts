@@ -3,8 +3,9 @@
  * issuer, its expiry checked, the role's trust policy evaluated on `aud`, `sub` and `amr`, then a
  * session minted. Offered both in process (the identity pool's enhanced flow) and on the wire.
  */
-import type { ServiceRequest, ServiceResponse } from "../../../types";
+
 import { QueryError, queryResponse, requireParam } from "../../../protocol/query";
+import type { ServiceRequest, ServiceResponse } from "../../../types";
 import { JwtError, verifyJwt } from "../jwt";
 import {
   type AssumeRoleWithWebIdentityInput,

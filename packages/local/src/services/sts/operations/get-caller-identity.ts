@@ -1,6 +1,7 @@
 /** GetCallerIdentity (signed): who the request's access key is, an issued session or the root. */
-import type { ServiceRequest, ServiceResponse } from "../../../types";
+
 import { QueryError, queryResponse } from "../../../protocol/query";
+import type { ServiceRequest, ServiceResponse } from "../../../types";
 import { XMLNS } from "../model";
 import type { StsState } from "../state";
 
