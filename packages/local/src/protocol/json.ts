@@ -12,6 +12,7 @@ import type { AwsServiceError } from "./errors";
 
 export const JSON_1_0 = "application/x-amz-json-1.0";
 export const JSON_1_1 = "application/x-amz-json-1.1";
+export type JsonContentType = typeof JSON_1_0 | typeof JSON_1_1;
 
 export type JsonErrorHeader =
   /** The code, which the SDK prefers to the body's `__type`. */
@@ -25,7 +26,7 @@ export type JsonErrorHeader =
   | "x-amzn-query-error";
 
 export interface JsonErrorDialect {
-  contentType: typeof JSON_1_0 | typeof JSON_1_1;
+  contentType: JsonContentType;
   /** Prefix of `__type`: SQS names its errors by shape id (`com.amazonaws.sqs#QueueDoesNotExist`). */
   typePrefix?: string;
   /** The error headers the service sends, in this order. */

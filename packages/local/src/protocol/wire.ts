@@ -5,7 +5,7 @@
  */
 import type { ServiceName, ServiceResponse } from "../types";
 import type { AwsServiceError } from "./errors";
-import { JSON_1_0, JSON_1_1, jsonErrorResponse } from "./json";
+import { JSON_1_0, JSON_1_1, type JsonContentType, jsonErrorResponse } from "./json";
 import { queryErrorResponse } from "./query";
 import { restJsonErrorResponse } from "./rest-json";
 
@@ -25,7 +25,7 @@ export const SERVICE_PROTOCOLS: Readonly<Record<ServiceName, WireProtocol>> = {
 };
 
 /** JSON protocol content types (JSON 1.0 for DynamoDB and SQS, 1.1 for the others). */
-export const JSON_CONTENT_TYPE: Readonly<Partial<Record<ServiceName, string>>> = {
+export const JSON_CONTENT_TYPE: Readonly<Partial<Record<ServiceName, JsonContentType>>> = {
   dynamodb: JSON_1_0,
   sqs: JSON_1_0,
   kinesis: JSON_1_1,
@@ -50,9 +50,8 @@ export function renderError(
 ): ServiceResponse {
   if (protocol === "query") return queryErrorResponse(error, requestId);
   if (protocol === "rest-json") return restJsonErrorResponse(error, requestId);
-  const contentType = (service && JSON_CONTENT_TYPE[service]) === JSON_1_0 ? JSON_1_0 : JSON_1_1;
   return jsonErrorResponse(error, {
-    contentType,
+    contentType: (service && JSON_CONTENT_TYPE[service]) ?? JSON_1_1,
     headers: ["x-amzn-errortype", "x-amzn-errormessage"],
   });
 }

@@ -34,7 +34,7 @@ import {
   answerServiceErrors,
   type ServiceErrorRendering,
 } from "../../protocol/errors";
-import { jsonErrorResponse } from "../../protocol/json";
+import { JSON_1_1, jsonErrorResponse } from "../../protocol/json";
 import type { LocalService, ServiceRequest, ServiceResponse } from "../../types";
 import type { Jwks, StsService } from "../sts/index";
 import { type Input, type Operation, openIdentityPoolContext, renewSigner } from "./context";
@@ -191,7 +191,7 @@ export function createCognitoIdentityService(
       const output = await run(ctx, input);
       return {
         status: 200,
-        headers: { "content-type": "application/x-amz-json-1.1" },
+        headers: { "content-type": JSON_1_1 },
         body: JSON.stringify(output),
       };
     });

@@ -23,7 +23,7 @@ import {
   internalError,
   type ServiceErrorRendering,
 } from "../../protocol/errors";
-import { jsonErrorResponse } from "../../protocol/json";
+import { JSON_1_1, jsonErrorResponse } from "../../protocol/json";
 import type { LocalService, ServiceRequest, ServiceResponse } from "../../types";
 import { KINESIS_ERRORS, shardId } from "./model";
 import type { Body } from "./operations/input";
@@ -43,7 +43,7 @@ import {
 } from "./operations/streams";
 import { KinesisState } from "./state";
 
-const CONTENT_TYPE = "application/x-amz-json-1.1";
+const CONTENT_TYPE = JSON_1_1;
 const TARGET_PREFIX = "Kinesis_20131202.";
 
 export interface KinesisOptions {

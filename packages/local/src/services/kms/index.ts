@@ -31,7 +31,7 @@ import {
   internalError,
   type ServiceErrorRendering,
 } from "../../protocol/errors";
-import { jsonErrorResponse } from "../../protocol/json";
+import { JSON_1_1, jsonErrorResponse } from "../../protocol/json";
 import {
   LOCAL_ACCOUNT_ID,
   type LocalService,
@@ -48,7 +48,7 @@ import { type KmsOperation, KmsState } from "./state";
 
 export type { KmsKeyDefinition, KmsTag } from "./model";
 
-const CONTENT_TYPE = "application/x-amz-json-1.1";
+const CONTENT_TYPE = JSON_1_1;
 const TARGET_PREFIX = "TrentService.";
 
 export interface KmsServiceOptions {
