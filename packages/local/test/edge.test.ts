@@ -166,6 +166,8 @@ describe("edge", () => {
 
     expect(response.status).toBe(500);
     expect(response.headers.get("x-amzn-errortype")).toBe("InternalFailure");
+    // The message helps whoever runs the emulator; the stack stays in the log.
+    expect(await response.json()).toEqual({ __type: "InternalFailure", message: "boom" });
     expect(failures).toContainEqual(new Error("boom"));
   });
 

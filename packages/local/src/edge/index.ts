@@ -3,9 +3,11 @@ import { createServer as createHttpServer } from "node:http";
 import { createServer as createHttp2Server } from "node:http2";
 import { type AddressInfo, createServer as createNetServer, type Socket } from "node:net";
 import { lateBound } from "../late-bound";
+import { AwsServiceError } from "../protocol/errors";
+import { renderError } from "../protocol/wire";
 import type { LocalService, ServiceName, ServiceRequest, ServiceResponse } from "../types";
 import { corsHeaders, isPreflight, preflightHeaders } from "./cors";
-import { awsErrorResponse, LocalAwsError, NonLoopbackHostError } from "./errors";
+import { LocalAwsError, NonLoopbackHostError } from "./errors";
 import {
   BodyTooLargeError,
   type EdgeRequest,
@@ -16,7 +18,6 @@ import {
 } from "./exchange";
 import { sniffWireVersion } from "./h2c";
 import { createOriginPolicy, isRefusal, type OriginPolicy, type OriginRefusal } from "./origin";
-import { JSON_CONTENT_TYPE } from "./protocols";
 import { guessProtocol, resolveRoute } from "./routing";
 import { sigV4Scope } from "./sigv4";
 
@@ -175,7 +176,11 @@ async function handleExchange(
   try {
     const body = await readBody(request, options.maxBodyBytes);
     const url = parseRequestUrl(request.url);
-    if (!url) throw new LocalAwsError("MalformedRequestUrl", "The request target is not a URL");
+    if (!url) {
+      throw new AwsServiceError("MalformedRequestUrl", "The request target is not a URL", {
+        status: 500,
+      });
+    }
     const scope = sigV4Scope(headers, url.searchParams);
     const serviceRequest: ServiceRequest = {
       method,
@@ -213,28 +218,25 @@ async function dispatch(
   const route = resolveRoute(request);
   if (!route) {
     const protocol = guessProtocol(request.headers);
-    return awsErrorResponse(
+    return renderError(
       protocol,
-      {
-        status: 400,
-        code: protocol === "query" ? "InvalidAction" : "UnknownOperationException",
-        message:
-          "No local service matches this request (X-Amz-Target, SigV4 credential scope or Version)",
-      },
+      new AwsServiceError(
+        protocol === "query" ? "InvalidAction" : "UnknownOperationException",
+        "No local service matches this request (X-Amz-Target, SigV4 credential scope or Version)",
+      ),
       request.requestId,
     );
   }
   const service = services.get(route.service);
   if (!service) {
-    return awsErrorResponse(
+    return renderError(
       route.protocol,
-      {
-        status: 400,
-        code: route.protocol === "query" ? "InvalidAction" : "UnknownOperationException",
-        message: `The local ${route.service} service is not running`,
-      },
+      new AwsServiceError(
+        route.protocol === "query" ? "InvalidAction" : "UnknownOperationException",
+        `The local ${route.service} service is not running`,
+      ),
       request.requestId,
-      JSON_CONTENT_TYPE[route.service],
+      route.service,
     );
   }
   return service.handle(request);
@@ -264,15 +266,15 @@ function refusalResponse(
         })
       : undefined;
   const protocol = route?.protocol ?? (url ? guessProtocol(headers) : "json");
-  return awsErrorResponse(
+  return renderError(
     protocol,
-    {
-      status: refusal.status,
-      code: protocol === "query" ? "AccessDenied" : "AccessDeniedException",
-      message: refusal.message,
-    },
+    new AwsServiceError(
+      protocol === "query" ? "AccessDenied" : "AccessDeniedException",
+      refusal.message,
+      { status: refusal.status },
+    ),
     requestId,
-    route ? JSON_CONTENT_TYPE[route.service] : undefined,
+    route?.service,
   );
 }
 
@@ -289,21 +291,25 @@ function logFailure(error: unknown, requestId: string): void {
   console.error(`[local-aws] request ${requestId} failed`, error);
 }
 
-/** Anything a service throws becomes an AWS-shaped error instead of a dropped connection. */
+/**
+ * Anything a service throws becomes an AWS-shaped error instead of a dropped connection: an
+ * `AwsServiceError` as it is, the local cloud's own failures under their code, anything else as
+ * InternalFailure; all with their message, which is what a developer needs to see locally.
+ */
 function failureResponse(
   error: unknown,
   requestId: string,
   headers: Record<string, string>,
 ): ServiceResponse {
-  const protocol = guessProtocol(headers);
+  return renderError(guessProtocol(headers), asServiceError(error), requestId);
+}
+
+function asServiceError(error: unknown): AwsServiceError {
+  if (error instanceof AwsServiceError) return error;
   if (error instanceof BodyTooLargeError) {
-    return awsErrorResponse(
-      protocol,
-      { status: 413, code: "RequestEntityTooLargeException", message: error.message },
-      requestId,
-    );
+    return new AwsServiceError("RequestEntityTooLargeException", error.message, { status: 413 });
   }
   const code = error instanceof LocalAwsError ? error.code : "InternalFailure";
   const message = error instanceof Error ? error.message : String(error);
-  return awsErrorResponse(protocol, { status: 500, code, message }, requestId);
+  return new AwsServiceError(code, message, { status: 500, cause: error });
 }

@@ -1,5 +1,5 @@
+import { isServiceName, SERVICE_PROTOCOLS, type WireProtocol } from "../protocol/wire";
 import type { ServiceName } from "../types";
-import { isServiceName, SERVICE_PROTOCOLS, type WireProtocol } from "./protocols";
 import { sigV4Scope } from "./sigv4";
 
 /** What the router needs to see of a request; the body only matters for unsigned query calls. */

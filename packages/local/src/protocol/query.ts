@@ -1,6 +1,6 @@
 /**
- * Helpers shared by the AWS "query" protocol services (SNS, STS): form-encoded requests
- * (`Action=...&Version=...`) answered with XML.
+ * The AWS query protocol (SNS, STS): form-encoded requests (`Action=...&Version=...`) answered
+ * with XML.
  *
  * The SDK's query deserializer is strict about element names: it reads `<OpResponse><OpResult>` and
  * silently yields `undefined` fields for a wrong root, so every response goes through
@@ -8,19 +8,7 @@
  * the SDK maps `<Error><Code>` to an exception class through the model's `awsQueryError` code.
  */
 import type { ServiceRequest, ServiceResponse } from "../types";
-
-/** A client-visible failure: `code` is the wire code (e.g. `NotFound`, `InvalidParameter`). */
-export class QueryError extends Error {
-  constructor(
-    readonly code: string,
-    message: string,
-    readonly status = 400,
-    readonly type: "Sender" | "Receiver" = "Sender",
-  ) {
-    super(message);
-    this.name = code;
-  }
-}
+import { AwsServiceError, answerServiceErrors, internalError } from "./errors";
 
 /** Form body plus URL query, body winning: the SDK sends POST bodies, curl users send GET queries. */
 export function readQueryParams(request: ServiceRequest): URLSearchParams {
@@ -167,15 +155,23 @@ export function queryResponse(
   };
 }
 
+/**
+ * `<ErrorResponse><Error><Type>Sender|Receiver</Type><Code>…`. A service names its namespace and
+ * sends the XML declaration, as SNS and STS do; the edge, answering for a service it could not
+ * reach, sends the bare document.
+ */
 export function queryErrorResponse(
-  error: QueryError,
-  xmlns: string,
+  error: AwsServiceError,
   requestId: string,
+  xmlns?: string,
 ): ServiceResponse {
+  const head =
+    xmlns === undefined
+      ? "<ErrorResponse>"
+      : `<?xml version="1.0" encoding="UTF-8"?>\n<ErrorResponse xmlns="${xmlns}">`;
   const body =
-    `<?xml version="1.0" encoding="UTF-8"?>\n<ErrorResponse xmlns="${xmlns}"><Error>` +
-    `<Type>${error.type}</Type><Code>${xmlEscape(error.code)}</Code>` +
-    `<Message>${xmlEscape(error.message)}</Message></Error>` +
+    `${head}<Error><Type>${error.fault === "server" ? "Receiver" : "Sender"}</Type>` +
+    `<Code>${xmlEscape(error.code)}</Code><Message>${xmlEscape(error.message)}</Message></Error>` +
     `<RequestId>${xmlEscape(requestId)}</RequestId></ErrorResponse>`;
   return {
     status: error.status,
@@ -184,29 +180,25 @@ export function queryErrorResponse(
   };
 }
 
-/** Runs an action handler, turning `QueryError`s (and bugs, as InternalError 500) into XML. */
-export async function runQueryAction(
+/** Runs an action handler, rendering `AwsServiceError`s (and bugs, as InternalError 500) as XML. */
+export function runQueryAction(
   xmlns: string,
   requestId: string,
   action: () => Promise<ServiceResponse> | ServiceResponse,
 ): Promise<ServiceResponse> {
-  try {
-    return await action();
-  } catch (err) {
-    if (err instanceof QueryError) return queryErrorResponse(err, xmlns, requestId);
-    const message = err instanceof Error ? err.message : String(err);
-    return queryErrorResponse(
-      new QueryError("InternalError", message, 500, "Receiver"),
-      xmlns,
-      requestId,
-    );
-  }
+  return answerServiceErrors(
+    {
+      render: (error) => queryErrorResponse(error, requestId, xmlns),
+      unexpected: internalError("InternalError"),
+    },
+    action,
+  );
 }
 
 export function requireParam(params: URLSearchParams, name: string): string {
   const value = params.get(name);
   if (value === null || value === "") {
-    throw new QueryError("InvalidParameter", `Invalid parameter: ${name}`);
+    throw new AwsServiceError("InvalidParameter", `Invalid parameter: ${name}`);
   }
   return value;
 }

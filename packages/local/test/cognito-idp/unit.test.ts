@@ -3,7 +3,7 @@
  * reference, the password policy's messages, and how pre token generation responses apply.
  */
 import { describe, expect, it } from "vitest";
-import { CognitoIdpError } from "../../src/services/cognito-idp/errors";
+import { AwsServiceError } from "../../src/protocol/errors";
 import {
   DEFAULT_PASSWORD_POLICY,
   enforcePasswordPolicy,
@@ -60,8 +60,8 @@ describe("passwords", () => {
         enforcePasswordPolicy(password, DEFAULT_PASSWORD_POLICY);
         return "ok";
       } catch (error) {
-        expect(error).toBeInstanceOf(CognitoIdpError);
-        return (error as CognitoIdpError).message;
+        expect(error).toBeInstanceOf(AwsServiceError);
+        return (error as AwsServiceError).message;
       }
     };
     expect(check("Ab1!")).toBe("Password did not conform with policy: Password not long enough");
@@ -119,7 +119,7 @@ describe("pre token generation responses", () => {
         { claimsOverrideDetails: { claimsToAddOrOverride: { n: 1 } } },
         fresh(),
       ),
-    ).toThrow(CognitoIdpError);
+    ).toThrow(AwsServiceError);
   });
 
   it("refuses every protected claim, added or suppressed, in either token", () => {

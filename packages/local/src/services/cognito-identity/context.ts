@@ -2,8 +2,9 @@
  * What every identity-pool operation shares: the journaled store, the linker over it, the pool's
  * OpenID signer and its registration with STS, and the lookups that fail as Cognito does.
  */
+import { AwsServiceError } from "../../protocol/errors";
 import type { StsService } from "../sts/index";
-import { CognitoIdentityError, Messages } from "./errors";
+import { Messages } from "./errors";
 import { type IdentityState, type IdentityStore, openIdentityStore } from "./identity-store";
 import { createLinker } from "./linking";
 import type { ServerSideTokenCheck, UserPoolKeySource } from "./login-tokens";
@@ -79,7 +80,7 @@ export function registerJwks(ctx: IdentityPoolContext): void {
 export function requirePool(ctx: IdentityPoolContext, id: unknown): IdentityPoolState {
   const pool = typeof id === "string" ? ctx.store.pools.get(id) : undefined;
   if (!pool) {
-    throw new CognitoIdentityError("ResourceNotFoundException", Messages.poolNotFound(String(id)));
+    throw new AwsServiceError("ResourceNotFoundException", Messages.poolNotFound(String(id)));
   }
   return pool;
 }
@@ -87,10 +88,7 @@ export function requirePool(ctx: IdentityPoolContext, id: unknown): IdentityPool
 export function requireIdentity(ctx: IdentityPoolContext, id: unknown): IdentityState {
   const identity = typeof id === "string" ? ctx.store.identities.get(id) : undefined;
   if (!identity) {
-    throw new CognitoIdentityError(
-      "ResourceNotFoundException",
-      Messages.identityNotFound(String(id)),
-    );
+    throw new AwsServiceError("ResourceNotFoundException", Messages.identityNotFound(String(id)));
   }
   return identity;
 }
@@ -99,7 +97,7 @@ export function requireIdentity(ctx: IdentityPoolContext, id: unknown): Identity
 export function usableIdentity(ctx: IdentityPoolContext, id: unknown): IdentityState {
   const identity = requireIdentity(ctx, id);
   if (identity.disabled) {
-    throw new CognitoIdentityError("NotAuthorizedException", Messages.forbidden(identity.id));
+    throw new AwsServiceError("NotAuthorizedException", Messages.forbidden(identity.id));
   }
   return identity;
 }

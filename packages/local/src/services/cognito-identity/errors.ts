@@ -3,35 +3,12 @@
  * and the same code in `x-amzn-ErrorType`, which the SDK turns into the exception class of that
  * name (`NotAuthorizedException`, `ResourceNotFoundException`, ...).
  */
-import type { ServiceResponse } from "../../types";
+import { JSON_1_1, type JsonErrorDialect } from "../../protocol/json";
 
-export type CognitoIdentityErrorCode =
-  | "NotAuthorizedException"
-  | "ResourceNotFoundException"
-  | "InvalidParameterException"
-  | "InvalidIdentityPoolConfigurationException"
-  | "ResourceConflictException"
-  | "DeveloperUserAlreadyRegisteredException"
-  | "LimitExceededException"
-  | "InternalErrorException"
-  | "UnknownOperationException"
-  | "ValidationException";
-
-export class CognitoIdentityError extends Error {
-  override readonly name = "CognitoIdentityError";
-
-  constructor(
-    readonly code: CognitoIdentityErrorCode,
-    message: string,
-    options?: { cause?: unknown },
-  ) {
-    super(message, options);
-  }
-
-  get status(): number {
-    return this.code === "InternalErrorException" ? 500 : 400;
-  }
-}
+export const COGNITO_IDENTITY_ERRORS: JsonErrorDialect = {
+  contentType: JSON_1_1,
+  headers: ["x-amzn-errortype"],
+};
 
 /** Cognito's wording, kept in one place so tests and the service cannot drift apart. */
 export const Messages = {
@@ -56,14 +33,3 @@ export const Messages = {
   DEVELOPER_USER_TAKEN:
     "The provided developer user identifier is already registered with Cognito under a different identity ID.",
 } as const;
-
-export function errorResponse(error: CognitoIdentityError): ServiceResponse {
-  return {
-    status: error.status,
-    headers: {
-      "content-type": "application/x-amz-json-1.1",
-      "x-amzn-errortype": error.code,
-    },
-    body: JSON.stringify({ __type: error.code, message: error.message }),
-  };
-}

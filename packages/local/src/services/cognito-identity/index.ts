@@ -29,10 +29,16 @@
  * openid-tokens.ts (the pool's own tokens), guest-policy.ts, validation.ts (id members, checked
  * before any operation), next-token.ts, errors.ts.
  */
+import {
+  AwsServiceError,
+  answerServiceErrors,
+  type ServiceErrorRendering,
+} from "../../protocol/errors";
+import { JSON_1_1, jsonErrorResponse } from "../../protocol/json";
 import type { LocalService, ServiceRequest, ServiceResponse } from "../../types";
 import type { Jwks, StsService } from "../sts/index";
 import { type Input, type Operation, openIdentityPoolContext, renewSigner } from "./context";
-import { CognitoIdentityError, errorResponse } from "./errors";
+import { COGNITO_IDENTITY_ERRORS } from "./errors";
 import type { LoginRef } from "./identity-store";
 import type { ServerSideTokenCheck, UserPoolKeySource } from "./login-tokens";
 import { credentialOperations } from "./operations/credentials";
@@ -47,7 +53,7 @@ import {
 } from "./pools";
 import { type IdMember, validateIds } from "./validation";
 
-export { CognitoIdentityError, Messages } from "./errors";
+export { Messages } from "./errors";
 export { GUEST_SESSION_POLICY } from "./guest-policy";
 export type { LoginRef } from "./identity-store";
 export type { ServerSideTokenCheck, UserPoolKeySource } from "./login-tokens";
@@ -158,7 +164,7 @@ export function createCognitoIdentityService(
   const { store } = ctx;
 
   async function handle(request: ServiceRequest): Promise<ServiceResponse> {
-    try {
+    return answerServiceErrors(ERRORS, async () => {
       const target = request.headers["x-amz-target"] ?? "";
       const operation = target.startsWith("AWSCognitoIdentityService.")
         ? target.slice("AWSCognitoIdentityService.".length)
@@ -166,7 +172,7 @@ export function createCognitoIdentityService(
       const run = Object.hasOwn(OPERATIONS, operation) ? OPERATIONS[operation] : undefined;
       const ids = Object.hasOwn(ID_MEMBERS, operation) ? ID_MEMBERS[operation] : undefined;
       if (!run) {
-        throw new CognitoIdentityError(
+        throw new AwsServiceError(
           "UnknownOperationException",
           `Unknown operation ${operation || target}`,
         );
@@ -179,24 +185,16 @@ export function createCognitoIdentityService(
           throw new Error();
         input = parsed as Input;
       } catch {
-        throw new CognitoIdentityError(
-          "InvalidParameterException",
-          "Request body is not a JSON object",
-        );
+        throw new AwsServiceError("InvalidParameterException", "Request body is not a JSON object");
       }
       if (ids) validateIds(input, ids.required, ids.optional);
       const output = await run(ctx, input);
       return {
         status: 200,
-        headers: { "content-type": "application/x-amz-json-1.1" },
+        headers: { "content-type": JSON_1_1 },
         body: JSON.stringify(output),
       };
-    } catch (error) {
-      if (error instanceof CognitoIdentityError) return errorResponse(error);
-      return errorResponse(
-        new CognitoIdentityError("InternalErrorException", "Internal error", { cause: error }),
-      );
-    }
+    });
   }
 
   return {
@@ -254,3 +252,10 @@ export function createCognitoIdentityService(
     },
   };
 }
+
+const ERRORS: ServiceErrorRendering = {
+  render: (error) => jsonErrorResponse(error, COGNITO_IDENTITY_ERRORS),
+  // Cognito Identity's own 500, which names no detail of what failed.
+  unexpected: (error) =>
+    new AwsServiceError("InternalErrorException", "Internal error", { status: 500, cause: error }),
+};

@@ -12,7 +12,8 @@
  * Callers validate every login first (async), then call these synchronously, so a refused request
  * changes nothing and no await splits a decision from its journal record.
  */
-import { CognitoIdentityError, Messages } from "./errors";
+import { AwsServiceError } from "../../protocol/errors";
+import { Messages } from "./errors";
 import {
   type IdentityState,
   type IdentityStore,
@@ -50,7 +51,7 @@ export function createLinker(store: IdentityStore) {
       if (owner === current.id) continue;
       if (owner === undefined) {
         if (otherUserOf(current, login)) {
-          throw new CognitoIdentityError("NotAuthorizedException", Messages.LOGINS_DO_NOT_MATCH);
+          throw new AwsServiceError("NotAuthorizedException", Messages.LOGINS_DO_NOT_MATCH);
         }
         store.link(current.id, login);
         continue;
@@ -66,7 +67,7 @@ export function createLinker(store: IdentityStore) {
   function assertMergeable(parent: IdentityState, child: IdentityState): void {
     for (const login of child.logins.values()) {
       if (otherUserOf(parent, login)) {
-        throw new CognitoIdentityError(
+        throw new AwsServiceError(
           "ResourceConflictException",
           `Identities cannot be merged: both have a login from ${login.provider}.`,
         );
@@ -74,7 +75,7 @@ export function createLinker(store: IdentityStore) {
     }
     const total = new Set([...parent.logins.keys(), ...child.logins.keys()]).size;
     if (total > MAX_LINKED_LOGINS) {
-      throw new CognitoIdentityError(
+      throw new AwsServiceError(
         "LimitExceededException",
         `An identity can have at most ${MAX_LINKED_LOGINS} linked logins.`,
       );
@@ -118,7 +119,7 @@ export function createLinker(store: IdentityStore) {
    */
   function assertLoginsMatch(identity: IdentityState, logins: RequestLogins): void {
     const mismatch = () =>
-      new CognitoIdentityError("NotAuthorizedException", Messages.LOGINS_DO_NOT_MATCH);
+      new AwsServiceError("NotAuthorizedException", Messages.LOGINS_DO_NOT_MATCH);
     if (logins.openId !== undefined && logins.openId.sub !== identity.id) throw mismatch();
     if (identity.logins.size > 0 && logins.openId === undefined) {
       const proven = logins.userPool.some(

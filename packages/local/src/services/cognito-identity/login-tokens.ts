@@ -8,9 +8,11 @@
  * The keys come from a pluggable source (the local user-pool service publishes its JWKS), so this
  * module knows nothing about how user pools are stored.
  */
+
 import type { JsonWebKey } from "node:crypto";
+import { AwsServiceError } from "../../protocol/errors";
 import { JwtError, verifyJwt } from "../sts/jwt";
-import { CognitoIdentityError, Messages } from "./errors";
+import { Messages } from "./errors";
 import {
   configuredProviderFor,
   namesProvider,
@@ -74,18 +76,18 @@ export async function validateUserPoolLogin(input: {
     providers.map((p) => p.ProviderName),
   );
   if (provider === undefined) {
-    throw new CognitoIdentityError("NotAuthorizedException", Messages.UNSUPPORTED_PROVIDER);
+    throw new AwsServiceError("NotAuthorizedException", Messages.UNSUPPORTED_PROVIDER);
   }
   const unverified = decodeClaims(token);
   if (!unverified || typeof unverified.iss !== "string") {
-    throw new CognitoIdentityError("NotAuthorizedException", Messages.NOT_A_JWT);
+    throw new AwsServiceError("NotAuthorizedException", Messages.NOT_A_JWT);
   }
   const issuer = unverified.iss;
   if (!namesProvider(issuer, loginKey) || !namesProvider(issuer, provider)) {
-    throw new CognitoIdentityError("NotAuthorizedException", Messages.ISSUER_MISMATCH);
+    throw new AwsServiceError("NotAuthorizedException", Messages.ISSUER_MISMATCH);
   }
   const jwks = await input.keys(issuer);
-  if (!jwks) throw new CognitoIdentityError("NotAuthorizedException", Messages.BAD_SIGNATURE);
+  if (!jwks) throw new AwsServiceError("NotAuthorizedException", Messages.BAD_SIGNATURE);
 
   let claims: Record<string, unknown>;
   const nowSeconds = Math.floor(nowMs / 1000);
@@ -94,33 +96,33 @@ export async function validateUserPoolLogin(input: {
   } catch (error) {
     if (error instanceof JwtError && error.failure.kind === "expired") {
       // The signature verified before expiry was checked, so the unverified exp is the real one.
-      throw new CognitoIdentityError(
+      throw new AwsServiceError(
         "NotAuthorizedException",
         Messages.expired(nowSeconds, Number(unverified.exp)),
         { cause: error },
       );
     }
     if (error instanceof JwtError && error.failure.kind === "malformed") {
-      throw new CognitoIdentityError("NotAuthorizedException", Messages.NOT_A_JWT, {
+      throw new AwsServiceError("NotAuthorizedException", Messages.NOT_A_JWT, {
         cause: error,
       });
     }
-    throw new CognitoIdentityError("NotAuthorizedException", Messages.BAD_SIGNATURE, {
+    throw new AwsServiceError("NotAuthorizedException", Messages.BAD_SIGNATURE, {
       cause: error,
     });
   }
   const aud = claims.aud;
   if (typeof aud !== "string" || aud === "") {
-    throw new CognitoIdentityError("NotAuthorizedException", Messages.MISSING_AUD);
+    throw new AwsServiceError("NotAuthorizedException", Messages.MISSING_AUD);
   }
   const clientAllowed = providers.some(
     (p) => p.ProviderName === provider && (p.ClientId === undefined || p.ClientId === aud),
   );
   if (!clientAllowed) {
-    throw new CognitoIdentityError("NotAuthorizedException", Messages.UNSUPPORTED_PROVIDER);
+    throw new AwsServiceError("NotAuthorizedException", Messages.UNSUPPORTED_PROVIDER);
   }
   if (typeof claims.sub !== "string" || claims.sub === "") {
-    throw new CognitoIdentityError("NotAuthorizedException", Messages.NOT_A_JWT);
+    throw new AwsServiceError("NotAuthorizedException", Messages.NOT_A_JWT);
   }
   const checked = providers.some(
     (p) => p.ProviderName === provider && p.ClientId === aud && p.ServerSideTokenCheck === true,
@@ -130,7 +132,7 @@ export async function validateUserPoolLogin(input: {
     input.serverSideTokenCheck &&
     !(await input.serverSideTokenCheck({ issuer, claims }))
   ) {
-    throw new CognitoIdentityError("NotAuthorizedException", Messages.TOKEN_REVOKED);
+    throw new AwsServiceError("NotAuthorizedException", Messages.TOKEN_REVOKED);
   }
   return {
     provider,

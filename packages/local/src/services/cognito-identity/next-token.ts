@@ -1,5 +1,5 @@
+import { AwsServiceError } from "../../protocol/errors";
 /** The opaque `NextToken` of ListIdentityPools and ListIdentities: an offset, base64url JSON. */
-import { CognitoIdentityError } from "./errors";
 
 export function encodeToken(offset: number): string {
   return Buffer.from(JSON.stringify({ offset })).toString("base64url");
@@ -15,5 +15,5 @@ export function decodeToken(token: unknown): number {
   } catch {
     /* fall through */
   }
-  throw new CognitoIdentityError("InvalidParameterException", "Invalid NextToken");
+  throw new AwsServiceError("InvalidParameterException", "Invalid NextToken");
 }

@@ -5,7 +5,7 @@
  * keeps, and turned into the role configuration role-resolution.ts resolves against.
  */
 
-import { CognitoIdentityError } from "./errors";
+import { AwsServiceError } from "../../protocol/errors";
 import type { UserPoolProvider } from "./login-tokens";
 import { configuredProviderFor } from "./provider-names";
 import {
@@ -65,8 +65,8 @@ export interface IdentityPoolState
   RoleMappings: Record<string, Omit<RoleMappingDefinition, "IdentityProvider">>;
 }
 
-function invalid(message: string): CognitoIdentityError {
-  return new CognitoIdentityError("InvalidParameterException", message);
+function invalid(message: string): AwsServiceError {
+  return new AwsServiceError("InvalidParameterException", message);
 }
 
 const POOL_NAME = /^[\w\s+=,.@-]{1,128}$/;
@@ -194,7 +194,7 @@ export function roleConfig(pool: IdentityPoolState): IdentityPoolRoleConfig {
     });
   } catch (error) {
     if (error instanceof RoleConfigurationError) {
-      throw new CognitoIdentityError("InvalidParameterException", error.message, { cause: error });
+      throw new AwsServiceError("InvalidParameterException", error.message, { cause: error });
     }
     throw error;
   }

@@ -3,9 +3,10 @@
  * server-side token check asked), then handed to the linker (sync). The pool's own OpenID tokens
  * (developer-authenticated flow) are verified here too.
  */
+import { AwsServiceError } from "../../protocol/errors";
 import { JwtError } from "../sts/jwt";
 import type { IdentityPoolContext } from "./context";
-import { CognitoIdentityError, Messages } from "./errors";
+import { Messages } from "./errors";
 import type { RequestLogins } from "./linking";
 import { validateUserPoolLogin } from "./login-tokens";
 import type { IdentityPoolState } from "./pools";
@@ -19,11 +20,11 @@ export async function validateLogins(
   const out: RequestLogins = { userPool: [] };
   if (logins === undefined || logins === null) return out;
   if (typeof logins !== "object" || Array.isArray(logins)) {
-    throw new CognitoIdentityError("InvalidParameterException", "Logins must be a map");
+    throw new AwsServiceError("InvalidParameterException", "Logins must be a map");
   }
   for (const [key, token] of Object.entries(logins as Record<string, unknown>)) {
     if (typeof token !== "string" || token === "") {
-      throw new CognitoIdentityError("NotAuthorizedException", Messages.NOT_A_JWT);
+      throw new AwsServiceError("NotAuthorizedException", Messages.NOT_A_JWT);
     }
     if (withoutScheme(key) === ctx.issuerProvider) {
       out.openId = verifyOwnToken(ctx, pool, token);
@@ -38,7 +39,7 @@ export async function validateLogins(
       ...(ctx.serverSideTokenCheck ? { serverSideTokenCheck: ctx.serverSideTokenCheck } : {}),
     });
     if (out.userPool.some((other) => other.provider === login.provider)) {
-      throw new CognitoIdentityError(
+      throw new AwsServiceError(
         "InvalidParameterException",
         `Only one login per provider is allowed: ${login.provider}`,
       );
@@ -62,25 +63,25 @@ function verifyOwnToken(
         (JSON.parse(Buffer.from(token.split(".")[1]!, "base64url").toString()) as { exp: number })
           .exp,
       );
-      throw new CognitoIdentityError(
+      throw new AwsServiceError(
         "NotAuthorizedException",
         Messages.expired(Math.floor(ctx.now() / 1000), exp),
         { cause: error },
       );
     }
-    throw new CognitoIdentityError("NotAuthorizedException", Messages.BAD_SIGNATURE, {
+    throw new AwsServiceError("NotAuthorizedException", Messages.BAD_SIGNATURE, {
       cause: error,
     });
   }
   if (claims.aud !== pool.IdentityPoolId) {
-    throw new CognitoIdentityError("NotAuthorizedException", Messages.UNSUPPORTED_PROVIDER);
+    throw new AwsServiceError("NotAuthorizedException", Messages.UNSUPPORTED_PROVIDER);
   }
   return claims;
 }
 
 export function assertGuestsAllowed(pool: IdentityPoolState): void {
   if (!pool.AllowUnauthenticatedIdentities) {
-    throw new CognitoIdentityError(
+    throw new AwsServiceError(
       "NotAuthorizedException",
       "Unauthenticated access is not supported for this identity pool.",
     );

@@ -1,3 +1,4 @@
+import { AwsServiceError } from "../../protocol/errors";
 /**
  * Request validation as the Cognito Identity front end does it, before any operation runs:
  * `IdentityId` and `IdentityPoolId` are "a unique identifier in the format REGION:GUID", length 1
@@ -9,7 +10,6 @@
  * aws/aws-sdk-cpp#1085 (GetCredentialsForIdentity, `identityId`), aws/amazon-freertos#1829 and
  * aws-amplify/amplify-swift#2864 (GetId, `identityPoolId`, `x-amzn-ErrorType: ValidationException`).
  */
-import { CognitoIdentityError } from "./errors";
 
 /** The members that carry an id in the `REGION:GUID` format. */
 export type IdMember = "IdentityId" | "IdentityPoolId";
@@ -65,7 +65,7 @@ export function validateIds(
   ];
   if (violations.length === 0) return;
   const count = violations.length;
-  throw new CognitoIdentityError(
+  throw new AwsServiceError(
     "ValidationException",
     `${count} validation error${count === 1 ? "" : "s"} detected: ${violations.join("; ")}`,
   );

@@ -2,8 +2,9 @@
  * Verification codes and the outbox: issuing, checking and throttling the codes Cognito would have
  * emailed or texted, and the log of every delivery (read by tests and the control API).
  */
+
 import { randomInt } from "node:crypto";
-import { CognitoIdpError } from "./errors";
+import { AwsServiceError } from "../../protocol/errors";
 import type { OutboxMessage, PendingCode, UserRecord } from "./model";
 import type { PoolState, UserPoolContext } from "./state";
 import { maskDestination } from "./wire";
@@ -28,7 +29,7 @@ export function throttleSends(ctx: CodeContext, pool: PoolState, user: UserRecor
     (at) => at > ctx.now() - CODE_SEND_WINDOW_MS,
   );
   if (recent.length >= MAX_CODE_SENDS) {
-    throw new CognitoIdpError("LimitExceededException", ATTEMPTS_EXCEEDED);
+    throw new AwsServiceError("LimitExceededException", ATTEMPTS_EXCEEDED);
   }
   recent.push(ctx.now());
   ctx.codeSends.set(key, recent);
@@ -94,14 +95,14 @@ export function consumeCode(
   const attemptsKey = `${pool.record.id}/${user.username}/${kind}`;
   const attempts = ctx.codeAttempts.get(attemptsKey) ?? 0;
   if (attempts >= MAX_CODE_ATTEMPTS) {
-    throw new CognitoIdpError("LimitExceededException", ATTEMPTS_EXCEEDED);
+    throw new AwsServiceError("LimitExceededException", ATTEMPTS_EXCEEDED);
   }
   const pending = user.codes.find((entry) => entry.kind === kind);
   if (!pending || pending.code !== code) {
     ctx.codeAttempts.set(attemptsKey, attempts + 1);
-    throw new CognitoIdpError("CodeMismatchException", CODE_MISMATCH);
+    throw new AwsServiceError("CodeMismatchException", CODE_MISMATCH);
   }
-  if (pending.expires < ctx.now()) throw new CognitoIdpError("ExpiredCodeException", CODE_EXPIRED);
+  if (pending.expires < ctx.now()) throw new AwsServiceError("ExpiredCodeException", CODE_EXPIRED);
   ctx.codeAttempts.delete(attemptsKey);
   user.codes = user.codes.filter((entry) => entry !== pending);
 }

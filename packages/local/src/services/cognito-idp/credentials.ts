@@ -3,8 +3,9 @@
  * status, Cognito's lockout after wrong passwords, and the stored forms (hash and SRP verifier).
  */
 
+import { AwsServiceError } from "../../protocol/errors";
 import { DEFAULT_FLOWS } from "./definitions";
-import { CognitoIdpError, invalidParameter, notAuthorized } from "./errors";
+import { invalidParameter, notAuthorized } from "./errors";
 import type { ClientRecord, ExplicitAuthFlow, UserRecord } from "./model";
 import { srpPoolName } from "./password-verifier";
 import { hashPassword } from "./passwords";
@@ -27,10 +28,10 @@ export function requireFlow(client: ClientRecord, flow: string): void {
 export function requireSignInAllowed(user: UserRecord): void {
   if (!user.enabled) throw notAuthorized("User is disabled.");
   if (user.status === "UNCONFIRMED") {
-    throw new CognitoIdpError("UserNotConfirmedException", "User is not confirmed.");
+    throw new AwsServiceError("UserNotConfirmedException", "User is not confirmed.");
   }
   if (user.status === "RESET_REQUIRED") {
-    throw new CognitoIdpError(
+    throw new AwsServiceError(
       "PasswordResetRequiredException",
       "Password reset required for the user",
     );

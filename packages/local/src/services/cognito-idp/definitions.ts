@@ -2,9 +2,11 @@
  * Pool, client and group definitions (CloudFormation properties or the Create* operations):
  * validation, ids, ARNs, and the attribute schema the other operations check against.
  */
+
 import { randomInt } from "node:crypto";
+import { AwsServiceError } from "../../protocol/errors";
 import { LOCAL_ACCOUNT_ID } from "../../types";
-import { CognitoIdpError, invalidParameter, notAuthorized } from "./errors";
+import { invalidParameter, notAuthorized } from "./errors";
 import {
   type ClientRecord,
   type ExplicitAuthFlow,
@@ -92,7 +94,7 @@ export function validatePoolDefinition(definition: UserPoolDefinition): void {
   const version = definition.LambdaConfig?.PreTokenGenerationConfig?.LambdaVersion;
   const tier = definition.UserPoolTier ?? "ESSENTIALS";
   if ((version === "V2_0" || version === "V3_0") && tier === "LITE") {
-    throw new CognitoIdpError(
+    throw new AwsServiceError(
       "FeatureUnavailableInTierException",
       `Pre token generation ${version} requires the Essentials or Plus feature plan; this user pool's UserPoolTier is LITE.`,
     );
@@ -207,7 +209,7 @@ export function createGroup(
   if (!definition.GroupName) throw invalidParameter("GroupName is required.");
   const existing = pool.groups.get(definition.GroupName);
   if (existing && !upsert) {
-    throw new CognitoIdpError("GroupExistsException", "A group with the name already exists.");
+    throw new AwsServiceError("GroupExistsException", "A group with the name already exists.");
   }
   const group: GroupRecord = {
     GroupName: definition.GroupName,

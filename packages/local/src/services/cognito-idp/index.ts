@@ -8,11 +8,17 @@
  * This file creates the service and dispatches by operation name; the operations are in
  * operations/ by AWS name, the state and journal in state.ts, the trigger semantics in triggers/.
  */
+import {
+  AwsServiceError,
+  answerServiceErrors,
+  type ServiceErrorRendering,
+} from "../../protocol/errors";
+import { jsonErrorResponse } from "../../protocol/json";
 import type { LocalService, ServiceRequest, ServiceResponse } from "../../types";
 import { outbox } from "./codes";
 import { createGroup, createUserPool, createUserPoolClient, putUserPool } from "./definitions";
 import { handleDiscoveryPath } from "./discovery";
-import { CognitoIdpError } from "./errors";
+import { COGNITO_IDP_ERRORS } from "./errors";
 import { signInWithExternalProvider } from "./federation";
 import type {
   AuthenticationResult,
@@ -40,9 +46,8 @@ import {
 } from "./state";
 import { issuer, isTokenActive } from "./token-issuer";
 import { DEFAULT_TRIGGER_TIMEOUT_MS, type InvokeTrigger } from "./triggers";
-import { errorResponse, type Input, jsonResponse, type Operation } from "./wire";
+import { type Input, jsonResponse, type Operation } from "./wire";
 
-export { CognitoIdpError } from "./errors";
 export type {
   AuthenticationResult,
   ExternalSignInInput,
@@ -159,9 +164,9 @@ export function createCognitoIdpService(options: CognitoIdpServiceOptions): Cogn
       const target = request.headers["x-amz-target"] ?? "";
       const operationName = target.split(".")[1] ?? "";
       const operation = operations[operationName];
-      try {
+      return answerServiceErrors(ERRORS, async () => {
         if (!operation) {
-          throw new CognitoIdpError(
+          throw new AwsServiceError(
             "UnknownOperationException",
             `The local user pool does not implement ${operationName || "this operation"}.`,
           );
@@ -171,15 +176,12 @@ export function createCognitoIdpService(options: CognitoIdpServiceOptions): Cogn
           const parsed: unknown = JSON.parse(request.body.toString("utf8") || "{}");
           input = parsed && typeof parsed === "object" ? (parsed as Input) : {};
         } catch (cause) {
-          throw new CognitoIdpError("SerializationException", "Request body is not valid JSON.", {
+          throw new AwsServiceError("SerializationException", "Request body is not valid JSON.", {
             cause,
           });
         }
         return jsonResponse(await operation(input));
-      } catch (error) {
-        if (error instanceof CognitoIdpError) return errorResponse(error);
-        throw error;
-      }
+      });
     },
 
     async control(path: string, query: URLSearchParams): Promise<ServiceResponse> {
@@ -227,3 +229,8 @@ export function createCognitoIdpService(options: CognitoIdpServiceOptions): Cogn
     isTokenActive: (input) => isTokenActive(ctx, input),
   };
 }
+
+// Only Cognito's own errors are answered here; a bug goes on to the edge's logged 500.
+const ERRORS: ServiceErrorRendering = {
+  render: (error) => jsonErrorResponse(error, COGNITO_IDP_ERRORS),
+};

@@ -3,8 +3,10 @@
  * once, a few wrong codes each), and the TOTP check with Cognito's no-reuse rule. SMS and email
  * MFA are not emulated.
  */
+
 import { randomUUID } from "node:crypto";
-import { CognitoIdpError, notAuthorized } from "./errors";
+import { AwsServiceError } from "../../protocol/errors";
+import { notAuthorized } from "./errors";
 import {
   type ClientRecord,
   SESSION_EXPIRED,
@@ -59,7 +61,7 @@ export function totpMfa(pool: PoolState): "OFF" | "OPTIONAL" | "ON" {
 
 export function requireTotpPool(pool: PoolState): void {
   if (totpMfa(pool) === "OFF") {
-    throw new CognitoIdpError(
+    throw new AwsServiceError(
       "SoftwareTokenMFANotFoundException",
       "Software token MFA is not enabled for this user pool (MfaConfiguration and EnabledMfas).",
     );
@@ -183,14 +185,14 @@ export function checkTotp(
   user: UserRecord,
   secret: string,
   code: string,
-  mismatch: () => CognitoIdpError,
+  mismatch: () => AwsServiceError,
 ): void {
   const step = matchTotp(secret, code, ctx.now());
   if (step === undefined) throw mismatch();
   const key = `${pool.record.id}/${user.username}`;
   const spent = ctx.spentTotpSteps.get(key);
   if (spent !== undefined && step <= spent) {
-    throw new CognitoIdpError("ExpiredCodeException", TOTP_REUSED);
+    throw new AwsServiceError("ExpiredCodeException", TOTP_REUSED);
   }
   ctx.spentTotpSteps.set(key, step);
 }

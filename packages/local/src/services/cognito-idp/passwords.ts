@@ -6,8 +6,9 @@
  * holding throwaway test passwords, and sign-in throughput matters more here than resistance to
  * offline cracking. Production Cognito's hashing is not observable and not emulated.
  */
+
 import { randomBytes, scrypt, timingSafeEqual } from "node:crypto";
-import { CognitoIdpError } from "./errors";
+import { AwsServiceError } from "../../protocol/errors";
 
 const SCRYPT = { N: 256, r: 8, p: 1 } as const;
 const KEY_LENGTH = 32;
@@ -67,7 +68,7 @@ const SYMBOLS = "^$*.[]{}()?\"!@#%&/\\,><':;|_~`=+- ";
 /** Throws InvalidPasswordException with Cognito's first failing rule, as Cognito reports it. */
 export function enforcePasswordPolicy(password: string, policy: Required<PasswordPolicy>): void {
   const fail = (rule: string) =>
-    new CognitoIdpError(
+    new AwsServiceError(
       "InvalidPasswordException",
       `Password did not conform with policy: ${rule}`,
     );

@@ -7,8 +7,10 @@
  * survive a restart and tokens issued before it still verify. Sign-ins write nothing: refresh
  * tokens and challenge sessions are sealed, self-contained blobs.
  */
+
 import { Journal } from "../../journal";
-import { CognitoIdpError, notAuthorized, userNotFound } from "./errors";
+import { AwsServiceError } from "../../protocol/errors";
+import { notAuthorized, userNotFound } from "./errors";
 import type {
   ClientRecord,
   GroupRecord,
@@ -246,7 +248,7 @@ function snapshot(state: Pick<UserPoolContext, "pools" | "clients" | "now">): Jo
 export function requirePool(ctx: Pick<UserPoolContext, "pools">, poolId: string): PoolState {
   const pool = ctx.pools.get(poolId);
   if (!pool) {
-    throw new CognitoIdpError("ResourceNotFoundException", `User pool ${poolId} does not exist.`);
+    throw new AwsServiceError("ResourceNotFoundException", `User pool ${poolId} does not exist.`);
   }
   return pool;
 }
@@ -258,7 +260,7 @@ export function requireClient(
   const client = ctx.clients.get(clientId);
   const pool = client ? ctx.pools.get(client.poolId) : undefined;
   if (!client || !pool) {
-    throw new CognitoIdpError(
+    throw new AwsServiceError(
       "ResourceNotFoundException",
       `User pool client ${clientId} does not exist.`,
     );
@@ -284,7 +286,7 @@ export function requireUser(pool: PoolState, name: string): UserRecord {
 }
 
 /** UserNotFoundException, or Cognito's generic failure when the client hides existence. */
-export function missingUser(client: ClientRecord): CognitoIdpError {
+export function missingUser(client: ClientRecord): AwsServiceError {
   return client.definition.PreventUserExistenceErrors === "ENABLED"
     ? notAuthorized()
     : userNotFound();

@@ -1,8 +1,9 @@
 /** JSON 1.1 request reading and response shaping for the Cognito user-pool API. */
+import { AwsServiceError } from "../../protocol/errors";
+import { JSON_1_1 } from "../../protocol/json";
 import type { ServiceResponse } from "../../types";
-import { CognitoIdpError } from "./errors";
 
-export const CONTENT_TYPE = "application/x-amz-json-1.1";
+export const CONTENT_TYPE = JSON_1_1;
 
 export type Input = Record<string, unknown>;
 
@@ -14,7 +15,7 @@ function lowerFirst(name: string): string {
 export function requireString(input: Input, name: string): string {
   const value = input[name];
   if (typeof value !== "string" || value === "") {
-    throw new CognitoIdpError(
+    throw new AwsServiceError(
       "InvalidParameterException",
       `1 validation error detected: Value null at '${lowerFirst(name)}' failed to satisfy constraint: Member must not be null`,
     );
@@ -57,18 +58,6 @@ export function toAttributeList(
 
 export function jsonResponse(body: unknown): ServiceResponse {
   return { status: 200, headers: { "content-type": CONTENT_TYPE }, body: JSON.stringify(body) };
-}
-
-export function errorResponse(error: CognitoIdpError): ServiceResponse {
-  return {
-    status: 400,
-    headers: {
-      "content-type": CONTENT_TYPE,
-      "x-amzn-errortype": error.code,
-      "x-amzn-errormessage": error.message,
-    },
-    body: JSON.stringify({ __type: error.code, message: error.message }),
-  };
 }
 
 /** `a***@e***`: how Cognito shows where a code went. */

@@ -4,13 +4,22 @@ import type { AddressInfo } from "node:net";
 import { join } from "node:path";
 import type { CreateTableInput, TimeToLiveSpecification } from "@aws-sdk/client-dynamodb";
 import dynalite from "dynalite";
-import { jsonErrorResponse, LocalAwsError } from "../../edge/errors";
+import { LocalAwsError } from "../../edge/errors";
 import { invokeRequestListener } from "../../edge/in-process";
 import { createOriginPolicy, isRefusal } from "../../edge/origin";
 import { LoopbackUpstream } from "../../edge/upstream";
+import { AwsServiceError, answerServiceErrors } from "../../protocol/errors";
+import { JSON_1_0, type JsonErrorDialect, jsonErrorResponse } from "../../protocol/json";
 import type { LocalService, ServiceRequest, ServiceResponse } from "../../types";
 
-const JSON_1_0 = "application/x-amz-json-1.0";
+/**
+ * The errors this module adds to dynalite's, in the shape dynalite answers its own: `__type` as a
+ * Coral shape id, the code and message repeated in headers.
+ */
+const DYNAMODB_ERRORS: JsonErrorDialect = {
+  contentType: JSON_1_0,
+  headers: ["x-amzn-errortype", "x-amzn-errormessage"],
+};
 const TARGET_PREFIX = "DynamoDB_20120810.";
 
 /** A table definition as the synthesized stacks describe it: CreateTable input plus its TTL. */
@@ -68,10 +77,9 @@ export async function startDynamoDb(options: DynamoDbOptions): Promise<DynamoDbS
   };
 
   const handleTtl = async (
-    operation: string,
+    operation: "UpdateTimeToLive" | "DescribeTimeToLive",
     request: ServiceRequest,
-  ): Promise<ServiceResponse | undefined> => {
-    if (operation !== "UpdateTimeToLive" && operation !== "DescribeTimeToLive") return undefined;
+  ): Promise<ServiceResponse> => {
     let input: {
       TableName?: string;
       TimeToLiveSpecification?: { AttributeName?: string; Enabled?: boolean };
@@ -79,10 +87,7 @@ export async function startDynamoDb(options: DynamoDbOptions): Promise<DynamoDbS
     try {
       input = JSON.parse(request.body.toString("utf8") || "{}");
     } catch {
-      return jsonErrorResponse(
-        { status: 400, code: "com.amazon.coral.service#SerializationException", message: "" },
-        JSON_1_0,
-      );
+      throw new AwsServiceError("com.amazon.coral.service#SerializationException", "");
     }
     // Reuse dynalite's own validation and not-found error for the table name.
     const described = await send(
@@ -100,10 +105,10 @@ export async function startDynamoDb(options: DynamoDbOptions): Promise<DynamoDbS
     }
     const spec = input.TimeToLiveSpecification;
     if (!spec?.AttributeName || typeof spec.Enabled !== "boolean") {
-      return validationError("TimeToLiveSpecification needs AttributeName and Enabled");
+      throw validationError("TimeToLiveSpecification needs AttributeName and Enabled");
     }
     if (ttl[table]?.Enabled === spec.Enabled) {
-      return validationError(`TimeToLive is already ${spec.Enabled ? "enabled" : "disabled"}`);
+      throw validationError(`TimeToLive is already ${spec.Enabled ? "enabled" : "disabled"}`);
     }
     ttl = { ...ttl, [table]: { AttributeName: spec.AttributeName, Enabled: spec.Enabled } };
     await saveTtl();
@@ -118,8 +123,13 @@ export async function startDynamoDb(options: DynamoDbOptions): Promise<DynamoDbS
 
     async handle(request) {
       const operation = (request.headers["x-amz-target"] ?? "").slice(TARGET_PREFIX.length);
-      const ttlResponse = await handleTtl(operation, request);
-      if (ttlResponse) return ttlResponse;
+      if (operation === "UpdateTimeToLive" || operation === "DescribeTimeToLive") {
+        // Only the TTL operations are answered here; dynalite renders its own errors.
+        return answerServiceErrors(
+          { render: (error) => jsonErrorResponse(error, DYNAMODB_ERRORS) },
+          () => handleTtl(operation, request),
+        );
+      }
       const response = await send(request);
       if (operation === "DeleteTable" && response.status === 200) {
         const { TableName } = JSON.parse(request.body.toString("utf8")) as { TableName: string };
@@ -208,8 +218,8 @@ async function startDynalite(path: string | undefined): Promise<DynaliteEngine> 
     if (!isRefusal(verdict)) return listener(request, response);
     request.resume();
     const refused = jsonErrorResponse(
-      { status: 403, code: "AccessDeniedException", message: verdict.message },
-      JSON_1_0,
+      new AwsServiceError("AccessDeniedException", verdict.message, { status: 403 }),
+      DYNAMODB_ERRORS,
     );
     response.writeHead(refused.status, refused.headers);
     response.end(refused.body);
@@ -242,11 +252,8 @@ function jsonOk(body: unknown): ServiceResponse {
   return { status: 200, headers: { "content-type": JSON_1_0 }, body: JSON.stringify(body) };
 }
 
-function validationError(message: string): ServiceResponse {
-  return jsonErrorResponse(
-    { status: 400, code: "com.amazon.coral.validate#ValidationException", message },
-    JSON_1_0,
-  );
+function validationError(message: string): AwsServiceError {
+  return new AwsServiceError("com.amazon.coral.validate#ValidationException", message);
 }
 
 function withTarget(request: ServiceRequest, operation: string, input: unknown): ServiceRequest {

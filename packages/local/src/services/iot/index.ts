@@ -15,13 +15,15 @@
  * the operations are in operations/ (policies, targets, endpoint), the journaled policies and
  * attachments in state.ts, request and response shapes in wire.ts.
  */
+import { AwsServiceError, answerServiceErrors, internalError } from "../../protocol/errors";
+import { restJsonErrorResponse } from "../../protocol/rest-json";
 import {
   LOCAL_ACCOUNT_ID,
   type LocalService,
   type ServiceRequest,
   type ServiceResponse,
 } from "../../types";
-import { type EndpointType, IotError, type IotPolicy } from "./model";
+import type { EndpointType, IotPolicy } from "./model";
 import { endpointOperations } from "./operations/endpoint";
 import { policyOperations, putPolicy } from "./operations/policies";
 import { targetOperations } from "./operations/targets";
@@ -90,42 +92,28 @@ export function createIotService(options: IotServiceOptions): IotService {
   });
 
   async function handle(request: ServiceRequest): Promise<ServiceResponse> {
-    try {
-      for (const [method, pattern, operation] of ROUTES) {
-        if (method !== request.method.toUpperCase()) continue;
-        const match = pattern.exec(request.path);
-        if (!match) continue;
-        const params = match.slice(1).map(decodeSegment);
-        const response = operation(state, params, request.query, parseBody(request.body));
-        response.headers = { ...response.headers, "x-amzn-requestid": request.requestId };
-        return response;
-      }
-      throw new IotError(
-        "UnknownOperationException",
-        404,
-        `No local IoT operation for ${request.method} ${request.path}`,
-      );
-    } catch (err) {
-      if (err instanceof IotError) {
-        return {
-          status: err.status,
-          headers: {
-            "content-type": "application/json",
-            "x-amzn-errortype": err.type,
-            "x-amzn-requestid": request.requestId,
-          },
-          body: JSON.stringify({ message: err.message, ...err.extra }),
-        };
-      }
-      return {
-        status: 500,
-        headers: {
-          "content-type": "application/json",
-          "x-amzn-errortype": "InternalFailureException",
-        },
-        body: JSON.stringify({ message: err instanceof Error ? err.message : String(err) }),
-      };
-    }
+    return answerServiceErrors(
+      {
+        render: (error) => restJsonErrorResponse(error, request.requestId),
+        unexpected: internalError("InternalFailureException"),
+      },
+      () => {
+        for (const [method, pattern, operation] of ROUTES) {
+          if (method !== request.method.toUpperCase()) continue;
+          const match = pattern.exec(request.path);
+          if (!match) continue;
+          const params = match.slice(1).map(decodeSegment);
+          const response = operation(state, params, request.query, parseBody(request.body));
+          response.headers = { ...response.headers, "x-amzn-requestid": request.requestId };
+          return response;
+        }
+        throw new AwsServiceError(
+          "UnknownOperationException",
+          `No local IoT operation for ${request.method} ${request.path}`,
+          { status: 404 },
+        );
+      },
+    );
   }
 
   return {

@@ -1,3 +1,4 @@
+import { AwsServiceError } from "../../protocol/errors";
 /** What the local IoT control plane stores (policies, attachments), its quotas, its wire error. */
 
 /** Policies per target, IoT's documented quota (field guide §3). */
@@ -32,20 +33,9 @@ export type IotJournalRecord =
   | { op: "attach"; policyName: string; target: string }
   | { op: "detach"; policyName: string; target: string };
 
-/** An IoT error as REST JSON carries it: `x-amzn-ErrorType`, the model's status, `{message}`. */
-export class IotError extends Error {
-  constructor(
-    readonly type: string,
-    readonly status: number,
-    message: string,
-    readonly extra: Record<string, string> = {},
-  ) {
-    super(message);
-  }
-}
-
-export const notFound = (what: string) => new IotError("ResourceNotFoundException", 404, what);
-export const invalid = (message: string) => new IotError("InvalidRequestException", 400, message);
+export const notFound = (what: string) =>
+  new AwsServiceError("ResourceNotFoundException", what, { status: 404 });
+export const invalid = (message: string) => new AwsServiceError("InvalidRequestException", message);
 
 export function summary(p: IotPolicy): { policyName: string; policyArn: string } {
   return { policyName: p.policyName, policyArn: p.policyArn };

@@ -17,8 +17,15 @@
  * acknowledged. Not emulated: throughput quotas (no ProvisionedThroughputExceededException),
  * enhanced fan-out consumers and SubscribeToShard, tags, resource policies.
  */
+import {
+  AwsServiceError,
+  answerServiceErrors,
+  internalError,
+  type ServiceErrorRendering,
+} from "../../protocol/errors";
+import { JSON_1_1, jsonErrorResponse } from "../../protocol/json";
 import type { LocalService, ServiceRequest, ServiceResponse } from "../../types";
-import { KinesisError, shardId } from "./model";
+import { KINESIS_ERRORS, shardId } from "./model";
 import type { Body } from "./operations/input";
 import { getRecords, getShardIterator, putRecord, putRecords } from "./operations/records";
 import { mergeShards, splitShard, updateShardCount } from "./operations/reshard";
@@ -36,7 +43,7 @@ import {
 } from "./operations/streams";
 import { KinesisState } from "./state";
 
-const CONTENT_TYPE = "application/x-amz-json-1.1";
+const CONTENT_TYPE = JSON_1_1;
 const TARGET_PREFIX = "Kinesis_20131202.";
 
 export interface KinesisOptions {
@@ -110,13 +117,13 @@ export function createKinesisService(options: KinesisOptions): KinesisService {
     name: "kinesis",
 
     async handle(request: ServiceRequest): Promise<ServiceResponse> {
-      try {
+      return answerServiceErrors(ERRORS, () => {
         const target = request.headers["x-amz-target"] ?? "";
         const operation = target.startsWith(TARGET_PREFIX)
           ? OPERATIONS[target.slice(TARGET_PREFIX.length)]
           : undefined;
         if (!operation || !Object.hasOwn(OPERATIONS, target.slice(TARGET_PREFIX.length))) {
-          throw new KinesisError("UnknownOperationException", `Unknown operation ${target}`);
+          throw new AwsServiceError("UnknownOperationException", `Unknown operation ${target}`);
         }
         const result = operation({ state, region: request.region, now }, parseBody(request.body));
         return {
@@ -124,13 +131,7 @@ export function createKinesisService(options: KinesisOptions): KinesisService {
           headers: { "content-type": CONTENT_TYPE },
           body: result === undefined ? "" : JSON.stringify(result),
         };
-      } catch (error) {
-        const failure =
-          error instanceof KinesisError
-            ? error
-            : new KinesisError("InternalFailure", (error as Error)?.message ?? String(error), 500);
-        return errorResponse(failure);
-      }
+      });
     },
 
     async readRecords(stream, region) {
@@ -139,12 +140,14 @@ export function createKinesisService(options: KinesisOptions): KinesisService {
 
     async control(path, query) {
       if (path !== "records") {
-        return errorResponse(new KinesisError("NotFound", `No kinesis control route ${path}`, 404));
+        return renderError(
+          new AwsServiceError("NotFound", `No kinesis control route ${path}`, { status: 404 }),
+        );
       }
       const stream = query.get("stream");
       if (!stream) {
-        return errorResponse(
-          new KinesisError(
+        return renderError(
+          new AwsServiceError(
             "ValidationException",
             "Query parameter `stream` (the stream name) is required",
           ),
@@ -158,14 +161,12 @@ export function createKinesisService(options: KinesisOptions): KinesisService {
           body: JSON.stringify({ stream, records }),
         };
       } catch (error) {
-        if (!(error instanceof KinesisError)) throw error;
+        if (!(error instanceof AwsServiceError)) throw error;
         // Kinesis says 400 for a missing stream; a REST-style control route says 404.
-        return errorResponse(
-          new KinesisError(
-            error.code,
-            error.message,
-            error.code === "ResourceNotFoundException" ? 404 : error.status,
-          ),
+        return renderError(
+          new AwsServiceError(error.code, error.message, {
+            status: error.code === "ResourceNotFoundException" ? 404 : error.status,
+          }),
         );
       }
     },
@@ -186,29 +187,25 @@ function parseBody(body: Buffer): Body {
   try {
     parsed = JSON.parse(body.toString("utf8"));
   } catch (error) {
-    throw new KinesisError(
+    throw new AwsServiceError(
       "SerializationException",
       `Request body is not valid JSON: ${(error as Error).message}`,
     );
   }
   if (typeof parsed !== "object" || parsed === null || Array.isArray(parsed)) {
-    throw new KinesisError("SerializationException", "Request body must be a JSON object");
+    throw new AwsServiceError("SerializationException", "Request body must be a JSON object");
   }
   return parsed as Body;
 }
 
-/**
- * JSON 1.1 errors: the SDK reads `__type` (and `x-amzn-ErrorType`) for the exception class. Unlike
- * the edge's `jsonErrorResponse`, no message header: a message may quote the caller's input (a
- * partition key with a line break), which a header cannot carry.
- */
-function errorResponse(error: KinesisError): ServiceResponse {
-  return {
-    status: error.status,
-    headers: { "content-type": CONTENT_TYPE, "x-amzn-errortype": error.code },
-    body: JSON.stringify({ __type: error.code, message: error.message }),
-  };
+function renderError(error: AwsServiceError): ServiceResponse {
+  return jsonErrorResponse(error, KINESIS_ERRORS);
 }
+
+const ERRORS: ServiceErrorRendering = {
+  render: renderError,
+  unexpected: internalError("InternalFailure"),
+};
 
 function printableUtf8(bytes: Buffer): string | null {
   try {

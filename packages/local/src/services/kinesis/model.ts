@@ -2,7 +2,10 @@
  * The emulated Kinesis Data Streams' stored shapes, its journal records, and the pure arithmetic of
  * hash keys, sequence numbers and shard iterators.
  */
+
 import { createHash } from "node:crypto";
+import { AwsServiceError } from "../../protocol/errors";
+import { JSON_1_1, type JsonErrorDialect } from "../../protocol/json";
 import { LOCAL_ACCOUNT_ID } from "../../types";
 
 export interface StoredRecord {
@@ -77,29 +80,26 @@ export const ITERATOR_LIFETIME_MS = 5 * 60_000;
 /** An on-demand stream starts with four shards' worth of capacity. */
 export const ON_DEMAND_SHARDS = 4;
 
-/** The error Kinesis answers with: its `__type`, message and HTTP status (400 unless a fault). */
-export class KinesisError extends Error {
-  constructor(
-    readonly code: string,
-    message: string,
-    readonly status = 400,
-  ) {
-    super(message);
-    this.name = code;
-  }
-}
+/**
+ * Kinesis errors (JSON 1.1): `__type` and `x-amzn-ErrorType`. No message header: a message may
+ * quote the caller's input (a partition key with a line break), which a header cannot carry.
+ */
+export const KINESIS_ERRORS: JsonErrorDialect = {
+  contentType: JSON_1_1,
+  headers: ["x-amzn-errortype"],
+};
 
 export const invalidArgument = (message: string) =>
-  new KinesisError("InvalidArgumentException", message);
+  new AwsServiceError("InvalidArgumentException", message);
 
 export const validation = (field: string, value: unknown, constraint: string) =>
-  new KinesisError(
+  new AwsServiceError(
     "ValidationException",
     `1 validation error detected: Value '${String(value).slice(0, 256)}' at '${field}' failed to satisfy constraint: ${constraint}`,
   );
 
 export const streamNotFound = (name: string) =>
-  new KinesisError(
+  new AwsServiceError(
     "ResourceNotFoundException",
     `Stream ${name} under account ${LOCAL_ACCOUNT_ID} not found.`,
   );

@@ -26,12 +26,19 @@
  * the cryptography in crypto.ts and ecdsa.ts.
  */
 import {
+  AwsServiceError,
+  answerServiceErrors,
+  internalError,
+  type ServiceErrorRendering,
+} from "../../protocol/errors";
+import { JSON_1_1, jsonErrorResponse } from "../../protocol/json";
+import {
   LOCAL_ACCOUNT_ID,
   type LocalService,
   type ServiceRequest,
   type ServiceResponse,
 } from "../../types";
-import { KmsError, type KmsKeyDefinition, UUID, validation } from "./model";
+import { KMS_ERRORS, type KmsKeyDefinition, UUID, validation } from "./model";
 import { aliasOperations } from "./operations/aliases";
 import { encryptionOperations } from "./operations/encryption";
 import { parseBody } from "./operations/input";
@@ -41,7 +48,7 @@ import { type KmsOperation, KmsState } from "./state";
 
 export type { KmsKeyDefinition, KmsTag } from "./model";
 
-const CONTENT_TYPE = "application/x-amz-json-1.1";
+const CONTENT_TYPE = JSON_1_1;
 const TARGET_PREFIX = "TrentService.";
 
 export interface KmsServiceOptions {
@@ -86,10 +93,10 @@ export function createKmsService(options: KmsServiceOptions): KmsService {
   async function handle(request: ServiceRequest): Promise<ServiceResponse> {
     const target = request.headers["x-amz-target"] ?? "";
     const operation = target.startsWith(TARGET_PREFIX) ? target.slice(TARGET_PREFIX.length) : "";
-    try {
+    return answerServiceErrors(ERRORS, () => {
       const run = Object.hasOwn(OPERATIONS, operation) ? OPERATIONS[operation] : undefined;
       if (!run) {
-        throw new KmsError("UnknownOperationException", `Unknown operation ${target}`);
+        throw new AwsServiceError("UnknownOperationException", `Unknown operation ${target}`);
       }
       const result = run(state, parseBody(request.body));
       return {
@@ -97,17 +104,7 @@ export function createKmsService(options: KmsServiceOptions): KmsService {
         headers: { "content-type": CONTENT_TYPE },
         body: JSON.stringify(result),
       };
-    } catch (error) {
-      const known =
-        error instanceof KmsError
-          ? error
-          : new KmsError("KMSInternalException", (error as Error)?.message ?? String(error), 500);
-      return {
-        status: known.status,
-        headers: { "content-type": CONTENT_TYPE, "x-amzn-errortype": known.type },
-        body: JSON.stringify({ __type: known.type, message: known.message }),
-      };
-    }
+    });
   }
 
   return {
@@ -155,3 +152,8 @@ export function createKmsService(options: KmsServiceOptions): KmsService {
     },
   };
 }
+
+const ERRORS: ServiceErrorRendering = {
+  render: (error) => jsonErrorResponse(error, KMS_ERRORS),
+  unexpected: internalError("KMSInternalException"),
+};

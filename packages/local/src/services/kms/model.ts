@@ -3,6 +3,8 @@
  * checks every key operation shares. KMS's documented limits are here too, so the operations read
  * the same numbers.
  */
+import { AwsServiceError } from "../../protocol/errors";
+import { JSON_1_1, type JsonErrorDialect } from "../../protocol/json";
 import type { KeySpec, KeyUsage } from "./crypto";
 
 /** Sign/Verify: a RAW message of at most 4096 bytes (KMS's documented limit). */
@@ -63,30 +65,25 @@ export type KmsJournalRecord =
   | { op: "putAlias"; alias: StoredAlias }
   | { op: "deleteAlias"; aliasName: string };
 
-/** A KMS error as the JSON 1.1 protocol carries it: `__type` and `x-amzn-ErrorType`. */
-export class KmsError extends Error {
-  constructor(
-    readonly type: string,
-    message: string,
-    readonly status = 400,
-  ) {
-    super(message);
-  }
-}
+/** KMS errors (JSON 1.1): `__type` and `x-amzn-ErrorType`, no message header. */
+export const KMS_ERRORS: JsonErrorDialect = {
+  contentType: JSON_1_1,
+  headers: ["x-amzn-errortype"],
+};
 
 export const validation = (message: string) =>
-  new KmsError("ValidationException", `1 validation error detected: ${message}`);
+  new AwsServiceError("ValidationException", `1 validation error detected: ${message}`);
 
 /** A request's JSON body. */
 export type Body = Record<string, unknown>;
 
 export function requireEnabled(key: StoredKey): void {
-  if (!key.enabled) throw new KmsError("DisabledException", `${key.arn} is disabled.`);
+  if (!key.enabled) throw new AwsServiceError("DisabledException", `${key.arn} is disabled.`);
 }
 
 export function requireUsage(key: StoredKey, usage: KeyUsage, operation: string): void {
   if (key.keyUsage !== usage) {
-    throw new KmsError(
+    throw new AwsServiceError(
       "InvalidKeyUsageException",
       `${key.arn} key usage is ${key.keyUsage} which is not valid for ${operation}.`,
     );

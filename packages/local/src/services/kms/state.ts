@@ -2,10 +2,11 @@
  * The keys and aliases in memory and their journal (`<dataDir>/kms`): every change is one record,
  * written and fsynced before it is applied, so a key KMS has answered for survives kill -9.
  */
+
 import { Journal } from "../../journal";
+import { AwsServiceError } from "../../protocol/errors";
 import {
   type Body,
-  KmsError,
   type KmsJournalRecord,
   type StoredAlias,
   type StoredKey,
@@ -66,7 +67,7 @@ export class KmsState {
     let resource = value;
     if (arn) {
       if (arn[1] !== this.region || arn[2] !== this.accountId) {
-        throw new KmsError("NotFoundException", `Invalid arn ${value}`);
+        throw new AwsServiceError("NotFoundException", `Invalid arn ${value}`);
       }
       resource = arn[3]!;
     }
@@ -74,13 +75,17 @@ export class KmsState {
       const alias = this.aliases.get(resource);
       const key = alias && this.keys.get(alias.targetKeyId);
       if (!key)
-        throw new KmsError("NotFoundException", `Alias ${this.aliasArn(resource)} is not found.`);
+        throw new AwsServiceError(
+          "NotFoundException",
+          `Alias ${this.aliasArn(resource)} is not found.`,
+        );
       return key;
     }
     const keyId = resource.startsWith("key/") ? resource.slice(4) : resource;
-    if (!UUID.test(keyId)) throw new KmsError("NotFoundException", `Invalid keyId ${value}`);
+    if (!UUID.test(keyId)) throw new AwsServiceError("NotFoundException", `Invalid keyId ${value}`);
     const key = this.keys.get(keyId);
-    if (!key) throw new KmsError("NotFoundException", `Key '${this.keyArn(keyId)}' does not exist`);
+    if (!key)
+      throw new AwsServiceError("NotFoundException", `Key '${this.keyArn(keyId)}' does not exist`);
     return key;
   }
 

@@ -23,7 +23,8 @@
  * `delivery.ts` (attempts, retries, dead-letter), `filter.ts` (filter policies), `model.ts`.
  */
 
-import { QueryError, readQueryParams, runQueryAction } from "../../protocol/query";
+import { AwsServiceError } from "../../protocol/errors";
+import { readQueryParams, runQueryAction } from "../../protocol/query";
 import {
   LOCAL_ACCOUNT_ID,
   type LocalService,
@@ -129,7 +130,7 @@ export function createSnsService(options: SnsServiceOptions): SnsService {
       const action = params.get("Action") ?? "";
       const operation = Object.hasOwn(OPERATIONS, action) ? OPERATIONS[action] : undefined;
       if (!operation) {
-        throw new QueryError(
+        throw new AwsServiceError(
           "InvalidAction",
           `The action ${action} is not valid for this endpoint.`,
         );

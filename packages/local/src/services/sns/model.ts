@@ -3,8 +3,9 @@
  * records, the wire limits, and the pure helpers (ARNs, endpoint checks, paging) that operations
  * and delivery share.
  */
+
 import type { SNSEvent } from "aws-lambda";
-import { QueryError } from "../../protocol/query";
+import { AwsServiceError } from "../../protocol/errors";
 import type { ServiceRequest, ServiceResponse } from "../../types";
 import type { RetryPolicy } from "./delivery";
 import {
@@ -201,14 +202,14 @@ export function json(status: number, body: unknown): ServiceResponse {
 
 export function validateArn(arn: string, name: string): void {
   if (!/^arn:aws[a-z-]*:sns:[a-z0-9-]+:\d{12}:[A-Za-z0-9_.-]+(:[0-9a-f-]+)?$/.test(arn)) {
-    throw new QueryError("InvalidParameter", `Invalid parameter: ${name}`);
+    throw new AwsServiceError("InvalidParameter", `Invalid parameter: ${name}`);
   }
 }
 
 const LOOPBACK_HOSTS = new Set(["localhost", "127.0.0.1", "[::1]", "::1"]);
 
 export function validateEndpoint(protocol: SnsProtocol, endpoint: string): void {
-  const invalid = () => new QueryError("InvalidParameter", "Invalid parameter: Endpoint");
+  const invalid = () => new AwsServiceError("InvalidParameter", "Invalid parameter: Endpoint");
   switch (protocol) {
     case "lambda":
       if (
@@ -234,7 +235,7 @@ export function validateEndpoint(protocol: SnsProtocol, endpoint: string): void 
       if (url.protocol !== `${protocol}:`) throw invalid();
       // The local cloud must never be a way to make requests to arbitrary hosts.
       if (!LOOPBACK_HOSTS.has(url.hostname) && !/^127\.\d+\.\d+\.\d+$/.test(url.hostname)) {
-        throw new QueryError(
+        throw new AwsServiceError(
           "InvalidParameter",
           "Invalid parameter: Endpoint Reason: the local SNS only delivers to loopback URLs",
         );
@@ -248,14 +249,14 @@ export function parseJsonAttribute(name: string, value: string): unknown {
   try {
     return JSON.parse(value);
   } catch {
-    throw new QueryError("InvalidParameter", `Invalid parameter: ${name}: not valid JSON`);
+    throw new AwsServiceError("InvalidParameter", `Invalid parameter: ${name}: not valid JSON`);
   }
 }
 
 export function paginate<T>(items: T[], token: string | null): { page: T[]; next?: string } {
   const start = token ? Number.parseInt(Buffer.from(token, "base64url").toString("utf8"), 10) : 0;
   if (!Number.isInteger(start) || start < 0)
-    throw new QueryError("InvalidParameter", "Invalid parameter: NextToken");
+    throw new AwsServiceError("InvalidParameter", "Invalid parameter: NextToken");
   const page = items.slice(start, start + PAGE_SIZE);
   const end = start + page.length;
   return {

@@ -4,8 +4,9 @@
  * restarted service means what it meant before; `snapshot` writes the same state back as records
  * when the journal is compacted.
  */
+
 import { Journal } from "../../journal";
-import { QueryError } from "../../protocol/query";
+import { AwsServiceError } from "../../protocol/errors";
 import {
   type PendingMessage,
   refreshFilter,
@@ -43,14 +44,14 @@ export class SnsState {
   requireTopic(arn: string): Topic {
     validateArn(arn, "TopicArn");
     const topic = this.topics.get(arn);
-    if (!topic) throw new QueryError("NotFound", "Topic does not exist", 404);
+    if (!topic) throw new AwsServiceError("NotFound", "Topic does not exist", { status: 404 });
     return topic;
   }
 
   requireSubscription(arn: string): Subscription {
     validateArn(arn, "SubscriptionArn");
     const sub = this.subscriptions.get(arn);
-    if (!sub) throw new QueryError("NotFound", "Subscription does not exist", 404);
+    if (!sub) throw new AwsServiceError("NotFound", "Subscription does not exist", { status: 404 });
     return sub;
   }
 

@@ -17,6 +17,8 @@
  * receive, delete, visibility), `protocol.ts` (JSON 1.0 with query-compatible errors),
  * `validate.ts` (attributes and bodies), `md5.ts` (the digests the SDK checks), `model.ts`.
  */
+import { answerServiceErrors, type ServiceErrorRendering } from "../../protocol/errors";
+import { jsonErrorResponse } from "../../protocol/json";
 import type { LocalService, ServiceRequest, ServiceResponse } from "../../types";
 import { md5Hex, md5OfAttributes, type SqsAttributeValue } from "./md5";
 import {
@@ -45,7 +47,7 @@ import {
 import { receiveFrom, receiveMessage } from "./operations/receive";
 import { prepare, sendMessage, sendMessageBatch } from "./operations/send";
 import { changeMessageVisibility, changeMessageVisibilityBatch } from "./operations/visibility";
-import { parseInput, SQS_TARGET_PREFIX, SqsError, sqsErrorResponse, sqsResponse } from "./protocol";
+import { parseInput, SQS_ERRORS, SQS_TARGET_PREFIX, sqsError, sqsResponse } from "./protocol";
 import { SqsState } from "./state";
 
 export type { SqsAttributeValue } from "./md5";
@@ -117,9 +119,9 @@ export function createSqsService(options: SqsServiceOptions): SqsService {
   async function handle(request: ServiceRequest): Promise<ServiceResponse> {
     const target = request.headers["x-amz-target"] ?? "";
     const [prefix, operationName = ""] = target.split(".", 2);
-    try {
+    return answerServiceErrors(ERRORS, async () => {
       if (prefix !== SQS_TARGET_PREFIX) {
-        throw new SqsError(
+        throw sqsError(
           "UnknownOperationException",
           "The local SQS only speaks the JSON protocol (X-Amz-Target AmazonSQS.<Operation>).",
         );
@@ -128,17 +130,13 @@ export function createSqsService(options: SqsServiceOptions): SqsService {
         ? OPERATIONS[operationName]
         : undefined;
       if (!operation) {
-        throw new SqsError(
+        throw sqsError(
           "UnknownOperationException",
           `The local SQS does not implement ${operationName || "this operation"}.`,
         );
       }
       return sqsResponse(await operation(state, parseInput(request.body), request));
-    } catch (error) {
-      if (error instanceof SqsError) return sqsErrorResponse(error);
-      const message = error instanceof Error ? error.message : String(error);
-      return sqsErrorResponse(new SqsError("InternalError", message, "Receiver"));
-    }
+    });
   }
 
   function view(queue: QueueState, now: number): MessageView[] {
@@ -237,3 +235,9 @@ export function createSqsService(options: SqsServiceOptions): SqsService {
   };
   return service;
 }
+
+const ERRORS: ServiceErrorRendering = {
+  render: (error) => jsonErrorResponse(error, SQS_ERRORS),
+  unexpected: (error) =>
+    sqsError("InternalError", error instanceof Error ? error.message : String(error), "server"),
+};

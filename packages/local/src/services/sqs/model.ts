@@ -4,10 +4,11 @@
  * Time-dependent views (visible, in flight, delayed, expired) are computed from epoch-millisecond
  * fields, so a replayed state means the same thing it meant before a restart.
  */
+
 import { randomBytes } from "node:crypto";
 import type { ServiceRequest, ServiceResponse } from "../../types";
 import type { SqsAttributeValue } from "./md5";
-import { SqsError } from "./protocol";
+import { sqsError } from "./protocol";
 import type { SqsState } from "./state";
 
 export type { SqsAttributeValue } from "./md5";
@@ -182,7 +183,7 @@ export function parseReceiptHandle(queue: QueueState, handle: string): string {
     !parts[1] ||
     !/^[0-9a-f]{48}$/.test(parts[2] ?? "")
   ) {
-    throw new SqsError(
+    throw sqsError(
       "ReceiptHandleIsInvalid",
       `The input receipt handle "${handle}" is not a valid receipt handle.`,
     );

@@ -5,9 +5,11 @@
  * SDK prefers to pick the exception class and fills into `error.Code` for code written against
  * the query-protocol era (`AWS.SimpleQueueService.NonExistentQueue`).
  */
+import { AwsServiceError, type Fault } from "../../protocol/errors";
+import { JSON_1_0, type JsonErrorDialect } from "../../protocol/json";
 import type { ServiceResponse } from "../../types";
 
-export const SQS_CONTENT_TYPE = "application/x-amz-json-1.0";
+export const SQS_CONTENT_TYPE = JSON_1_0;
 export const SQS_TARGET_PREFIX = "AmazonSQS";
 
 /** Modeled errors whose legacy query code differs from their name (from the SQS model). */
@@ -30,28 +32,27 @@ const STATUS: Readonly<Record<string, number>> = {
   OverLimit: 403,
 };
 
-export class SqsError extends Error {
-  readonly status: number;
-  constructor(
-    readonly code: string,
-    message: string,
-    readonly fault: "Sender" | "Receiver" = "Sender",
-  ) {
-    super(message);
-    this.status = fault === "Receiver" ? 500 : (STATUS[code] ?? 400);
-  }
-
-  /** The legacy query-protocol code, also what batch result entries carry. */
-  get queryCode(): string {
-    return QUERY_CODES[this.code] ?? this.code;
-  }
+/** An SQS error: its model's status (400 unless listed, 500 for a server fault), its query code. */
+export function sqsError(code: string, message: string, fault: Fault = "client"): AwsServiceError {
+  return new AwsServiceError(code, message, {
+    status: fault === "server" ? 500 : (STATUS[code] ?? 400),
+    fault,
+    queryCode: QUERY_CODES[code] ?? code,
+  });
 }
 
-export const queueDoesNotExist = () =>
-  new SqsError("QueueDoesNotExist", "The specified queue does not exist.");
+/** `__type` as a shape id and the legacy code in `x-amzn-query-error`; no `x-amzn-ErrorType`. */
+export const SQS_ERRORS: JsonErrorDialect = {
+  contentType: JSON_1_0,
+  typePrefix: "com.amazonaws.sqs#",
+  headers: ["x-amzn-query-error"],
+};
 
-export function invalidParameter(message: string): SqsError {
-  return new SqsError("InvalidParameterValue", message);
+export const queueDoesNotExist = () =>
+  sqsError("QueueDoesNotExist", "The specified queue does not exist.");
+
+export function invalidParameter(message: string): AwsServiceError {
+  return sqsError("InvalidParameterValue", message);
 }
 
 export function sqsResponse(body: unknown): ServiceResponse {
@@ -62,17 +63,6 @@ export function sqsResponse(body: unknown): ServiceResponse {
   };
 }
 
-export function sqsErrorResponse(error: SqsError): ServiceResponse {
-  return {
-    status: error.status,
-    headers: {
-      "content-type": SQS_CONTENT_TYPE,
-      "x-amzn-query-error": `${error.queryCode};${error.fault}`,
-    },
-    body: JSON.stringify({ __type: `com.amazonaws.sqs#${error.code}`, message: error.message }),
-  };
-}
-
 /** The request body as a JSON object; SQS answers malformed JSON as a serialization error. */
 export function parseInput(body: Buffer): Record<string, unknown> {
   if (body.length === 0) return {};
@@ -80,13 +70,10 @@ export function parseInput(body: Buffer): Record<string, unknown> {
   try {
     parsed = JSON.parse(body.toString("utf8"));
   } catch {
-    throw new SqsError(
-      "SerializationException",
-      "Start of structure or map found where not expected.",
-    );
+    throw sqsError("SerializationException", "Start of structure or map found where not expected.");
   }
   if (!parsed || typeof parsed !== "object" || Array.isArray(parsed)) {
-    throw new SqsError("SerializationException", "The request body must be a JSON object.");
+    throw sqsError("SerializationException", "The request body must be a JSON object.");
   }
   return parsed as Record<string, unknown>;
 }
@@ -94,7 +81,7 @@ export function parseInput(body: Buffer): Record<string, unknown> {
 export function requireString(input: Record<string, unknown>, name: string): string {
   const value = input[name];
   if (typeof value !== "string" || value === "") {
-    throw new SqsError("MissingParameter", `The request must contain the parameter ${name}.`);
+    throw sqsError("MissingParameter", `The request must contain the parameter ${name}.`);
   }
   return value;
 }
@@ -132,7 +119,7 @@ export function stringMap(input: Record<string, unknown>, name: string): Record<
   const out: Record<string, string> = {};
   for (const [key, item] of Object.entries(value)) {
     if (typeof item !== "string")
-      throw new SqsError("InvalidAttributeValue", `Invalid value for the parameter ${key}.`);
+      throw sqsError("InvalidAttributeValue", `Invalid value for the parameter ${key}.`);
     out[key] = item;
   }
   return out;
@@ -150,10 +137,10 @@ export function stringList(input: Record<string, unknown>, name: string): string
 /** Batch entry ids: up to 80 alphanumerics, hyphens and underscores, distinct. */
 export function checkBatchIds(entries: Array<Record<string, unknown>>, max = 10): string[] {
   if (entries.length === 0) {
-    throw new SqsError("EmptyBatchRequest", "There should be at least one entry in the request.");
+    throw sqsError("EmptyBatchRequest", "There should be at least one entry in the request.");
   }
   if (entries.length > max) {
-    throw new SqsError(
+    throw sqsError(
       "TooManyEntriesInBatchRequest",
       `Maximum number of entries per request are ${max}. You have sent ${entries.length}.`,
     );
@@ -161,14 +148,14 @@ export function checkBatchIds(entries: Array<Record<string, unknown>>, max = 10)
   const ids = entries.map((entry) => entry.Id);
   for (const id of ids) {
     if (typeof id !== "string" || !/^[A-Za-z0-9_-]{1,80}$/.test(id)) {
-      throw new SqsError(
+      throw sqsError(
         "InvalidBatchEntryId",
         "A batch entry id can only contain alphanumeric characters, hyphens and underscores. It can be at most 80 letters long.",
       );
     }
   }
   if (new Set(ids).size !== ids.length) {
-    throw new SqsError(
+    throw sqsError(
       "BatchEntryIdsNotDistinct",
       "Two or more batch entries in the request have the same Id.",
     );
@@ -190,7 +177,7 @@ export function batchEntries(
 
 /**
  * Runs `each` on every batch entry, as the batch operations answer: its result joins
- * `Successful` under the entry's Id, an SqsError becomes a `Failed` entry, anything else throws.
+ * `Successful` under the entry's Id, an SQS error becomes a `Failed` entry, anything else throws.
  */
 export function batchResults(
   entries: Array<Record<string, unknown>>,
@@ -204,11 +191,11 @@ export function batchResults(
     try {
       successful.push({ Id: id, ...each(entry) });
     } catch (error) {
-      if (!(error instanceof SqsError)) throw error;
+      if (!(error instanceof AwsServiceError)) throw error;
       failed.push({
         Id: id,
-        SenderFault: error.fault === "Sender",
-        Code: error.queryCode,
+        SenderFault: error.fault === "client",
+        Code: error.queryCode ?? error.code,
         Message: error.message,
       });
     }

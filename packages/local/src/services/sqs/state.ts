@@ -7,7 +7,7 @@
 import { Journal } from "../../journal";
 import { LOCAL_ACCOUNT_ID, type ServiceRequest } from "../../types";
 import type { QueueState, SqsRecord, SqsServiceOptions, StoredMessage } from "./model";
-import { queueDoesNotExist, requireString, SqsError } from "./protocol";
+import { queueDoesNotExist, requireString, sqsError } from "./protocol";
 
 export class QueueStore {
   readonly queues = new Map<string, QueueState>();
@@ -187,7 +187,7 @@ export class SqsState {
     try {
       path = new URL(url).pathname;
     } catch {
-      throw new SqsError("InvalidAddress", `The address ${url} is not valid for this endpoint.`);
+      throw sqsError("InvalidAddress", `The address ${url} is not valid for this endpoint.`);
     }
     const [account, name, ...rest] = path.split("/").filter(Boolean);
     const queue =

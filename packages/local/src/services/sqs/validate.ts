@@ -4,7 +4,7 @@
  */
 
 import type { SqsAttributeValue } from "./md5";
-import { invalidParameter, SqsError } from "./protocol";
+import { invalidParameter, sqsError } from "./protocol";
 
 export const MAX_MESSAGE_ATTRIBUTES = 10;
 
@@ -53,7 +53,7 @@ export function validateQueueAttributes(
         number < range[0] ||
         number > range[1]
       ) {
-        throw new SqsError("InvalidAttributeValue", `Invalid value for the parameter ${name}.`);
+        throw sqsError("InvalidAttributeValue", `Invalid value for the parameter ${name}.`);
       }
       out[name] = String(number);
       continue;
@@ -66,14 +66,14 @@ export function validateQueueAttributes(
       out[name] = value;
       continue;
     }
-    throw new SqsError("InvalidAttributeName", `Unknown Attribute ${name}.`);
+    throw sqsError("InvalidAttributeName", `Unknown Attribute ${name}.`);
   }
   return out;
 }
 
 function normalizeRedrivePolicy(value: string, queueExists: (arn: string) => boolean): string {
   const invalid = (reason: string) =>
-    new SqsError(
+    sqsError(
       "InvalidAttributeValue",
       `Value ${value} for parameter RedrivePolicy is invalid. Reason: ${reason}`,
     );
@@ -104,10 +104,10 @@ const INVALID_CHARACTERS = /[^\t\n\r\u0020-\uD7FF\uE000-\uFFFD\u{10000}-\u{10FFF
 
 export function validateBody(body: unknown): string {
   if (typeof body !== "string" || body.length === 0) {
-    throw new SqsError("MissingParameter", "The request must contain the parameter MessageBody.");
+    throw sqsError("MissingParameter", "The request must contain the parameter MessageBody.");
   }
   if (INVALID_CHARACTERS.test(body)) {
-    throw new SqsError(
+    throw sqsError(
       "InvalidMessageContents",
       "Invalid characters found. Valid unicode characters are #x9 | #xA | #xD | #x20 to #xD7FF | #xE000 to #xFFFD | #x10000 to #x10FFFF",
     );

@@ -15,7 +15,8 @@
  * token verification in jwt.ts and trust-policy evaluation in trust.ts.
  */
 
-import { QueryError, readQueryParams, runQueryAction } from "../../protocol/query";
+import { AwsServiceError } from "../../protocol/errors";
+import { readQueryParams, runQueryAction } from "../../protocol/query";
 import {
   LOCAL_ACCOUNT_ID,
   type LocalService,
@@ -68,7 +69,7 @@ export interface StsService extends LocalService {
   putRole(role: RoleDefinition): void;
   /** Mints credentials without a token (the identity pool's enhanced flow does its own checks). */
   issueCredentials(input: IssueCredentialsInput): IssuedCredentials;
-  /** AssumeRoleWithWebIdentity as a function; throws QueryError with the STS error code. */
+  /** AssumeRoleWithWebIdentity as a function; throws an AwsServiceError with the STS error code. */
   assumeRoleWithWebIdentity(input: AssumeRoleWithWebIdentityInput): AssumeRoleWithWebIdentityOutput;
   lookupCredentials(accessKeyId: string): IssuedCredentials | undefined;
 }
@@ -91,7 +92,7 @@ export function createStsService(options: StsServiceOptions): StsService {
         case "GetCallerIdentity":
           return getCallerIdentity(state, request);
         default:
-          throw new QueryError(
+          throw new AwsServiceError(
             "InvalidAction",
             `Could not find operation ${action} for version 2011-06-15`,
           );

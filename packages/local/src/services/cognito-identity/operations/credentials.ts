@@ -2,7 +2,7 @@
  * Credentials and the pool's own tokens: GetCredentialsForIdentity (enhanced flow: the role
  * resolved, then STS) and GetOpenIdToken (basic flow, refused unless the pool allows it).
  */
-import { QueryError } from "../../../protocol/query";
+import { AwsServiceError } from "../../../protocol/errors";
 import type { IssuedCredentials } from "../../sts/index";
 import {
   type IdentityPoolContext,
@@ -12,7 +12,7 @@ import {
   requirePool,
   usableIdentity,
 } from "../context";
-import { CognitoIdentityError, Messages } from "../errors";
+import { Messages } from "../errors";
 import { GUEST_SESSION_POLICY } from "../guest-policy";
 import type { IdentityState } from "../identity-store";
 import { amrFor, type RequestLogins } from "../linking";
@@ -72,15 +72,15 @@ function issueCredentials(
       return assume();
     } catch (error) {
       // STS was reset on its own and forgot our key: register it again, once.
-      if (!(error instanceof QueryError) || error.code !== "InvalidIdentityToken") throw error;
+      if (!(error instanceof AwsServiceError) || error.code !== "InvalidIdentityToken") throw error;
       ctx.jwksRegistered = false;
       registerJwks(ctx);
       return assume();
     }
   } catch (error) {
-    if (error instanceof QueryError) {
+    if (error instanceof AwsServiceError) {
       // What AWS reports when the role does not trust the pool (or cannot be assumed).
-      throw new CognitoIdentityError(
+      throw new AwsServiceError(
         "InvalidIdentityPoolConfigurationException",
         "Invalid identity pool configuration. Check assigned IAM roles for this pool.",
         { cause: error },
@@ -108,7 +108,7 @@ function resolveRoleFor(
     ...(customRoleArn !== undefined ? { customRoleArn } : {}),
   });
   if (resolution.decision === "deny") {
-    throw new CognitoIdentityError(resolution.error, resolution.message);
+    throw new AwsServiceError(resolution.error, resolution.message);
   }
   return resolution.roleArn;
 }
@@ -143,10 +143,10 @@ const getOpenIdToken: Operation = async (ctx, input) => {
   const pool = requirePool(ctx, requireIdentity(ctx, input.IdentityId).poolId);
   usableIdentity(ctx, input.IdentityId);
   if (!pool.AllowClassicFlow) {
-    throw new CognitoIdentityError("InvalidParameterException", Messages.CLASSIC_FLOW_DISABLED);
+    throw new AwsServiceError("InvalidParameterException", Messages.CLASSIC_FLOW_DISABLED);
   }
   if (Object.keys(pool.RoleMappings).length > 0) {
-    throw new CognitoIdentityError(
+    throw new AwsServiceError(
       "InvalidParameterException",
       Messages.CLASSIC_FLOW_WITH_ROLE_MAPPINGS,
     );

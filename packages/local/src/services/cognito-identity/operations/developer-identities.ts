@@ -2,8 +2,9 @@
  * Developer-authenticated identities: GetOpenIdTokenForDeveloperIdentity (a backend, with its
  * developer provider name, gets a token for one of its users) and MergeDeveloperIdentities.
  */
+import { AwsServiceError } from "../../../protocol/errors";
 import { type Operation, registerJwks, requirePool, usableIdentity } from "../context";
-import { CognitoIdentityError, Messages } from "../errors";
+import { Messages } from "../errors";
 import type { IdentityState } from "../identity-store";
 import { amrFor } from "../linking";
 import { validateLogins } from "../request-logins";
@@ -19,7 +20,7 @@ const getOpenIdTokenForDeveloperIdentity: Operation = async (ctx, input) => {
   const all = (input.Logins ?? {}) as Record<string, unknown>;
   const userIdentifier = developer !== undefined ? all[developer] : undefined;
   if (developer === undefined || typeof userIdentifier !== "string" || userIdentifier === "") {
-    throw new CognitoIdentityError(
+    throw new AwsServiceError(
       "InvalidParameterException",
       "Logins must contain the identity pool's developer provider name.",
     );
@@ -29,7 +30,7 @@ const getOpenIdTokenForDeveloperIdentity: Operation = async (ctx, input) => {
       ? DEVELOPER_TOKEN_DEFAULT_SECONDS
       : Number(input.TokenDuration);
   if (!Number.isInteger(duration) || duration < 1 || duration > DEVELOPER_TOKEN_MAX_SECONDS) {
-    throw new CognitoIdentityError(
+    throw new AwsServiceError(
       "InvalidParameterException",
       `TokenDuration must be between 1 and ${DEVELOPER_TOKEN_MAX_SECONDS} seconds.`,
     );
@@ -44,13 +45,13 @@ const getOpenIdTokenForDeveloperIdentity: Operation = async (ctx, input) => {
   if (typeof input.IdentityId === "string") {
     identity = usableIdentity(ctx, input.IdentityId);
     if (identity.poolId !== pool.IdentityPoolId) {
-      throw new CognitoIdentityError(
+      throw new AwsServiceError(
         "ResourceNotFoundException",
         Messages.identityNotFound(identity.id),
       );
     }
     if (owner !== undefined && owner !== identity.id) {
-      throw new CognitoIdentityError(
+      throw new AwsServiceError(
         "DeveloperUserAlreadyRegisteredException",
         Messages.DEVELOPER_USER_TAKEN,
       );
@@ -88,7 +89,7 @@ const mergeDeveloperIdentities: Operation = (ctx, input) => {
   const { store } = ctx;
   const pool = requirePool(ctx, input.IdentityPoolId);
   if (input.DeveloperProviderName !== pool.DeveloperProviderName) {
-    throw new CognitoIdentityError(
+    throw new AwsServiceError(
       "InvalidParameterException",
       "DeveloperProviderName does not match the identity pool's developer provider.",
     );
@@ -100,7 +101,7 @@ const mergeDeveloperIdentities: Operation = (ctx, input) => {
         ? store.ownerOf(pool.IdentityPoolId, { provider: developer, userId: userId })
         : undefined;
     if (id === undefined) {
-      throw new CognitoIdentityError(
+      throw new AwsServiceError(
         "ResourceNotFoundException",
         `Developer user '${String(userId)}' not found.`,
       );

@@ -2,6 +2,7 @@
  * Identities: GetId (a guest, or the identity the logins are linked to), DescribeIdentity,
  * ListIdentities, UnlinkIdentity.
  */
+import { AwsServiceError } from "../../../protocol/errors";
 import {
   type IdentityPoolContext,
   type Operation,
@@ -9,7 +10,7 @@ import {
   requirePool,
   usableIdentity,
 } from "../context";
-import { CognitoIdentityError, Messages } from "../errors";
+import { Messages } from "../errors";
 import { type IdentityState, providersOf } from "../identity-store";
 import { decodeToken, encodeToken } from "../next-token";
 import { configuredProviderFor } from "../provider-names";
@@ -46,10 +47,7 @@ function listIdentities(ctx: IdentityPoolContext, input: Record<string, unknown>
   const pool = requirePool(ctx, input.IdentityPoolId);
   const max = Number(input.MaxResults);
   if (!Number.isInteger(max) || max < 1 || max > 60) {
-    throw new CognitoIdentityError(
-      "InvalidParameterException",
-      "MaxResults must be between 1 and 60",
-    );
+    throw new AwsServiceError("InvalidParameterException", "MaxResults must be between 1 and 60");
   }
   const all = [...ctx.store.identities.values()].filter(
     (i) => i.poolId === pool.IdentityPoolId && !(input.HideDisabled === true && i.disabled),
@@ -77,7 +75,7 @@ const unlinkIdentity: Operation = async (ctx, input) => {
         identity.id,
     );
   if (!proven) {
-    throw new CognitoIdentityError("NotAuthorizedException", Messages.LOGINS_DO_NOT_MATCH);
+    throw new AwsServiceError("NotAuthorizedException", Messages.LOGINS_DO_NOT_MATCH);
   }
   const names = Array.isArray(input.LoginsToRemove) ? input.LoginsToRemove : [];
   const known = [

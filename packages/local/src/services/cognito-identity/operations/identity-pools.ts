@@ -2,9 +2,10 @@
  * Identity pools: CreateIdentityPool, DescribeIdentityPool, ListIdentityPools; `createPool` and
  * `putPool` are also the template provisioner's way in (`AWS::Cognito::IdentityPool`).
  */
+
 import { randomUUID } from "node:crypto";
+import { AwsServiceError } from "../../../protocol/errors";
 import { type IdentityPoolContext, type Operation, requirePool } from "../context";
-import { CognitoIdentityError } from "../errors";
 import { decodeToken, encodeToken } from "../next-token";
 import { describePool, type IdentityPoolState, poolFromDefinition } from "../pools";
 
@@ -37,10 +38,7 @@ export function putPool(
 const listIdentityPools: Operation = (ctx, input) => {
   const max = Number(input.MaxResults);
   if (!Number.isInteger(max) || max < 1 || max > 60) {
-    throw new CognitoIdentityError(
-      "InvalidParameterException",
-      "MaxResults must be between 1 and 60",
-    );
+    throw new AwsServiceError("InvalidParameterException", "MaxResults must be between 1 and 60");
   }
   const all = [...ctx.store.pools.values()];
   const start = decodeToken(input.NextToken);

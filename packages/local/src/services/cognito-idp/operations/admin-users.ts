@@ -3,11 +3,13 @@
  * AdminUpdateUserAttributes, AdminConfirmSignUp, AdminDeleteUser, AdminDisableUser,
  * AdminEnableUser, AdminUserGlobalSignOut, AdminLinkProviderForUser, ListUsers.
  */
+
 import { randomUUID } from "node:crypto";
+import { AwsServiceError } from "../../../protocol/errors";
 import { type CodeContext, deliver } from "../codes";
 import { passwordSecrets } from "../credentials";
 import { userAttributes, validateAttributes } from "../definitions";
-import { CognitoIdpError, invalidParameter, notAuthorized } from "../errors";
+import { invalidParameter, notAuthorized } from "../errors";
 import { mfaSettings } from "../mfa";
 import type { LinkedIdentity, UserRecord } from "../model";
 import { enforcePasswordPolicy, generateTemporaryPassword } from "../passwords";
@@ -64,7 +66,7 @@ export async function adminCreateUser(ctx: AdminUserContext, input: Input) {
     const secrets = await passwordSecrets(pool, found.username, temporary);
     const user = redraft(pool, found.username);
     if (user.status !== "FORCE_CHANGE_PASSWORD") {
-      throw new CognitoIdpError(
+      throw new AwsServiceError(
         "UnsupportedUserStateException",
         "User is not in FORCE_CHANGE_PASSWORD state.",
       );
@@ -210,7 +212,7 @@ export function adminLinkProviderForUser(ctx: AdminUserContext, input: Input) {
         (identity) => identity.providerName === providerName && identity.userId === providerUserId,
       )
     ) {
-      throw new CognitoIdpError("AliasExistsException", "SourceUser is already linked to a user.");
+      throw new AwsServiceError("AliasExistsException", "SourceUser is already linked to a user.");
     }
   }
   if (findUser(pool, `${providerName}_${providerUserId}`)) {
@@ -219,7 +221,7 @@ export function adminLinkProviderForUser(ctx: AdminUserContext, input: Input) {
     );
   }
   if (user.identities.length >= MAX_LINKED_IDENTITIES) {
-    throw new CognitoIdpError(
+    throw new AwsServiceError(
       "LimitExceededException",
       `A user can be linked to at most ${MAX_LINKED_IDENTITIES} external identities.`,
     );

@@ -3,8 +3,8 @@
  * AdminListGroupsForUser.
  */
 
+import { AwsServiceError } from "../../../protocol/errors";
 import { createGroup, type DefinitionContext } from "../definitions";
-import { CognitoIdpError } from "../errors";
 import type { GroupRecord } from "../model";
 import { draft, type PoolState, putUser, requirePool, requireUser } from "../state";
 import { sortedGroups } from "../token-issuer";
@@ -14,7 +14,7 @@ export type GroupContext = DefinitionContext;
 
 export function requireGroup(pool: PoolState, name: string): GroupRecord {
   const group = pool.groups.get(name);
-  if (!group) throw new CognitoIdpError("ResourceNotFoundException", "Group not found.");
+  if (!group) throw new AwsServiceError("ResourceNotFoundException", "Group not found.");
   return group;
 }
 

@@ -3,10 +3,12 @@
  * AdminSetUserMFAPreference, GetUserPoolMfaConfig, SetUserPoolMfaConfig, and the
  * SOFTWARE_TOKEN_MFA and MFA_SETUP answers of RespondToAuthChallenge.
  */
+
 import { randomUUID } from "node:crypto";
+import { AwsServiceError } from "../../../protocol/errors";
 import { requireSignInAllowed } from "../credentials";
 import { validatePoolDefinition } from "../definitions";
-import { CognitoIdpError, invalidParameter, notAuthorized } from "../errors";
+import { invalidParameter, notAuthorized } from "../errors";
 import {
   checkTotp,
   EMAIL_NOT_EMULATED,
@@ -99,7 +101,7 @@ export function verifySoftwareToken(ctx: MfaOperationContext, input: Input) {
   requireTotpPool(pool);
   const pending = user.totp?.pendingSecret;
   if (!pending) {
-    throw new CognitoIdpError(
+    throw new AwsServiceError(
       "SoftwareTokenMFANotFoundException",
       "Software token MFA has not been associated with the user: call AssociateSoftwareToken first.",
     );
@@ -112,7 +114,7 @@ export function verifySoftwareToken(ctx: MfaOperationContext, input: Input) {
       pending,
       code,
       () =>
-        new CognitoIdpError(
+        new AwsServiceError(
           "EnableSoftwareTokenMFAException",
           "Code mismatch and fail enable Software Token MFA",
         ),
@@ -225,7 +227,7 @@ export async function respondToMfaChallenge(
     if (!code) throw invalidParameter("Missing required parameter SOFTWARE_TOKEN_MFA_CODE");
     const secret = user.totp?.secret;
     if (!secret) {
-      throw new CognitoIdpError(
+      throw new AwsServiceError(
         "SoftwareTokenMFANotFoundException",
         "Software Token MFA does not exist for the user.",
       );
@@ -237,7 +239,7 @@ export async function respondToMfaChallenge(
         user,
         secret,
         code,
-        () => new CognitoIdpError("CodeMismatchException", MFA_CODE_MISMATCH),
+        () => new AwsServiceError("CodeMismatchException", MFA_CODE_MISMATCH),
       );
     } catch (error) {
       sessionFailure(ctx, session);

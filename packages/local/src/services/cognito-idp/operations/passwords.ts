@@ -2,6 +2,7 @@
  * Passwords: ForgotPassword, ConfirmForgotPassword, ChangePassword.
  */
 
+import { AwsServiceError } from "../../../protocol/errors";
 import {
   CODE_MISMATCH,
   type CodeContext,
@@ -13,7 +14,7 @@ import {
 } from "../codes";
 import { passwordSecrets } from "../credentials";
 import { isEmail } from "../definitions";
-import { CognitoIdpError, invalidParameter, notAuthorized, userNotFound } from "../errors";
+import { invalidParameter, notAuthorized, userNotFound } from "../errors";
 import { enforcePasswordPolicy, verifyPassword } from "../passwords";
 import { draft, findUser, putUser, redraft, requireClient, type StoreContext } from "../state";
 import { authenticateAccessToken, type TokenContext } from "../token-issuer";
@@ -59,7 +60,7 @@ export async function confirmForgotPassword(ctx: PasswordContext, input: Input) 
   const password = requireString(input, "Password");
   if (!found) {
     if (client.definition.PreventUserExistenceErrors === "ENABLED") {
-      throw new CognitoIdpError("CodeMismatchException", CODE_MISMATCH);
+      throw new AwsServiceError("CodeMismatchException", CODE_MISMATCH);
     }
     throw userNotFound();
   }

@@ -4,6 +4,7 @@
  * the MFA challenges through operations/mfa.ts), AdminInitiateAuth and AdminRespondToAuthChallenge.
  */
 
+import { AwsServiceError } from "../../../protocol/errors";
 import {
   assertNotLockedOut,
   type CredentialContext,
@@ -13,7 +14,7 @@ import {
   requireSignInAllowed,
 } from "../credentials";
 import { enforceWriteAttributes, validateAttributes } from "../definitions";
-import { CognitoIdpError, invalidParameter, notAuthorized, userNotFound } from "../errors";
+import { invalidParameter, notAuthorized, userNotFound } from "../errors";
 import { type MfaContext, mfaChallenge, spendSession } from "../mfa";
 import {
   type ClientRecord,
@@ -184,7 +185,7 @@ export async function adminInitiateAuth(ctx: SignInContext, input: Input) {
   const pool = requirePool(ctx, requireString(input, "UserPoolId"));
   const { client } = requireClient(ctx, requireString(input, "ClientId"));
   if (client.poolId !== pool.record.id) {
-    throw new CognitoIdpError(
+    throw new AwsServiceError(
       "ResourceNotFoundException",
       `User pool client ${client.clientId} does not exist.`,
     );
@@ -236,7 +237,7 @@ export async function adminRespondToAuthChallenge(ctx: SignInContext, input: Inp
   const pool = requirePool(ctx, requireString(input, "UserPoolId"));
   const { client } = requireClient(ctx, requireString(input, "ClientId"));
   if (client.poolId !== pool.record.id) {
-    throw new CognitoIdpError(
+    throw new AwsServiceError(
       "ResourceNotFoundException",
       `User pool client ${client.clientId} does not exist.`,
     );

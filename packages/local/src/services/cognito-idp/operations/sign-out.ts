@@ -1,7 +1,7 @@
 /**
  * Ending sessions: GlobalSignOut and RevokeToken.
  */
-import { CognitoIdpError } from "../errors";
+import { AwsServiceError } from "../../../protocol/errors";
 import type { RefreshPayload } from "../model";
 import { putUser, requireClient, type StoreContext } from "../state";
 import { authenticateAccessToken, type TokenContext } from "../token-issuer";
@@ -21,10 +21,10 @@ export function revokeToken(ctx: SignOutContext, input: Input) {
   const { client, pool } = requireClient(ctx, requireString(input, "ClientId"));
   const payload = unseal<RefreshPayload>(pool.keys.sealKey, requireString(input, "Token"));
   if (payload?.t !== "refresh") {
-    throw new CognitoIdpError("UnsupportedTokenTypeException", "The token is not a refresh token.");
+    throw new AwsServiceError("UnsupportedTokenTypeException", "The token is not a refresh token.");
   }
   if (payload.c !== client.clientId) {
-    throw new CognitoIdpError("UnauthorizedException", "Token does not belong to the client");
+    throw new AwsServiceError("UnauthorizedException", "Token does not belong to the client");
   }
   if (!pool.revoked.has(payload.o)) {
     ctx.journal.commit({

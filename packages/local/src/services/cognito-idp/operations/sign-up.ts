@@ -2,7 +2,9 @@
  * Self-service sign-up: SignUp, ConfirmSignUp, ResendConfirmationCode, and the new-user rules
  * AdminCreateUser shares (usernames from email or phone, names already taken).
  */
+
 import { randomUUID } from "node:crypto";
+import { AwsServiceError } from "../../../protocol/errors";
 import {
   CODE_MISMATCH,
   type CodeContext,
@@ -14,7 +16,7 @@ import {
 } from "../codes";
 import { passwordSecrets } from "../credentials";
 import { enforceWriteAttributes, isEmail, isPhone, validateAttributes } from "../definitions";
-import { CognitoIdpError, invalidParameter, notAuthorized, userNotFound } from "../errors";
+import { invalidParameter, notAuthorized, userNotFound } from "../errors";
 import type { UserRecord } from "../model";
 import { enforcePasswordPolicy } from "../passwords";
 import {
@@ -174,7 +176,7 @@ export function assertNewUserIsFree(
     if (value && usernameAttributes.includes(attribute)) {
       const owner = pool.aliases.get(`${attribute}:${normalizeAlias(pool, value)}`);
       if (owner) {
-        throw new CognitoIdpError(
+        throw new AwsServiceError(
           "UsernameExistsException",
           via === "admin"
             ? "An account with the given email already exists."
@@ -184,7 +186,7 @@ export function assertNewUserIsFree(
     }
   }
   if (pool.users.has(normalize(pool, username))) {
-    throw new CognitoIdpError(
+    throw new AwsServiceError(
       "UsernameExistsException",
       via === "admin" ? "User account already exists" : "User already exists",
     );
@@ -197,7 +199,7 @@ export async function confirmSignUp(ctx: SignUpContext, input: Input) {
   const code = requireString(input, "ConfirmationCode");
   if (!user) {
     if (client.definition.PreventUserExistenceErrors === "ENABLED") {
-      throw new CognitoIdpError("CodeMismatchException", CODE_MISMATCH);
+      throw new AwsServiceError("CodeMismatchException", CODE_MISMATCH);
     }
     throw userNotFound();
   }
@@ -240,7 +242,7 @@ export function claimAliases(pool: PoolState, user: UserRecord, force: boolean):
     if (owner === undefined || owner === self) continue;
     const kind = alias.startsWith("email:") ? "email" : "phone_number";
     if (!force) {
-      throw new CognitoIdpError(
+      throw new AwsServiceError(
         "AliasExistsException",
         `An account with the given ${kind} already exists.`,
       );

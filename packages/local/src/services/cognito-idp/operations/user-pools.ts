@@ -3,6 +3,7 @@
  * DescribeUserPoolClient, ListUserPoolClients.
  */
 
+import { AwsServiceError } from "../../../protocol/errors";
 import {
   createUserPool,
   createUserPoolClient,
@@ -11,7 +12,7 @@ import {
   poolArn,
   tokenValidity,
 } from "../definitions";
-import { CognitoIdpError, invalidParameter } from "../errors";
+import { invalidParameter } from "../errors";
 import type { ClientRecord, UserPoolClientDefinition, UserPoolDefinition } from "../model";
 import { type PoolState, requireClient, requirePool } from "../state";
 import { epochSeconds, type Input, type Operation, optionalString, requireString } from "../wire";
@@ -146,7 +147,7 @@ export function describeUserPool(ctx: UserPoolOperationContext, input: Input) {
 export function describeUserPoolClient(ctx: UserPoolOperationContext, input: Input) {
   const { client } = requireClient(ctx, requireString(input, "ClientId"));
   if (client.poolId !== input.UserPoolId) {
-    throw new CognitoIdpError(
+    throw new AwsServiceError(
       "ResourceNotFoundException",
       `User pool client ${client.clientId} does not exist.`,
     );

@@ -1,3 +1,5 @@
+import { AwsServiceError } from "../../../protocol/errors";
+
 /**
  * User-pool Lambda triggers, the one place for how Cognito calls them: its budget (5 s, one timer
  * per attempt, started when Cognito calls, so a cold start counts), its retries (three attempts in
@@ -11,7 +13,6 @@
  * the call. After three unsuccessful attempts, the function times out." (Customizing user pool
  * workflows with Lambda triggers, Important things to know about triggers).
  */
-import { CognitoIdpError } from "../errors";
 
 export * from "./events";
 export * from "./pre-token-generation";
@@ -67,14 +68,14 @@ export async function invokeWithCognitoSemantics<T extends object>(
     } catch (error) {
       if (error instanceof TriggerTimeout) {
         if (attempt < TRIGGER_ATTEMPTS) continue;
-        throw new CognitoIdpError(
+        throw new AwsServiceError(
           "UnexpectedLambdaException",
           `${trigger} invocation failed due to error Socket timeout while invoking Lambda function.`,
           { cause: error },
         );
       }
       const message = error instanceof Error ? error.message : String(error);
-      throw new CognitoIdpError(
+      throw new AwsServiceError(
         "UserLambdaValidationException",
         `${trigger} failed with error ${message}.`,
         { cause: error },

@@ -3,7 +3,7 @@
  * claims added, overridden or suppressed, groups and roles overridden, scopes changed, and the
  * claims no response may touch (InvalidLambdaResponseException).
  */
-import { CognitoIdpError } from "../errors";
+import { AwsServiceError } from "../../../protocol/errors";
 import type { PreTokenGenerationVersion } from "../model";
 
 /**
@@ -61,8 +61,8 @@ export interface TokenClaims {
   access: Record<string, unknown>;
 }
 
-function invalidResponse(detail: string): CognitoIdpError {
-  return new CognitoIdpError(
+function invalidResponse(detail: string): AwsServiceError {
+  return new AwsServiceError(
     "InvalidLambdaResponseException",
     `Invalid lambda response received: ${detail}`,
   );

@@ -2,8 +2,10 @@
  * Policies: CreatePolicy, GetPolicy, DeletePolicy, ListPolicies; `putPolicy` is the template
  * provisioner's create-or-replace. One document per policy: policy versions are not emulated.
  */
+
 import { randomBytes } from "node:crypto";
-import { IotError, type IotPolicy, invalid, MAX_POLICY_CHARS, summary } from "../model";
+import { AwsServiceError } from "../../../protocol/errors";
+import { type IotPolicy, invalid, MAX_POLICY_CHARS, summary } from "../model";
 import type { IotOperation, IotState } from "../state";
 import { empty, json, listed } from "../wire";
 
@@ -15,14 +17,10 @@ const createPolicy: IotOperation = (state, [policyName], _query, body) => {
   validatePolicyDocument(document);
   const arn = state.policyArn(name);
   if (state.policies.has(name)) {
-    throw new IotError(
+    throw new AwsServiceError(
       "ResourceAlreadyExistsException",
-      409,
       `Policy cannot be created - name already exists (name=${name})`,
-      {
-        resourceId: name,
-        resourceArn: arn,
-      },
+      { status: 409, fields: { resourceId: name, resourceArn: arn } },
     );
   }
   const policy: IotPolicy = {
@@ -59,12 +57,12 @@ const deletePolicy: IotOperation = (state, [policyName]) => {
   const name = policyName!;
   state.requirePolicy(name);
   if (state.targetsOf(name).length > 0) {
-    throw new IotError(
+    throw new AwsServiceError(
       "DeleteConflictException",
-      409,
       "The policy cannot be deleted as the policy is attached to one or more principals (name=" +
         name +
         ")",
+      { status: 409 },
     );
   }
   state.commit({ op: "deletePolicy", policyName: name });
@@ -117,7 +115,7 @@ function validatePolicyName(name: string): void {
 /** IoT accepts only JSON documents with Statements of Effect/Action/Resource, 2048 chars sans whitespace. */
 function validatePolicyDocument(document: string): void {
   const malformed = (why: string) =>
-    new IotError("MalformedPolicyException", 400, `Policy document is malformed: ${why}`);
+    new AwsServiceError("MalformedPolicyException", `Policy document is malformed: ${why}`);
   if (document.replace(/\s/g, "").length > MAX_POLICY_CHARS) {
     throw malformed(`the document exceeds ${MAX_POLICY_CHARS} characters (excluding whitespace)`);
   }

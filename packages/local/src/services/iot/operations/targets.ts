@@ -2,7 +2,8 @@
  * Attachments of policies to targets (Cognito identity ids, certificate ARNs, thing groups):
  * AttachPolicy, DetachPolicy, ListAttachedPolicies, ListTargetsForPolicy.
  */
-import { IotError, invalid, MAX_POLICIES_PER_TARGET, summary } from "../model";
+import { AwsServiceError } from "../../../protocol/errors";
+import { invalid, MAX_POLICIES_PER_TARGET, summary } from "../model";
 import type { IotOperation } from "../state";
 import { empty, listed } from "../wire";
 
@@ -14,10 +15,10 @@ const attachPolicy: IotOperation = (state, [policyName], _query, body) => {
   // Re-attaching is a no-op success, as in IoT (field guide §3).
   if (current?.has(name)) return empty();
   if ((current?.size ?? 0) >= MAX_POLICIES_PER_TARGET) {
-    throw new IotError(
+    throw new AwsServiceError(
       "LimitExceededException",
-      410,
       `The number of attached policies to the target cannot exceed ${MAX_POLICIES_PER_TARGET}.`,
+      { status: 410 },
     );
   }
   state.commit({ op: "attach", policyName: name, target });

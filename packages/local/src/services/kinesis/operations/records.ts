@@ -2,6 +2,7 @@
  * The data plane: PutRecord, PutRecords, GetShardIterator, GetRecords. A put is journaled (fsynced)
  * before it is answered; throughput quotas are not enforced, so no entry of a PutRecords fails.
  */
+import { AwsServiceError } from "../../../protocol/errors";
 import {
   decodeIterator,
   encodeIterator,
@@ -9,7 +10,6 @@ import {
   hashKeyOf,
   ITERATOR_LIFETIME_MS,
   invalidArgument,
-  KinesisError,
   MAX_GET_RECORDS_LIMIT,
   MAX_HASH_KEY,
   MAX_PUT_RECORDS_BYTES,
@@ -78,7 +78,10 @@ function shardFor(stream: StoredStream, hashKey: bigint): StoredShard {
     (open) => BigInt(open.startingHashKey) <= hashKey && hashKey <= BigInt(open.endingHashKey),
   );
   // The open shards always cover the whole key space; this would be a bug in a reshard.
-  if (!shard) throw new KinesisError("InternalFailure", "No open shard covers the hash key", 500);
+  if (!shard)
+    throw new AwsServiceError("InternalFailure", "No open shard covers the hash key", {
+      status: 500,
+    });
   return shard;
 }
 
@@ -160,7 +163,7 @@ export function getShardIterator({ state, region, now }: OperationContext, body:
   const index = shardIndexOf(id);
   const shard = index === undefined ? undefined : stream.shards[index];
   if (!shard) {
-    throw new KinesisError(
+    throw new AwsServiceError(
       "ResourceNotFoundException",
       `Shard ${id} in stream ${stream.name} under account 000000000000 does not exist`,
     );
@@ -231,7 +234,7 @@ export function getRecords({ state, region, now: clock }: OperationContext, body
   if (!shard) throw invalidArgument(`Invalid ShardIterator: ${iterator.slice(0, 64)}`);
   const now = clock();
   if (now - position.issuedAt > ITERATOR_LIFETIME_MS) {
-    throw new KinesisError(
+    throw new AwsServiceError(
       "ExpiredIteratorException",
       `Iterator expired. The iterator was created at time ${new Date(position.issuedAt).toUTCString()} while right now it is ${new Date(now).toUTCString()} which is further in the future than the tolerated delay of ${ITERATOR_LIFETIME_MS} milliseconds.`,
     );

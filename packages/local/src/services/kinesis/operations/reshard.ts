@@ -4,9 +4,9 @@
  * as ParentShardId/AdjacentParentShardId, so consumers finish a parent before its children
  * (https://docs.aws.amazon.com/streams/latest/dev/kinesis-using-sdk-java-after-resharding.html).
  */
+import { AwsServiceError } from "../../../protocol/errors";
 import {
   invalidArgument,
-  KinesisError,
   MAX_HASH_KEY,
   type StoredShard,
   type StoredStream,
@@ -95,13 +95,13 @@ function openShardNamed(stream: StoredStream, body: Body, member: string): Store
   const index = shardIndexOf(id);
   const shard = index === undefined ? undefined : stream.shards[index];
   if (!shard) {
-    throw new KinesisError(
+    throw new AwsServiceError(
       "ResourceNotFoundException",
       `Could not find shard ${id} in stream ${stream.name} under account 000000000000.`,
     );
   }
   if (shard.endingSequenceNumber !== undefined) {
-    throw new KinesisError(
+    throw new AwsServiceError(
       "ResourceInUseException",
       `Shard ${id} in stream ${stream.name} under account 000000000000 has already been merged or split, and thus is not eligible for merging or splitting.`,
     );
@@ -165,7 +165,7 @@ export function updateShardCount(ctx: OperationContext, body: Body) {
   }
   const current = openShards(stream).length;
   if (target > current * 2 || target * 2 < current) {
-    throw new KinesisError(
+    throw new AwsServiceError(
       "LimitExceededException",
       `UpdateShardCount cannot scale above double or below half the current open shard count (${current}) of stream ${stream.name}; requested ${target}.`,
     );
@@ -195,7 +195,9 @@ export function updateShardCount(ctx: OperationContext, body: Body) {
     covered[0]?.startingHashKey !== "0" ||
     covered.at(-1)?.endingHashKey !== MAX_HASH_KEY.toString()
   ) {
-    throw new KinesisError("InternalFailure", "Resharding would leave hash keys uncovered", 500);
+    throw new AwsServiceError("InternalFailure", "Resharding would leave hash keys uncovered", {
+      status: 500,
+    });
   }
   if (plan.open.length > 0) plan.commit(ctx);
   return {

@@ -3,9 +3,9 @@
  * ListShards, Start/StopStreamEncryption, Increase/DecreaseStreamRetentionPeriod.
  * Streams are ACTIVE at once: a local cloud gains nothing from AWS's provisioning delays.
  */
+import { AwsServiceError } from "../../../protocol/errors";
 import {
   invalidArgument,
-  KinesisError,
   ON_DEMAND_SHARDS,
   type StoredShard,
   type StoredStream,
@@ -48,14 +48,14 @@ export function createStream({ state, region }: OperationContext, body: Body): u
   }
   const shardCount = requested ?? ON_DEMAND_SHARDS;
   if (state.find(region, name)) {
-    throw new KinesisError(
+    throw new AwsServiceError(
       "ResourceInUseException",
       `Stream ${name} under account 000000000000 already exists.`,
     );
   }
   const open = state.streams(region).reduce((sum, stream) => sum + openShards(stream).length, 0);
   if (open + shardCount > SHARD_QUOTA) {
-    throw new KinesisError(
+    throw new AwsServiceError(
       "LimitExceededException",
       `This request would exceed the shard limit for the account 000000000000 in ${region}. Current shard count for the account: ${open}. Limit: ${SHARD_QUOTA}.`,
     );

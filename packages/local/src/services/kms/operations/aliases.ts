@@ -1,5 +1,6 @@
 /** Aliases: CreateAlias, UpdateAlias, DeleteAlias, ListAliases. */
-import { ALIAS_NAME, type Body, KmsError, validation } from "../model";
+import { AwsServiceError } from "../../../protocol/errors";
+import { ALIAS_NAME, type Body, validation } from "../model";
 import type { KmsOperation, KmsState } from "../state";
 import { paginate } from "./input";
 
@@ -12,17 +13,23 @@ function putAlias(state: KmsState, body: Body, create: boolean) {
     );
   }
   if (aliasName.startsWith("alias/aws/")) {
-    throw new KmsError("NotAuthorizedException", "Cannot create alias with prefix 'alias/aws/'");
+    throw new AwsServiceError(
+      "NotAuthorizedException",
+      "Cannot create alias with prefix 'alias/aws/'",
+    );
   }
   const existing = state.aliases.get(aliasName);
   if (create && existing) {
-    throw new KmsError(
+    throw new AwsServiceError(
       "AlreadyExistsException",
       `An alias with the name ${state.aliasArn(aliasName)} already exists`,
     );
   }
   if (!create && !existing) {
-    throw new KmsError("NotFoundException", `Alias ${state.aliasArn(aliasName)} is not found.`);
+    throw new AwsServiceError(
+      "NotFoundException",
+      `Alias ${state.aliasArn(aliasName)} is not found.`,
+    );
   }
   if (typeof body.TargetKeyId === "string" && body.TargetKeyId.includes("alias/")) {
     throw validation("TargetKeyId must be a key id or key ARN, not an alias");
@@ -44,7 +51,10 @@ function putAlias(state: KmsState, body: Body, create: boolean) {
 function deleteAlias(state: KmsState, body: Body) {
   const name = body.AliasName;
   if (typeof name !== "string" || !state.aliases.has(name)) {
-    throw new KmsError("NotFoundException", `Alias ${state.aliasArn(String(name))} is not found.`);
+    throw new AwsServiceError(
+      "NotFoundException",
+      `Alias ${state.aliasArn(String(name))} is not found.`,
+    );
   }
   state.commit({ op: "deleteAlias", aliasName: name });
   return {};

@@ -3,7 +3,9 @@
  * Symmetric keys seal an AES-256-GCM blob that names its key (so Decrypt needs no KeyId); RSA
  * ENCRYPT_DECRYPT keys use RSAES-OAEP.
  */
+
 import { randomBytes } from "node:crypto";
+import { AwsServiceError } from "../../../protocol/errors";
 import {
   blobKeyId,
   encryptionAlgorithmsFor,
@@ -14,7 +16,6 @@ import {
 } from "../crypto";
 import {
   type Body,
-  KmsError,
   MAX_PLAINTEXT_BYTES,
   requireEnabled,
   requireUsage,
@@ -30,7 +31,7 @@ function encryptionAlgorithm(key: StoredKey, value: unknown): string {
     throw validation("EncryptionAlgorithm is required for asymmetric keys");
   }
   if (!encryptionAlgorithmsFor(key.keySpec).includes(algorithm)) {
-    throw new KmsError(
+    throw new AwsServiceError(
       "InvalidKeyUsageException",
       `Algorithm ${algorithm} is incompatible with key spec ${key.keySpec}.`,
     );
@@ -68,9 +69,9 @@ function decrypt(state: KmsState, body: Body) {
   } else {
     const blobKey = blobKeyId(ciphertext);
     const owner = blobKey !== undefined ? state.keys.get(blobKey) : undefined;
-    if (!owner) throw new KmsError("InvalidCiphertextException", "");
+    if (!owner) throw new AwsServiceError("InvalidCiphertextException", "");
     if (named && named.keyId !== owner.keyId) {
-      throw new KmsError(
+      throw new AwsServiceError(
         "IncorrectKeyException",
         "The key ID in the request does not identify a CMK that can perform this operation.",
       );
@@ -83,7 +84,7 @@ function decrypt(state: KmsState, body: Body) {
   const plaintext = key.secret
     ? openBlob(key.secret, ciphertext, encryptionContext(body))
     : rsaDecrypt(key.privateKeyPem!, algorithm, ciphertext);
-  if (!plaintext) throw new KmsError("InvalidCiphertextException", "");
+  if (!plaintext) throw new AwsServiceError("InvalidCiphertextException", "");
   return {
     KeyId: key.arn,
     Plaintext: plaintext.toString("base64"),
@@ -97,7 +98,7 @@ function generateDataKey(state: KmsState, body: Body, withPlaintext: boolean) {
   requireEnabled(key);
   requireUsage(key, "ENCRYPT_DECRYPT", "GenerateDataKey");
   if (!key.secret) {
-    throw new KmsError(
+    throw new AwsServiceError(
       "InvalidKeyUsageException",
       `${key.arn} key spec is ${key.keySpec}: data keys need a symmetric key.`,
     );

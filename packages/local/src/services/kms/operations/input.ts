@@ -1,12 +1,6 @@
 /** Reading a KMS request's members: JSON body, base64 blobs, encryption context, tags, pages. */
-import {
-  type Body,
-  DEFAULT_LIST_LIMIT,
-  KmsError,
-  type KmsTag,
-  MAX_LIST_LIMIT,
-  validation,
-} from "../model";
+import { AwsServiceError } from "../../../protocol/errors";
+import { type Body, DEFAULT_LIST_LIMIT, type KmsTag, MAX_LIST_LIMIT, validation } from "../model";
 
 export function parseBody(body: Buffer): Body {
   if (body.length === 0) return {};
@@ -14,10 +8,10 @@ export function parseBody(body: Buffer): Body {
   try {
     parsed = JSON.parse(body.toString("utf8"));
   } catch {
-    throw new KmsError("SerializationException", "Request body is not valid JSON");
+    throw new AwsServiceError("SerializationException", "Request body is not valid JSON");
   }
   if (typeof parsed !== "object" || parsed === null || Array.isArray(parsed)) {
-    throw new KmsError("SerializationException", "Request body must be a JSON object");
+    throw new AwsServiceError("SerializationException", "Request body must be a JSON object");
   }
   return parsed as Body;
 }
@@ -47,10 +41,10 @@ export function parseTags(value: unknown): KmsTag[] {
   return value.map((tag: unknown) => {
     const { TagKey, TagValue } = (tag ?? {}) as Partial<KmsTag>;
     if (typeof TagKey !== "string" || TagKey.length < 1 || TagKey.length > 128) {
-      throw new KmsError("TagException", "TagKey must be 1 to 128 characters");
+      throw new AwsServiceError("TagException", "TagKey must be 1 to 128 characters");
     }
     if (typeof TagValue !== "string" || TagValue.length > 256) {
-      throw new KmsError("TagException", "TagValue must be at most 256 characters");
+      throw new AwsServiceError("TagException", "TagValue must be at most 256 characters");
     }
     return { TagKey, TagValue };
   });
@@ -68,7 +62,7 @@ export function paginate<T>(items: T[], body: Body): { items: T[]; next?: string
   if (body.Marker !== undefined) {
     start = Number(Buffer.from(String(body.Marker), "base64url").toString("utf8"));
     if (!Number.isInteger(start) || start < 0) {
-      throw new KmsError("InvalidMarkerException", "The marker is not valid");
+      throw new AwsServiceError("InvalidMarkerException", "The marker is not valid");
     }
   }
   const page = items.slice(start, start + limit);

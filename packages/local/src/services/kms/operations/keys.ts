@@ -2,7 +2,9 @@
  * Keys: CreateKey, DescribeKey, ListKeys, EnableKey, DisableKey, ListResourceTags. `createKey`
  * is also the template provisioner's way in (`AWS::KMS::Key`), under a chosen id or a new one.
  */
+
 import { randomUUID } from "node:crypto";
+import { AwsServiceError } from "../../../protocol/errors";
 import {
   encryptionAlgorithmsFor,
   generateKeyMaterial,
@@ -11,7 +13,7 @@ import {
   signingAlgorithmsFor,
   usagesFor,
 } from "../crypto";
-import { type Body, KmsError, type StoredKey, validation } from "../model";
+import { type Body, type StoredKey, validation } from "../model";
 import type { KmsOperation, KmsState } from "../state";
 import { paginate, parseTags } from "./input";
 
@@ -38,7 +40,10 @@ export function createKey(state: KmsState, body: Body, chosenId?: string): Store
   }
   const origin = body.Origin ?? "AWS_KMS";
   if (origin !== "AWS_KMS") {
-    throw new KmsError("UnsupportedOperationException", `Origin ${String(origin)} is not emulated`);
+    throw new AwsServiceError(
+      "UnsupportedOperationException",
+      `Origin ${String(origin)} is not emulated`,
+    );
   }
   const keyId = chosenId ?? randomUUID();
   const key: StoredKey = {

@@ -1,4 +1,5 @@
 /** Asymmetric keys' public half and signatures: GetPublicKey, Sign, Verify. */
+import { AwsServiceError } from "../../../protocol/errors";
 import {
   DIGEST_LENGTH,
   encryptionAlgorithmsFor,
@@ -9,14 +10,7 @@ import {
   signingAlgorithmsFor,
   verify,
 } from "../crypto";
-import {
-  type Body,
-  KmsError,
-  MAX_MESSAGE_BYTES,
-  requireEnabled,
-  requireUsage,
-  validation,
-} from "../model";
+import { type Body, MAX_MESSAGE_BYTES, requireEnabled, requireUsage, validation } from "../model";
 import type { KmsOperation, KmsState } from "../state";
 import { blob } from "./input";
 
@@ -24,7 +18,7 @@ function getPublicKey(state: KmsState, body: Body) {
   const key = state.resolveKey(body.KeyId);
   requireEnabled(key);
   if (!key.privateKeyPem) {
-    throw new KmsError(
+    throw new AwsServiceError(
       "UnsupportedOperationException",
       `${key.arn} key usage is ${key.keyUsage}, key spec SYMMETRIC_DEFAULT: it has no public key.`,
     );
@@ -53,7 +47,7 @@ function signingInput(state: KmsState, body: Body, operation: "Sign" | "Verify")
     );
   }
   if (!signingAlgorithmsFor(key.keySpec).includes(algorithm as SigningAlgorithm)) {
-    throw new KmsError(
+    throw new AwsServiceError(
       "InvalidKeyUsageException",
       `Algorithm ${algorithm} is incompatible with key spec ${key.keySpec}.`,
     );
@@ -102,7 +96,7 @@ function verifyOperation(state: KmsState, body: Body) {
     );
   }
   if (!verify(input.pem, input.algorithm, { ...input, signature })) {
-    throw new KmsError("KMSInvalidSignatureException", "");
+    throw new AwsServiceError("KMSInvalidSignatureException", "");
   }
   return { KeyId: input.key.arn, SignatureValid: true, SigningAlgorithm: input.algorithm };
 }

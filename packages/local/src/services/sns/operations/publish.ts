@@ -3,12 +3,13 @@
  * message structure and the message attributes. An accepted message is journaled with the
  * subscriptions it matched before the answer (see `SnsPublisher.fanOut`).
  */
+
 import { randomUUID } from "node:crypto";
+import { AwsServiceError } from "../../../protocol/errors";
 import {
   listItems,
   nested,
   type ParamTree,
-  QueryError,
   queryResponse,
   requireParam,
   type XmlValue,
@@ -27,12 +28,12 @@ export const publish: SnsOperation = ({ state, publisher }, params, request) => 
   const arn = params.get("TopicArn") || params.get("TargetArn");
   if (!arn) {
     if (params.get("PhoneNumber")) {
-      throw new QueryError(
+      throw new AwsServiceError(
         "InvalidParameter",
         "Invalid parameter: SMS is not supported by the local SNS",
       );
     }
-    throw new QueryError(
+    throw new AwsServiceError(
       "InvalidParameter",
       "Invalid parameter: TopicArn or TargetArn Reason: no value for required parameter",
     );
@@ -48,10 +49,10 @@ export const publishBatch: SnsOperation = ({ state, publisher }, params, request
   const topic = state.requireTopic(requireParam(params, "TopicArn"));
   const entries = listItems(nested(params, "PublishBatchRequestEntries"), "member");
   if (entries.length === 0) {
-    throw new QueryError("EmptyBatchRequest", "The batch request doesn't contain any entries");
+    throw new AwsServiceError("EmptyBatchRequest", "The batch request doesn't contain any entries");
   }
   if (entries.length > MAX_BATCH_ENTRIES) {
-    throw new QueryError(
+    throw new AwsServiceError(
       "TooManyEntriesInBatchRequest",
       `The batch request contains more entries than permissible (${MAX_BATCH_ENTRIES})`,
     );
@@ -59,14 +60,14 @@ export const publishBatch: SnsOperation = ({ state, publisher }, params, request
   const ids = entries.map((e) => (typeof e.Id === "string" ? e.Id : ""));
   for (const id of ids) {
     if (!/^[A-Za-z0-9_-]{1,80}$/.test(id)) {
-      throw new QueryError(
+      throw new AwsServiceError(
         "InvalidBatchEntryId",
         `The Id of a batch entry in a batch request doesn't abide by the specification: ${id}`,
       );
     }
   }
   if (new Set(ids).size !== ids.length) {
-    throw new QueryError(
+    throw new AwsServiceError(
       "BatchEntryIdsNotDistinct",
       "Two or more batch entries in the request have the same Id.",
     );
@@ -75,14 +76,17 @@ export const publishBatch: SnsOperation = ({ state, publisher }, params, request
     try {
       return readPublishInput(entryParams(entry), "");
     } catch (err) {
-      return err instanceof QueryError
+      return err instanceof AwsServiceError
         ? err
-        : new QueryError("InternalError", String(err), 500, "Receiver");
+        : new AwsServiceError("InternalError", String(err), { status: 500 });
     }
   });
-  const total = inputs.reduce((sum, i) => sum + (i instanceof QueryError ? 0 : publishSize(i)), 0);
+  const total = inputs.reduce(
+    (sum, i) => sum + (i instanceof AwsServiceError ? 0 : publishSize(i)),
+    0,
+  );
   if (total > MAX_MESSAGE_BYTES) {
-    throw new QueryError(
+    throw new AwsServiceError(
       "BatchRequestTooLong",
       `The length of all the messages put together is more than the limit (${MAX_MESSAGE_BYTES} bytes).`,
     );
@@ -91,12 +95,12 @@ export const publishBatch: SnsOperation = ({ state, publisher }, params, request
   const failed: XmlValue[] = [];
   inputs.forEach((input, index) => {
     const id = ids[index]!;
-    if (input instanceof QueryError) {
+    if (input instanceof AwsServiceError) {
       failed.push({
         Id: id,
         Code: input.code,
         Message: input.message,
-        SenderFault: input.type === "Sender",
+        SenderFault: input.fault === "client",
       });
       return;
     }
@@ -114,32 +118,32 @@ export const publishBatch: SnsOperation = ({ state, publisher }, params, request
 function readPublishInput(params: URLSearchParams, prefix: string): PublishInput {
   const message = params.get(`${prefix}Message`);
   if (message === null || message === "") {
-    throw new QueryError("InvalidParameter", "Invalid parameter: Empty message");
+    throw new AwsServiceError("InvalidParameter", "Invalid parameter: Empty message");
   }
   const subject = params.get(`${prefix}Subject`) ?? undefined;
   if (
     subject !== undefined &&
     (subject.length === 0 || subject.length > 100 || /[\r\n]/.test(subject))
   ) {
-    throw new QueryError("InvalidParameter", "Invalid parameter: Subject");
+    throw new AwsServiceError("InvalidParameter", "Invalid parameter: Subject");
   }
   const messageStructure = params.get(`${prefix}MessageStructure`) ?? undefined;
   if (messageStructure !== undefined) {
     if (messageStructure !== "json") {
-      throw new QueryError("InvalidParameter", "Invalid parameter: MessageStructure");
+      throw new AwsServiceError("InvalidParameter", "Invalid parameter: MessageStructure");
     }
     let parsed: unknown;
     try {
       parsed = JSON.parse(message);
     } catch {
-      throw new QueryError(
+      throw new AwsServiceError(
         "InvalidParameter",
         "Invalid parameter: Message Structure - JSON message body failed to parse",
       );
     }
     const record = parsed as Record<string, unknown> | null;
     if (!record || typeof record !== "object" || typeof record.default !== "string") {
-      throw new QueryError(
+      throw new AwsServiceError(
         "InvalidParameter",
         "Invalid parameter: Message Structure - No default entry in JSON message body",
       );
@@ -150,7 +154,7 @@ function readPublishInput(params: URLSearchParams, prefix: string): PublishInput
   if (subject !== undefined) input.subject = subject;
   if (messageStructure !== undefined) input.messageStructure = messageStructure;
   if (publishSize(input) > MAX_MESSAGE_BYTES) {
-    throw new QueryError("InvalidParameter", "Invalid parameter: Message too long");
+    throw new AwsServiceError("InvalidParameter", "Invalid parameter: Message too long");
   }
   return input;
 }
@@ -162,7 +166,7 @@ function readMessageAttributes(
   const out: Record<string, MessageAttribute> = {};
   const entries = listItems(nested(params, prefix), "entry");
   if (entries.length > MAX_MESSAGE_ATTRIBUTES) {
-    throw new QueryError(
+    throw new AwsServiceError(
       "InvalidParameter",
       `Invalid parameter: Number of message attributes [${entries.length}] exceeds the allowed maximum [${MAX_MESSAGE_ATTRIBUTES}].`,
     );
@@ -175,7 +179,7 @@ function readMessageAttributes(
       !/^[A-Za-z0-9_.-]{1,256}$/.test(name) ||
       typeof value !== "object"
     ) {
-      throw new QueryError("InvalidParameter", "Invalid parameter: MessageAttributes");
+      throw new AwsServiceError("InvalidParameter", "Invalid parameter: MessageAttributes");
     }
     out[name] = validateAttribute(name, value);
   }
@@ -188,7 +192,7 @@ function validateAttribute(name: string, value: ParamTree): MessageAttribute {
   const stringValue = typeof value.StringValue === "string" ? value.StringValue : undefined;
   const binaryValue = typeof value.BinaryValue === "string" ? value.BinaryValue : undefined;
   const bad = (why: string) =>
-    new QueryError("ParameterValueInvalid", `The message attribute '${name}' ${why}`);
+    new AwsServiceError("ParameterValueInvalid", `The message attribute '${name}' ${why}`);
   if (dataType.startsWith("String.Array")) {
     let parsed: unknown;
     try {

@@ -6,9 +6,10 @@
  * POSTed a `SubscriptionConfirmation` whose `SubscribeURL` calls ConfirmSubscription), unless the
  * service runs with `httpConfirmation: "auto"`.
  */
+
 import { randomBytes, randomUUID } from "node:crypto";
+import { AwsServiceError } from "../../../protocol/errors";
 import {
-  QueryError,
   queryResponse,
   readEntryMap,
   requireParam,
@@ -37,7 +38,7 @@ export const subscribe: SnsOperation = ({ state, publisher, options }, params, r
   const topic = state.requireTopic(requireParam(params, "TopicArn"));
   const protocol = requireParam(params, "Protocol").toLowerCase() as SnsProtocol;
   if (!PROTOCOLS.includes(protocol)) {
-    throw new QueryError(
+    throw new AwsServiceError(
       "InvalidParameter",
       `Invalid parameter: Amazon SNS does not support this protocol string: ${protocol}`,
     );
@@ -55,7 +56,7 @@ export const subscribe: SnsOperation = ({ state, publisher, options }, params, r
     // Same endpoint again: SNS returns the existing subscription, unless attributes differ.
     for (const [key, value] of Object.entries(attributes)) {
       if ((existing.attributes[key] ?? "") !== value) {
-        throw new QueryError(
+        throw new AwsServiceError(
           "InvalidParameter",
           "Invalid parameter: Attributes Reason: Subscription already exists with different attributes",
         );
@@ -107,7 +108,7 @@ export const confirmSubscription: SnsOperation = ({ state }, params, request) =>
       SubscriptionArn: confirmedArn,
     });
   }
-  throw new QueryError("InvalidParameter", "Invalid token");
+  throw new AwsServiceError("InvalidParameter", "Invalid token");
 };
 
 export const unsubscribe: SnsOperation = ({ state }, params, request) => {
@@ -210,15 +211,15 @@ function validateSubscriptionAttribute(
   all: Record<string, string>,
 ): void {
   if (!SETTABLE_SUBSCRIPTION_ATTRIBUTES.has(name)) {
-    throw new QueryError("InvalidParameter", "Invalid parameter: AttributeName");
+    throw new AwsServiceError("InvalidParameter", "Invalid parameter: AttributeName");
   }
   switch (name) {
     case "RawMessageDelivery":
       if (value !== "true" && value !== "false") {
-        throw new QueryError("InvalidParameter", "Invalid parameter: RawMessageDelivery");
+        throw new AwsServiceError("InvalidParameter", "Invalid parameter: RawMessageDelivery");
       }
       if (value === "true" && protocol === "lambda") {
-        throw new QueryError(
+        throw new AwsServiceError(
           "InvalidParameter",
           "Invalid parameter: Attributes Reason: Delivery protocol [lambda] does not support raw message delivery.",
         );
@@ -226,7 +227,7 @@ function validateSubscriptionAttribute(
       return;
     case "FilterPolicyScope":
       if (value !== "MessageAttributes" && value !== "MessageBody") {
-        throw new QueryError("InvalidParameter", "Invalid parameter: FilterPolicyScope");
+        throw new AwsServiceError("InvalidParameter", "Invalid parameter: FilterPolicyScope");
       }
       if (all.FilterPolicy) checkFilterPolicy(all.FilterPolicy, value);
       return;
@@ -241,7 +242,7 @@ function validateSubscriptionAttribute(
         typeof target !== "string" ||
         !/^arn:aws[a-z-]*:sqs:[a-z0-9-]+:\d{12}:[A-Za-z0-9_.-]+$/.test(target)
       ) {
-        throw new QueryError(
+        throw new AwsServiceError(
           "InvalidParameter",
           "Invalid parameter: RedrivePolicy: deadLetterTargetArn must be an SQS queue ARN",
         );
@@ -259,7 +260,10 @@ function checkFilterPolicy(policy: string, scope: FilterPolicyScope): void {
     parseFilterPolicy(policy, scope);
   } catch (err) {
     if (err instanceof FilterPolicyError) {
-      throw new QueryError("InvalidParameter", `Invalid parameter: FilterPolicy: ${err.message}`);
+      throw new AwsServiceError(
+        "InvalidParameter",
+        `Invalid parameter: FilterPolicy: ${err.message}`,
+      );
     }
     throw err;
   }

@@ -2,13 +2,8 @@
  * Topics: CreateTopic, DeleteTopic, ListTopics, GetTopicAttributes, SetTopicAttributes.
  * Standard topics only: FIFO topics are refused with an error that says so.
  */
-import {
-  QueryError,
-  queryResponse,
-  readEntryMap,
-  requireParam,
-  xmlEntryMap,
-} from "../../../protocol/query";
+import { AwsServiceError } from "../../../protocol/errors";
+import { queryResponse, readEntryMap, requireParam, xmlEntryMap } from "../../../protocol/query";
 import {
   paginate,
   parseJsonAttribute,
@@ -39,16 +34,16 @@ export const createTopic: SnsOperation = ({ state, accountId, options }, params,
   const name = requireParam(params, "Name");
   if (!/^[A-Za-z0-9_-]{1,256}$/.test(name)) {
     if (name.endsWith(".fifo")) {
-      throw new QueryError(
+      throw new AwsServiceError(
         "InvalidParameter",
         "Invalid parameter: FIFO topics are not supported by the local SNS",
       );
     }
-    throw new QueryError("InvalidParameter", "Invalid parameter: Topic Name");
+    throw new AwsServiceError("InvalidParameter", "Invalid parameter: Topic Name");
   }
   const attributes = readEntryMap(params, "Attributes");
   if (attributes.FifoTopic === "true") {
-    throw new QueryError(
+    throw new AwsServiceError(
       "InvalidParameter",
       "Invalid parameter: FIFO topics are not supported by the local SNS",
     );
@@ -56,7 +51,7 @@ export const createTopic: SnsOperation = ({ state, accountId, options }, params,
   delete attributes.FifoTopic;
   for (const key of Object.keys(attributes)) {
     if (!SETTABLE_TOPIC_ATTRIBUTES.has(key)) {
-      throw new QueryError("InvalidParameter", "Invalid parameter: AttributeName");
+      throw new AwsServiceError("InvalidParameter", "Invalid parameter: AttributeName");
     }
   }
   const arn = `arn:aws:sns:${options.region}:${accountId}:${name}`;
@@ -65,7 +60,7 @@ export const createTopic: SnsOperation = ({ state, accountId, options }, params,
     // CreateTopic is idempotent by name, unless the caller asks for different attributes.
     for (const [key, value] of Object.entries(attributes)) {
       if ((existing.attributes[key] ?? "") !== value) {
-        throw new QueryError(
+        throw new AwsServiceError(
           "InvalidParameter",
           "Invalid parameter: Attributes Reason: Topic already exists with different attributes",
         );
@@ -104,7 +99,7 @@ export const setTopicAttributes: SnsOperation = ({ state }, params, request) => 
   const topic = state.requireTopic(requireParam(params, "TopicArn"));
   const name = requireParam(params, "AttributeName");
   if (!SETTABLE_TOPIC_ATTRIBUTES.has(name)) {
-    throw new QueryError("InvalidParameter", "Invalid parameter: AttributeName");
+    throw new AwsServiceError("InvalidParameter", "Invalid parameter: AttributeName");
   }
   const value = params.get("AttributeValue") ?? "";
   if ((name === "Policy" || name === "DeliveryPolicy") && value !== "")

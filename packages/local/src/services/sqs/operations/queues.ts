@@ -9,7 +9,7 @@ import {
   optionalString,
   queueDoesNotExist,
   requireString,
-  SqsError,
+  sqsError,
   stringList,
   stringMap,
 } from "../protocol";
@@ -35,7 +35,7 @@ export const createQueue: SqsOperation = (state, input, request) => {
     // Idempotent by name unless an attribute given differs from the queue's effective value.
     for (const [key, value] of Object.entries(attributes)) {
       if ((queueAttribute(existing, key) ?? "") !== value) {
-        throw new SqsError(
+        throw sqsError(
           "QueueNameExists",
           `A queue already exists with the same name and a different value for attribute ${key}`,
         );
@@ -92,7 +92,7 @@ export const getQueueAttributes: SqsOperation = (state, input) => {
   ]);
   const out: Record<string, string> = {};
   for (const name of names) {
-    if (!known.has(name)) throw new SqsError("InvalidAttributeName", `Unknown Attribute ${name}.`);
+    if (!known.has(name)) throw sqsError("InvalidAttributeName", `Unknown Attribute ${name}.`);
     if (all[name] !== undefined) out[name] = all[name];
   }
   return Object.keys(out).length > 0 ? { Attributes: out } : {};

@@ -12,7 +12,7 @@ import {
   checkBatchIds,
   invalidParameter,
   optionalInt,
-  SqsError,
+  sqsError,
 } from "../protocol";
 import { messageSize, readMessageAttributes, validateBody } from "../validate";
 
@@ -46,7 +46,7 @@ export const sendMessageBatch: SqsOperation = (state, input, request) => {
     0,
   );
   if (total > MAX_BATCH_BYTES) {
-    throw new SqsError(
+    throw sqsError(
       "BatchRequestTooLong",
       `Batch requests cannot be longer than ${MAX_BATCH_BYTES} bytes. You have sent ${total} bytes.`,
     );

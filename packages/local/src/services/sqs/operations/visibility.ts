@@ -15,17 +15,14 @@ import {
   checkBatchIds,
   optionalInt,
   requireString,
-  SqsError,
+  sqsError,
 } from "../protocol";
 
 export const changeMessageVisibility: SqsOperation = (state, input) => {
   const queue = state.queueFor(input);
   const seconds = optionalInt(input, "VisibilityTimeout", 0, 43_200);
   if (seconds === undefined) {
-    throw new SqsError(
-      "MissingParameter",
-      "The request must contain the parameter VisibilityTimeout.",
-    );
+    throw sqsError("MissingParameter", "The request must contain the parameter VisibilityTimeout.");
   }
   const now = Date.now();
   const message = inFlight(queue, requireString(input, "ReceiptHandle"), now);
@@ -60,7 +57,7 @@ function inFlight(queue: QueueState, handle: string, now: number): StoredMessage
   const id = parseReceiptHandle(queue, handle);
   const message = queue.messages.get(id);
   if (!message || message.receiptHandle !== handle || message.visibleAt <= now) {
-    throw new SqsError("MessageNotInflight", "The message referred to isn't in flight.");
+    throw sqsError("MessageNotInflight", "The message referred to isn't in flight.");
   }
   return message;
 }

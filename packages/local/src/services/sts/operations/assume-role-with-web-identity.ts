@@ -4,7 +4,8 @@
  * session minted. Offered both in process (the identity pool's enhanced flow) and on the wire.
  */
 
-import { QueryError, queryResponse, requireParam } from "../../../protocol/query";
+import { AwsServiceError } from "../../../protocol/errors";
+import { queryResponse, requireParam } from "../../../protocol/query";
 import type { ServiceRequest, ServiceResponse } from "../../../types";
 import { JwtError, verifyJwt } from "../jwt";
 import {
@@ -28,8 +29,8 @@ export function assumeRoleWithWebIdentity(
   } catch (err) {
     if (err instanceof JwtError) {
       if (err.failure.kind === "expired")
-        throw new QueryError("ExpiredTokenException", err.message);
-      throw new QueryError("InvalidIdentityToken", err.message);
+        throw new AwsServiceError("ExpiredTokenException", err.message);
+      throw new AwsServiceError("InvalidIdentityToken", err.message);
     }
     throw err;
   }
@@ -40,14 +41,14 @@ export function assumeRoleWithWebIdentity(
     : typeof claims.aud === "string"
       ? [claims.aud]
       : [];
-  if (!subject) throw new QueryError("InvalidIdentityToken", "Missing a required claim: sub");
+  if (!subject) throw new AwsServiceError("InvalidIdentityToken", "Missing a required claim: sub");
   if (audience.length === 0)
-    throw new QueryError("InvalidIdentityToken", "Missing a required claim: aud");
+    throw new AwsServiceError("InvalidIdentityToken", "Missing a required claim: aud");
   const role = state.roles.get(input.roleArn);
-  const denied = new QueryError(
+  const denied = new AwsServiceError(
     "AccessDenied",
     "Not authorized to perform sts:AssumeRoleWithWebIdentity",
-    403,
+    { status: 403 },
   );
   // An unknown role is indistinguishable from a distrusting one, as in AWS.
   if (!role) throw denied;
@@ -64,7 +65,7 @@ export function assumeRoleWithWebIdentity(
   if (!trustAllows(role.statements, { provider, keys })) throw denied;
   const durationSeconds = input.durationSeconds ?? DEFAULT_DURATION;
   if (durationSeconds > role.maxSessionDuration) {
-    throw new QueryError(
+    throw new AwsServiceError(
       "ValidationError",
       `The requested DurationSeconds exceeds the MaxSessionDuration set for this role.`,
     );
@@ -122,7 +123,7 @@ function requireValidation(params: URLSearchParams, name: string): string {
     return requireParam(params, name);
   } catch {
     const member = name.charAt(0).toLowerCase() + name.slice(1);
-    throw new QueryError(
+    throw new AwsServiceError(
       "ValidationError",
       `1 validation error detected: Value null at '${member}' failed to satisfy constraint: Member must not be null`,
     );

@@ -1,6 +1,7 @@
 /** GetCallerIdentity (signed): who the request's access key is, an issued session or the root. */
 
-import { QueryError, queryResponse } from "../../../protocol/query";
+import { AwsServiceError } from "../../../protocol/errors";
+import { queryResponse } from "../../../protocol/query";
 import type { ServiceRequest, ServiceResponse } from "../../../types";
 import { XMLNS } from "../model";
 import type { StsState } from "../state";
@@ -18,18 +19,18 @@ export function getCallerIdentity(state: StsState, request: ServiceRequest): Ser
     });
   }
   if (Date.parse(issued.expiration) <= state.now()) {
-    throw new QueryError(
+    throw new AwsServiceError(
       "ExpiredToken",
       "The security token included in the request is expired",
-      403,
+      { status: 403 },
     );
   }
   const token = request.headers["x-amz-security-token"];
   if (token !== undefined && token !== issued.sessionToken) {
-    throw new QueryError(
+    throw new AwsServiceError(
       "InvalidClientTokenId",
       "The security token included in the request is invalid.",
-      403,
+      { status: 403 },
     );
   }
   return queryResponse("GetCallerIdentity", XMLNS, request.requestId, {

@@ -3,8 +3,9 @@
  * identity pool mints directly when it skips trust checks. Every session is journaled, so the edge
  * can map an access key back to its role, subject and identity.
  */
+
 import { createHash, randomBytes } from "node:crypto";
-import { QueryError } from "../../../protocol/query";
+import { AwsServiceError } from "../../../protocol/errors";
 import {
   type IssueCredentialsInput,
   type IssuedCredentials,
@@ -16,7 +17,7 @@ import type { StsState } from "../state";
 
 export function issueCredentials(state: StsState, input: IssueCredentialsInput): IssuedCredentials {
   if (!/^[\w+=,.@-]{2,64}$/.test(input.sessionName)) {
-    throw new QueryError(
+    throw new AwsServiceError(
       "ValidationError",
       "1 validation error detected: Value at 'roleSessionName' failed to satisfy constraint: Member must satisfy regular expression pattern: [\\w+=,.@-]*",
     );
@@ -26,7 +27,7 @@ export function issueCredentials(state: StsState, input: IssueCredentialsInput):
     input.durationSeconds < MIN_DURATION ||
     input.durationSeconds > 43_200
   ) {
-    throw new QueryError(
+    throw new AwsServiceError(
       "ValidationError",
       "1 validation error detected: Value at 'durationSeconds' failed to satisfy constraint: Member must have value between 900 and 43200",
     );
@@ -62,10 +63,13 @@ function validateSessionPolicy(policy: string): void {
   try {
     JSON.parse(policy);
   } catch {
-    throw new QueryError("MalformedPolicyDocument", "The policy is not in the valid JSON format.");
+    throw new AwsServiceError(
+      "MalformedPolicyDocument",
+      "The policy is not in the valid JSON format.",
+    );
   }
   if (policy.length > MAX_SESSION_POLICY_CHARS) {
-    throw new QueryError(
+    throw new AwsServiceError(
       "PackedPolicyTooLarge",
       "Packed size of the session policy exceeds the limit.",
     );
