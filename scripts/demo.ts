@@ -13,7 +13,6 @@
 import fs from "node:fs";
 import path from "node:path";
 import { parseArgs } from "node:util";
-import { ConsoleLogger } from "aws-amplify/utils";
 import {
   type CloudProbe,
   Journey,
@@ -21,7 +20,8 @@ import {
   journeySteps,
   type ObservedInvocation,
   type ObservedTrace,
-} from "../test/e2e/journey";
+} from "@boarding-pass/testing/journey";
+import { ConsoleLogger } from "aws-amplify/utils";
 
 const HELP = `Usage: npm run demo -- [options]   (start the local cloud first: npm start)
   --endpoint <url>   the local cloud's edge (default http://127.0.0.1:4566, or $AWS_ENDPOINT_URL)

@@ -21,10 +21,10 @@ import {
 } from "@boarding-pass/core/adapters/event-publisher";
 import { type BoardingPassEvent, buildEvent } from "@boarding-pass/core/events";
 import { type LocalAws, startLocalAws } from "@boarding-pass/local";
-import { createSnsService, type SnsService } from "@boarding-pass/local/services/sns/index";
+import { createSnsService, type SnsService } from "@boarding-pass/local/services/sns";
+import { assertLoopbackEndpoint } from "@boarding-pass/testing";
 import type { SNSEvent } from "aws-lambda";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { assertLoopbackEndpoint } from "../setup/loopback";
 
 const FN = "arn:aws:lambda:us-east-1:000000000000:function:publisher-sink";
 let aws: LocalAws;

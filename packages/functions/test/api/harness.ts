@@ -24,10 +24,10 @@ import { DynamoOutboxStore } from "@boarding-pass/core/adapters/outbox-store";
 import { DynamoProfileStore } from "@boarding-pass/core/adapters/profile-store";
 import type { IdentityPoolDirectory, LinkDeps } from "@boarding-pass/core/identities/index";
 import { type LocalAws, startLocalAws } from "@boarding-pass/local";
-import { createIotService, type IotService } from "@boarding-pass/local/services/iot/index";
-import { createSnsService, type SnsService } from "@boarding-pass/local/services/sns/index";
+import { createIotService, type IotService } from "@boarding-pass/local/services/iot";
+import { createSnsService, type SnsService } from "@boarding-pass/local/services/sns";
+import { assertLoopbackEndpoint } from "@boarding-pass/testing";
 import type { APIGatewayProxyEventV2WithIAMAuthorizer } from "aws-lambda";
-import { assertLoopbackEndpoint } from "../../../../test/setup/loopback";
 
 export const REGION = "us-east-1";
 export const ISSUER = "https://cognito-identity.amazonaws.com";

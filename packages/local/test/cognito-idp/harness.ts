@@ -3,7 +3,7 @@
  * client pointed at it. Refuses any non-loopback endpoint.
  */
 import { CognitoIdentityProviderClient } from "@aws-sdk/client-cognito-identity-provider";
-import { assertLoopbackEndpoint } from "../../../../test/setup/loopback";
+import { assertLoopbackEndpoint } from "@boarding-pass/testing";
 import { type LocalAws, startLocalAws } from "../../src/index";
 import {
   type CognitoIdpService,

@@ -17,11 +17,11 @@ import { type LocalAws, startLocalAws } from "@boarding-pass/local";
 import {
   type CognitoIdpService,
   createCognitoIdpService,
-} from "@boarding-pass/local/services/cognito-idp/index";
-import { createSnsService, type SnsService } from "@boarding-pass/local/services/sns/index";
+} from "@boarding-pass/local/services/cognito-idp";
+import { createSnsService, type SnsService } from "@boarding-pass/local/services/sns";
 import type { SNSEvent } from "aws-lambda";
-import { assertLoopbackEndpoint } from "../../../../test/setup/loopback";
-import { identityTableDefinition } from "./table";
+import { identityTableDefinition } from "./identity-table";
+import { assertLoopbackEndpoint } from "./loopback";
 
 export const REGION = "us-east-1";
 export const SINK_FUNCTION_ARN = "arn:aws:lambda:us-east-1:000000000000:function:events-sink";
