@@ -4,6 +4,7 @@
  * in the exact shape of Cognito identity-pool OpenID tokens, and builders for API Gateway v2
  * IAM-authorizer events from a real-shaped fixture.
  */
+
 import { generateKeyPairSync, type KeyObject, randomUUID, sign } from "node:crypto";
 import { readFileSync } from "node:fs";
 import { createServer, type Server } from "node:http";
@@ -23,10 +24,10 @@ import { OutboxIdentityEventSink } from "@boarding-pass/core/adapters/identities
 import { DynamoOutboxStore } from "@boarding-pass/core/adapters/outbox-store";
 import { DynamoProfileStore } from "@boarding-pass/core/adapters/profile-store";
 import type { IdentityPoolDirectory, LinkDeps } from "@boarding-pass/core/identities/index";
-import { type LocalAws, startLocalAws } from "@boarding-pass/local";
+import type { LocalAws } from "@boarding-pass/local";
 import { createIotService, type IotService } from "@boarding-pass/local/services/iot";
 import { createSnsService, type SnsService } from "@boarding-pass/local/services/sns";
-import { assertLoopbackEndpoint } from "@boarding-pass/testing";
+import { startEmbeddedAws } from "@boarding-pass/testing/embedded";
 import type { APIGatewayProxyEventV2WithIAMAuthorizer } from "aws-lambda";
 
 export const REGION = "us-east-1";
@@ -232,8 +233,7 @@ async function serveJwks(keys: () => unknown[]): Promise<{ uri: string; server: 
 }
 
 export async function startPlane(): Promise<Plane> {
-  const aws = await startLocalAws({ port: 0 });
-  const endpoint = assertLoopbackEndpoint(aws.endpoint);
+  const { aws, endpoint } = await startEmbeddedAws();
   const iot = createIotService({ region: REGION });
   const sns = createSnsService({ region: REGION });
   aws.register(iot);
