@@ -3,7 +3,8 @@
  *
  * Drives the whole Boarding Pass journey against a running local cloud (`npm start` in another
  * terminal) with unmodified clients, and tells what happens at each step: the same steps as the
- * end-to-end test (test/e2e/journey.ts). Ids are shortened; tokens and keys are never printed.
+ * end-to-end test (packages/testing/src/journey.ts). Ids are shortened; tokens and keys are never
+ * printed.
  *
  * Defaults: the edge on http://127.0.0.1:4566 (or AWS_ENDPOINT_URL), the HTTP API and MQTT
  * broker on the next two ports (as `npm start` places them; the API from `ApiUrl` in the

@@ -21,7 +21,8 @@ export class NetworkAccessError extends Error {
 const INSTALLED = Symbol.for("boarding-pass.network-guard");
 
 function describeTarget(args: unknown[]): string {
-  const [first, second] = args;
+  // `net.connect()` hands `Socket#connect` its arguments already normalized, as one array.
+  const [first, second] = Array.isArray(args[0]) ? (args[0] as unknown[]) : args;
   if (typeof first === "object" && first !== null) {
     const options = first as { host?: string; port?: number; path?: string };
     if (options.path) return options.path;

@@ -6,7 +6,6 @@
  */
 
 import { generateKeyPairSync, type KeyObject, randomUUID, sign } from "node:crypto";
-import { readFileSync } from "node:fs";
 import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import { DynamoDBClient } from "@aws-sdk/client-dynamodb";
@@ -27,6 +26,7 @@ import type { IdentityPoolDirectory, LinkDeps } from "@boarding-pass/core/identi
 import type { LocalAws } from "@boarding-pass/local";
 import { createIotService, type IotService } from "@boarding-pass/local/services/iot";
 import { createSnsService, type SnsService } from "@boarding-pass/local/services/sns";
+import { loadEvent } from "@boarding-pass/testing";
 import { startEmbeddedAws } from "@boarding-pass/testing/embedded";
 import type { APIGatewayProxyEventV2WithIAMAuthorizer } from "aws-lambda";
 
@@ -80,9 +80,11 @@ export function mintOpenIdToken(
 
 // ---- API Gateway events ------------------------------------------------------------------------
 
-const fixture = JSON.parse(
-  readFileSync(new URL("./events/http-api-iam-cognito-identity.json", import.meta.url), "utf8"),
-) as APIGatewayProxyEventV2WithIAMAuthorizer;
+/** A real-shape HTTP API (payload 2.0) request signed with identity-pool credentials. */
+const fixture = loadEvent<APIGatewayProxyEventV2WithIAMAuthorizer>(
+  "apigw",
+  "http-api-iam-cognito-identity",
+);
 
 /** The admin role of these tests (the stacks pass theirs as `ADMIN_ROLE_ARN`). */
 export const ADMIN_ROLE_ARN = "arn:aws:iam::123456789012:role/prod-boarding-pass-admin-us-east-1";
