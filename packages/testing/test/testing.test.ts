@@ -24,14 +24,22 @@ describe("the network guard", () => {
   });
 
   it("refuses UDP binds and datagrams", () => {
+    // Prepare
     const socket = dgram.createSocket("udp4");
+
+    // Act and Assess
     expect(() => socket.bind(0)).toThrow(NetworkAccessError);
     expect(() => socket.send("segment", 2000, "127.0.0.1")).toThrow(NetworkAccessError);
   });
 
   it("installs once: a second install keeps the same guard", () => {
+    // Prepare
     const connect = net.Socket.prototype.connect;
+
+    // Act
     installNetworkGuard();
+
+    // Assess
     expect(net.Socket.prototype.connect).toBe(connect);
   });
 });
@@ -45,15 +53,23 @@ describe("loadEvent", () => {
   });
 
   it("loads SNS and Kinesis batches in the shape Lambda receives them", () => {
+    // Act
     const sns = loadEvent<{ Records: Array<{ EventSource: string }> }>("sns", "notification");
     const kinesis = loadEvent<{ Records: Array<{ eventSource: string }> }>("kinesis", "records");
+
+    // Assess
     expect(sns.Records.map((record) => record.EventSource)).toEqual(["aws:sns"]);
     expect(kinesis.Records.map((record) => record.eventSource)).toEqual(["aws:kinesis"]);
   });
 
   it("hands out a fresh copy each time", () => {
+    // Prepare
     const first = loadEvent<{ triggerSource: string }>("cognito", "pre-sign-up-sign-up");
+
+    // Act
     first.triggerSource = "changed";
+
+    // Assess
     expect(loadEvent("cognito", "pre-sign-up-sign-up").triggerSource).toBe("PreSignUp_SignUp");
   });
 
@@ -71,7 +87,10 @@ describe("loadEvent", () => {
 
 describe("fakeContext and the loopback check", () => {
   it("counts down from the budget", () => {
+    // Act
     const context = fakeContext(5000);
+
+    // Assess
     expect(context.getRemainingTimeInMillis()).toBeLessThanOrEqual(5000);
     expect(context.getRemainingTimeInMillis()).toBeGreaterThan(4000);
     expect(context.answeredInTime()).toBe(true);
