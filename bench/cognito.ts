@@ -13,9 +13,9 @@ import {
   InitiateAuthCommand,
   SignUpCommand,
 } from "@aws-sdk/client-cognito-identity-provider";
+import { startLocalAws } from "@boarding-pass/local";
+import { createCognitoIdpService } from "@boarding-pass/local/services/cognito-idp";
 import { NodeHttpHandler } from "@smithy/node-http-handler";
-import { startLocalAws } from "../packages/local/src/index";
-import { createCognitoIdpService } from "../packages/local/src/services/cognito-idp/index";
 import { type LatencySummary, round, summarize } from "./stats";
 
 /**

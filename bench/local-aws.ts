@@ -11,7 +11,7 @@ import {
   SNSClient,
   SubscribeCommand,
 } from "@aws-sdk/client-sns";
-import { type LocalAws, startLocalAws } from "../packages/local/src/index";
+import { type LocalAws, startLocalAws } from "@boarding-pass/local";
 import { type LatencySummary, round, summarize } from "./stats";
 
 /**

@@ -18,12 +18,12 @@ import {
   InitiateAuthCommand,
   SignUpCommand,
 } from "@aws-sdk/client-cognito-identity-provider";
+import { type LocalCloud, startLocalCloud } from "@boarding-pass/local/cloud";
+import { loadCloudAssembly } from "@boarding-pass/local/cloud/assembly";
+import { journeyOn } from "@boarding-pass/testing/cloud";
+import { journeySteps } from "@boarding-pass/testing/journey";
 import { NodeHttpHandler } from "@smithy/node-http-handler";
 import { AuthenticationDetails, CognitoUser, CognitoUserPool } from "amazon-cognito-identity-js";
-import { loadCloudAssembly } from "../packages/local/src/cloud/assembly";
-import { type LocalCloud, startLocalCloud } from "../packages/local/src/cloud/start";
-import { journeyOn } from "../test/e2e/cloud";
-import { journeySteps } from "../test/e2e/journey";
 import { type LatencySummary, round as roundTo, summarize as summarizeLatency } from "./stats";
 
 /**

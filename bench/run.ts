@@ -7,7 +7,7 @@
 import fs from "node:fs";
 import path from "node:path";
 import { pathToFileURL } from "node:url";
-import { silenceSdkNotices } from "../packages/local/src/cloud/sdk-notices";
+import { silenceSdkNotices } from "@boarding-pass/local/cloud/sdk-notices";
 
 // The SDKs' Node-support notices, once per child process, would interleave with the results.
 silenceSdkNotices();

@@ -20,8 +20,9 @@ import { pathToFileURL } from "node:url";
 import { promisify } from "node:util";
 import { DynamoDBClient, GetItemCommand } from "@aws-sdk/client-dynamodb";
 import { PutCommand } from "@aws-sdk/lib-dynamodb";
+import { fakeContext } from "@boarding-pass/testing";
+import { type Plane, startPlane } from "@boarding-pass/testing/trigger-plane";
 import { type BuildOptions, build } from "esbuild";
-import { type Plane, startPlane } from "../packages/functions/test/support/plane";
 import { type LatencySummary, round, summarize } from "./stats";
 
 const run = promisify(execFile);
@@ -81,18 +82,16 @@ async function time(samples: number, call: (i: number) => Promise<unknown>): Pro
   return summarize(durations);
 }
 
-const context = () => {
-  const deadline = Date.now() + 5000;
-  return { awsRequestId: randomUUID(), getRemainingTimeInMillis: () => deadline - Date.now() };
-};
+/** Cognito's 5 s trigger budget, as the handlers see it. */
+const context = () => fakeContext(5000);
 
 async function latencies(plane: Plane) {
   const { handler: preTokenGeneration } = await import(
-    "../packages/functions/src/cognito/pre-token-generation"
+    "@boarding-pass/functions/src/cognito/pre-token-generation"
   );
-  const { handler: preSignUp } = await import("../packages/functions/src/cognito/pre-sign-up");
+  const { handler: preSignUp } = await import("@boarding-pass/functions/src/cognito/pre-sign-up");
   const { handler: postConfirmation } = await import(
-    "../packages/functions/src/cognito/post-confirmation"
+    "@boarding-pass/functions/src/cognito/post-confirmation"
   );
 
   // Profiles for the token path, read round-robin so no single item is hot.

@@ -3,7 +3,8 @@
  *
  * Drives the whole Boarding Pass journey against a running local cloud (`npm start` in another
  * terminal) with unmodified clients, and tells what happens at each step: the same steps as the
- * end-to-end test (test/e2e/journey.ts). Ids are shortened; tokens and keys are never printed.
+ * end-to-end test (packages/testing/src/journey.ts). Ids are shortened; tokens and keys are never
+ * printed.
  *
  * Defaults: the edge on http://127.0.0.1:4566 (or AWS_ENDPOINT_URL), the HTTP API and MQTT
  * broker on the next two ports (as `npm start` places them; the API from `ApiUrl` in the
@@ -13,7 +14,6 @@
 import fs from "node:fs";
 import path from "node:path";
 import { parseArgs } from "node:util";
-import { ConsoleLogger } from "aws-amplify/utils";
 import {
   type CloudProbe,
   Journey,
@@ -21,7 +21,8 @@ import {
   journeySteps,
   type ObservedInvocation,
   type ObservedTrace,
-} from "../test/e2e/journey";
+} from "@boarding-pass/testing/journey";
+import { ConsoleLogger } from "aws-amplify/utils";
 
 const HELP = `Usage: npm run demo -- [options]   (start the local cloud first: npm start)
   --endpoint <url>   the local cloud's edge (default http://127.0.0.1:4566, or $AWS_ENDPOINT_URL)

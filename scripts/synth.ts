@@ -4,12 +4,12 @@
  * role CLI and the local cloud read it.
  */
 import path from "node:path";
-import { silenceSdkNotices } from "../packages/local/src/cloud/sdk-notices";
+import { silenceSdkNotices } from "@boarding-pass/local/cloud/sdk-notices";
 
 // SST loads the AWS SDK v2, whose end-of-support note would print at every synthesis: silenced
 // before SST is imported (its note is due one tick after it loads).
 silenceSdkNotices();
-const { synthesizeApp, writeTemplates } = await import("../packages/local/src/cloud/synth");
+const { synthesizeApp, writeTemplates } = await import("@boarding-pass/local/cloud/synth");
 
 const stageFlag = process.argv.indexOf("--stage");
 const stage = stageFlag >= 0 ? process.argv[stageFlag + 1] : (process.env.SST_STAGE ?? "local");

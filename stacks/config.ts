@@ -89,7 +89,11 @@ export function stageConfig(stage: string): StageConfig {
   };
 }
 
-/** Trigger functions must finish inside Cognito's fixed 5 s window (FIELD-GUIDE section 1). */
+/**
+ * Trigger functions must finish inside Cognito's fixed 5 s window ("Customizing user pool workflows
+ * with Lambda triggers",
+ * https://docs.aws.amazon.com/cognito/latest/developerguide/cognito-user-pools-working-with-lambda-triggers.html).
+ */
 export const TRIGGER_TIMEOUT_SECONDS = 5;
 
 /** The identity id as IAM and IoT policy variables see it (not the user-pool `sub`). */

@@ -1,13 +1,16 @@
-import { readdirSync, readFileSync } from "node:fs";
+import { existsSync, readdirSync, readFileSync } from "node:fs";
 import { builtinModules } from "node:module";
 import path from "node:path";
 import ts from "typescript";
 import { describe, expect, it } from "vitest";
 
 /**
- * The dependency rules of issue 13, checked on the source as it is: every import in a workspace's
- * `src` names a package that workspace's package.json declares (or a Node built-in, or a file of
- * its own `src`), and the emulator (`packages/local`) never imports the app it emulates for.
+ * The dependency rules of issues 13 and 14, checked on the source as it is: every import in a
+ * workspace's `src` names a package that workspace's package.json declares (or a Node built-in, or
+ * a file of its own `src`), and the emulator (`packages/local`) never imports the app it emulates
+ * for; no workspace exports a wildcard; no relative import leaves its package (a workspace, or the
+ * root with its test/, bench/, scripts/ and stacks/); bench/ and scripts/ import no test folder;
+ * comments cite AWS documentation, not a guide outside the repository.
  * Pure: reads files, starts nothing.
  */
 
@@ -18,6 +21,7 @@ const APP_PACKAGES = ["@boarding-pass/core", "@boarding-pass/functions"];
 
 interface Manifest {
   name: string;
+  exports?: string | Record<string, unknown>;
   dependencies?: Record<string, string>;
   devDependencies?: Record<string, string>;
   peerDependencies?: Record<string, string>;
@@ -95,9 +99,9 @@ function layoutViolations(workspace: Workspace): Violation[] {
   return violations;
 }
 
-function filesUnder(dir: string): string[] {
+function filesUnder(dir: string, pattern: RegExp = SOURCE_FILE): string[] {
   return readdirSync(dir, { withFileTypes: true, recursive: true })
-    .filter((entry) => entry.isFile() && SOURCE_FILE.test(entry.name))
+    .filter((entry) => entry.isFile() && pattern.test(entry.name))
     .map((entry) => path.join(entry.parentPath, entry.name));
 }
 
@@ -222,12 +226,13 @@ describe("the checker", () => {
 describe("the repository", () => {
   const workspaces = repositoryWorkspaces();
 
-  it("has the four workspaces, each with source to check", () => {
+  it("has the five workspaces, each with source to check", () => {
     expect(workspaces.map((workspace) => workspace.manifest.name).sort()).toEqual([
       "@boarding-pass/client",
       "@boarding-pass/core",
       "@boarding-pass/functions",
       "@boarding-pass/local",
+      "@boarding-pass/testing",
     ]);
     for (const workspace of workspaces) expect(workspace.files.length).toBeGreaterThan(0);
   });
@@ -245,5 +250,189 @@ describe("the repository", () => {
     expect(
       [...declaredPackages(local!.manifest)].filter((name) => APP_PACKAGES.includes(name)),
     ).toEqual([]);
+  });
+});
+
+/** The folders of the repository that hold code, relative to the root (a workspace's or the root's). */
+const CODE_DIRS = ["src", "test", "bench", "scripts", "stacks"];
+/** Code files at the root itself (configs the tools load). */
+const ROOT_FILE = /^[^/]+\.(?:[cm]?ts|[cm]?js)$/;
+
+/** Every code file of the repository: each workspace's src and test, the root's folders and files. */
+function repositoryCodeFiles(): string[] {
+  const workspaceDirs = readdirSync(path.join(ROOT, "packages"), { withFileTypes: true })
+    .filter((entry) => entry.isDirectory())
+    .map((entry) => path.join(ROOT, "packages", entry.name));
+  const dirs = [ROOT, ...workspaceDirs].flatMap((base) =>
+    CODE_DIRS.map((dir) => path.join(base, dir)),
+  );
+  const rootFiles = readdirSync(ROOT).filter((name) => ROOT_FILE.test(name));
+  return [
+    ...rootFiles.map((name) => path.join(ROOT, name)),
+    ...dirs.filter((dir) => existsSync(dir)).flatMap((dir) => filesUnder(dir)),
+  ];
+}
+
+/** The package a file belongs to: its workspace folder, or the root for everything else. */
+function packageDirOf(file: string): string {
+  const relativeFile = path.relative(path.join(ROOT, "packages"), file);
+  if (relativeFile.startsWith("..") || path.isAbsolute(relativeFile)) return ROOT;
+  const [workspace] = relativeFile.split(path.sep);
+  return path.join(ROOT, "packages", workspace ?? "");
+}
+
+/** Relative imports whose target is in another package than the importing file. */
+function packageLeavingImports(file: string, text: string): string[] {
+  const own = packageDirOf(file);
+  return specifiersOf(text).filter(
+    (specifier) =>
+      specifier.startsWith(".") &&
+      packageDirOf(path.resolve(path.dirname(file), specifier)) !== own,
+  );
+}
+
+/** Imports that reach a test folder (a workspace's or the root's), by path or by package name. */
+function testFolderImports(file: string, text: string): string[] {
+  return specifiersOf(text).filter((specifier) => {
+    if (!specifier.startsWith(".")) return /^@boarding-pass\/[^/]+\/test\//.test(specifier);
+    const target = path.relative(ROOT, path.resolve(path.dirname(file), specifier));
+    return /^(?:packages\/[^/]+\/)?test\//.test(target.split(path.sep).join("/"));
+  });
+}
+
+/** Subpaths of a package.json `exports` that use a pattern (`./*`) instead of naming an entry. */
+function wildcardExports(manifest: Manifest): string[] {
+  const { exports } = manifest;
+  if (exports === undefined || typeof exports === "string") return [];
+  return Object.keys(exports).filter((subpath) => subpath.includes("*"));
+}
+
+/**
+ * Workspaces whose wildcard export another branch of issue 14 replaces (core's namespaces). Listed
+ * so this branch stays green; each entry must still have a wildcard, so the list cannot go stale.
+ */
+const WILDCARD_EXPORTS_BEING_REPLACED = ["@boarding-pass/core"];
+
+/** Spelled in two parts so that this file does not mention it. */
+const OUTSIDE_GUIDE = ["FIELD", "GUIDE"].join("-");
+const PROSE_FILE = /\.(?:[cm]?ts|[cm]?js|md|json)$/;
+
+describe("the import checks", () => {
+  const file = (relativePath: string) => path.join(ROOT, relativePath);
+
+  it("flags a relative import into another workspace or from a workspace to the root", () => {
+    // Prepare
+    const text = [
+      'import { startLocalAws } from "../../packages/local/src/index";',
+      'import { assertLoopbackEndpoint } from "../../../../test/setup/loopback";',
+      'import { stageConfig } from "../../../../stacks/config";',
+      'import { harness } from "./harness";',
+    ].join("\n");
+
+    // Act
+    const fromRoot = packageLeavingImports(file("test/e2e/example.test.ts"), text);
+    const fromWorkspace = packageLeavingImports(
+      file("packages/functions/test/support/example.ts"),
+      text,
+    );
+
+    // Assess
+    expect(fromRoot).toEqual(["../../packages/local/src/index"]);
+    expect(fromWorkspace).toEqual(["../../../../test/setup/loopback", "../../../../stacks/config"]);
+  });
+
+  it("flags an import of a test folder, by path or by package name, and nothing else", () => {
+    // Prepare
+    const text = [
+      'import { journeySteps } from "../test/e2e/journey";',
+      'import { startPlane } from "../packages/functions/test/support/plane";',
+      'import { srpClient } from "@boarding-pass/local/test/cognito-idp/srp-client";',
+      'import { journeySteps as steps } from "@boarding-pass/testing/journey";',
+      'import { summarize } from "./stats";',
+    ].join("\n");
+
+    // Act
+    const imports = testFolderImports(file("bench/example.ts"), text);
+
+    // Assess
+    expect(imports).toEqual([
+      "../test/e2e/journey",
+      "../packages/functions/test/support/plane",
+      "@boarding-pass/local/test/cognito-idp/srp-client",
+    ]);
+  });
+
+  it("finds a wildcard export and accepts named ones", () => {
+    expect(
+      wildcardExports({ name: "a", exports: { ".": "./src/index.ts", "./*": "./src/*.ts" } }),
+    ).toEqual(["./*"]);
+    expect(
+      wildcardExports({
+        name: "b",
+        exports: { ".": "./src/index.ts", "./cloud": "./src/cloud/start.ts" },
+      }),
+    ).toEqual([]);
+    expect(wildcardExports({ name: "c" })).toEqual([]);
+  });
+});
+
+describe("the repository's imports and comments", () => {
+  const codeFiles = repositoryCodeFiles().map((file) => ({
+    file,
+    relativeFile: path.relative(ROOT, file),
+    text: readFileSync(file, "utf8"),
+  }));
+
+  it("has code to check in every place the rules cover", () => {
+    const places = new Set(codeFiles.map(({ relativeFile }) => relativeFile.split(path.sep)[0]));
+    for (const place of ["packages", "test", "bench", "scripts", "stacks", "vitest.config.ts"]) {
+      expect(places).toContain(place);
+    }
+  });
+
+  it("no workspace exports a wildcard: every entry point is named", () => {
+    const wildcards = repositoryWorkspaces().map((workspace) => ({
+      name: workspace.manifest.name,
+      wildcards: wildcardExports(workspace.manifest),
+    }));
+    expect(
+      wildcards.filter(
+        ({ name, wildcards }) =>
+          wildcards.length > 0 && !WILDCARD_EXPORTS_BEING_REPLACED.includes(name),
+      ),
+    ).toEqual([]);
+    for (const name of WILDCARD_EXPORTS_BEING_REPLACED) {
+      expect(wildcards.find((entry) => entry.name === name)?.wildcards ?? []).not.toEqual([]);
+    }
+  });
+
+  it("no relative import leaves its package (src, test, bench, scripts, stacks, root)", () => {
+    const leaving = codeFiles.flatMap(({ file, relativeFile, text }) =>
+      packageLeavingImports(file, text).map((specifier) => `${relativeFile}: ${specifier}`),
+    );
+    expect(leaving).toEqual([]);
+  });
+
+  it("bench/ and scripts/ import no test folder", () => {
+    const reaching = codeFiles
+      .filter(({ relativeFile }) =>
+        /^(?:bench|scripts)\//.test(relativeFile.split(path.sep).join("/")),
+      )
+      .flatMap(({ file, relativeFile, text }) =>
+        testFolderImports(file, text).map((specifier) => `${relativeFile}: ${specifier}`),
+      );
+    expect(reaching).toEqual([]);
+  });
+
+  it("no source, test or document cites the field guide kept outside the repository", () => {
+    const documents = ["README.md", ...filesUnder(path.join(ROOT, "docs"), PROSE_FILE)];
+    const files = [
+      ...codeFiles.map(({ relativeFile }) => relativeFile),
+      ...documents.map((file) => path.relative(ROOT, path.resolve(ROOT, file))),
+    ];
+    const citing = files.filter((relativeFile) =>
+      readFileSync(path.join(ROOT, relativeFile), "utf8").includes(OUTSIDE_GUIDE),
+    );
+    expect(citing).toEqual([]);
   });
 });

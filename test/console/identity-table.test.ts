@@ -5,7 +5,7 @@
  */
 import { DynamoDBClient, PutItemCommand } from "@aws-sdk/client-dynamodb";
 import { type LocalAws, startLocalAws } from "@boarding-pass/local";
-import { type ConsoleState, createConsoleData } from "@boarding-pass/local/console/index";
+import { type ConsoleState, createConsoleData } from "@boarding-pass/local/console";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { identityTablePlugin } from "../../scripts/console/identity-table";
 

@@ -18,8 +18,8 @@ import {
 import { DynamoDBClient } from "@aws-sdk/client-dynamodb";
 import { DynamoDBDocumentClient, GetCommand, QueryCommand } from "@aws-sdk/lib-dynamodb";
 import { type AwsCredentials, signedFetch } from "@boarding-pass/client";
+import type { LocalCloud } from "@boarding-pass/local/cloud";
 import { AuthenticationDetails, CognitoUser, CognitoUserPool } from "amazon-cognito-identity-js";
-import type { LocalCloud } from "../../packages/local/src/cloud/start";
 
 const PASSWORD = "Corr3ct-Horse-Battery!";
 const ANY_CREDENTIALS = { accessKeyId: "local", secretAccessKey: "local" };

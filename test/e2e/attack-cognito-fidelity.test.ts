@@ -26,10 +26,15 @@ import {
   SignUpCommand,
   NotAuthorizedException as UserPoolNotAuthorizedException,
 } from "@aws-sdk/client-cognito-identity-provider";
+import type { LocalCloud } from "@boarding-pass/local/cloud";
+import {
+  BOOT_TIMEOUT_MS,
+  bootCloud,
+  inProcessProbe,
+  STEP_TIMEOUT_MS,
+} from "@boarding-pass/testing/cloud";
+import { srpClient } from "@boarding-pass/testing/srp-client";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import type { LocalCloud } from "../../packages/local/src/cloud/start";
-import { srpClient } from "../../packages/local/test/cognito-idp/srp-client";
-import { BOOT_TIMEOUT_MS, bootCloud, inProcessProbe, STEP_TIMEOUT_MS } from "./cloud";
 
 const PASSWORD = "Corr3ct-Horse-Battery!";
 const LOGINS_DO_NOT_MATCH =

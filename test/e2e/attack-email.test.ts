@@ -27,7 +27,10 @@ import {
   PutCommand,
   UpdateCommand,
 } from "@aws-sdk/lib-dynamodb";
+import { deleteAccount } from "@boarding-pass/client";
 import { SIGN_UP_CODE_LIFETIME_MS, SIGN_UP_MESSAGES } from "@boarding-pass/core/sign-up";
+import type { LocalCloud } from "@boarding-pass/local/cloud";
+import { BOOT_TIMEOUT_MS, bootCloud, STEP_TIMEOUT_MS } from "@boarding-pass/testing/cloud";
 import {
   AuthenticationDetails,
   CognitoUser,
@@ -35,9 +38,6 @@ import {
   type CognitoUserSession,
 } from "amazon-cognito-identity-js";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { deleteAccount } from "../../packages/client/src/account";
-import type { LocalCloud } from "../../packages/local/src/cloud/start";
-import { BOOT_TIMEOUT_MS, bootCloud, STEP_TIMEOUT_MS } from "./cloud";
 
 const PASSWORD = "Corr3ct-Horse-Battery!";
 const credentials = { accessKeyId: "local", secretAccessKey: "local" };

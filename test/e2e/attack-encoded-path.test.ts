@@ -13,10 +13,15 @@ import {
   GetIdCommand,
 } from "@aws-sdk/client-cognito-identity";
 import { type AwsCredentials, signedFetch } from "@boarding-pass/client";
+import type { LocalCloud } from "@boarding-pass/local/cloud";
+import {
+  BOOT_TIMEOUT_MS,
+  bootCloud,
+  journeyOn,
+  STEP_TIMEOUT_MS,
+} from "@boarding-pass/testing/cloud";
+import type { Journey } from "@boarding-pass/testing/journey";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import type { LocalCloud } from "../../packages/local/src/cloud/start";
-import { BOOT_TIMEOUT_MS, bootCloud, journeyOn, STEP_TIMEOUT_MS } from "./cloud";
-import type { Journey } from "./journey";
 
 const SMUGGLED = "admin/users/x%2FGET%2Fidentity%2Fpreferences";
 

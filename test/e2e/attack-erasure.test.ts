@@ -8,10 +8,11 @@
  * the merge's read and its writes (packages/functions/test/api/delete-user.test.ts, "a merge still
  * running when the user is deleted"): a Lambda cannot be paused mid-flight in the local runtime.
  */
+
+import type { LocalCloud } from "@boarding-pass/local/cloud";
+import { BOOT_TIMEOUT_MS, bootCloud, STEP_TIMEOUT_MS } from "@boarding-pass/testing/cloud";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import type { LocalCloud } from "../../packages/local/src/cloud/start";
 import { Actors } from "./actors";
-import { BOOT_TIMEOUT_MS, bootCloud, STEP_TIMEOUT_MS } from "./cloud";
 
 let cloud: LocalCloud;
 let actors: Actors;

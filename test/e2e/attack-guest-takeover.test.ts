@@ -12,10 +12,11 @@
  *
  * Also section 3's per-identity limit on guest proofs (429 with Retry-After).
  */
+
+import type { LocalCloud } from "@boarding-pass/local/cloud";
+import { BOOT_TIMEOUT_MS, bootCloud, STEP_TIMEOUT_MS } from "@boarding-pass/testing/cloud";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import type { LocalCloud } from "../../packages/local/src/cloud/start";
 import { Actors } from "./actors";
-import { BOOT_TIMEOUT_MS, bootCloud, STEP_TIMEOUT_MS } from "./cloud";
 
 let cloud: LocalCloud;
 let actors: Actors;

@@ -22,11 +22,11 @@ import {
 } from "@aws-sdk/client-cognito-identity-provider";
 import { GetTopicAttributesCommand, NotFoundException, SNSClient } from "@aws-sdk/client-sns";
 import { type AwsCredentials, signedFetch, signRequest } from "@boarding-pass/client";
+import type { LocalCloud } from "@boarding-pass/local/cloud";
+import { BOOT_TIMEOUT_MS, bootCloud, STEP_TIMEOUT_MS } from "@boarding-pass/testing/cloud";
 import { SignatureV4 } from "@smithy/signature-v4";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import WebSocket from "ws";
-import type { LocalCloud } from "../../packages/local/src/cloud/start";
-import { BOOT_TIMEOUT_MS, bootCloud, STEP_TIMEOUT_MS } from "./cloud";
 
 const EVIL = "https://evil.example";
 const DEV_SERVER = "http://localhost:5173";

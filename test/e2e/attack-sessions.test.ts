@@ -45,11 +45,11 @@ import {
   signedFetch,
 } from "@boarding-pass/client";
 import { eventId } from "@boarding-pass/core/events";
+import type { LocalCloud } from "@boarding-pass/local/cloud";
+import { BOOT_TIMEOUT_MS, bootCloud, STEP_TIMEOUT_MS } from "@boarding-pass/testing/cloud";
 import { AuthenticationDetails, CognitoUser, CognitoUserPool } from "amazon-cognito-identity-js";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import type { LocalCloud } from "../../packages/local/src/cloud/start";
 import { stageConfig } from "../../stacks/config";
-import { BOOT_TIMEOUT_MS, bootCloud, STEP_TIMEOUT_MS } from "./cloud";
 
 const PASSWORD = "Corr3ct-Horse-Battery!";
 const ANY_CREDENTIALS = { accessKeyId: "local", secretAccessKey: "local" };

@@ -31,10 +31,10 @@ import {
 } from "@aws-sdk/client-cognito-identity-provider";
 import { DynamoDBClient } from "@aws-sdk/client-dynamodb";
 import { DynamoDBDocumentClient, QueryCommand } from "@aws-sdk/lib-dynamodb";
+import { type LocalCloud, startLocalCloud } from "@boarding-pass/local/cloud";
+import type { InvokeResult } from "@boarding-pass/local/cloud/contracts";
 import { AuthenticationDetails, CognitoUser, CognitoUserPool } from "amazon-cognito-identity-js";
 import { afterAll, describe, expect, it } from "vitest";
-import type { InvokeResult } from "../../packages/local/src/cloud/contracts";
-import { type LocalCloud, startLocalCloud } from "../../packages/local/src/cloud/start";
 
 const ROOT = fileURLToPath(new URL("../..", import.meta.url));
 const LOAD = fileURLToPath(new URL("./fixtures/local-cloud-load.ts", import.meta.url));

@@ -1,13 +1,19 @@
 /**
  * The whole journey against the local cloud booted from the real stacks (`startLocalCloud`), with
  * unmodified clients: Amplify v6, amazon-cognito-identity-js, AWS SDK v3, aws-jwt-verify, mqtt and
- * packages/client. The steps are the demo's (test/e2e/journey.ts); here each one is asserted.
+ * packages/client. The steps are the demo's (packages/testing/src/journey.ts); here each one is
+ * asserted.
  */
 import { SIGN_UP_DENIED_MESSAGE } from "@boarding-pass/core/signup-policy";
+import type { LocalCloud } from "@boarding-pass/local/cloud";
+import {
+  BOOT_TIMEOUT_MS,
+  bootCloud,
+  journeyOn,
+  STEP_TIMEOUT_MS,
+} from "@boarding-pass/testing/cloud";
+import type { Journey } from "@boarding-pass/testing/journey";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import type { LocalCloud } from "../../packages/local/src/cloud/start";
-import { BOOT_TIMEOUT_MS, bootCloud, journeyOn, STEP_TIMEOUT_MS } from "./cloud";
-import type { Journey } from "./journey";
 
 let cloud: LocalCloud;
 let journey: Journey;

@@ -3,8 +3,9 @@
  * for it, and a stop() in the middle of it ends it quietly (no error printed, nothing left
  * running). That the warm-up happens is asserted in local-cloud.test.ts.
  */
+
+import { BOOT_TIMEOUT_MS, bootCloud } from "@boarding-pass/testing/cloud";
 import { afterEach, describe, expect, it, vi } from "vitest";
-import { BOOT_TIMEOUT_MS, bootCloud } from "./cloud";
 
 describe("the routes' background warm-up", () => {
   afterEach(() => {

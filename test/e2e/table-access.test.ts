@@ -6,10 +6,17 @@
  * simulator: a grant the code outgrew fails here before it fails on AWS.
  */
 
+import type { LocalService, ServiceRequest } from "@boarding-pass/local";
+import type { LocalCloud } from "@boarding-pass/local/cloud";
+import type { PolicyDocument } from "@boarding-pass/local/cloud/contracts";
+import {
+  BOOT_TIMEOUT_MS,
+  bootCloud,
+  journeyOn,
+  STEP_TIMEOUT_MS,
+} from "@boarding-pass/testing/cloud";
+import { type Journey, journeySteps } from "@boarding-pass/testing/journey";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import type { PolicyDocument } from "../../packages/local/src/cloud/contracts";
-import type { LocalCloud } from "../../packages/local/src/cloud/start";
-import type { LocalService, ServiceRequest } from "../../packages/local/src/types";
 import type { TableUser } from "../../stacks/table-access";
 import {
   authorizedRequestsOf,
@@ -17,8 +24,6 @@ import {
   evaluate,
   FUNCTION_ROLES,
 } from "../stacks/dynamodb-authorization";
-import { BOOT_TIMEOUT_MS, bootCloud, journeyOn, STEP_TIMEOUT_MS } from "./cloud";
-import { type Journey, journeySteps } from "./journey";
 
 interface RecordedCall extends DynamoCall {
   roleArn: string;

@@ -3,6 +3,7 @@
  * (core's adapter, local's services), so it lives here rather than in packages/core, which does
  * not depend on packages/local.
  */
+
 import {
   CreateStreamCommand,
   DescribeStreamSummaryCommand,
@@ -20,11 +21,11 @@ import {
   SnsKinesisEventPublisher,
 } from "@boarding-pass/core/adapters/event-publisher";
 import { type BoardingPassEvent, buildEvent } from "@boarding-pass/core/events";
-import { type LocalAws, startLocalAws } from "@boarding-pass/local";
-import { createSnsService, type SnsService } from "@boarding-pass/local/services/sns/index";
+import type { LocalAws } from "@boarding-pass/local";
+import { createSnsService, type SnsService } from "@boarding-pass/local/services/sns";
+import { startEmbeddedAws } from "@boarding-pass/testing/embedded";
 import type { SNSEvent } from "aws-lambda";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { assertLoopbackEndpoint } from "../setup/loopback";
 
 const FN = "arn:aws:lambda:us-east-1:000000000000:function:publisher-sink";
 let aws: LocalAws;
@@ -38,8 +39,9 @@ const received: SNSEvent[] = [];
 beforeAll(async () => {
   process.env.AWS_ACCESS_KEY_ID ??= "local";
   process.env.AWS_SECRET_ACCESS_KEY ??= "local";
-  aws = await startLocalAws({ port: 0 });
-  const endpoint = assertLoopbackEndpoint(aws.endpoint);
+  const embedded = await startEmbeddedAws();
+  aws = embedded.aws;
+  const endpoint = embedded.endpoint;
   sns = createSnsService({
     region: "us-east-1",
     retry: { attempts: 2, baseDelayMs: 1, maxDelayMs: 2 },

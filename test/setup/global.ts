@@ -1,7 +1,7 @@
+import { BUILT_IN_SERVICES, startLocalAws } from "@boarding-pass/local";
+import { silenceSdkNotices } from "@boarding-pass/local/cloud/sdk-notices";
+import { assertLoopbackEndpoint } from "@boarding-pass/testing";
 import type { TestProject } from "vitest/node";
-import { silenceSdkNotices } from "../../packages/local/src/cloud/sdk-notices";
-import { BUILT_IN_SERVICES, startLocalAws } from "../../packages/local/src/index";
-import { assertLoopbackEndpoint } from "./loopback";
 
 // The AWS SDKs' Node-support and end-of-support notices, once per test worker, child process and
 // synthesis, would bury the run's output (the README says it once); every other warning still

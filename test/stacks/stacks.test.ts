@@ -18,6 +18,7 @@ import {
   placeholderLookup,
   resolveIntrinsic,
 } from "@boarding-pass/local/cloud/intrinsics";
+import { tableDefinitionsFromTemplate } from "@boarding-pass/local/cloud/tables";
 import {
   type IdentityPoolRoleConfig,
   resolveRole,
@@ -27,7 +28,6 @@ import { runSimulation } from "@cloud-copilot/iam-simulate";
 import { Match } from "aws-cdk-lib/assertions";
 import fc from "fast-check";
 import { beforeAll, describe, expect, inject, test } from "vitest";
-import { tableDefinitionsFromTemplate } from "../../packages/local/src/cloud/tables";
 import { stageConfig } from "../../stacks/config";
 import { type SynthesizedForTest, synthesize } from "./synth";
 import {

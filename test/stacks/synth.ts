@@ -1,6 +1,6 @@
 import path from "node:path";
+import { type NagFinding, synthesizeApp } from "@boarding-pass/local/cloud/synth";
 import { Template } from "aws-cdk-lib/assertions";
-import { type NagFinding, synthesizeApp } from "../../packages/local/src/cloud/synth";
 
 export interface SynthesizedForTest {
   stage: string;

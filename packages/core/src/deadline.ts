@@ -2,7 +2,9 @@ import { DeadlineExceededError } from "./errors";
 
 /**
  * Budgets for calls made inside a Cognito trigger, which must answer within 5 s whatever its
- * dependencies do (FIELD-GUIDE section 1). A budget is derived from the time the Lambda has left
+ * dependencies do ("Customizing user pool workflows with Lambda triggers",
+ * https://docs.aws.amazon.com/cognito/latest/developerguide/cognito-user-pools-working-with-lambda-triggers.html).
+ * A budget is derived from the time the Lambda has left
  * and is enforced twice: the abort signal cancels the SDK request, and the race below answers even
  * if a dependency ignores the signal (a retry back-off, a stuck socket).
  */

@@ -1,4 +1,4 @@
-import { readFileSync } from "node:fs";
+import { loadEvent } from "@boarding-pass/testing";
 import type { PreTokenGenerationTriggerEvent, PreTokenGenerationV2TriggerEvent } from "aws-lambda";
 import fc from "fast-check";
 import { describe, expect, expectTypeOf, it } from "vitest";
@@ -22,8 +22,7 @@ type CognitoFixture = PreTokenGenerationRequest & {
 };
 
 function loadCognitoEvent(name: string): CognitoFixture {
-  const url = new URL(`../../../test/events/cognito/${name}.json`, import.meta.url);
-  return JSON.parse(readFileSync(url, "utf8")) as CognitoFixture;
+  return loadEvent<CognitoFixture>("cognito", name);
 }
 
 const ARN = (name: string) => `arn:aws:iam::123456789012:role/boardingpass-test-${name}`;

@@ -1,4 +1,4 @@
-import { readFileSync } from "node:fs";
+import { loadEvent } from "@boarding-pass/testing";
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import { canonicalizeEmail } from "../src/email";
@@ -24,8 +24,7 @@ interface PreSignUpFixture {
 }
 
 function loadCognitoEvent(name: string): PreSignUpFixture {
-  const url = new URL(`../../../test/events/cognito/${name}.json`, import.meta.url);
-  return JSON.parse(readFileSync(url, "utf8")) as PreSignUpFixture;
+  return loadEvent<PreSignUpFixture>("cognito", name);
 }
 
 const policy = (json: object): SignUpPolicy => parseSignUpPolicy(JSON.stringify(json));

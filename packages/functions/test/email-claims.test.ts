@@ -8,13 +8,13 @@ import {
 import { GetCommand, QueryCommand } from "@aws-sdk/lib-dynamodb";
 import { DynamoUserDeletionStore } from "@boarding-pass/core/adapters/identities/dynamodb-user-deletion";
 import { SIGN_UP_CODE_LIFETIME_MS, SIGN_UP_MESSAGES } from "@boarding-pass/core/sign-up";
+import { fakeContext } from "@boarding-pass/testing";
+import { type Plane, startPlane } from "@boarding-pass/testing/trigger-plane";
 import type { PreSignUpTriggerEvent, PreTokenGenerationV2TriggerEvent } from "aws-lambda";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { fakeContext } from "./support/context";
 import { realDeps } from "./support/deps";
 import { failingClient } from "./support/faults";
 import { fixture } from "./support/fixtures";
-import { type Plane, startPlane } from "./support/plane";
 
 /**
  * Email claims over their lifetime, at handler level against the real table and user pool: the

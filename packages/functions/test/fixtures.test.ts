@@ -1,19 +1,14 @@
-import { readdirSync } from "node:fs";
-import { join } from "node:path";
 import { ALLOWED_CLAIMS } from "@boarding-pass/core/claims";
+import { eventNames, fakeContext } from "@boarding-pass/testing";
+import { type Plane, startPlane } from "@boarding-pass/testing/trigger-plane";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { fakeContext } from "./support/context";
 import { fixture } from "./support/fixtures";
-import { type Plane, startPlane } from "./support/plane";
 
 /**
  * Every fixture in test/events/cognito through the handler for its trigger: each real AWS shape
  * is accepted and answered in the shape Cognito expects for its source and version.
  */
-const DIR = join(import.meta.dirname, "../../../test/events/cognito");
-const names = readdirSync(DIR)
-  .filter((file) => file.endsWith(".json"))
-  .map((file) => file.replace(/\.json$/, ""));
+const names = eventNames("cognito");
 
 let plane: Plane;
 let handlers: Record<string, (event: never, context: never) => Promise<unknown>>;

@@ -6,9 +6,9 @@ import { join, resolve } from "node:path";
 import { pathToFileURL } from "node:url";
 import { promisify } from "node:util";
 import { PutCommand } from "@aws-sdk/lib-dynamodb";
+import { type Plane, startPlane } from "@boarding-pass/testing/trigger-plane";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { traced, tracer, tracingPossible } from "../src/observability";
-import { type Plane, startPlane } from "./support/plane";
 
 const run = promisify(execFile);
 const ROOT = resolve(import.meta.dirname, "../../..");

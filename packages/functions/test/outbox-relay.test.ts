@@ -1,11 +1,11 @@
 import { PutCommand } from "@aws-sdk/lib-dynamodb";
 import { buildEvent, eventId } from "@boarding-pass/core/events";
 import { outboxAttributes } from "@boarding-pass/core/outbox";
+import { type Plane, startPlane } from "@boarding-pass/testing/trigger-plane";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { realDeps } from "./support/deps";
 import { failingClient, partiallyFailingClient } from "./support/faults";
 import { freshSub } from "./support/fixtures";
-import { type Plane, startPlane } from "./support/plane";
 
 let plane: Plane;
 let handler: typeof import("../src/events/outbox-relay").handler;

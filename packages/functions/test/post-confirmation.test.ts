@@ -1,13 +1,13 @@
 import { GetCommand } from "@aws-sdk/lib-dynamodb";
 import { eventId } from "@boarding-pass/core/events";
 import type { EventPublisher } from "@boarding-pass/core/publisher";
+import { fakeContext } from "@boarding-pass/testing";
+import { type Plane, startPlane } from "@boarding-pass/testing/trigger-plane";
 import type { PostConfirmationTriggerEvent } from "aws-lambda";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { fakeContext } from "./support/context";
 import { realDeps } from "./support/deps";
 import { failingClient, stallingClient } from "./support/faults";
 import { fixture, freshEmail, freshSub } from "./support/fixtures";
-import { type Plane, startPlane } from "./support/plane";
 
 let plane: Plane;
 let handler: typeof import("../src/cognito/post-confirmation").handler;

@@ -7,13 +7,13 @@ import { GetCommand } from "@aws-sdk/lib-dynamodb";
 import { eventId } from "@boarding-pass/core/events";
 import { SIGN_UP_MESSAGES } from "@boarding-pass/core/sign-up";
 import { SIGN_UP_DENIED_MESSAGE } from "@boarding-pass/core/signup-policy";
+import { fakeContext } from "@boarding-pass/testing";
+import { type Plane, startPlane } from "@boarding-pass/testing/trigger-plane";
 import type { PreSignUpTriggerEvent } from "aws-lambda";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { fakeContext } from "./support/context";
 import { realDeps } from "./support/deps";
 import { stallingClient } from "./support/faults";
 import { fixture, freshEmail } from "./support/fixtures";
-import { type Plane, startPlane } from "./support/plane";
 
 let plane: Plane;
 let handler: typeof import("../src/cognito/pre-sign-up").handler;

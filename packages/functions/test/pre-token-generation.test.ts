@@ -5,14 +5,14 @@ import {
   type ClaimsResponseV2,
 } from "@boarding-pass/core/claims";
 import { eventId } from "@boarding-pass/core/events";
+import { fakeContext } from "@boarding-pass/testing";
+import { type Plane, ROLE_CATALOG, startPlane } from "@boarding-pass/testing/trigger-plane";
 import type { PreTokenGenerationTriggerEvent, PreTokenGenerationV2TriggerEvent } from "aws-lambda";
 import fc from "fast-check";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { fakeContext } from "./support/context";
 import { realDeps } from "./support/deps";
 import { failingClient, stallingClient } from "./support/faults";
 import { fixture, freshSub } from "./support/fixtures";
-import { type Plane, ROLE_CATALOG, startPlane } from "./support/plane";
 
 let plane: Plane;
 let handler: typeof import("../src/cognito/pre-token-generation").handler;

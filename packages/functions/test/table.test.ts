@@ -1,7 +1,7 @@
 import { existsSync, readFileSync } from "node:fs";
 import { join } from "node:path";
+import { identityTableDefinition } from "@boarding-pass/testing/identity-table";
 import { describe, expect, it } from "vitest";
-import { identityTableDefinition } from "./support/table";
 
 const TEMPLATE = join(import.meta.dirname, "../../../.sst/local/templates/Data.json");
 

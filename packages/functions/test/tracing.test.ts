@@ -5,6 +5,7 @@ import { DynamoDBDocumentClient, GetCommand, PutCommand } from "@aws-sdk/lib-dyn
 import { createCognitoClient } from "@boarding-pass/core/adapters/cognito-admin";
 import { lazySnsKinesisEventPublisher } from "@boarding-pass/core/adapters/on-first-use";
 import { buildEvent } from "@boarding-pass/core/events";
+import { type Plane, startPlane } from "@boarding-pass/testing/trigger-plane";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import {
   AwsCallTracer,
@@ -15,7 +16,6 @@ import {
   type SegmentSink,
 } from "../src/tracing";
 import { freshSub } from "./support/fixtures";
-import { type Plane, startPlane } from "./support/plane";
 
 const ROOT = "1-5759e988-bd862e3fe1be46a994272793";
 const PARENT = "53995c3f42cd8ad8";

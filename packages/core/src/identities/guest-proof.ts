@@ -2,7 +2,10 @@ import { GuestProofRejectedError } from "./errors";
 import { IdentityId } from "./model";
 import type { OpenIdTokenVerifier } from "./ports";
 
-/** Issuer of every identity-pool OpenID token (FIELD-GUIDE section 2). */
+/**
+ * Issuer of every identity-pool OpenID token ("GetOpenIdToken",
+ * https://docs.aws.amazon.com/cognitoidentity/latest/APIReference/API_GetOpenIdToken.html).
+ */
 export const COGNITO_IDENTITY_ISSUER = "https://cognito-identity.amazonaws.com";
 /** The JWKS of that issuer, as its `/.well-known/openid-configuration` names it. */
 export const COGNITO_IDENTITY_JWKS_URI =

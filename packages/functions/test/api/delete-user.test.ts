@@ -29,7 +29,7 @@ import type {
 import {
   type CognitoIdpService,
   createCognitoIdpService,
-} from "@boarding-pass/local/services/cognito-idp/index";
+} from "@boarding-pass/local/services/cognito-idp";
 import type {
   APIGatewayProxyEventV2WithJWTAuthorizer,
   APIGatewayProxyStructuredResultV2,

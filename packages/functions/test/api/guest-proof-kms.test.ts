@@ -8,9 +8,9 @@
  */
 import { CognitoIdentityClient, GetIdCommand } from "@aws-sdk/client-cognito-identity";
 import { CreateKeyCommand, KMSClient, SignCommand } from "@aws-sdk/client-kms";
-import { createCognitoIdentityService } from "@boarding-pass/local/services/cognito-identity/index";
-import { createKmsService } from "@boarding-pass/local/services/kms/index";
-import { createStsService } from "@boarding-pass/local/services/sts/index";
+import { createCognitoIdentityService } from "@boarding-pass/local/services/cognito-identity";
+import { createKmsService } from "@boarding-pass/local/services/kms";
+import { createStsService } from "@boarding-pass/local/services/sts";
 import type { APIGatewayProxyStructuredResultV2 } from "aws-lambda";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import {

@@ -4,8 +4,8 @@
  * in the exact shape of Cognito identity-pool OpenID tokens, and builders for API Gateway v2
  * IAM-authorizer events from a real-shaped fixture.
  */
+
 import { generateKeyPairSync, type KeyObject, randomUUID, sign } from "node:crypto";
-import { readFileSync } from "node:fs";
 import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import { DynamoDBClient } from "@aws-sdk/client-dynamodb";
@@ -23,11 +23,12 @@ import { OutboxIdentityEventSink } from "@boarding-pass/core/adapters/identities
 import { DynamoOutboxStore } from "@boarding-pass/core/adapters/outbox-store";
 import { DynamoProfileStore } from "@boarding-pass/core/adapters/profile-store";
 import type { IdentityPoolDirectory, LinkDeps } from "@boarding-pass/core/identities/index";
-import { type LocalAws, startLocalAws } from "@boarding-pass/local";
-import { createIotService, type IotService } from "@boarding-pass/local/services/iot/index";
-import { createSnsService, type SnsService } from "@boarding-pass/local/services/sns/index";
+import type { LocalAws } from "@boarding-pass/local";
+import { createIotService, type IotService } from "@boarding-pass/local/services/iot";
+import { createSnsService, type SnsService } from "@boarding-pass/local/services/sns";
+import { loadEvent } from "@boarding-pass/testing";
+import { startEmbeddedAws } from "@boarding-pass/testing/embedded";
 import type { APIGatewayProxyEventV2WithIAMAuthorizer } from "aws-lambda";
-import { assertLoopbackEndpoint } from "../../../../test/setup/loopback";
 
 export const REGION = "us-east-1";
 export const ISSUER = "https://cognito-identity.amazonaws.com";
@@ -79,9 +80,11 @@ export function mintOpenIdToken(
 
 // ---- API Gateway events ------------------------------------------------------------------------
 
-const fixture = JSON.parse(
-  readFileSync(new URL("./events/http-api-iam-cognito-identity.json", import.meta.url), "utf8"),
-) as APIGatewayProxyEventV2WithIAMAuthorizer;
+/** A real-shape HTTP API (payload 2.0) request signed with identity-pool credentials. */
+const fixture = loadEvent<APIGatewayProxyEventV2WithIAMAuthorizer>(
+  "apigw",
+  "http-api-iam-cognito-identity",
+);
 
 /** The admin role of these tests (the stacks pass theirs as `ADMIN_ROLE_ARN`). */
 export const ADMIN_ROLE_ARN = "arn:aws:iam::123456789012:role/prod-boarding-pass-admin-us-east-1";
@@ -232,8 +235,7 @@ async function serveJwks(keys: () => unknown[]): Promise<{ uri: string; server: 
 }
 
 export async function startPlane(): Promise<Plane> {
-  const aws = await startLocalAws({ port: 0 });
-  const endpoint = assertLoopbackEndpoint(aws.endpoint);
+  const { aws, endpoint } = await startEmbeddedAws();
   const iot = createIotService({ region: REGION });
   const sns = createSnsService({ region: REGION });
   aws.register(iot);

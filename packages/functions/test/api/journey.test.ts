@@ -19,13 +19,13 @@ import { JwtOpenIdTokenVerifier } from "@boarding-pass/core/adapters/identities/
 import {
   type CognitoIdentityService,
   createCognitoIdentityService,
-} from "@boarding-pass/local/services/cognito-identity/index";
-import { userPoolKeysFrom } from "@boarding-pass/local/services/cognito-identity/login-tokens";
+  userPoolKeysFrom,
+} from "@boarding-pass/local/services/cognito-identity";
 import {
   type CognitoIdpService,
   createCognitoIdpService,
-} from "@boarding-pass/local/services/cognito-idp/index";
-import { createStsService, type StsService } from "@boarding-pass/local/services/sts/index";
+} from "@boarding-pass/local/services/cognito-idp";
+import { createStsService, type StsService } from "@boarding-pass/local/services/sts";
 import { identityPoolTrustPolicy } from "@boarding-pass/local/testing";
 import { afterAll, beforeAll, expect, it } from "vitest";
 import { createLinkIdentityHandler } from "../../src/api/link-identity";

@@ -13,8 +13,8 @@ import { DynamoProfileStore } from "@boarding-pass/core/adapters/profile-store";
 import { parseRoleCatalog } from "@boarding-pass/core/claims";
 import { eventSource } from "@boarding-pass/core/events";
 import { parseSignUpPolicy } from "@boarding-pass/core/signup-policy";
-import type { Plane } from "./plane";
-import { ROLE_CATALOG, SIGNUP_POLICY } from "./plane";
+import type { Plane } from "@boarding-pass/testing/trigger-plane";
+import { ROLE_CATALOG, SIGNUP_POLICY } from "@boarding-pass/testing/trigger-plane";
 
 /**
  * The real adapters against the plane, for the handler factories. Tests replace one piece with a

@@ -4,7 +4,7 @@ import {
   SignUpCommand,
 } from "@aws-sdk/client-cognito-identity-provider";
 import { type IoTClient, ListAttachedPoliciesCommand } from "@aws-sdk/client-iot";
-import type { CognitoIdpService } from "@boarding-pass/local/services/cognito-idp/index";
+import type { CognitoIdpService } from "@boarding-pass/local/services/cognito-idp";
 
 /**
  * Signs an email user up with the local user pool and confirms them with the code the pool sent,

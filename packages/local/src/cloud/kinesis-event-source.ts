@@ -3,8 +3,8 @@
  * the plane's real Kinesis API (an unmodified SDK v3 client), one batch in flight per shard so
  * records of a partition key arrive in order, and applies Lambda's failure handling: bisect on
  * function error, `ReportBatchItemFailures` (resume from the lowest failed sequence number), a
- * retry cap and a maximum record age, then an AWS-shaped on-failure record and on to the next
- * records (FIELD-GUIDE §4).
+ * retry cap, a maximum record age, then an AWS-shaped on-failure record and the next records
+ * ("Retain discarded batch records for a Kinesis Data Streams event source in Lambda", https://docs.aws.amazon.com/lambda/latest/dg/kinesis-on-failure-destination.html).
  *
  * Progress is checkpointed per shard (the last sequence number handled, successfully or sent to
  * on-failure) under `checkpointDir`, written then renamed, so a restart resumes after the last

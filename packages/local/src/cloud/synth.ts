@@ -60,7 +60,8 @@ export interface SynthesizeOptions {
 
 /**
  * Synthesizes the SST app offline, exactly as `sst deploy` would, without touching AWS:
- * NODE_ENV=test keeps SST from looking up the CDK bootstrap stack (FIELD-GUIDE section 10).
+ * NODE_ENV=test keeps SST from looking up the CDK bootstrap stack over the network ("AWS CDK
+ * bootstrapping", https://docs.aws.amazon.com/cdk/v2/guide/bootstrapping.html).
  * Function bundles are really built (under `.sst/artifacts`), so a handler that does not compile
  * fails here. SST keeps global state per process: synthesize one stage per process.
  */

@@ -9,6 +9,8 @@ import {
   PutRecordsCommand,
   UpdateShardCountCommand,
 } from "@aws-sdk/client-kinesis";
+import { loadEvent } from "@boarding-pass/testing";
+import type { KinesisStreamEvent } from "aws-lambda";
 import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
 import type { InvokeResult, LambdaInvoker } from "../../src/cloud/contracts";
 import {
@@ -167,6 +169,10 @@ describe("Kinesis event source against the local plane's real stream", () => {
       eventSourceARN: streamArn,
     });
     expect(first.kinesis.approximateArrivalTimestamp).toBeGreaterThan(Date.now() / 1000 - 600);
+    // The same fields, no more and no fewer, as a real Kinesis batch (test/events/kinesis).
+    const aws = loadEvent<KinesisStreamEvent>("kinesis", "records").Records[0]!;
+    expect(Object.keys(first).sort()).toEqual(Object.keys(aws).sort());
+    expect(Object.keys(first.kinesis).sort()).toEqual(Object.keys(aws.kinesis).sort());
   });
 
   it("with ReportBatchItemFailures, resumes from the lowest failed record and keeps those before it", async () => {

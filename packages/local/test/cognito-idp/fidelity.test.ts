@@ -17,10 +17,10 @@ import {
   ResourceNotFoundException,
   RespondToAuthChallengeCommand,
 } from "@aws-sdk/client-cognito-identity-provider";
+import { srpClient } from "@boarding-pass/testing/srp-client";
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import type { UserPoolDefinition } from "../../src/services/cognito-idp/index";
 import { type CognitoHarness, freshEmail, PASSWORD, startCognito } from "./harness";
-import { srpClient } from "./srp-client";
 
 const PRE_TOKEN = "arn:aws:lambda:us-east-1:000000000000:function:pre-token-generation";
 type Handler = (event: Record<string, unknown>) => Promise<object | undefined>;

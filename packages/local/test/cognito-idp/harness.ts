@@ -2,9 +2,10 @@
  * Test harness: the local AWS edge with the user-pool service registered, and an unmodified SDK
  * client pointed at it. Refuses any non-loopback endpoint.
  */
+
 import { CognitoIdentityProviderClient } from "@aws-sdk/client-cognito-identity-provider";
-import { assertLoopbackEndpoint } from "../../../../test/setup/loopback";
-import { type LocalAws, startLocalAws } from "../../src/index";
+import { startEmbeddedAws } from "@boarding-pass/testing/embedded";
+import type { LocalAws } from "../../src/index";
 import {
   type CognitoIdpService,
   type CognitoIdpServiceOptions,
@@ -25,8 +26,7 @@ export interface CognitoHarness {
 export async function startCognito(
   options: Partial<Omit<CognitoIdpServiceOptions, "endpoint">> = {},
 ): Promise<CognitoHarness> {
-  const aws = await startLocalAws({ port: 0 });
-  const endpoint = assertLoopbackEndpoint(aws.endpoint);
+  const { aws, endpoint } = await startEmbeddedAws();
   const cognito = createCognitoIdpService({
     region: "us-east-1",
     endpoint: () => endpoint,

@@ -9,8 +9,8 @@ import {
   DescribeUserPoolCommand,
   GetUserPoolMfaConfigCommand,
 } from "@aws-sdk/client-cognito-identity-provider";
+import { assertLoopbackEndpoint } from "@boarding-pass/testing";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { assertLoopbackEndpoint } from "../../../../test/setup/loopback";
 import type { CloudAssembly } from "../../src/cloud/assembly";
 import { planCloud } from "../../src/cloud/plan";
 import { provisionCloud } from "../../src/cloud/provision";

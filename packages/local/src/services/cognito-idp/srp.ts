@@ -1,7 +1,8 @@
 /**
  * SRP-6a as Cognito speaks it (USER_SRP_AUTH), the server half. The arithmetic must match what
  * amazon-cognito-identity-js and Amplify compute on the client byte for byte, so every hash runs
- * over the bytes of *padded hex* strings exactly as those clients build them (FIELD-GUIDE §7).
+ * over the bytes of *padded hex* strings exactly as those clients build them ("Authentication
+ * flows", https://docs.aws.amazon.com/cognito/latest/developerguide/amazon-cognito-user-pools-authentication-flow-methods.html).
  *
  * Modular exponentiation of 3072-bit numbers is delegated to OpenSSL through node:crypto's
  * Diffie-Hellman object (`computeSecret(base)` is `base^privateKey mod N`), which is two orders of

@@ -13,15 +13,15 @@ import { CreateTopicCommand, SNSClient, SubscribeCommand } from "@aws-sdk/client
 import type { DynamoDBDocumentClient } from "@boarding-pass/core/adapters/dynamodb";
 import { createDynamoDbDocumentClient } from "@boarding-pass/core/adapters/dynamodb";
 import type { BoardingPassEvent } from "@boarding-pass/core/events";
-import { type LocalAws, startLocalAws } from "@boarding-pass/local";
+import type { LocalAws } from "@boarding-pass/local";
 import {
   type CognitoIdpService,
   createCognitoIdpService,
-} from "@boarding-pass/local/services/cognito-idp/index";
-import { createSnsService, type SnsService } from "@boarding-pass/local/services/sns/index";
+} from "@boarding-pass/local/services/cognito-idp";
+import { createSnsService, type SnsService } from "@boarding-pass/local/services/sns";
 import type { SNSEvent } from "aws-lambda";
-import { assertLoopbackEndpoint } from "../../../../test/setup/loopback";
-import { identityTableDefinition } from "./table";
+import { startEmbeddedAws } from "./embedded";
+import { identityTableDefinition } from "./identity-table";
 
 export const REGION = "us-east-1";
 export const SINK_FUNCTION_ARN = "arn:aws:lambda:us-east-1:000000000000:function:events-sink";
@@ -84,8 +84,7 @@ const FAKE_CREDENTIALS = { AWS_ACCESS_KEY_ID: "local", AWS_SECRET_ACCESS_KEY: "l
  * fresh subs and never count globally.
  */
 export async function startPlane(): Promise<Plane> {
-  const aws = await startLocalAws({ port: 0 });
-  const endpoint = assertLoopbackEndpoint(aws.endpoint);
+  const { aws, endpoint } = await startEmbeddedAws();
   const sns = createSnsService({
     region: REGION,
     retry: { attempts: 3, baseDelayMs: 1, maxDelayMs: 4 },

@@ -2,8 +2,8 @@
  * Boots the local cloud from the real stacks for an end-to-end test file, and the journey's target
  * for it: the one way e2e tests start a cloud, so each file gets the same ids, probes and logs.
  */
-import { type LocalCloud, startLocalCloud } from "../../packages/local/src/cloud/start";
-import { traceView } from "../../packages/local/src/console/traces";
+import { type LocalCloud, startLocalCloud } from "@boarding-pass/local/cloud";
+import { traceView } from "@boarding-pass/local/console/traces";
 import { type CloudProbe, Journey, type JourneyOptions, type JourneyTarget } from "./journey";
 
 /** A cache miss synthesizes the app first: 1 to 3 minutes on a busy 2-core machine. */
