@@ -3,7 +3,7 @@
  * server-side token check asked), then handed to the linker (sync). The pool's own OpenID tokens
  * (developer-authenticated flow) are verified here too.
  */
-import { JwtError } from "../sts/jwt";
+import { JwtError } from "../../protocol/jwt";
 import type { IdentityPoolContext } from "./context";
 import { CognitoIdentityError, Messages } from "./errors";
 import type { RequestLogins } from "./linking";
@@ -58,10 +58,7 @@ function verifyOwnToken(
     claims = ctx.signer.verify(token, ctx.now());
   } catch (error) {
     if (error instanceof JwtError && error.failure.kind === "expired") {
-      const exp = Number(
-        (JSON.parse(Buffer.from(token.split(".")[1]!, "base64url").toString()) as { exp: number })
-          .exp,
-      );
+      const exp = error.failure.expMs / 1000;
       throw new CognitoIdentityError(
         "NotAuthorizedException",
         Messages.expired(Math.floor(ctx.now() / 1000), exp),
