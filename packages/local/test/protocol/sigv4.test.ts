@@ -151,6 +151,24 @@ async function presigned(
   return asReceived(request as Parameters<typeof asReceived>[0]);
 }
 
+const AMZ_NOW = new Date(NOW)
+  .toISOString()
+  .replace(/[-:]/g, "")
+  .replace(/\.\d{3}Z$/, "Z");
+const EMPTY_SHA256 = createHash("sha256").update("").digest("hex");
+
+/**
+ * A signature over a canonical request the test writes out by hand (for shapes the SDK never
+ * produces): the string to sign by the documented recipe, the key and HMAC by the SDK.
+ */
+async function handSigned(canonical: string, service: string): Promise<string> {
+  const scope = `${AMZ_NOW.slice(0, 8)}/${REGION}/${service}/aws4_request`;
+  const hashed = createHash("sha256").update(canonical).digest("hex");
+  return signer(service).sign(["AWS4-HMAC-SHA256", AMZ_NOW, scope, hashed].join("\n"), {
+    signingDate: new Date(NOW),
+  });
+}
+
 /** API Gateway's rules. */
 function apiGateway(
   overrides: Partial<SigV4Rules<TestCredentials>> = {},
@@ -476,6 +494,60 @@ describe("AWS IoT's presigned upgrade", () => {
  * create-signed-request.html); these pin each.
  */
 describe("rules pinned where the two former verifiers differed", () => {
+  it("headers are canonicalized in the order SignedHeaders lists them (API Gateway's rule; IoT's sorted the lines but not the list)", async () => {
+    const headers = {
+      host: HOST,
+      "x-amz-date": AMZ_NOW,
+      "x-amz-security-token": credentials.sessionToken,
+    };
+    const listed = ["x-amz-date", "host", "x-amz-security-token"];
+    const canonical = [
+      "GET",
+      "/prod/identity/me",
+      "",
+      ...listed.map((name) => `${name}:${headers[name as keyof typeof headers]}`),
+      "",
+      listed.join(";"),
+      EMPTY_SHA256,
+    ].join("\n");
+    const signature = await handSigned(canonical, "execute-api");
+    const request: SigV4Request = {
+      method: "GET",
+      rawPath: "/prod/identity/me",
+      rawQuery: "",
+      headers: {
+        ...headers,
+        authorization: `AWS4-HMAC-SHA256 Credential=${credentials.accessKeyId}/${AMZ_NOW.slice(0, 8)}/${REGION}/execute-api/aws4_request, SignedHeaders=${listed.join(";")}, Signature=${signature}`,
+      },
+    };
+    expect(failureOf(request, apiGateway())).toBe("accepted");
+  });
+
+  it("AWS IoT's documented URL (no X-Amz-Expires, token appended unsigned) holds for the skew, then not", async () => {
+    const query = [
+      ["X-Amz-Algorithm", "AWS4-HMAC-SHA256"],
+      [
+        "X-Amz-Credential",
+        `${credentials.accessKeyId}/${AMZ_NOW.slice(0, 8)}/${REGION}/iotdevicegateway/aws4_request`,
+      ],
+      ["X-Amz-Date", AMZ_NOW],
+      ["X-Amz-SignedHeaders", "host"],
+    ]
+      .map(([name, value]) => `${uriEncode(name!)}=${uriEncode(value!)}`)
+      .join("&");
+    const canonical = ["GET", "/mqtt", query, `host:${HOST}`, "", "host", EMPTY_SHA256].join("\n");
+    const signature = await handSigned(canonical, "iotdevicegateway");
+    const url: SigV4Request = {
+      method: "GET",
+      rawPath: "/mqtt",
+      rawQuery: `${query}&X-Amz-Signature=${signature}&X-Amz-Security-Token=${uriEncode(credentials.sessionToken)}`,
+      headers: { host: HOST },
+    };
+    expect(failureOf(url, iot({ nowMs: NOW + 14 * 60_000 }))).toBe("accepted");
+    expect(failureOf(url, iot({ nowMs: NOW + 16 * 60_000 }))).toBe("expired");
+    expect(failureOf(url, apiGateway({ service: "iotdevicegateway" }))).toBe("expires");
+  });
+
   it("path segments are normalized (`.`, `..`, empty) before encoding (API Gateway's rule; IoT's did not)", async () => {
     const request = await signed({ path: "/prod/./identity//x/../me" });
     expect(failureOf(request, apiGateway())).toBe("accepted");
