@@ -109,7 +109,7 @@ export function decodeJwt(token: string): DecodedJwt {
   return { header: header as unknown as JwtHeader, claims };
 }
 
-/** The claims of a token, unverified (to find its issuer's keys), or undefined when it is no JWT. */
+/** A token's claims, unverified (to find its issuer's keys), or undefined when it is no JWT. */
 export function peekClaims(token: string): Record<string, unknown> | undefined {
   const parts = token.split(".");
   return parts.length === 3 ? decodeSegment(parts[1]!) : undefined;

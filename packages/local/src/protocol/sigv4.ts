@@ -100,7 +100,7 @@ export function canonicalQuery(pairs: Array<[string, string]>): string {
     .join("&");
 }
 
-/** The raw (still percent-encoded) path, normalized and encoded once more, as non-S3 services sign it. */
+/** The raw (percent-encoded) path, normalized and encoded once more, as non-S3 services sign it. */
 export function canonicalPath(rawPath: string): string {
   const segments: string[] = [];
   for (const segment of rawPath.split("/")) {
@@ -178,28 +178,31 @@ export interface SigningCredentials {
   expiration: string;
 }
 
+export type Placement = "header" | "query";
+
 export interface SigV4Rules<C extends SigningCredentials> {
   service: string;
   region: string;
   nowMs: number;
   lookupCredentials(accessKeyId: string): C | undefined;
   /** Where a signature may be: the `Authorization` header (which wins) and/or the query. */
-  placements: ReadonlyArray<"header" | "query">;
+  placements: readonly Placement[];
   /** Presigned URLs without `X-Amz-Expires`: refused, or valid for the clock skew either side. */
   presignedExpires: "required" | "optional";
   /** `UNSIGNED-PAYLOAD` accepted (declared, or presigned without a declared hash). */
   unsignedPayload: boolean;
-  /** Presigned only: the token may have been appended after signing (AWS IoT's documented quirk). */
+  /** Presigned only: the token may be appended after signing (AWS IoT's documented quirk). */
   tokenAppendedAfterSigning: boolean;
 }
-
-export type Placement = "header" | "query";
 
 /** Why a request was refused, with what a service's message needs; checked in this order. */
 export type SigV4Failure =
   | { reason: "unsigned" }
   | { reason: "algorithm"; placement: Placement }
-  /** Header: `Credential`, `Signature`, `SignedHeaders`, `X-Amz-Date`; query: the `X-Amz-*` names absent, empty or repeated. */
+  /**
+   * Header: `Credential`, `Signature`, `SignedHeaders`, `X-Amz-Date`; query: the `X-Amz-*` names
+   * absent, empty or repeated.
+   */
   | { reason: "incomplete"; placement: Placement; missing: string[] }
   | { reason: "credential"; placement: Placement }
   | { reason: "signed-headers"; placement: Placement }
@@ -392,7 +395,7 @@ function withCredential(
   return { accessKeyId: accessKeyId!, date: date!, region: region!, service: service!, ...rest };
 }
 
-/** Header signatures: within the skew either side. Presigned: within `X-Amz-Expires`, never ahead. */
+/** Header signatures: within the skew either side. Presigned: within `X-Amz-Expires`, not ahead. */
 function checkTime(
   parsed: ParsedSignature,
   signedAt: number,

@@ -15,7 +15,10 @@ export type { Jwks } from "../../protocol/jwt";
 export { JwtError } from "../../protocol/jwt";
 
 export interface VerifiedToken extends DecodedJwt {
-  /** `iss` without scheme and trailing slash: the IAM provider name (`cognito-identity.amazonaws.com`). */
+  /**
+   * `iss` without scheme and trailing slash: the IAM provider name
+   * (`cognito-identity.amazonaws.com`).
+   */
   provider: string;
 }
 
