@@ -5,13 +5,15 @@
  * configured audience; the route's scopes against `scope`/`scp`. A missing or invalid token is
  * 401 `Unauthorized`; a valid token without a required scope is 403 `Forbidden`.
  */
-import { JwtError, verifyJwt } from "../sts/jwt";
+import { type DecodedJwt, decodeJwt, JwtError, verifyJwt } from "../../protocol/jwt";
 import type { Jwks, JwtAuthorizerConfig, Rejection } from "./types";
 
 const UNAUTHORIZED = "Unauthorized";
 /** An unknown `kid` refetches the JWKS (key rotation), at most this often per issuer. */
 const REFETCH_AFTER_MS = 10_000;
 const FETCH_TIMEOUT_MS = 5_000;
+/** How far ahead of the clock `iat` may be. */
+const IAT_LEEWAY_SECONDS = 60;
 
 export interface JwtRequest {
   headers: Record<string, string>;
@@ -76,8 +78,13 @@ export function createJwtAuthorizer(fetchJwks: (issuer: string) => Promise<Jwks>
     const token = identityFrom(request, config.identitySource ?? "$request.header.Authorization");
     if (!token) return unauthorized("no token in the identity source");
 
-    const unverified = peekClaims(token);
-    if (!unverified) return unauthorized("not a JWT");
+    let unverified: DecodedJwt;
+    try {
+      unverified = decodeJwt(token);
+    } catch (error) {
+      if (error instanceof JwtError) return unauthorized(`not a JWT: ${error.message}`);
+      throw error;
+    }
     if (unverified.header.alg !== "RS256")
       return unauthorized(`alg ${String(unverified.header.alg)}`);
     if (unverified.claims.iss !== config.issuer) {
@@ -95,13 +102,14 @@ export function createJwtAuthorizer(fetchJwks: (issuer: string) => Promise<Jwks>
     }
     let claims: Record<string, unknown>;
     try {
-      claims = verifyJwt(token, () => jwks, request.nowMs).claims;
+      claims = verifyJwt(token, {
+        algorithms: ["RS256"],
+        keys: () => jwks,
+        clock: { nowMs: request.nowMs, iatLeewaySeconds: IAT_LEEWAY_SECONDS },
+      }).claims;
     } catch (error) {
       if (error instanceof JwtError) return unauthorized(error.message);
       throw error;
-    }
-    if (typeof claims.iat === "number" && claims.iat * 1000 > request.nowMs + 60_000) {
-      return unauthorized("iat in the future");
     }
     const audiences =
       claims.aud !== undefined
@@ -138,22 +146,6 @@ function identityFrom(request: JwtRequest, source: string): string | undefined {
   value = value?.trim();
   if (value && /^bearer\s+/i.test(value)) value = value.replace(/^bearer\s+/i, "");
   return value || undefined;
-}
-
-function peekClaims(
-  token: string,
-): { header: Record<string, unknown>; claims: Record<string, unknown> } | undefined {
-  const [header, payload] = token.split(".");
-  try {
-    const decode = (part: string | undefined) =>
-      JSON.parse(Buffer.from(part ?? "", "base64url").toString("utf8")) as Record<string, unknown>;
-    const out = { header: decode(header), claims: decode(payload) };
-    return typeof out.header === "object" && typeof out.claims === "object" && out.claims
-      ? out
-      : undefined;
-  } catch {
-    return undefined;
-  }
 }
 
 function scopesOf(claims: Record<string, unknown>): string[] | null {

@@ -5,11 +5,11 @@
  */
 import type { IamDirectory, LambdaInvoker } from "../../cloud/contracts";
 import type { OriginPolicy } from "../../edge/origin";
+import type { Jwks } from "../../protocol/jwt";
 import type { CognitoIdentityService } from "../cognito-identity/index";
 import type { StsService } from "../sts/index";
-import type { Jwks } from "../sts/jwt";
 
-export type { Jwks } from "../sts/jwt";
+export type { Jwks } from "../../protocol/jwt";
 
 export type AuthorizationType = "NONE" | "AWS_IAM" | "JWT";
 

@@ -11,7 +11,7 @@
 
 import type { JsonWebKey } from "node:crypto";
 import { AwsServiceError } from "../../protocol/errors";
-import { JwtError, verifyJwt } from "../sts/jwt";
+import { JwtError, peekClaims, RSA_ALGORITHMS, verifyJwt } from "../../protocol/jwt";
 import { Messages } from "./errors";
 import {
   configuredProviderFor,
@@ -49,19 +49,6 @@ export interface ValidatedLogin {
   roleMappingKey: string;
 }
 
-function decodeClaims(token: string): Record<string, unknown> | undefined {
-  const parts = token.split(".");
-  if (parts.length !== 3) return undefined;
-  try {
-    const value: unknown = JSON.parse(Buffer.from(parts[1]!, "base64url").toString("utf8"));
-    return typeof value === "object" && value !== null && !Array.isArray(value)
-      ? (value as Record<string, unknown>)
-      : undefined;
-  } catch {
-    return undefined;
-  }
-}
-
 export async function validateUserPoolLogin(input: {
   loginKey: string;
   token: string;
@@ -78,7 +65,7 @@ export async function validateUserPoolLogin(input: {
   if (provider === undefined) {
     throw new AwsServiceError("NotAuthorizedException", Messages.UNSUPPORTED_PROVIDER);
   }
-  const unverified = decodeClaims(token);
+  const unverified = peekClaims(token);
   if (!unverified || typeof unverified.iss !== "string") {
     throw new AwsServiceError("NotAuthorizedException", Messages.NOT_A_JWT);
   }
@@ -92,7 +79,11 @@ export async function validateUserPoolLogin(input: {
   let claims: Record<string, unknown>;
   const nowSeconds = Math.floor(nowMs / 1000);
   try {
-    ({ claims } = verifyJwt(token, () => jwks, nowMs));
+    ({ claims } = verifyJwt(token, {
+      algorithms: RSA_ALGORITHMS,
+      keys: () => jwks,
+      clock: { nowMs },
+    }));
   } catch (error) {
     if (error instanceof JwtError && error.failure.kind === "expired") {
       // The signature verified before expiry was checked, so the unverified exp is the real one.

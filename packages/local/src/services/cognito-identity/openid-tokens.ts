@@ -15,9 +15,8 @@ import {
   type JsonWebKey,
   type KeyObject,
   randomBytes,
-  sign,
 } from "node:crypto";
-import { type Jwks, JwtError, verifyJwt } from "../sts/jwt";
+import { type Jwks, JwtError, RSA_ALGORITHMS, signJwt, verifyJwt } from "../../protocol/jwt";
 
 export const DEFAULT_OPENID_ISSUER = "https://cognito-identity.amazonaws.com";
 /** GetOpenIdToken: "The OpenID token is valid for 10 minutes." */
@@ -62,7 +61,6 @@ export function createOpenIdSigner(issuer: string, record: SigningKeyRecord): Op
     use: "sig",
   };
   const jwks: Jwks = { keys: [publicJwk] };
-  const encode = (value: unknown) => Buffer.from(JSON.stringify(value)).toString("base64url");
 
   return {
     issuer,
@@ -70,27 +68,33 @@ export function createOpenIdSigner(issuer: string, record: SigningKeyRecord): Op
     jwks: () => ({ keys: jwks.keys.map((key) => ({ ...key })) }),
     mint({ poolId, identityId, amr, lifetimeSeconds, nowMs, extra }) {
       const iat = Math.floor(nowMs / 1000);
-      const header = encode({ kid: record.kid, typ: "JWS", alg: "RS512" });
-      const payload = encode({
-        sub: identityId,
-        aud: poolId,
-        amr,
-        iss: issuer,
-        iat,
-        exp: iat + lifetimeSeconds,
-        ...extra,
-      });
-      const signature = sign(
-        "RSA-SHA512",
-        Buffer.from(`${header}.${payload}`),
+      return signJwt(
         privateKey,
-      ).toString("base64url");
-      return `${header}.${payload}.${signature}`;
+        { kid: record.kid, typ: "JWS", alg: "RS512" },
+        {
+          sub: identityId,
+          aud: poolId,
+          amr,
+          iss: issuer,
+          iat,
+          exp: iat + lifetimeSeconds,
+          ...extra,
+        },
+      );
     },
     verify(token, nowMs) {
-      const { claims } = verifyJwt(token, () => jwks, nowMs);
+      // As the local STS verifies them (any RSA algorithm), then this pool's issuer.
+      const { claims } = verifyJwt(token, {
+        algorithms: RSA_ALGORITHMS,
+        keys: () => jwks,
+        clock: { nowMs },
+      });
       if (claims.iss !== issuer) {
-        throw new JwtError({ kind: "unknown-issuer", message: "Not issued by this identity pool" });
+        throw new JwtError({
+          kind: "unknown-issuer",
+          reason: "issuer",
+          message: "Not issued by this identity pool",
+        });
       }
       return claims;
     },

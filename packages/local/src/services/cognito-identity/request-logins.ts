@@ -4,7 +4,7 @@
  * (developer-authenticated flow) are verified here too.
  */
 import { AwsServiceError } from "../../protocol/errors";
-import { JwtError } from "../sts/jwt";
+import { JwtError } from "../../protocol/jwt";
 import type { IdentityPoolContext } from "./context";
 import { Messages } from "./errors";
 import type { RequestLogins } from "./linking";
@@ -59,10 +59,7 @@ function verifyOwnToken(
     claims = ctx.signer.verify(token, ctx.now());
   } catch (error) {
     if (error instanceof JwtError && error.failure.kind === "expired") {
-      const exp = Number(
-        (JSON.parse(Buffer.from(token.split(".")[1]!, "base64url").toString()) as { exp: number })
-          .exp,
-      );
+      const exp = error.failure.expMs / 1000;
       throw new AwsServiceError(
         "NotAuthorizedException",
         Messages.expired(Math.floor(ctx.now() / 1000), exp),

@@ -16,9 +16,8 @@ import {
   type JsonWebKey,
   type KeyObject,
   randomBytes,
-  sign,
-  verify,
 } from "node:crypto";
+import { JwtError, peekClaims, signJwt as signToken, verifyJwt } from "../../protocol/jwt";
 
 export interface PoolKeys {
   kid: string;
@@ -56,48 +55,25 @@ export function loadPoolKeys(material: {
 }
 
 export function signJwt(keys: PoolKeys, claims: Record<string, unknown>): string {
-  const header = Buffer.from(JSON.stringify({ kid: keys.kid, alg: "RS256" })).toString("base64url");
-  const payload = Buffer.from(JSON.stringify(claims)).toString("base64url");
-  const input = `${header}.${payload}`;
-  const signature = sign("sha256", Buffer.from(input), keys.privateKey).toString("base64url");
-  return `${input}.${signature}`;
+  return signToken(keys.privateKey, { kid: keys.kid, alg: "RS256" }, claims);
 }
 
-/** Verifies an RS256 JWT made by `signJwt` with these keys; returns its claims or undefined. */
+/**
+ * Verifies an RS256 JWT made by `signJwt` with these keys; returns its claims or undefined.
+ * Expiry is the caller's to check: Cognito reports it with its own message.
+ */
 export function readJwt(keys: PoolKeys, token: string): Record<string, unknown> | undefined {
-  const parts = token.split(".");
-  if (parts.length !== 3) return undefined;
-  const [header, payload, signature] = parts as [string, string, string];
   try {
-    const ok = verify(
-      "sha256",
-      Buffer.from(`${header}.${payload}`),
-      keys.publicKey,
-      Buffer.from(signature, "base64url"),
-    );
-    if (!ok) return undefined;
-    const claims: unknown = JSON.parse(Buffer.from(payload, "base64url").toString("utf8"));
-    return typeof claims === "object" && claims !== null
-      ? (claims as Record<string, unknown>)
-      : undefined;
-  } catch {
-    return undefined;
+    return verifyJwt(token, { algorithms: ["RS256"], keys: () => ({ keys: [keys.publicJwk] }) })
+      .claims;
+  } catch (error) {
+    if (error instanceof JwtError) return undefined;
+    throw error;
   }
 }
 
 /** Unverified payload of a JWT (to find its pool before verifying). */
-export function peekJwt(token: string): Record<string, unknown> | undefined {
-  const payload = token.split(".")[1];
-  if (!payload) return undefined;
-  try {
-    const claims: unknown = JSON.parse(Buffer.from(payload, "base64url").toString("utf8"));
-    return typeof claims === "object" && claims !== null
-      ? (claims as Record<string, unknown>)
-      : undefined;
-  } catch {
-    return undefined;
-  }
-}
+export const peekJwt = peekClaims;
 
 const SEAL_HEADER = Buffer.from(
   JSON.stringify({ cty: "JWT", enc: "A256GCM", alg: "dir" }),

@@ -1,37 +1,25 @@
 /**
- * RSA JWT verification (RS256, plus RS384/RS512: Cognito Identity's OpenID tokens are RS512)
- * against registered JWKS, with Node's crypto only: no JWT library, so the local cloud verifies
- * exactly what it chooses to and reports failures as STS does. `none` and HMAC are refused.
+ * STS's rules for a web-identity token on top of protocol/jwt: RS256, RS384 or RS512 (Cognito
+ * Identity's OpenID tokens are RS512), the key set registered for the token's `iss` (by IAM
+ * provider name), `exp` required; and STS's own messages for each refusal.
  */
-import { createPublicKey, type JsonWebKey, verify } from "node:crypto";
+import {
+  type DecodedJwt,
+  type Jwks,
+  JwtError,
+  RSA_ALGORITHMS,
+  verifyJwt,
+} from "../../protocol/jwt";
 
-export interface Jwks {
-  keys: JsonWebKey[];
-}
+export type { Jwks } from "../../protocol/jwt";
+export { JwtError } from "../../protocol/jwt";
 
-export interface VerifiedToken {
-  header: { alg: string; kid?: string; typ?: string };
-  claims: Record<string, unknown>;
-  /** `iss` without scheme and trailing slash: the IAM provider name (`cognito-identity.amazonaws.com`). */
+export interface VerifiedToken extends DecodedJwt {
+  /**
+   * `iss` without scheme and trailing slash: the IAM provider name
+   * (`cognito-identity.amazonaws.com`).
+   */
   provider: string;
-}
-
-const RSA_DIGESTS: Record<string, string> = {
-  RS256: "RSA-SHA256",
-  RS384: "RSA-SHA384",
-  RS512: "RSA-SHA512",
-};
-
-export type JwtFailure =
-  | { kind: "malformed"; message: string }
-  | { kind: "unknown-issuer"; message: string }
-  | { kind: "bad-signature"; message: string }
-  | { kind: "expired"; message: string };
-
-export class JwtError extends Error {
-  constructor(readonly failure: JwtFailure) {
-    super(failure.message);
-  }
 }
 
 /** Normalizes an issuer to the provider name IAM uses: no scheme, no trailing slash. */
@@ -39,90 +27,71 @@ export function providerName(issuer: string): string {
   return issuer.replace(/^https?:\/\//, "").replace(/\/+$/, "");
 }
 
-function decodeSegment(segment: string, what: string): Record<string, unknown> {
-  try {
-    const value: unknown = JSON.parse(Buffer.from(segment, "base64url").toString("utf8"));
-    if (typeof value === "object" && value !== null && !Array.isArray(value)) {
-      return value as Record<string, unknown>;
-    }
-  } catch {
-    /* fall through */
-  }
-  throw new JwtError({
-    kind: "malformed",
-    message: `Couldn't parse the ${what} of the provided token.`,
-  });
-}
-
 /**
- * Verifies signature (RS256, key chosen by `kid`) and expiry. `jwksFor` maps a provider name to
- * its registered key set. `nowMs` is injectable so tests never depend on the clock.
+ * Verifies signature (key chosen by `kid`) and expiry. `jwksFor` maps a provider name to its
+ * registered key set. `nowMs` is injectable so tests never depend on the clock. Throws a
+ * `JwtError` carrying STS's message.
  */
-export function verifyJwt(
+export function verifyWebIdentityToken(
   token: string,
   jwksFor: (provider: string) => Jwks | undefined,
   nowMs: number,
 ): VerifiedToken {
-  const parts = token.split(".");
-  if (parts.length !== 3 || parts.some((p) => p === "" || !/^[A-Za-z0-9_-]+$/.test(p))) {
-    throw new JwtError({ kind: "malformed", message: "The provided token is not a valid JWT." });
-  }
-  const [headerPart, payloadPart, signaturePart] = parts as [string, string, string];
-  const header = decodeSegment(headerPart, "header") as VerifiedToken["header"];
-  const claims = decodeSegment(payloadPart, "payload");
-  const digest = RSA_DIGESTS[header.alg];
-  if (!digest) {
-    throw new JwtError({
-      kind: "malformed",
-      message: `Unsupported token signing algorithm: ${String(header.alg)}`,
-    });
-  }
-  if (typeof claims.iss !== "string" || claims.iss === "") {
-    throw new JwtError({ kind: "malformed", message: "Missing a required claim: iss" });
-  }
-  const provider = providerName(claims.iss);
-  const jwks = jwksFor(provider);
-  if (!jwks) {
-    throw new JwtError({
-      kind: "unknown-issuer",
-      message: `No OpenIDConnect provider found in your account for ${claims.iss}`,
-    });
-  }
-  const jwk = jwks.keys.find((k) => (k as { kid?: string }).kid === header.kid);
-  if (!jwk) {
-    throw new JwtError({
-      kind: "bad-signature",
-      message: "The token's signing key (kid) is not in the provider's JWKS.",
-    });
-  }
-  let valid = false;
+  let provider = "";
   try {
-    const key = createPublicKey({ key: jwk, format: "jwk" });
-    valid = verify(
-      digest,
-      Buffer.from(`${headerPart}.${payloadPart}`),
-      key,
-      Buffer.from(signaturePart, "base64url"),
-    );
-  } catch {
-    valid = false;
-  }
-  if (!valid)
-    throw new JwtError({
-      kind: "bad-signature",
-      message: "Couldn't verify the token's signature.",
+    const decoded = verifyJwt(token, {
+      algorithms: RSA_ALGORITHMS,
+      keys: ({ claims }) => {
+        if (typeof claims.iss !== "string" || claims.iss === "") {
+          throw new JwtError({
+            kind: "malformed",
+            reason: "claim",
+            message: "Missing a required claim: iss",
+            detail: "iss",
+          });
+        }
+        provider = providerName(claims.iss);
+        const jwks = jwksFor(provider);
+        if (!jwks) {
+          throw new JwtError({
+            kind: "unknown-issuer",
+            reason: "issuer",
+            message: `No OpenIDConnect provider found in your account for ${claims.iss}`,
+          });
+        }
+        return jwks;
+      },
+      clock: { nowMs },
     });
-  if (typeof claims.exp !== "number") {
-    throw new JwtError({ kind: "malformed", message: "Missing a required claim: exp" });
+    return { ...decoded, provider };
+  } catch (error) {
+    if (!(error instanceof JwtError)) throw error;
+    throw new JwtError({ ...error.failure, message: stsMessage(error, nowMs) }, { cause: error });
   }
-  if (nowMs >= claims.exp * 1000) {
-    throw new JwtError({
-      kind: "expired",
-      message: `Token expired: current date/time ${new Date(nowMs).toISOString()} must be before the expiration date/time ${new Date(claims.exp * 1000).toISOString()}`,
-    });
+}
+
+function stsMessage({ failure }: JwtError, nowMs: number): string {
+  switch (failure.reason) {
+    case "segments":
+      return "The provided token is not a valid JWT.";
+    case "header":
+      return "Couldn't parse the header of the provided token.";
+    case "payload":
+      return "Couldn't parse the payload of the provided token.";
+    case "algorithm":
+      return `Unsupported token signing algorithm: ${failure.detail}`;
+    case "claim":
+      return `Missing a required claim: ${failure.detail}`;
+    case "kid":
+      return "The token's signing key (kid) is not in the provider's JWKS.";
+    case "signature":
+      return "Couldn't verify the token's signature.";
+    case "expired":
+      return `Token expired: current date/time ${new Date(nowMs).toISOString()} must be before the expiration date/time ${new Date(failure.expMs).toISOString()}`;
+    case "not-yet-valid":
+      return "The token is not valid yet (nbf).";
+    default:
+      // The issuer refusal already carries STS's message.
+      return failure.message;
   }
-  if (typeof claims.nbf === "number" && nowMs < claims.nbf * 1000) {
-    throw new JwtError({ kind: "malformed", message: "The token is not valid yet (nbf)." });
-  }
-  return { header, claims, provider };
 }

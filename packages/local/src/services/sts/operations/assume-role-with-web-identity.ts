@@ -7,7 +7,7 @@
 import { AwsServiceError } from "../../../protocol/errors";
 import { queryResponse, requireParam } from "../../../protocol/query";
 import type { ServiceRequest, ServiceResponse } from "../../../types";
-import { JwtError, verifyJwt } from "../jwt";
+import { JwtError, verifyWebIdentityToken } from "../jwt";
 import {
   type AssumeRoleWithWebIdentityInput,
   type AssumeRoleWithWebIdentityOutput,
@@ -23,9 +23,13 @@ export function assumeRoleWithWebIdentity(
   state: StsState,
   input: AssumeRoleWithWebIdentityInput,
 ): AssumeRoleWithWebIdentityOutput {
-  let verified: ReturnType<typeof verifyJwt>;
+  let verified: ReturnType<typeof verifyWebIdentityToken>;
   try {
-    verified = verifyJwt(input.webIdentityToken, (p) => state.jwksByProvider.get(p), state.now());
+    verified = verifyWebIdentityToken(
+      input.webIdentityToken,
+      (p) => state.jwksByProvider.get(p),
+      state.now(),
+    );
   } catch (err) {
     if (err instanceof JwtError) {
       if (err.failure.kind === "expired")
