@@ -37,9 +37,9 @@ import {
   type LinkReport,
   signedFetch,
 } from "@boarding-pass/client";
-import { DynamoProfileStore } from "@boarding-pass/core/adapters/profile-store";
+import { DynamoProfileStore } from "@boarding-pass/core/adapters/dynamodb";
 import type { Profile } from "@boarding-pass/core/profile";
-import { SIGN_UP_DENIED_MESSAGE } from "@boarding-pass/core/signup-policy";
+import { SIGN_UP_DENIED_MESSAGE } from "@boarding-pass/core/sign-up";
 import { SignatureV4 } from "@smithy/signature-v4";
 import {
   AuthenticationDetails,

@@ -3,7 +3,7 @@
  * unmodified clients: Amplify v6, amazon-cognito-identity-js, AWS SDK v3, aws-jwt-verify, mqtt and
  * packages/client. The steps are the demo's (test/e2e/journey.ts); here each one is asserted.
  */
-import { SIGN_UP_DENIED_MESSAGE } from "@boarding-pass/core/signup-policy";
+import { SIGN_UP_DENIED_MESSAGE } from "@boarding-pass/core/sign-up";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { LocalCloud } from "../../packages/local/src/cloud/start";
 import { BOOT_TIMEOUT_MS, bootCloud, journeyOn, STEP_TIMEOUT_MS } from "./cloud";

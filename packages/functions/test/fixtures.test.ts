@@ -1,6 +1,6 @@
 import { readdirSync } from "node:fs";
 import { join } from "node:path";
-import { ALLOWED_CLAIMS } from "@boarding-pass/core/claims";
+import { ALLOWED_CLAIMS } from "@boarding-pass/core/token-claims";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { fakeContext } from "./support/context";
 import { fixture } from "./support/fixtures";
