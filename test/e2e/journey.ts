@@ -580,7 +580,7 @@ export class Journey {
    * An operator account: signed up and confirmed (member role), then added to the `admin` group
    * (AdminAddUserToGroup, an admin API) and signed in again: the pre token trigger grants the
    * catalog role named like the group, so the identity pool hands out the admin role
-   * (packages/core/src/claims.ts; the group's own RoleArn is never used).
+   * (packages/core/src/token-claims/claims.ts; the group's own RoleArn is never used).
    */
   async adminSignIn() {
     const email = this.admin.email;

@@ -9,7 +9,7 @@ import {
 } from "./catalogue";
 
 /**
- * Events of the link/merge flow, as catalogued in `events.ts` (the one source of their schemas
+ * Events of the link/merge flow, as catalogued in `catalogue.ts` (the one source of their schemas
  * and natural keys; docs/events.md):
  *
  * - `boardingpass.identity.linked.v1`: an identity was associated with the user.

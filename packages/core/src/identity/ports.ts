@@ -3,8 +3,8 @@ import type { ItemKey } from "../events/outbox";
 import type { DataItem, IdentityRecord, MergeState, MergeStep } from "./model";
 
 /**
- * Ports of the identities domain. Adapters (packages/core/src/adapters/identities) implement them
- * against DynamoDB, IoT and aws-jwt-verify; tests may wrap those adapters to inject faults.
+ * Ports of the identity concept. Adapters (packages/core/src/adapters: dynamodb/, iot.ts,
+ * jwt-verifier.ts, cognito-*.ts) implement them against DynamoDB, IoT, Cognito and aws-jwt-verify; tests may wrap those adapters to inject faults.
  */
 
 /** What a verified OpenID token of the identity pool says (signature, issuer, audience, expiry). */

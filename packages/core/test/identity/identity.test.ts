@@ -230,7 +230,7 @@ describe("identity events", () => {
     expect(parseIdentityEvent(JSON.stringify(linked))).toEqual(linked);
   });
 
-  // One source: the catalogue's schema (snapshotted with every type in test/events.test.ts).
+  // One source: the catalogue's schema (snapshotted with every type in test/events/catalogue.test.ts).
   it("uses the catalogue's boardingpass.identity.merged.v2 schema", () => {
     expect(IdentityMergedEvent).toBe(EventSchemas["boardingpass.identity.merged.v2"]);
     expect(EventSchemas["boardingpass.identity.merged.v2"].parse(merged(new Date()))).toBeTruthy();
