@@ -8,7 +8,7 @@ import {
   ListUsersCommand,
 } from "@aws-sdk/client-cognito-identity-provider";
 import type { LiveSessions, UserAccounts } from "../identity/ports";
-import type { DirectoryUser, UserDirectory } from "../sign-up/pre-sign-up";
+import type { DirectoryUser, UserDirectory } from "../sign-up/ports";
 import { type SdkClientOptions, sdkClientConfig } from "./sdk";
 
 export function createCognitoClient(options: SdkClientOptions = {}): CognitoIdentityProviderClient {

@@ -1,6 +1,6 @@
 import type { BoardingPassEvent } from "../events/catalogue";
 import type { EventPublisher, PublishOptions, PublishOutcome } from "../events/publisher";
-import type { DirectoryUser, UserDirectory } from "../sign-up/pre-sign-up";
+import type { DirectoryUser, UserDirectory } from "../sign-up/ports";
 import type { SdkClientOptions } from "./sdk";
 
 /**

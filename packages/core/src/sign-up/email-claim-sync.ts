@@ -2,7 +2,7 @@ import { type BudgetPolicy, budgetFrom, withDeadline } from "../deadline";
 import { canonicalizeEmail } from "./email";
 import { claimAddressCandidates, claimAddressOf } from "./mailbox";
 import { isEmailVerified } from "./policy";
-import type { EmailClaimStore } from "./pre-sign-up";
+import type { EmailClaimStore } from "./ports";
 
 /**
  * Keeps a user's email claims on the address Cognito has verified for them, from pre token

@@ -6,11 +6,10 @@ export { canonicalizeEmail } from "./email";
 export { syncEmailClaim } from "./email-claim-sync";
 export { claimAddressCandidates } from "./mailbox";
 export { parseSignUpPolicy, SIGN_UP_DENIED_MESSAGE, SignUpPolicy } from "./policy";
+export type { EmailClaimStore, UserDirectory } from "./ports";
 export {
-  type EmailClaimStore,
   type PreSignUpDeps,
   preSignUp,
   SIGN_UP_CODE_LIFETIME_MS,
   SIGN_UP_MESSAGES,
-  type UserDirectory,
 } from "./pre-sign-up";

@@ -6,7 +6,7 @@ import {
   QueryCommand,
   UpdateCommand,
 } from "@aws-sdk/lib-dynamodb";
-import type { EmailClaim, EmailClaimStore } from "../../sign-up/pre-sign-up";
+import type { EmailClaim, EmailClaimStore } from "../../sign-up/ports";
 import { conditionHeld } from "../sdk";
 import { CLAIM_OWNER_PREFIX, claimOwnerIndexKeys, emailUniquenessKey } from "./keys";
 

@@ -1,7 +1,7 @@
 import { DeleteCommand, type DynamoDBDocumentClient, PutCommand } from "@aws-sdk/lib-dynamodb";
 import type { BoardingPassEvent } from "../../events/catalogue";
 import { type ItemKey, outboxAttributes } from "../../events/outbox";
-import type { FederatedLinkStore } from "../../sign-up/pre-sign-up";
+import type { FederatedLinkStore } from "../../sign-up/ports";
 import { isConditionalCheckFailed } from "../sdk";
 import { federatedLinkKey } from "./keys";
 
