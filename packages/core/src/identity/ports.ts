@@ -4,7 +4,8 @@ import type { DataItem, IdentityRecord, MergeState, MergeStep } from "./model";
 
 /**
  * Ports of the identity concept. Adapters (packages/core/src/adapters: dynamodb/, iot.ts,
- * jwt-verifier.ts, cognito-*.ts) implement them against DynamoDB, IoT, Cognito and aws-jwt-verify; tests may wrap those adapters to inject faults.
+ * jwt-verifier.ts, cognito-*.ts) implement them against DynamoDB, IoT, Cognito and aws-jwt-verify;
+ * tests may wrap those adapters to inject faults.
  */
 
 /** What a verified OpenID token of the identity pool says (signature, issuer, audience, expiry). */
@@ -86,7 +87,7 @@ export interface IdentityGraph {
   ): Promise<boolean>;
   /** The event still pending on an item, if any. */
   pendingEvent(key: ItemKey): Promise<IdentityEvent | null>;
-  /** The events still pending on the merge record of `guestId` and then on `survivorId`'s record. */
+  /** The events still pending on `guestId`'s merge record, then on `survivorId`'s record. */
   pendingMergeEvents(
     guestId: string,
     survivorId: string,

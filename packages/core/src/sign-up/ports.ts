@@ -1,7 +1,7 @@
 import type { BoardingPassEvent } from "../events/catalogue";
 import type { ItemKey } from "../events/outbox";
 
-/** Ports of the sign-up concept; adapters in adapters/dynamodb/ and adapters/cognito-user-pool.ts. */
+/** Ports of the sign-up concept; adapters in adapters/dynamodb/ and adapters/cognito-user-pool. */
 
 /** A stored claim, as the takeover rule reads it. */
 export interface EmailClaim {

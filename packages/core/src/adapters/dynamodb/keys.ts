@@ -5,16 +5,17 @@ import { canonicalizeEmail } from "../../sign-up/email";
 /**
  * Every item key of the single identity table (stacks/Data.ts), in one place:
  *
- * | record              | pk                    | sk                   | gsi1pk / gsi1sk                  |
- * |---------------------|-----------------------|----------------------|----------------------------------|
- * | profile             | USER#<sub>            | PROFILE              |                                  |
- * | federated link      | USER#<sub>            | LINK#<provider>      |                                  |
- * | email claim         | EMAIL#<address>       | EMAIL                | EMAILOWNER#<owner> / EMAIL#<addr> |
- * | identity            | IDENTITY#<identityId> | IDENTITY             | USER#<sub> / IDENTITY#<id>       |
- * | guest data          | IDENTITY#<identityId> | DATA#<name>          |                                  |
- * | merge state         | IDENTITY#<guestId>    | MERGE                |                                  |
- * | guest-proof counter | IDENTITY#<identityId> | THROTTLE#guest-proof |                                  |
- * | user deletion       | DELETION#<sub>        | DELETION             |                                  |
+ * | record          | pk                  | sk                   | gsi1pk / gsi1sk             |
+ * |-----------------|---------------------|----------------------|-----------------------------|
+ * | profile         | USER#<sub>          | PROFILE              |                             |
+ * | federated link  | USER#<sub>          | LINK#<provider>      |                             |
+ * | email claim     | EMAIL#<address>     | EMAIL                | EMAILOWNER#<owner> / its pk |
+ * | identity        | IDENTITY#<id>       | IDENTITY             | USER#<sub> / IDENTITY#<id>  |
+ * | guest data      | IDENTITY#<id>       | DATA#<name>          |                             |
+ * | merge state     | IDENTITY#<guest id> | MERGE                |                             |
+ * | proof counter   | IDENTITY#<id>       | THROTTLE#guest-proof |                             |
+ * | user deletion   | DELETION#<sub>      | DELETION             |                             |
+ * | (before ADR 10) | USER#<sub>          | DELETION             |                             |
  *
  * Items carrying a pending event also hold the sparse `outbox` index's keys (`outboxShard`,
  * `outboxAt`; see events/outbox.ts).
