@@ -13,7 +13,7 @@ export interface SignUpPolicyConfig {
   trustedFederationProviders: string[];
   /**
    * One account per mailbox across documented provider aliases (Gmail dots and `+tags`,
-   * `googlemail.com`, Outlook.com and Fastmail `+tags`, ...; packages/core/src/mailbox.ts).
+   * `googlemail.com`, Outlook.com and Fastmail `+tags`, ...; packages/core/src/sign-up/mailbox.ts).
    * On in every stage by default; docs/sign-up-policy.md says what switching it changes.
    */
   foldMailboxAliases: boolean;

@@ -63,7 +63,7 @@ export interface TableAccess {
   denyProfileWrites?: true;
 }
 
-/** The attributes the outbox (packages/core/src/outbox.ts) sets and clears beside a change. */
+/** The attributes the outbox (packages/core/src/events/outbox.ts) sets and clears beside a change. */
 export const OUTBOX_ATTRIBUTES = [
   "pendingEvent",
   "pendingEventId",
@@ -72,7 +72,7 @@ export const OUTBOX_ATTRIBUTES = [
 ] as const;
 const PRIMARY_KEY = ["pk", "sk"] as const;
 
-/** `USER#<sub>` / `LINK#<provider>` items (packages/core/src/adapters/federated-link-store.ts). */
+/** `USER#<sub>` / `LINK#<provider>` items (packages/core/src/adapters/dynamodb/federated-link-store.ts). */
 const LINK_ATTRIBUTES = [...PRIMARY_KEY, "sub", "providerName", "linkedAt", ...OUTBOX_ATTRIBUTES];
 
 /** What makes an identity record an edge of the graph, guest data and merge progress. */

@@ -4,7 +4,7 @@
  * packages/client. The steps are the demo's (packages/testing/src/journey.ts); here each one is
  * asserted.
  */
-import { SIGN_UP_DENIED_MESSAGE } from "@boarding-pass/core/signup-policy";
+import { SIGN_UP_DENIED_MESSAGE } from "@boarding-pass/core/sign-up";
 import type { LocalCloud } from "@boarding-pass/local/cloud";
 import {
   BOOT_TIMEOUT_MS,

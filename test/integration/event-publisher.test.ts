@@ -19,7 +19,7 @@ import {
   createKinesisClient,
   createSnsClient,
   SnsKinesisEventPublisher,
-} from "@boarding-pass/core/adapters/event-publisher";
+} from "@boarding-pass/core/adapters/sns-kinesis";
 import { type BoardingPassEvent, buildEvent } from "@boarding-pass/core/events";
 import type { LocalAws } from "@boarding-pass/local";
 import { createSnsService, type SnsService } from "@boarding-pass/local/services/sns";

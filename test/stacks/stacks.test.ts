@@ -12,7 +12,7 @@ import {
   type ClaimsResponseV2,
   parseRoleCatalog,
   type RoleCatalog,
-} from "@boarding-pass/core/claims";
+} from "@boarding-pass/core/token-claims";
 import {
   type CloudFormationTemplate,
   placeholderLookup,

@@ -130,7 +130,7 @@ const updateProfileRoles: DynamoCall = {
     ExpressionAttributeValues: { ":roles": { L: [S("admin")] } },
   },
 };
-/** The relay's `clearPending` (packages/core/src/adapters/outbox-store.ts) on a profile. */
+/** The relay's `clearPending` (packages/core/src/adapters/dynamodb/outbox-store.ts) on a profile. */
 const clearProfileOutbox: DynamoCall = {
   operation: "UpdateItem",
   input: {

@@ -1,11 +1,12 @@
 /**
- * Typed errors of the core domain. Every error has a stable `code` (safe to log, to alert on and to
- * branch on) and carries its `cause`. Handlers map them only at the edge: a trigger turns a
- * `SignUpRejectedError` into a thrown error whose message Cognito shows to the user, anything else
- * becomes a generic failure.
+ * Typed errors of `@boarding-pass/core`, one root for all of them. Every error has a stable `code`
+ * (safe to log, to alert on and to branch on) and carries its `cause`. Handlers map them only at
+ * the edge: a trigger turns a `SignUpRejectedError` into a thrown error whose message Cognito shows
+ * to the user; an HTTP route turns the identity errors into a status and a JSON body; anything
+ * else becomes a generic failure.
  */
 
-export type BoardingPassErrorCode =
+type BoardingPassErrorCode =
   | "INVALID_EMAIL"
   | "INVALID_SIGN_UP_POLICY"
   | "SIGN_UP_REJECTED"
@@ -13,10 +14,23 @@ export type BoardingPassErrorCode =
   | "UNSUPPORTED_TRIGGER_VERSION"
   | "INVALID_EVENT"
   | "DEADLINE_EXCEEDED"
-  | "EMAIL_ALREADY_CLAIMED"
-  | "INVALID_TRIGGER_EVENT";
+  // Identities: guest proofs, link and merge, IoT policies, guest data, account deletion.
+  | "GUEST_PROOF_REJECTED"
+  | "INVALID_CALLER"
+  | "GUEST_ALREADY_MERGED"
+  | "IDENTITY_MERGED"
+  | "PROFILE_NOT_READY"
+  | "IOT_POLICY_LIMIT"
+  | "IOT_THROTTLED"
+  | "INVALID_PREFERENCES"
+  | "USER_DELETED"
+  | "USER_NOT_FOUND"
+  | "REAUTHENTICATION_REQUIRED"
+  | "ADMIN_ROLE_REQUIRED"
+  | "NOT_A_GUEST"
+  | "GUEST_PROOF_LIMIT";
 
-export interface BoardingPassErrorOptions {
+interface BoardingPassErrorOptions {
   cause?: unknown;
 }
 
@@ -114,23 +128,127 @@ export class DeadlineExceededError extends BoardingPassError {
   }
 }
 
-/** The canonical email is already reserved by another user; the message never echoes it. */
-export class EmailAlreadyClaimedError extends BoardingPassError {
-  readonly code = "EMAIL_ALREADY_CLAIMED";
+// ---- Identities -------------------------------------------------------------------------------
+
+/** Why a guest proof was refused; stable values, safe to return to the caller and to log. */
+export type GuestProofRejection =
+  | "malformed"
+  | "invalid-signature"
+  | "unknown-key"
+  | "wrong-issuer"
+  | "foreign-audience"
+  | "expired"
+  | "not-yet-valid"
+  | "not-a-guest"
+  | "subject-mismatch"
+  | "jwks-unavailable";
+
+export class GuestProofRejectedError extends BoardingPassError {
+  readonly code = "GUEST_PROOF_REJECTED";
+
+  constructor(
+    readonly reason: GuestProofRejection,
+    options: BoardingPassErrorOptions = {},
+  ) {
+    super(`Guest proof rejected: ${reason}`, options);
+  }
+}
+
+/** The request context does not name an identity of our pool (wrong authorizer, other pool). */
+export class InvalidCallerError extends BoardingPassError {
+  readonly code = "INVALID_CALLER";
+}
+
+/** The guest was (or is being) merged into a different identity than the caller's. */
+export class GuestAlreadyMergedError extends BoardingPassError {
+  readonly code = "GUEST_ALREADY_MERGED";
+}
+
+/** A write addressed an identity that was merged away; `mergedInto` is where it lives now. */
+export class IdentityMergedError extends BoardingPassError {
+  readonly code = "IDENTITY_MERGED";
+
+  constructor(
+    readonly identityId: string,
+    readonly mergedInto: string,
+    options: BoardingPassErrorOptions = {},
+  ) {
+    super(`Identity ${identityId} was merged into ${mergedInto}`, options);
+  }
+}
+
+/** The caller's user has no profile yet (its trigger has not run or failed); retry later. */
+export class ProfileNotReadyError extends BoardingPassError {
+  readonly code = "PROFILE_NOT_READY";
+}
+
+/** The identity already holds IoT's maximum of 10 policies; ours cannot be added. */
+export class IotPolicyLimitError extends BoardingPassError {
+  readonly code = "IOT_POLICY_LIMIT";
+}
+
+/** AttachPolicy/DetachPolicy stayed throttled through every back-off attempt. */
+export class IotThrottledError extends BoardingPassError {
+  readonly code = "IOT_THROTTLED";
+}
+
+export class InvalidPreferencesError extends BoardingPassError {
+  readonly code = "INVALID_PREFERENCES";
+}
+
+/** The identity's user was deleted (or is being deleted): nothing is attached to it any more. */
+export class UserDeletedError extends BoardingPassError {
+  readonly code = "USER_DELETED";
+}
+
+/** No user, profile or deletion under this `sub`. */
+export class UserNotFoundError extends BoardingPassError {
+  readonly code = "USER_NOT_FOUND";
 }
 
 /**
- * A trigger event lacks what its source always carries (e.g. a `sub` that is not a UUID). Raised at
- * the edge; `userMessage` is what Cognito may show.
+ * Why an irreversible operation wants a fresh sign-in; stable values, safe to return and to log.
+ * `session-revoked`: the user pool no longer accepts the access token (signed out, revoked, user
+ * disabled or gone); `session-too-old`: the sign-in (`auth_time`) is older than the window.
  */
-export class InvalidTriggerEventError extends BoardingPassError {
-  readonly code = "INVALID_TRIGGER_EVENT";
+type ReauthenticationReason = "session-revoked" | "session-too-old";
+
+/** The caller must sign in again (with their password or provider) before this operation. */
+export class ReauthenticationRequiredError extends BoardingPassError {
+  readonly code = "REAUTHENTICATION_REQUIRED";
 
   constructor(
-    readonly userMessage: string,
-    readonly detail: string,
+    readonly reason: ReauthenticationReason,
+    /** The window the sign-in must fall in, in seconds. */
+    readonly maxAgeSeconds: number,
     options: BoardingPassErrorOptions = {},
   ) {
-    super(`${userMessage} (${detail})`, options);
+    super(`Sign in again: ${reason}`, options);
+  }
+}
+
+/** An admin route was called by a role other than the admin role (whatever IAM allowed). */
+export class AdminRoleRequiredError extends BoardingPassError {
+  readonly code = "ADMIN_ROLE_REQUIRED";
+}
+
+/**
+ * The identity has a login in the identity pool (or a user recorded here): it is no guest, whatever
+ * the caller's credentials say. Guest credentials issued before someone signed in on the device stay
+ * valid for up to an hour and keep reporting `amr` unauthenticated (ADR 0006).
+ */
+export class NotAGuestError extends BoardingPassError {
+  readonly code = "NOT_A_GUEST";
+}
+
+/** This identity asked for more guest proofs than its window allows; `retryAfterSeconds` says when. */
+export class GuestProofLimitError extends BoardingPassError {
+  readonly code = "GUEST_PROOF_LIMIT";
+
+  constructor(
+    readonly retryAfterSeconds: number,
+    options: BoardingPassErrorOptions = {},
+  ) {
+    super(`Too many guest proofs for this identity; retry in ${retryAfterSeconds} s`, options);
   }
 }

@@ -1,6 +1,6 @@
-import { parseRoleCatalog, type RoleCatalog } from "@boarding-pass/core/claims";
-import type { ProfileDefaults } from "@boarding-pass/core/profiles";
-import { parseSignUpPolicy, type SignUpPolicy } from "@boarding-pass/core/signup-policy";
+import type { ProfileDefaults } from "@boarding-pass/core/profile";
+import { parseSignUpPolicy, type SignUpPolicy } from "@boarding-pass/core/sign-up";
+import { parseRoleCatalog, type RoleCatalog } from "@boarding-pass/core/token-claims";
 // zod/mini through core: one zod per bundle (see core/src/zod.ts); a namespace import so esbuild
 // tree-shakes.
 import * as z from "@boarding-pass/core/zod";
@@ -43,17 +43,17 @@ export const events = {
   EVENTS_STREAM_NAME: required,
 };
 
-export interface EventsConfig {
+interface EventsConfig {
   topicArn: string;
   streamName: string;
 }
 
-export interface BaseConfig {
+interface BaseConfig {
   stage: string;
   tableName: string;
 }
 
-export interface PreSignUpConfig extends BaseConfig {
+interface PreSignUpConfig extends BaseConfig {
   policy: SignUpPolicy;
   defaults: ProfileDefaults;
   /** Absent in the stack today: the link event is then left to the relay (ADR 0004). */
@@ -82,7 +82,7 @@ export function preSignUpConfig(env: NodeJS.ProcessEnv = process.env): PreSignUp
   return config;
 }
 
-export interface PostConfirmationConfig extends BaseConfig {
+interface PostConfirmationConfig extends BaseConfig {
   events: EventsConfig;
   defaultGroup: string;
   defaults: ProfileDefaults;
@@ -107,7 +107,7 @@ export function postConfirmationConfig(
   };
 }
 
-export interface PreTokenGenerationConfig extends BaseConfig {
+interface PreTokenGenerationConfig extends BaseConfig {
   catalog: RoleCatalog;
   defaults: ProfileDefaults;
   /** `signUpPolicy.foldMailboxAliases` of the stage: claim addresses as pre sign-up makes them. */
@@ -142,7 +142,7 @@ export function preTokenGenerationConfig(
   };
 }
 
-export interface OutboxRelayConfig extends BaseConfig {
+interface OutboxRelayConfig extends BaseConfig {
   events: EventsConfig;
   graceMs: number;
 }

@@ -13,7 +13,7 @@ import { isThrottlingError } from "@smithy/core/retry";
  */
 
 /** The parts of an `X-Amzn-Trace-Id` header a subsegment needs, and the rest kept verbatim. */
-export interface TraceHeader {
+interface TraceHeader {
   root: string;
   parent: string;
   sampled: boolean;
@@ -86,7 +86,7 @@ export function parseDaemonAddress(value: string | undefined): { host: string; p
 }
 
 /** What one SDK call came to, as the middleware saw it. */
-export interface AwsCallOutcome {
+interface AwsCallOutcome {
   service: string;
   operation: string;
   region: string | undefined;
@@ -186,7 +186,7 @@ export interface SegmentSink {
  * invocation; it never keeps the process alive, and a socket that closed (an error) is opened
  * again for the next document. A send that fails is dropped, never surfaced to the call traced.
  */
-export class UdpSegmentSink implements SegmentSink {
+class UdpSegmentSink implements SegmentSink {
   #socket: Socket | undefined;
   readonly #address: { host: string; port: number };
 
@@ -262,7 +262,7 @@ function callClock(): { start: number; end: () => number } {
  * invocations concurrently in one environment, otherwise from `_X_AMZN_TRACE_ID`, which the
  * runtime sets before each invocation.
  */
-export function currentTraceHeader(): string | undefined {
+function currentTraceHeader(): string | undefined {
   const store = (
     globalThis as { awslambda?: { InvokeStore?: { getXRayTraceId?: () => string | undefined } } }
   ).awslambda?.InvokeStore;

@@ -6,7 +6,7 @@ import {
   SignUpCommand,
 } from "@aws-sdk/client-cognito-identity-provider";
 import { GetCommand, QueryCommand } from "@aws-sdk/lib-dynamodb";
-import { DynamoUserDeletionStore } from "@boarding-pass/core/adapters/identities/dynamodb-user-deletion";
+import { DynamoUserDeletionStore } from "@boarding-pass/core/adapters/dynamodb";
 import { SIGN_UP_CODE_LIFETIME_MS, SIGN_UP_MESSAGES } from "@boarding-pass/core/sign-up";
 import { fakeContext } from "@boarding-pass/testing";
 import { type Plane, startPlane } from "@boarding-pass/testing/trigger-plane";

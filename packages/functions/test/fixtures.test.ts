@@ -1,4 +1,4 @@
-import { ALLOWED_CLAIMS } from "@boarding-pass/core/claims";
+import { ALLOWED_CLAIMS } from "@boarding-pass/core/token-claims";
 import { eventNames, fakeContext } from "@boarding-pass/testing";
 import { type Plane, startPlane } from "@boarding-pass/testing/trigger-plane";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";

@@ -1,6 +1,5 @@
 import { PutCommand } from "@aws-sdk/lib-dynamodb";
-import { buildEvent, eventId } from "@boarding-pass/core/events";
-import { outboxAttributes } from "@boarding-pass/core/outbox";
+import { buildEvent, eventId, outboxAttributes } from "@boarding-pass/core/events";
 import { type Plane, startPlane } from "@boarding-pass/testing/trigger-plane";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { realDeps } from "./support/deps";

@@ -1,6 +1,5 @@
 import { GetCommand } from "@aws-sdk/lib-dynamodb";
-import { eventId } from "@boarding-pass/core/events";
-import type { EventPublisher } from "@boarding-pass/core/publisher";
+import { type EventPublisher, eventId } from "@boarding-pass/core/events";
 import { fakeContext } from "@boarding-pass/testing";
 import { type Plane, startPlane } from "@boarding-pass/testing/trigger-plane";
 import type { PostConfirmationTriggerEvent } from "aws-lambda";

@@ -5,8 +5,7 @@ import {
 } from "@aws-sdk/client-cognito-identity-provider";
 import { GetCommand } from "@aws-sdk/lib-dynamodb";
 import { eventId } from "@boarding-pass/core/events";
-import { SIGN_UP_MESSAGES } from "@boarding-pass/core/sign-up";
-import { SIGN_UP_DENIED_MESSAGE } from "@boarding-pass/core/signup-policy";
+import { SIGN_UP_DENIED_MESSAGE, SIGN_UP_MESSAGES } from "@boarding-pass/core/sign-up";
 import { fakeContext } from "@boarding-pass/testing";
 import { type Plane, startPlane } from "@boarding-pass/testing/trigger-plane";
 import type { PreSignUpTriggerEvent } from "aws-lambda";

@@ -1,10 +1,10 @@
 import { GetCommand, PutCommand } from "@aws-sdk/lib-dynamodb";
+import { eventId } from "@boarding-pass/core/events";
 import {
   ALLOWED_CLAIMS,
   type ClaimsResponseV1,
   type ClaimsResponseV2,
-} from "@boarding-pass/core/claims";
-import { eventId } from "@boarding-pass/core/events";
+} from "@boarding-pass/core/token-claims";
 import { fakeContext } from "@boarding-pass/testing";
 import { type Plane, ROLE_CATALOG, startPlane } from "@boarding-pass/testing/trigger-plane";
 import type { PreTokenGenerationTriggerEvent, PreTokenGenerationV2TriggerEvent } from "aws-lambda";

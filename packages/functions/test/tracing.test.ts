@@ -2,7 +2,7 @@ import { randomUUID } from "node:crypto";
 import { ListUsersCommand } from "@aws-sdk/client-cognito-identity-provider";
 import { DynamoDBClient, GetItemCommand } from "@aws-sdk/client-dynamodb";
 import { DynamoDBDocumentClient, GetCommand, PutCommand } from "@aws-sdk/lib-dynamodb";
-import { createCognitoClient } from "@boarding-pass/core/adapters/cognito-admin";
+import { createCognitoClient } from "@boarding-pass/core/adapters/cognito-user-pool";
 import { lazySnsKinesisEventPublisher } from "@boarding-pass/core/adapters/on-first-use";
 import { buildEvent } from "@boarding-pass/core/events";
 import { type Plane, startPlane } from "@boarding-pass/testing/trigger-plane";

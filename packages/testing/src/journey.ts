@@ -37,9 +37,9 @@ import {
   type LinkReport,
   signedFetch,
 } from "@boarding-pass/client";
-import { DynamoProfileStore } from "@boarding-pass/core/adapters/profile-store";
+import { DynamoProfileStore } from "@boarding-pass/core/adapters/dynamodb";
 import type { Profile } from "@boarding-pass/core/profile";
-import { SIGN_UP_DENIED_MESSAGE } from "@boarding-pass/core/signup-policy";
+import { SIGN_UP_DENIED_MESSAGE } from "@boarding-pass/core/sign-up";
 import { SignatureV4 } from "@smithy/signature-v4";
 import {
   AuthenticationDetails,
@@ -580,7 +580,7 @@ export class Journey {
    * An operator account: signed up and confirmed (member role), then added to the `admin` group
    * (AdminAddUserToGroup, an admin API) and signed in again: the pre token trigger grants the
    * catalog role named like the group, so the identity pool hands out the admin role
-   * (packages/core/src/claims.ts; the group's own RoleArn is never used).
+   * (packages/core/src/token-claims/claims.ts; the group's own RoleArn is never used).
    */
   async adminSignIn() {
     const email = this.admin.email;

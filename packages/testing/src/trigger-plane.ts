@@ -10,8 +10,10 @@ import {
   KinesisClient,
 } from "@aws-sdk/client-kinesis";
 import { CreateTopicCommand, SNSClient, SubscribeCommand } from "@aws-sdk/client-sns";
-import type { DynamoDBDocumentClient } from "@boarding-pass/core/adapters/dynamodb";
-import { createDynamoDbDocumentClient } from "@boarding-pass/core/adapters/dynamodb";
+import {
+  createDynamoDbDocumentClient,
+  type DynamoDBDocumentClient,
+} from "@boarding-pass/core/adapters/dynamodb";
 import type { BoardingPassEvent } from "@boarding-pass/core/events";
 import type { LocalAws } from "@boarding-pass/local";
 import {

@@ -1,6 +1,6 @@
-import type { BoardingPassEvent } from "../events";
-import type { EventPublisher, PublishOptions, PublishOutcome } from "../publisher";
-import type { DirectoryUser, UserDirectory } from "../sign-up";
+import type { BoardingPassEvent } from "../events/catalogue";
+import type { EventPublisher, PublishOptions, PublishOutcome } from "../events/publisher";
+import type { DirectoryUser, UserDirectory } from "../sign-up/ports";
 import type { SdkClientOptions } from "./sdk";
 
 /**
@@ -16,7 +16,7 @@ import type { SdkClientOptions } from "./sdk";
  * What a handler does to each SDK client it makes (functions: `traced`, which adds X-Ray
  * subsegments); the identity by default.
  */
-export type CaptureClient = <T extends object>(client: T) => T;
+type CaptureClient = <T extends object>(client: T) => T;
 const asIs: CaptureClient = (client) => client;
 
 /** One load shared by concurrent callers; a failed load is tried again by the next call. */
@@ -41,7 +41,7 @@ export function lazySnsKinesisEventPublisher(options: {
   const capture = options.capture ?? asIs;
   const publisher = onFirstUse(async () => {
     const { SnsKinesisEventPublisher, createSnsClient, createKinesisClient } = await import(
-      "./event-publisher"
+      "./sns-kinesis"
     );
     return new SnsKinesisEventPublisher({
       sns: capture(createSnsClient(options.sdk)),
@@ -76,7 +76,7 @@ export function lazyCognitoDirectory(
   capture: CaptureClient = asIs,
 ): (userPoolId: string) => UserDirectory {
   const admin = onFirstUse(async () => {
-    const { CognitoAdmin, createCognitoClient } = await import("./cognito-admin");
+    const { CognitoAdmin, createCognitoClient } = await import("./cognito-user-pool");
     const client = capture(createCognitoClient(sdk));
     return (userPoolId: string) => new CognitoAdmin(client, userPoolId);
   });

@@ -17,7 +17,7 @@ export interface SdkClientOptions {
   maxAttempts?: number;
 }
 
-export const DEFAULT_SDK_TIMEOUTS = {
+const DEFAULT_SDK_TIMEOUTS = {
   connectionTimeoutMs: 500,
   requestTimeoutMs: 1500,
   maxAttempts: 3,

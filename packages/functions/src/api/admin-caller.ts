@@ -1,5 +1,5 @@
+import { AdminRoleRequiredError } from "@boarding-pass/core/errors";
 import type { DeletionActor } from "@boarding-pass/core/events";
-import { AdminRoleRequiredError } from "@boarding-pass/core/identities/index";
 import * as z from "@boarding-pass/core/zod";
 import { logger } from "../observability";
 
@@ -11,7 +11,7 @@ import { logger } from "../observability";
  * with AWS Lambda proxy integrations for HTTP APIs", API Gateway Developer Guide).
  */
 
-export type AdminActor = DeletionActor & {
+type AdminActor = DeletionActor & {
   kind: "admin";
   roleName: string;
   roleSessionName: string;

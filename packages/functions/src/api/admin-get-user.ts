@@ -1,11 +1,9 @@
-import { createDynamoDbDocumentClient } from "@boarding-pass/core/adapters/dynamodb";
-import { DynamoIdentityGraph } from "@boarding-pass/core/adapters/identities/dynamodb-identity-graph";
-import { DynamoProfileStore } from "@boarding-pass/core/adapters/profile-store";
 import {
-  describeUser,
-  type IdentityGraph,
-  type ProfileReader,
-} from "@boarding-pass/core/identities/index";
+  createDynamoDbDocumentClient,
+  DynamoIdentityGraph,
+  DynamoProfileStore,
+} from "@boarding-pass/core/adapters/dynamodb";
+import { describeUser, type IdentityGraph, type ProfileReader } from "@boarding-pass/core/identity";
 import * as z from "@boarding-pass/core/zod";
 import type { APIGatewayProxyEventV2WithIAMAuthorizer } from "aws-lambda";
 import { logger, traced } from "../observability";

@@ -3,7 +3,7 @@ import {
   COGNITO_IDENTITY_JWKS_URI,
   DEFAULT_GUEST_PROOF_LIMIT,
   type GuestProofLimit,
-} from "@boarding-pass/core/identities/index";
+} from "@boarding-pass/core/identity";
 import * as z from "@boarding-pass/core/zod";
 import { events, parseEnvironment } from "../config";
 
@@ -16,13 +16,13 @@ import { events, parseEnvironment } from "../config";
 
 const required = z.string().check(z.minLength(1, "is required"));
 
-export interface IdentityRoutesConfig {
+interface IdentityRoutesConfig {
   stage: string;
   tableName: string;
   identityPoolId: string;
 }
 
-export interface LinkIdentityConfig extends IdentityRoutesConfig {
+interface LinkIdentityConfig extends IdentityRoutesConfig {
   iotPolicyName: string;
   topicArn: string;
   streamName: string;
@@ -37,7 +37,7 @@ export interface LinkIdentityConfig extends IdentityRoutesConfig {
 /** Issuer of the guest proofs this backend signs; stable per stage. */
 export const selfGuestProofIssuer = (stage: string) => `urn:boardingpass:${stage}:guest-proof`;
 
-export interface IssueGuestProofConfig extends IdentityRoutesConfig {
+interface IssueGuestProofConfig extends IdentityRoutesConfig {
   keyId: string;
   issuer: string;
   /** Per-identity limit (`GUEST_PROOF_LIMIT` proofs per `GUEST_PROOF_WINDOW_SECONDS`). */
@@ -159,7 +159,7 @@ export function linkIdentityConfig(env: NodeJS.ProcessEnv = process.env): LinkId
   };
 }
 
-export interface DeleteUserConfig extends IdentityRoutesConfig {
+interface DeleteUserConfig extends IdentityRoutesConfig {
   userPoolId: string;
   iotPolicyName: string;
   topicArn: string;

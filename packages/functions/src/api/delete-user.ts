@@ -1,21 +1,22 @@
-import { createCognitoClient } from "@boarding-pass/core/adapters/cognito-admin";
-import { createDynamoDbDocumentClient } from "@boarding-pass/core/adapters/dynamodb";
-import { CognitoLiveSessions } from "@boarding-pass/core/adapters/identities/cognito-live-sessions";
-import { CognitoUserAccounts } from "@boarding-pass/core/adapters/identities/cognito-user-accounts";
-import { DynamoIdentityGraph } from "@boarding-pass/core/adapters/identities/dynamodb-identity-graph";
-import { DynamoUserDeletionStore } from "@boarding-pass/core/adapters/identities/dynamodb-user-deletion";
 import {
-  createIotClient,
-  IotClientPolicyAttachments,
-} from "@boarding-pass/core/adapters/identities/iot-policy-attachments";
-import { DynamoProfileStore } from "@boarding-pass/core/adapters/profile-store";
+  CognitoLiveSessions,
+  CognitoUserAccounts,
+  createCognitoClient,
+} from "@boarding-pass/core/adapters/cognito-user-pool";
+import {
+  createDynamoDbDocumentClient,
+  DynamoIdentityGraph,
+  DynamoProfileStore,
+  DynamoUserDeletionStore,
+} from "@boarding-pass/core/adapters/dynamodb";
+import { createIotClient, IotClientPolicyAttachments } from "@boarding-pass/core/adapters/iot";
 import { type DeletionActor, eventSource } from "@boarding-pass/core/events";
 import {
   type DeleteUserDeps,
   deleteUser,
   type RecentSessionPolicy,
   requireRecentSession,
-} from "@boarding-pass/core/identities/index";
+} from "@boarding-pass/core/identity";
 import * as z from "@boarding-pass/core/zod";
 import type {
   APIGatewayProxyEventV2WithIAMAuthorizer,
@@ -137,7 +138,7 @@ const cognito = () => {
   return cognitoClient;
 };
 
-export function deleteUserDepsFromEnvironment(
+function deleteUserDepsFromEnvironment(
   env: NodeJS.ProcessEnv = process.env,
   component = "delete-user",
 ): DeleteUserDeps {
@@ -148,7 +149,7 @@ export function deleteUserDepsFromEnvironment(
     profiles: new DynamoProfileStore(dynamo, config.tableName),
     deletions: new DynamoUserDeletionStore(dynamo, config.tableName),
     accounts: new CognitoUserAccounts(cognito(), config.userPoolId),
-    events: outboxEventSink(dynamo, config),
+    ...outboxEventSink(dynamo, config),
     iot: new IotClientPolicyAttachments(traced(createIotClient())),
     iotPolicyName: config.iotPolicyName,
     defaultTenant: config.defaultTenant,

@@ -1,13 +1,12 @@
-import { createDynamoDbDocumentClient } from "@boarding-pass/core/adapters/dynamodb";
-import { DynamoIdentityGraph } from "@boarding-pass/core/adapters/identities/dynamodb-identity-graph";
-import { DynamoUserDeletionStore } from "@boarding-pass/core/adapters/identities/dynamodb-user-deletion";
 import {
-  createIotClient,
-  IotClientPolicyAttachments,
-} from "@boarding-pass/core/adapters/identities/iot-policy-attachments";
-import { DynamoProfileStore } from "@boarding-pass/core/adapters/profile-store";
+  createDynamoDbDocumentClient,
+  DynamoIdentityGraph,
+  DynamoProfileStore,
+  DynamoUserDeletionStore,
+} from "@boarding-pass/core/adapters/dynamodb";
+import { createIotClient, IotClientPolicyAttachments } from "@boarding-pass/core/adapters/iot";
 import { eventSource } from "@boarding-pass/core/events";
-import { type EnsureIotDeps, ensureCallerIot } from "@boarding-pass/core/identities/index";
+import { type EnsureIotDeps, ensureCallerIot } from "@boarding-pass/core/identity";
 import type { APIGatewayProxyEventV2WithIAMAuthorizer } from "aws-lambda";
 import { logger, traced } from "../observability";
 import { ensureIotConfig } from "./config";
@@ -26,7 +25,7 @@ export function createEnsureIotHandler(deps: EnsureIotDeps) {
   };
 }
 
-export function ensureIotDepsFromEnvironment(env: NodeJS.ProcessEnv = process.env): EnsureIotDeps {
+function ensureIotDepsFromEnvironment(env: NodeJS.ProcessEnv = process.env): EnsureIotDeps {
   const config = ensureIotConfig(env);
   const dynamo = traced(createDynamoDbDocumentClient());
   return {

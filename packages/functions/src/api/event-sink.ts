@@ -1,28 +1,28 @@
 import type { DynamoDBDocumentClient } from "@aws-sdk/lib-dynamodb";
+import { DynamoOutboxStore } from "@boarding-pass/core/adapters/dynamodb";
 import {
   createKinesisClient,
   createSnsClient,
   SnsKinesisEventPublisher,
-} from "@boarding-pass/core/adapters/event-publisher";
-import { OutboxIdentityEventSink } from "@boarding-pass/core/adapters/identities/outbox-identity-event-sink";
-import { DynamoOutboxStore } from "@boarding-pass/core/adapters/outbox-store";
+} from "@boarding-pass/core/adapters/sns-kinesis";
+import type { EventPublisher, OutboxStore } from "@boarding-pass/core/events";
 import { traced } from "../observability";
 
 /**
- * The identity routes' event sink: events kept in the table's outbox, then published to SNS and
+ * Where the identity routes' events go: kept in the table's outbox, then published to SNS and
  * Kinesis over traced clients (the relay retries what does not go out).
  */
 export function outboxEventSink(
   dynamo: DynamoDBDocumentClient,
   config: { tableName: string; topicArn: string; streamName: string },
-): OutboxIdentityEventSink {
-  return new OutboxIdentityEventSink(
-    new SnsKinesisEventPublisher({
+): { publisher: EventPublisher; outbox: OutboxStore } {
+  return {
+    publisher: new SnsKinesisEventPublisher({
       sns: traced(createSnsClient()),
       kinesis: traced(createKinesisClient()),
       topicArn: config.topicArn,
       streamName: config.streamName,
     }),
-    new DynamoOutboxStore(dynamo, config.tableName),
-  );
+    outbox: new DynamoOutboxStore(dynamo, config.tableName),
+  };
 }

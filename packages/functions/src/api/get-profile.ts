@@ -1,6 +1,8 @@
-import { createDynamoDbDocumentClient } from "@boarding-pass/core/adapters/dynamodb";
-import { DynamoProfileStore } from "@boarding-pass/core/adapters/profile-store";
-import type { ProfileReader } from "@boarding-pass/core/identities/index";
+import {
+  createDynamoDbDocumentClient,
+  DynamoProfileStore,
+} from "@boarding-pass/core/adapters/dynamodb";
+import type { ProfileReader } from "@boarding-pass/core/identity";
 import * as z from "@boarding-pass/core/zod";
 import type { APIGatewayProxyEventV2WithJWTAuthorizer } from "aws-lambda";
 import { parseEnvironment } from "../config";

@@ -1,10 +1,9 @@
 import {
   AdminRoleRequiredError,
-  GUEST_PROOF_MESSAGES,
+  BoardingPassError,
   GuestAlreadyMergedError,
   GuestProofLimitError,
   GuestProofRejectedError,
-  IdentityError,
   IdentityMergedError,
   InvalidCallerError,
   InvalidPreferencesError,
@@ -15,7 +14,8 @@ import {
   ReauthenticationRequiredError,
   UserDeletedError,
   UserNotFoundError,
-} from "@boarding-pass/core/identities/index";
+} from "@boarding-pass/core/errors";
+import { GUEST_PROOF_MESSAGES } from "@boarding-pass/core/identity";
 import * as z from "@boarding-pass/core/zod";
 import type { APIGatewayProxyStructuredResultV2 } from "aws-lambda";
 import { logger } from "../observability";
@@ -32,9 +32,6 @@ export function json(
     body: JSON.stringify(body),
   };
 }
-
-export const notImplemented = () =>
-  json(501, { error: "NotImplemented", message: "This route is not available yet." });
 
 /** A request the route refuses before calling core (malformed body, wrong authorizer). */
 export class HttpError extends Error {
@@ -185,7 +182,7 @@ export function errorResponse(error: unknown): APIGatewayProxyStructuredResultV2
   }
   logger.error("request failed", {
     errorName: (error as { name?: string } | null)?.name,
-    code: error instanceof IdentityError ? error.code : undefined,
+    code: error instanceof BoardingPassError ? error.code : undefined,
     error: error as Error,
   });
   return json(500, { error: "InternalError", message: "Something went wrong; try again." });

@@ -1,15 +1,14 @@
-import { createDynamoDbDocumentClient } from "@boarding-pass/core/adapters/dynamodb";
 import {
   CognitoIdentityPoolDirectory,
   createCognitoIdentityClient,
-} from "@boarding-pass/core/adapters/identities/cognito-identity-pool-directory";
-import { DynamoGuestProofQuotaStore } from "@boarding-pass/core/adapters/identities/dynamodb-guest-proof-quota";
-import { DynamoIdentityGraph } from "@boarding-pass/core/adapters/identities/dynamodb-identity-graph";
+} from "@boarding-pass/core/adapters/cognito-identity-pool";
 import {
-  createKmsClient,
-  KmsJwtSigner,
-} from "@boarding-pass/core/adapters/identities/kms-jwt-signer";
-import { type GuestProofIssuerDeps, issueGuestProof } from "@boarding-pass/core/identities/index";
+  createDynamoDbDocumentClient,
+  DynamoGuestProofQuotaStore,
+  DynamoIdentityGraph,
+} from "@boarding-pass/core/adapters/dynamodb";
+import { createKmsClient, KmsJwtSigner } from "@boarding-pass/core/adapters/kms";
+import { type GuestProofIssuerDeps, issueGuestProof } from "@boarding-pass/core/identity";
 import type { APIGatewayProxyEventV2WithIAMAuthorizer } from "aws-lambda";
 import { logger, traced } from "../observability";
 import { issueGuestProofConfig } from "./config";

@@ -1,23 +1,19 @@
-import { createDynamoDbDocumentClient } from "@boarding-pass/core/adapters/dynamodb";
 import {
   CognitoIdentityPoolDirectory,
   createCognitoIdentityClient,
-} from "@boarding-pass/core/adapters/identities/cognito-identity-pool-directory";
-import { DynamoIdentityDataStore } from "@boarding-pass/core/adapters/identities/dynamodb-identity-data";
-import { DynamoIdentityGraph } from "@boarding-pass/core/adapters/identities/dynamodb-identity-graph";
-import { DynamoUserDeletionStore } from "@boarding-pass/core/adapters/identities/dynamodb-user-deletion";
+} from "@boarding-pass/core/adapters/cognito-identity-pool";
 import {
-  createIotClient,
-  IotClientPolicyAttachments,
-} from "@boarding-pass/core/adapters/identities/iot-policy-attachments";
-import { JwtOpenIdTokenVerifier } from "@boarding-pass/core/adapters/identities/jwt-open-id-token-verifier";
-import {
-  createKmsClient,
-  kmsPublicJwks,
-} from "@boarding-pass/core/adapters/identities/kms-jwt-signer";
-import { DynamoProfileStore } from "@boarding-pass/core/adapters/profile-store";
+  createDynamoDbDocumentClient,
+  DynamoIdentityDataStore,
+  DynamoIdentityGraph,
+  DynamoProfileStore,
+  DynamoUserDeletionStore,
+} from "@boarding-pass/core/adapters/dynamodb";
+import { createIotClient, IotClientPolicyAttachments } from "@boarding-pass/core/adapters/iot";
+import { JwtOpenIdTokenVerifier } from "@boarding-pass/core/adapters/jwt-verifier";
+import { createKmsClient, kmsPublicJwks } from "@boarding-pass/core/adapters/kms";
 import { eventSource } from "@boarding-pass/core/events";
-import { IdentityId, type LinkDeps, linkIdentity } from "@boarding-pass/core/identities/index";
+import { IdentityId, type LinkDeps, linkIdentity } from "@boarding-pass/core/identity";
 import * as z from "@boarding-pass/core/zod";
 import type { APIGatewayProxyEventV2WithIAMAuthorizer } from "aws-lambda";
 import { logger, traced } from "../observability";
@@ -79,7 +75,7 @@ export function linkDepsFromEnvironment(env: NodeJS.ProcessEnv = process.env): L
   return {
     graph,
     data: new DynamoIdentityDataStore(dynamo, config.tableName),
-    events: outboxEventSink(dynamo, config),
+    ...outboxEventSink(dynamo, config),
     profiles: new DynamoProfileStore(dynamo, config.tableName),
     identityPool: new CognitoIdentityPoolDirectory(traced(createCognitoIdentityClient())),
     deletions: new DynamoUserDeletionStore(dynamo, config.tableName),

@@ -1,8 +1,10 @@
-import { createDynamoDbDocumentClient } from "@boarding-pass/core/adapters/dynamodb";
-import { DynamoIdentityDataStore } from "@boarding-pass/core/adapters/identities/dynamodb-identity-data";
-import { DynamoIdentityGraph } from "@boarding-pass/core/adapters/identities/dynamodb-identity-graph";
-import { DynamoUserDeletionStore } from "@boarding-pass/core/adapters/identities/dynamodb-user-deletion";
-import { DynamoProfileStore } from "@boarding-pass/core/adapters/profile-store";
+import {
+  createDynamoDbDocumentClient,
+  DynamoIdentityDataStore,
+  DynamoIdentityGraph,
+  DynamoProfileStore,
+  DynamoUserDeletionStore,
+} from "@boarding-pass/core/adapters/dynamodb";
 import { eventSource } from "@boarding-pass/core/events";
 import {
   authenticatedCaller,
@@ -12,7 +14,7 @@ import {
   MAX_DOCUMENT_BYTES,
   type PreferencesDeps,
   putPreferences,
-} from "@boarding-pass/core/identities/index";
+} from "@boarding-pass/core/identity";
 import * as z from "@boarding-pass/core/zod";
 import type { APIGatewayProxyEventV2WithIAMAuthorizer } from "aws-lambda";
 import { traced } from "../observability";
@@ -28,7 +30,7 @@ import { callerOf, errorResponse, HttpError, json, parseJsonBody } from "./http"
  * (`GET` only reads: its function has no write grant).
  */
 
-export interface PreferencesRouteDeps extends PreferencesDeps {
+interface PreferencesRouteDeps extends PreferencesDeps {
   identityPoolId: string;
 }
 
@@ -56,7 +58,7 @@ export function createPreferencesHandler(deps: PreferencesRouteDeps) {
   };
 }
 
-export function preferencesDepsFromEnvironment(
+function preferencesDepsFromEnvironment(
   env: NodeJS.ProcessEnv = process.env,
 ): PreferencesRouteDeps {
   const config = identityRoutesConfig(env);

@@ -1,17 +1,19 @@
-import { CognitoAdmin, createCognitoClient } from "@boarding-pass/core/adapters/cognito-admin";
-import { createDynamoDbDocumentClient } from "@boarding-pass/core/adapters/dynamodb";
-import { DynamoEmailClaimStore } from "@boarding-pass/core/adapters/email-claim-store";
+import { CognitoAdmin, createCognitoClient } from "@boarding-pass/core/adapters/cognito-user-pool";
+import {
+  createDynamoDbDocumentClient,
+  DynamoEmailClaimStore,
+  DynamoOutboxStore,
+  DynamoProfileStore,
+} from "@boarding-pass/core/adapters/dynamodb";
 import { lazySnsKinesisEventPublisher } from "@boarding-pass/core/adapters/on-first-use";
-import { DynamoOutboxStore } from "@boarding-pass/core/adapters/outbox-store";
-import { DynamoProfileStore } from "@boarding-pass/core/adapters/profile-store";
 import { budgetFrom, withDeadline } from "@boarding-pass/core/deadline";
-import { canonicalizeEmail } from "@boarding-pass/core/email";
-import { eventSource } from "@boarding-pass/core/events";
-import { claimAddressCandidates } from "@boarding-pass/core/mailbox";
-import type { OutboxStore } from "@boarding-pass/core/outbox";
-import { confirmUser, type ProfileDefaults, type ProfileStore } from "@boarding-pass/core/profiles";
-import type { EventPublisher } from "@boarding-pass/core/publisher";
-import type { EmailClaimStore } from "@boarding-pass/core/sign-up";
+import { type EventPublisher, eventSource, type OutboxStore } from "@boarding-pass/core/events";
+import { confirmUser, type ProfileDefaults, type ProfileStore } from "@boarding-pass/core/profile";
+import {
+  canonicalizeEmail,
+  claimAddressCandidates,
+  type EmailClaimStore,
+} from "@boarding-pass/core/sign-up";
 import type { PostConfirmationTriggerEvent } from "aws-lambda";
 import { postConfirmationConfig } from "../config";
 import {

@@ -1,15 +1,16 @@
-import { createDynamoDbDocumentClient } from "@boarding-pass/core/adapters/dynamodb";
-import { DynamoEmailClaimStore } from "@boarding-pass/core/adapters/email-claim-store";
-import { DynamoFederatedLinkStore } from "@boarding-pass/core/adapters/federated-link-store";
+import {
+  createDynamoDbDocumentClient,
+  DynamoEmailClaimStore,
+  DynamoFederatedLinkStore,
+  DynamoOutboxStore,
+  DynamoProfileStore,
+} from "@boarding-pass/core/adapters/dynamodb";
 import {
   lazyCognitoDirectory,
   lazySnsKinesisEventPublisher,
 } from "@boarding-pass/core/adapters/on-first-use";
-import { DynamoOutboxStore } from "@boarding-pass/core/adapters/outbox-store";
-import { DynamoProfileStore } from "@boarding-pass/core/adapters/profile-store";
 import { SignUpRejectedError } from "@boarding-pass/core/errors";
-import { eventSource } from "@boarding-pass/core/events";
-import type { EventPublisher } from "@boarding-pass/core/publisher";
+import { type EventPublisher, eventSource } from "@boarding-pass/core/events";
 import { type PreSignUpDeps, preSignUp, type UserDirectory } from "@boarding-pass/core/sign-up";
 import type { PreSignUpTriggerEvent } from "aws-lambda";
 import { preSignUpConfig } from "../config";

@@ -1,24 +1,23 @@
-import { createDynamoDbDocumentClient } from "@boarding-pass/core/adapters/dynamodb";
-import { DynamoEmailClaimStore } from "@boarding-pass/core/adapters/email-claim-store";
-import { DynamoOutboxStore } from "@boarding-pass/core/adapters/outbox-store";
-import { DynamoProfileStore } from "@boarding-pass/core/adapters/profile-store";
+import {
+  createDynamoDbDocumentClient,
+  DynamoEmailClaimStore,
+  DynamoOutboxStore,
+  DynamoProfileStore,
+} from "@boarding-pass/core/adapters/dynamodb";
+import { type EventPublisher, eventSource, type OutboxStore } from "@boarding-pass/core/events";
+import {
+  type Profile,
+  type ProfileDefaults,
+  type ProfileStore,
+  profileForToken,
+} from "@boarding-pass/core/profile";
+import { type EmailClaimStore, syncEmailClaim } from "@boarding-pass/core/sign-up";
 import {
   buildClaimsResponse,
   type PreTokenGenerationRequest,
   type RoleCatalog,
   responseShapeOf,
-} from "@boarding-pass/core/claims";
-import { syncEmailClaim } from "@boarding-pass/core/email-claim-sync";
-import { eventSource } from "@boarding-pass/core/events";
-import type { OutboxStore } from "@boarding-pass/core/outbox";
-import type { Profile } from "@boarding-pass/core/profile";
-import {
-  type ProfileDefaults,
-  type ProfileStore,
-  profileForToken,
-} from "@boarding-pass/core/profiles";
-import type { EventPublisher } from "@boarding-pass/core/publisher";
-import type { EmailClaimStore } from "@boarding-pass/core/sign-up";
+} from "@boarding-pass/core/token-claims";
 import type { PreTokenGenerationTriggerEvent, PreTokenGenerationV2TriggerEvent } from "aws-lambda";
 import { preTokenGenerationConfig } from "../config";
 import {

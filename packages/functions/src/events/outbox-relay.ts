@@ -1,12 +1,18 @@
-import { createDynamoDbDocumentClient } from "@boarding-pass/core/adapters/dynamodb";
+import {
+  createDynamoDbDocumentClient,
+  DynamoOutboxStore,
+} from "@boarding-pass/core/adapters/dynamodb";
 import {
   createKinesisClient,
   createSnsClient,
   SnsKinesisEventPublisher,
-} from "@boarding-pass/core/adapters/event-publisher";
-import { DynamoOutboxStore } from "@boarding-pass/core/adapters/outbox-store";
-import { type OutboxStore, type RelaySummary, relayOutbox } from "@boarding-pass/core/outbox";
-import type { EventPublisher } from "@boarding-pass/core/publisher";
+} from "@boarding-pass/core/adapters/sns-kinesis";
+import {
+  type EventPublisher,
+  type OutboxStore,
+  type RelaySummary,
+  relayOutbox,
+} from "@boarding-pass/core/events";
 import { outboxRelayConfig } from "../config";
 import { finishInvocation, logger, MetricUnit, metrics, traced } from "../observability";
 

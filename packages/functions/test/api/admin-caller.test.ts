@@ -1,4 +1,4 @@
-import { AdminRoleRequiredError } from "@boarding-pass/core/identities/index";
+import { AdminRoleRequiredError } from "@boarding-pass/core/errors";
 import { describe, expect, it } from "vitest";
 import { adminActorOf } from "../../src/api/admin-caller";
 

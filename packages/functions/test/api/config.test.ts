@@ -1,7 +1,4 @@
-import {
-  COGNITO_IDENTITY_ISSUER,
-  COGNITO_IDENTITY_JWKS_URI,
-} from "@boarding-pass/core/identities/index";
+import { COGNITO_IDENTITY_ISSUER, COGNITO_IDENTITY_JWKS_URI } from "@boarding-pass/core/identity";
 import { describe, expect, it } from "vitest";
 import { issueGuestProofConfig, linkIdentityConfig } from "../../src/api/config";
 

@@ -14,18 +14,23 @@ import {
   UserNotFoundException,
 } from "@aws-sdk/client-cognito-identity-provider";
 import { GetCommand, PutCommand, QueryCommand } from "@aws-sdk/lib-dynamodb";
-import { CognitoLiveSessions } from "@boarding-pass/core/adapters/identities/cognito-live-sessions";
-import { CognitoUserAccounts } from "@boarding-pass/core/adapters/identities/cognito-user-accounts";
-import { DynamoIdentityGraph } from "@boarding-pass/core/adapters/identities/dynamodb-identity-graph";
-import { DynamoUserDeletionStore } from "@boarding-pass/core/adapters/identities/dynamodb-user-deletion";
-import { DynamoProfileStore } from "@boarding-pass/core/adapters/profile-store";
-import { canonicalizeEmail, emailUniquenessKey } from "@boarding-pass/core/email";
+import {
+  CognitoLiveSessions,
+  CognitoUserAccounts,
+} from "@boarding-pass/core/adapters/cognito-user-pool";
+import {
+  DynamoIdentityGraph,
+  DynamoProfileStore,
+  DynamoUserDeletionStore,
+  emailUniquenessKey,
+} from "@boarding-pass/core/adapters/dynamodb";
 import { eventId } from "@boarding-pass/core/events";
 import type {
   DeleteUserDeps,
   RecentSessionPolicy,
   UserAccounts,
-} from "@boarding-pass/core/identities/index";
+} from "@boarding-pass/core/identity";
+import { canonicalizeEmail } from "@boarding-pass/core/sign-up";
 import {
   type CognitoIdpService,
   createCognitoIdpService,
@@ -107,7 +112,8 @@ function deleteDeps(overrides: Partial<RouteDeps> = {}): RouteDeps {
     profiles: new DynamoProfileStore(plane.dynamo, plane.tableName),
     deletions: new DynamoUserDeletionStore(plane.dynamo, plane.tableName),
     accounts: new CognitoUserAccounts(cognito, userPoolId),
-    events: link.events,
+    publisher: link.publisher,
+    outbox: link.outbox,
     iot: link.iot,
     backoff: { maxAttempts: 3, baseDelayMs: 1, maxDelayMs: 2 },
     iotPolicyName: plane.policyName,
@@ -388,8 +394,11 @@ describe("DELETE /identity/me", () => {
     // Prepare
     const user = await userWithDevice();
     const unpublished = deleteDeps({
-      events: {
-        deliver: async (entries) => ({ delivered: [], pending: entries.map((e) => e.event.id) }),
+      publisher: {
+        publish: async (events) => ({
+          published: [],
+          failed: events.map((event) => ({ id: event.id, reason: "Unavailable" })),
+        }),
       },
     });
 

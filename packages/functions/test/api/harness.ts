@@ -13,16 +13,17 @@ import { CreatePolicyCommand, IoTClient } from "@aws-sdk/client-iot";
 import { CreateStreamCommand, KinesisClient } from "@aws-sdk/client-kinesis";
 import { CreateTopicCommand, SNSClient, SubscribeCommand } from "@aws-sdk/client-sns";
 import { DynamoDBDocumentClient, PutCommand } from "@aws-sdk/lib-dynamodb";
-import { SnsKinesisEventPublisher } from "@boarding-pass/core/adapters/event-publisher";
-import { DynamoIdentityDataStore } from "@boarding-pass/core/adapters/identities/dynamodb-identity-data";
-import { DynamoIdentityGraph } from "@boarding-pass/core/adapters/identities/dynamodb-identity-graph";
-import { DynamoUserDeletionStore } from "@boarding-pass/core/adapters/identities/dynamodb-user-deletion";
-import { IotClientPolicyAttachments } from "@boarding-pass/core/adapters/identities/iot-policy-attachments";
-import { JwtOpenIdTokenVerifier } from "@boarding-pass/core/adapters/identities/jwt-open-id-token-verifier";
-import { OutboxIdentityEventSink } from "@boarding-pass/core/adapters/identities/outbox-identity-event-sink";
-import { DynamoOutboxStore } from "@boarding-pass/core/adapters/outbox-store";
-import { DynamoProfileStore } from "@boarding-pass/core/adapters/profile-store";
-import type { IdentityPoolDirectory, LinkDeps } from "@boarding-pass/core/identities/index";
+import {
+  DynamoIdentityDataStore,
+  DynamoIdentityGraph,
+  DynamoOutboxStore,
+  DynamoProfileStore,
+  DynamoUserDeletionStore,
+} from "@boarding-pass/core/adapters/dynamodb";
+import { IotClientPolicyAttachments } from "@boarding-pass/core/adapters/iot";
+import { JwtOpenIdTokenVerifier } from "@boarding-pass/core/adapters/jwt-verifier";
+import { SnsKinesisEventPublisher } from "@boarding-pass/core/adapters/sns-kinesis";
+import type { IdentityPoolDirectory, LinkDeps } from "@boarding-pass/core/identity";
 import type { LocalAws } from "@boarding-pass/local";
 import { createIotService, type IotService } from "@boarding-pass/local/services/iot";
 import { createSnsService, type SnsService } from "@boarding-pass/local/services/sns";
@@ -322,16 +323,14 @@ export async function startPlane(): Promise<Plane> {
       return {
         graph: new DynamoIdentityGraph(dynamo, tableName),
         data: new DynamoIdentityDataStore(dynamo, tableName),
-        events: new OutboxIdentityEventSink(
-          new SnsKinesisEventPublisher({
-            sns: snsClient,
-            kinesis: kinesisClient,
-            topicArn: TopicArn!,
-            streamName,
-            baseDelayMs: 1,
-          }),
-          new DynamoOutboxStore(dynamo, tableName),
-        ),
+        publisher: new SnsKinesisEventPublisher({
+          sns: snsClient,
+          kinesis: kinesisClient,
+          topicArn: TopicArn!,
+          streamName,
+          baseDelayMs: 1,
+        }),
+        outbox: new DynamoOutboxStore(dynamo, tableName),
         profiles: new DynamoProfileStore(dynamo, tableName),
         identityPool,
         deletions: new DynamoUserDeletionStore(dynamo, tableName),

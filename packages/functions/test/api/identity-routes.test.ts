@@ -1,11 +1,8 @@
 import { AttachPolicyCommand, CreatePolicyCommand } from "@aws-sdk/client-iot";
-import { DynamoIdentityGraph } from "@boarding-pass/core/adapters/identities/dynamodb-identity-graph";
-import { IotClientPolicyAttachments } from "@boarding-pass/core/adapters/identities/iot-policy-attachments";
-import {
-  identityLinkedEventId,
-  MAX_DOCUMENT_BYTES,
-  releaseUserIdentities,
-} from "@boarding-pass/core/identities/index";
+import { DynamoIdentityGraph } from "@boarding-pass/core/adapters/dynamodb";
+import { IotClientPolicyAttachments } from "@boarding-pass/core/adapters/iot";
+import { identityLinkedEventId } from "@boarding-pass/core/events";
+import { MAX_DOCUMENT_BYTES, releaseUserIdentities } from "@boarding-pass/core/identity";
 import type { APIGatewayProxyEventV2WithJWTAuthorizer } from "aws-lambda";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createAdminGetUserHandler } from "../../src/api/admin-get-user";

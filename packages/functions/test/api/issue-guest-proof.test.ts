@@ -1,9 +1,9 @@
 import { GetCommand } from "@aws-sdk/lib-dynamodb";
 import {
   DynamoGuestProofQuotaStore,
+  DynamoIdentityGraph,
   guestProofQuotaKey,
-} from "@boarding-pass/core/adapters/identities/dynamodb-guest-proof-quota";
-import { DynamoIdentityGraph } from "@boarding-pass/core/adapters/identities/dynamodb-identity-graph";
+} from "@boarding-pass/core/adapters/dynamodb";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { selfGuestProofIssuer } from "../../src/api/config";
 import { createIssueGuestProofHandler } from "../../src/api/issue-guest-proof";

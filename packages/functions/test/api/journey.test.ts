@@ -15,7 +15,7 @@ import {
   CognitoIdentityProviderClient,
   InitiateAuthCommand,
 } from "@aws-sdk/client-cognito-identity-provider";
-import { JwtOpenIdTokenVerifier } from "@boarding-pass/core/adapters/identities/jwt-open-id-token-verifier";
+import { JwtOpenIdTokenVerifier } from "@boarding-pass/core/adapters/jwt-verifier";
 import {
   type CognitoIdentityService,
   createCognitoIdentityService,

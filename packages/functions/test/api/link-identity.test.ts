@@ -1,14 +1,16 @@
 import { AttachPolicyCommand } from "@aws-sdk/client-iot";
-import { SnsKinesisEventPublisher } from "@boarding-pass/core/adapters/event-publisher";
-import { DynamoIdentityDataStore } from "@boarding-pass/core/adapters/identities/dynamodb-identity-data";
-import { DynamoIdentityGraph } from "@boarding-pass/core/adapters/identities/dynamodb-identity-graph";
-import { DynamoOutboxStore } from "@boarding-pass/core/adapters/outbox-store";
+import {
+  DynamoIdentityDataStore,
+  DynamoIdentityGraph,
+  DynamoOutboxStore,
+} from "@boarding-pass/core/adapters/dynamodb";
+import { SnsKinesisEventPublisher } from "@boarding-pass/core/adapters/sns-kinesis";
 import {
   identityLinkedEventId,
   identityMergedEventId,
-  type LinkDeps,
-} from "@boarding-pass/core/identities/index";
-import { relayOutbox } from "@boarding-pass/core/outbox";
+  relayOutbox,
+} from "@boarding-pass/core/events";
+import type { LinkDeps } from "@boarding-pass/core/identity";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createLinkIdentityHandler } from "../../src/api/link-identity";
 import { createPreferencesHandler } from "../../src/api/preferences";
@@ -424,8 +426,11 @@ describe("POST /identity/link: a crash half-way resumes on the next call", () =>
     const survivorId = newIdentityId();
     const proof = guestProof(guestId);
     const down = plane.deps({
-      events: {
-        deliver: async (entries) => ({ delivered: [], pending: entries.map((e) => e.event.id) }),
+      publisher: {
+        publish: async (events) => ({
+          published: [],
+          failed: events.map((event) => ({ id: event.id, reason: "Unavailable" })),
+        }),
       },
     });
 
@@ -454,8 +459,11 @@ describe("POST /identity/link: the outbox relay", () => {
     const { sub, guestId } = await givenUserAndGuest();
     const survivorId = newIdentityId();
     const down = plane.deps({
-      events: {
-        deliver: async (entries) => ({ delivered: [], pending: entries.map((e) => e.event.id) }),
+      publisher: {
+        publish: async (events) => ({
+          published: [],
+          failed: events.map((event) => ({ id: event.id, reason: "Unavailable" })),
+        }),
       },
     });
     await link({ identityId: survivorId, sub }, { guestProof: guestProof(guestId) }, down);

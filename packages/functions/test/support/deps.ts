@@ -1,18 +1,20 @@
-import { CognitoAdmin, createCognitoClient } from "@boarding-pass/core/adapters/cognito-admin";
-import type { DynamoDBDocumentClient } from "@boarding-pass/core/adapters/dynamodb";
-import { DynamoEmailClaimStore } from "@boarding-pass/core/adapters/email-claim-store";
+import { CognitoAdmin, createCognitoClient } from "@boarding-pass/core/adapters/cognito-user-pool";
+import {
+  type DynamoDBDocumentClient,
+  DynamoEmailClaimStore,
+  DynamoFederatedLinkStore,
+  DynamoOutboxStore,
+  DynamoProfileStore,
+} from "@boarding-pass/core/adapters/dynamodb";
 import {
   createKinesisClient,
   createSnsClient,
   SnsKinesisEventPublisher,
   type SnsKinesisPublisherOptions,
-} from "@boarding-pass/core/adapters/event-publisher";
-import { DynamoFederatedLinkStore } from "@boarding-pass/core/adapters/federated-link-store";
-import { DynamoOutboxStore } from "@boarding-pass/core/adapters/outbox-store";
-import { DynamoProfileStore } from "@boarding-pass/core/adapters/profile-store";
-import { parseRoleCatalog } from "@boarding-pass/core/claims";
+} from "@boarding-pass/core/adapters/sns-kinesis";
 import { eventSource } from "@boarding-pass/core/events";
-import { parseSignUpPolicy } from "@boarding-pass/core/signup-policy";
+import { parseSignUpPolicy } from "@boarding-pass/core/sign-up";
+import { parseRoleCatalog } from "@boarding-pass/core/token-claims";
 import type { Plane } from "@boarding-pass/testing/trigger-plane";
 import { ROLE_CATALOG, SIGNUP_POLICY } from "@boarding-pass/testing/trigger-plane";
 
