@@ -26,9 +26,10 @@ export const CHECKED_PACKAGES = ["core", "functions", "client", "local"] as cons
 
 /**
  * Entry points whose exports are used outside this repository, so count as used: the app-side
- * library's API (apps import its option and result types, and implement `GuestProofStore`).
+ * library's API (apps import its option and result types, and implement `GuestProofStore`), and
+ * the local console's plug-in interface (an app's `local-cloud.config.ts` implements its views).
  */
-const PUBLIC_ENTRY_POINTS = ["packages/client/src/index.ts"];
+const PUBLIC_ENTRY_POINTS = ["packages/client/src/index.ts", "packages/local/src/console/views.ts"];
 
 const SOURCE = /\.(?:ts|mts|tsx)$/;
 const IMPORTER_DIRS = ["packages", "test", "stacks", "scripts", "bench", "types"];

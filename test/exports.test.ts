@@ -1,4 +1,4 @@
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { describe, expect, it } from "vitest";
@@ -11,12 +11,6 @@ import { CHECKED_PACKAGES, findDeadExports } from "../scripts/dead-exports";
  */
 
 const ROOT = path.resolve(import.meta.dirname, "..");
-/** Known dead exports still to remove; only ever shrinks (see its `why`). */
-const allowed = (
-  JSON.parse(readFileSync(path.join(ROOT, "test/exports.allowed.json"), "utf8")) as {
-    exports: string[];
-  }
-).exports;
 
 describe("exports", () => {
   const dead = findDeadExports(ROOT).map(({ file, name }) => `${file}: ${name}`);
@@ -24,19 +18,12 @@ describe("exports", () => {
   it.each(CHECKED_PACKAGES)("packages/%s/src exports only what another file imports", (name) => {
     // Prepare
     const prefix = `packages/${name}/src/`;
-    const known = allowed.filter((entry) => entry.startsWith(prefix));
 
     // Act
     const found = dead.filter((entry) => entry.startsWith(prefix));
 
-    // Assess: nothing dead beyond the allow-list, and nothing on it that is fixed already.
-    expect(found.filter((entry) => !known.includes(entry))).toEqual([]);
-    expect(known.filter((entry) => !found.includes(entry))).toEqual([]);
-  });
-
-  it("allows dead exports only in packages/local, the one workspace still to clean up", () => {
     // Assess
-    expect(allowed.filter((entry) => !entry.startsWith("packages/local/src/"))).toEqual([]);
+    expect(found).toEqual([]);
   });
 });
 

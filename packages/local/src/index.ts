@@ -21,14 +21,7 @@ import { createSqsService, type SqsService } from "./services/sqs";
 import { createStsService, type StsService } from "./services/sts/index";
 import type { LocalService, ServiceName } from "./types";
 
-export type { ControlRoute } from "./edge/control";
-export {
-  EmulatorStartError,
-  LocalAwsError,
-  NonLoopbackHostError,
-  ServiceAlreadyRegisteredError,
-} from "./edge/errors";
-export { resolveRoute } from "./edge/routing";
+export { ServiceAlreadyRegisteredError } from "./edge/errors";
 export type { LocalTableDefinition } from "./services/dynamodb/index";
 export type { KinesisRecordView } from "./services/kinesis";
 export * from "./types";
@@ -78,7 +71,7 @@ export const BUILT_IN_SERVICES = [
   "cognito-idp",
   "cognito-identity",
 ] as const;
-export type BuiltInService = (typeof BUILT_IN_SERVICES)[number];
+type BuiltInService = (typeof BUILT_IN_SERVICES)[number];
 
 export interface LocalAws {
   /** `http://127.0.0.1:<port>`: give it to SDK clients or AWS_ENDPOINT_URL. */

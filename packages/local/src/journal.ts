@@ -30,7 +30,7 @@ import {
 } from "node:fs";
 import { join } from "node:path";
 
-export interface JournalOptions<T> {
+interface JournalOptions<T> {
   /** Directory of the journals; without it the journal is memory-only (records are not kept). */
   dataDir?: string;
   /** File stem: `<dataDir>/<name>.journal.jsonl`. */

@@ -3,7 +3,7 @@
  * the Lambda runtime, which is built after the plane; the edge routes to services built once its
  * port is known. Set once; read before it is set, it fails loudly instead of acting on nothing.
  */
-export interface LateBound<T> {
+interface LateBound<T> {
   /** The value; throws `NotBoundYetError` before `set`. */
   get(): T;
   /** Provides the value; a second call throws (two providers would be a wiring mistake). */

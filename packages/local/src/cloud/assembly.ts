@@ -40,7 +40,7 @@ export interface CloudAssembly {
   synthesized: boolean;
 }
 
-export interface LoadAssemblyOptions {
+interface LoadAssemblyOptions {
   /** The repository root (holds sst.config.ts). */
   root: string;
   stage: string;

@@ -11,7 +11,7 @@ export interface PolicyDocument {
   Statement: PolicyStatement | PolicyStatement[];
 }
 
-export interface PolicyStatement {
+interface PolicyStatement {
   Sid?: string;
   Effect: "Allow" | "Deny";
   Action?: string | string[];
@@ -39,7 +39,7 @@ export interface IamDirectory {
   roles(): LocalRole[];
 }
 
-export type InvocationType = "RequestResponse" | "Event";
+type InvocationType = "RequestResponse" | "Event";
 
 export interface InvokeOptions {
   invocationType?: InvocationType;

@@ -29,11 +29,11 @@ export interface IntrinsicLookup {
   readonly importValue?: (exportName: string) => string;
 }
 
-export const PLACEHOLDER_REGION = "us-east-1";
-export const PLACEHOLDER_ACCOUNT = "000000000000";
+const PLACEHOLDER_REGION = "us-east-1";
+const PLACEHOLDER_ACCOUNT = "000000000000";
 
 /** Pseudo parameters, so `Fn::Join`ed provider names come out AWS-shaped. */
-export const PSEUDO_PARAMETER_PLACEHOLDERS: Readonly<Record<string, string>> = {
+const PSEUDO_PARAMETER_PLACEHOLDERS: Readonly<Record<string, string>> = {
   "AWS::Region": PLACEHOLDER_REGION,
   "AWS::AccountId": PLACEHOLDER_ACCOUNT,
   "AWS::Partition": "aws",

@@ -26,9 +26,9 @@ import {
 } from "@aws-sdk/client-kinesis";
 import type { InvokeResult, LambdaInvoker } from "./contracts";
 
-export type StartingPosition = "TRIM_HORIZON" | "LATEST" | "AT_TIMESTAMP";
+type StartingPosition = "TRIM_HORIZON" | "LATEST" | "AT_TIMESTAMP";
 
-export interface KinesisEventSourceOptions {
+interface KinesisEventSourceOptions {
   /** The plane's endpoint (a client is made for it), or a ready client. */
   endpoint?: string;
   kinesis?: KinesisClient;
@@ -77,7 +77,7 @@ export interface KinesisEventRecord {
   eventSourceARN: string;
 }
 
-export type FailureCondition = "RetryAttemptsExhausted" | "RecordAgeExceeded";
+type FailureCondition = "RetryAttemptsExhausted" | "RecordAgeExceeded";
 
 export interface KinesisOnFailureRecord {
   requestContext: {

@@ -45,7 +45,7 @@ export interface CloudPlan {
   template(stack: string): CloudStack["template"];
 }
 
-export interface PlanOptions {
+interface PlanOptions {
   /** The local HTTP API's base URL, per `AWS::ApiGatewayV2::Api` logical id. */
   apiEndpoint: (apiId: string) => string;
   /**

@@ -22,9 +22,9 @@ import type { CloudPlan, PlannedResource } from "./plan";
 import { tableDefinitionsFromTemplate } from "./tables";
 
 /** A function as the Lambda runtime runs it (the template's settings, its bundle's directory). */
-export type FunctionSpec = LocalFunction;
+type FunctionSpec = LocalFunction;
 
-export type EventSourceSpec =
+type EventSourceSpec =
   | {
       kind: "kinesis";
       id: string;
@@ -52,7 +52,7 @@ export type EventSourceSpec =
       enabled: boolean;
     };
 
-export interface ScheduleSpec {
+interface ScheduleSpec {
   ruleName: string;
   ruleArn: string;
   expression: string;
@@ -61,7 +61,7 @@ export interface ScheduleSpec {
 }
 
 /** An HTTP API as its template declares it, with its local id. */
-export interface HttpApiSpec extends TemplateHttpApi {
+interface HttpApiSpec extends TemplateHttpApi {
   apiId: string;
 }
 
@@ -78,7 +78,7 @@ export interface ProvisionedCloud {
   skippedRoles: { arn: string; reason: string }[];
 }
 
-export interface ProvisionOptions {
+interface ProvisionOptions {
   plan: CloudPlan;
   aws: LocalAws;
   /** Resolves a function's `Code.S3Key` to its bundle directory. */

@@ -14,7 +14,7 @@
 import { randomUUID } from "node:crypto";
 import type { InvokeResult, LambdaInvoker } from "./contracts";
 
-export interface Schedule {
+interface Schedule {
   readonly expression: string;
   /** The first occurrence strictly after `after`, or undefined when there is none (a past year). */
   next(after: Date): Date | undefined;
@@ -48,7 +48,7 @@ export interface ScheduledEvent {
   detail: Record<string, never>;
 }
 
-export interface ScheduleOptions {
+interface ScheduleOptions {
   ruleArn: string;
   /** `rate(5 minutes)` or `cron(0 12 * * ? *)`, as in the template's ScheduleExpression. */
   expression: string;
@@ -81,7 +81,7 @@ const UNIT_MS: Record<string, number> = {
   day: 1440 * MINUTE_MS,
 };
 
-export class ScheduleExpressionError extends Error {
+class ScheduleExpressionError extends Error {
   override name = "ValidationException";
 }
 

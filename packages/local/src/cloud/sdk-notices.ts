@@ -26,7 +26,7 @@ export const SDK_NOTICE_OPT_OUTS: Readonly<Record<string, string>> = {
 };
 
 /** The first Node major the SDK v3 releases after the first week of January 2027 support. */
-export const SDK_NODE_MAJOR = 22;
+const SDK_NODE_MAJOR = 22;
 
 /** Sets each opt-out the environment does not already decide. */
 export function silenceSdkNotices(env: NodeJS.ProcessEnv = process.env): void {

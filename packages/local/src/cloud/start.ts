@@ -23,7 +23,7 @@ import { type ProvisionedCloud, provisionCloud } from "./provision";
 import { type RunningSchedule, startSchedule } from "./schedule";
 import { type SqsEventSource, startSqsEventSource } from "./sqs-event-source";
 
-export interface LocalCloudOptions {
+interface LocalCloudOptions {
   /** Repository root (holds sst.config.ts); the current directory by default. */
   root?: string;
   /** `local` by default: the stage the stacks are synthesized for. */

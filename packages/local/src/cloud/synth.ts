@@ -12,7 +12,7 @@ export interface NagFinding {
   message: string;
 }
 
-export interface SynthesizedStack {
+interface SynthesizedStack {
   /** Stack function name: `Data`, `Auth`, ... */
   name: string;
   /** Full CloudFormation stack name, `<stage>-<app>-<name>`. */
@@ -35,7 +35,7 @@ export interface CloudFormationTemplate {
   [key: string]: unknown;
 }
 
-export interface SynthesizedApp {
+interface SynthesizedApp {
   app: App;
   stage: string;
   appName: string;
@@ -45,7 +45,7 @@ export interface SynthesizedApp {
   nagErrors: NagFinding[];
 }
 
-export interface SynthesizeOptions {
+interface SynthesizeOptions {
   stage: string;
   /** Run cdk-nag's AwsSolutions pack over the app. */
   nag?: boolean;

@@ -18,26 +18,11 @@ import {
   createConsoleData,
 } from "./snapshot";
 
-export type {
-  ConsoleData,
-  ConsoleIdentity,
-  ConsoleOptions,
-  ConsoleSources,
-  ConsoleState,
-  ConsoleUser,
-} from "./snapshot";
+export type { ConsoleData, ConsoleSources, ConsoleState } from "./snapshot";
 export { createConsoleData } from "./snapshot";
-export type { ConsoleSegment, ConsoleSubsegment, ConsoleTrace } from "./traces";
-export type {
-  ConsoleColumn,
-  ConsoleColumnFormat,
-  ConsolePlugin,
-  ConsolePluginContext,
-  ConsoleTable,
-  ConsoleView,
-} from "./views";
+export type { ConsolePlugin } from "./views";
 
-export const CONSOLE_PREFIX = "console";
+const CONSOLE_PREFIX = "console";
 
 const COMMON_HEADERS = {
   "cache-control": "no-store",

@@ -4,7 +4,7 @@
  * access key id, and JWT-shaped or presigned-URL secrets are masked wherever they appear in text.
  */
 
-export const REDACTED = "[redacted]";
+const REDACTED = "[redacted]";
 
 /** Keys whose values are secret whatever they hold. */
 const SECRET_KEY =
@@ -18,7 +18,7 @@ const JWT = /eyJ[A-Za-z0-9_-]{4,}\.[A-Za-z0-9_-]{4,}\.[A-Za-z0-9_-]*/g;
 const QUERY_SECRET = /(X-Amz-(?:Security-Token|Signature|Credential)=)[^&\s"']+/gi;
 const BEARER = /\b(Bearer|Basic)\s+[A-Za-z0-9._~+/=-]{8,}/g;
 
-export function isSecretKey(key: string): boolean {
+function isSecretKey(key: string): boolean {
   return SECRET_KEY.test(key) && !PUBLIC_KEY.test(key);
 }
 

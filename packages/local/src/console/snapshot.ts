@@ -53,7 +53,7 @@ export interface ConsoleOptions {
   limit?: number;
 }
 
-export interface ConsoleUser {
+interface ConsoleUser {
   poolId: string;
   username: string;
   sub?: string;
@@ -65,7 +65,7 @@ export interface ConsoleUser {
   attributes: Record<string, string>;
 }
 
-export interface ConsoleIdentity {
+interface ConsoleIdentity {
   identityId: string;
   identityPoolId: string;
   identityPoolName?: string;
@@ -433,7 +433,7 @@ async function scanTable(
 type AttributeValue = Record<string, unknown>;
 
 /** DynamoDB JSON to plain values (sets as sorted arrays, numbers as numbers when safe). */
-export function unmarshallItem(item: Record<string, AttributeValue>): Record<string, unknown> {
+function unmarshallItem(item: Record<string, AttributeValue>): Record<string, unknown> {
   return Object.fromEntries(Object.entries(item).map(([key, value]) => [key, unmarshall(value)]));
 }
 

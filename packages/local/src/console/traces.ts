@@ -24,7 +24,7 @@ const RESOURCE_FIELDS = [
 ];
 
 /** When a segment or subsegment ran and how it ended. */
-export interface ConsoleOutcome {
+interface ConsoleOutcome {
   startedAt: string;
   /** Absent while in progress. */
   durationMs?: number;
@@ -35,7 +35,7 @@ export interface ConsoleOutcome {
   exceptions: string[];
 }
 
-export interface ConsoleSubsegment extends ConsoleOutcome {
+interface ConsoleSubsegment extends ConsoleOutcome {
   id: string;
   parentId?: string;
   /** The service (`DynamoDB`, `SNS`) for an AWS call. */
@@ -50,7 +50,7 @@ export interface ConsoleSubsegment extends ConsoleOutcome {
   status?: number;
 }
 
-export interface ConsoleSegment extends ConsoleOutcome {
+interface ConsoleSegment extends ConsoleOutcome {
   id: string;
   name: string;
   origin?: string;

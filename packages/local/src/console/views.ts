@@ -61,12 +61,12 @@ export interface ConsolePlugin {
 const VIEW_ID = /^[a-z][a-z0-9-]{0,39}$/;
 const FORMATS = new Set<string>(["text", "time", "tags"]);
 /** Longest text kept in a cell, as the console's own sections clip. */
-export const CELL_TEXT_LIMIT = 2_000;
+const CELL_TEXT_LIMIT = 2_000;
 /** Rows kept per table: a page that draws more is no longer readable, and the JSON grows. */
-export const MAX_VIEW_ROWS = 5_000;
+const MAX_VIEW_ROWS = 5_000;
 
 /** Raised when a plug-in returns something the page cannot draw; the message says what. */
-export class ConsoleViewError extends Error {
+class ConsoleViewError extends Error {
   override readonly name = "ConsoleViewError";
 }
 

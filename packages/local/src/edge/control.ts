@@ -8,7 +8,7 @@ import { isLoopbackHost } from "./origin";
  */
 export type ControlRoute = (path: string, request: ServiceRequest) => Promise<ServiceResponse>;
 
-export interface ControlContext {
+interface ControlContext {
   services: ReadonlyMap<ServiceName, LocalService>;
   region: string;
   dataDir: string | undefined;

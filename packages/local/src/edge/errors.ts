@@ -12,13 +12,6 @@ export class LocalAwsError extends Error {
   }
 }
 
-/** An embedded emulator (dynalite) failed to start or answer. */
-export class EmulatorStartError extends LocalAwsError {
-  constructor(message: string, options?: { cause?: unknown }) {
-    super("EmulatorStartFailed", message, options);
-  }
-}
-
 /** The edge was asked to bind something other than loopback. */
 export class NonLoopbackHostError extends LocalAwsError {
   constructor(host: string) {

@@ -7,7 +7,7 @@ export type EdgeRequest = IncomingMessage | Http2ServerRequest;
 export type EdgeResponse = ServerResponse | Http2ServerResponse;
 
 /** Above DynamoDB's 16 MiB request cap and Kinesis' 5 MiB (base64-inflated) PutRecords cap. */
-export const MAX_BODY_BYTES = 20 * 1024 * 1024;
+const MAX_BODY_BYTES = 20 * 1024 * 1024;
 
 export class BodyTooLargeError extends Error {
   constructor(limit: number) {

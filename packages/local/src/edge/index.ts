@@ -29,7 +29,7 @@ const SNIFF_TIMEOUT_MS = 30_000;
 export type ControlHandler = (request: ServiceRequest) => Promise<ServiceResponse>;
 
 /** How the edge listens and answers, whatever it routes to. */
-export interface EdgeListenOptions {
+interface EdgeListenOptions {
   host: string;
   port: number;
   region: string;
@@ -42,12 +42,12 @@ export interface EdgeListenOptions {
 }
 
 /** What the edge routes to: the services behind it and the control API. */
-export interface EdgeRouting {
+interface EdgeRouting {
   services: ReadonlyMap<ServiceName, LocalService>;
   control: ControlHandler;
 }
 
-export interface EdgeOptions extends EdgeListenOptions, EdgeRouting {}
+interface EdgeOptions extends EdgeListenOptions, EdgeRouting {}
 
 export interface Edge {
   readonly host: string;
@@ -60,7 +60,7 @@ export interface Edge {
  * An edge that holds its port (so its endpoint is known) and routes nothing yet: the services it
  * will front are built knowing the endpoint, then handed over with `serve`.
  */
-export interface BoundEdge extends Edge {
+interface BoundEdge extends Edge {
   /** Starts routing; requests that arrived since the bind wait for it. Once only. */
   serve(routing: EdgeRouting): void;
 }

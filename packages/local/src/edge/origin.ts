@@ -42,7 +42,7 @@ export interface OriginAdmission {
   origin: string | undefined;
 }
 
-export type OriginVerdict = OriginAdmission | OriginRefusal;
+type OriginVerdict = OriginAdmission | OriginRefusal;
 
 export interface OriginPolicy {
   /** The origins admitted beyond loopback, normalised. */

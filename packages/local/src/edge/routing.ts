@@ -11,7 +11,7 @@ export interface RoutableRequest {
   body: Buffer;
 }
 
-export interface ServiceRoute {
+interface ServiceRoute {
   service: ServiceName;
   protocol: WireProtocol;
   /** How the route was found, for diagnostics and tests. */

@@ -5,7 +5,7 @@
  * service, no spaces or commas in the key id) than the verifier is about what it refuses.
  */
 
-export interface SigV4Scope {
+interface SigV4Scope {
   accessKeyId: string;
   date: string;
   region: string;

@@ -24,7 +24,7 @@ const NOT_FORWARDED = new Set([
 ]);
 
 /** Where an emulator listens: a loopback port, or a Unix socket no web page can reach. */
-export type UpstreamAddress = { host: string; port: number } | { socketPath: string };
+type UpstreamAddress = { host: string; port: number } | { socketPath: string };
 
 class StaleSocketError extends LocalAwsError {
   constructor(message: string, options: { cause: unknown }) {

@@ -6,7 +6,7 @@
 import { randomBytes } from "node:crypto";
 import type { FunctionCredentials, LocalFunction } from "./types";
 
-export interface EnvironmentNames {
+interface EnvironmentNames {
   logGroupName: string;
   logStreamName: string;
 }

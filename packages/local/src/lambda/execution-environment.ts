@@ -17,7 +17,7 @@ import { splitHandler } from "./names";
 import type { FunctionCredentials, LocalFunction, LogStream } from "./types";
 
 /** Lambda gives a function's init phase 10 s of its own, outside the invocation timeout. */
-export const INIT_TIMEOUT_MS = 10_000;
+const INIT_TIMEOUT_MS = 10_000;
 const HANDLER_EXTENSIONS = [".mjs", ".js", ".cjs"];
 const WORKER_ENTRY = new URL("./worker-entry.mjs", import.meta.url);
 
@@ -44,7 +44,7 @@ export type Outcome =
 
 type Failure = Extract<Outcome, { ok: false }>;
 
-export interface EnvironmentSettings {
+interface EnvironmentSettings {
   region: string;
   endpoint: string;
   /** Set for a function with active tracing: its `AWS_XRAY_DAEMON_ADDRESS`. */
@@ -65,7 +65,7 @@ function failure(errorType: string, errorMessage: string, extra: Partial<Failure
 }
 
 /** `<bundleDir>/<module>.mjs`, `.js` or `.cjs`, the first that exists. */
-export function handlerFile(fn: LocalFunction): string | undefined {
+function handlerFile(fn: LocalFunction): string | undefined {
   const { module } = splitHandler(fn.handler);
   return HANDLER_EXTENSIONS.map((ext) => join(fn.bundleDir, `${module}${ext}`)).find((file) =>
     existsSync(file),

@@ -3,7 +3,7 @@
  * (`<account>:function:<name>`) or a full ARN, each optionally qualified (`:$LATEST`). Locally
  * only `$LATEST` exists (no versions or aliases are published).
  */
-export interface FunctionReference {
+interface FunctionReference {
   name: string;
   qualifier?: string;
 }

@@ -24,8 +24,8 @@ import type {
   LocalFunction,
 } from "./types";
 
-export const SYNC_PAYLOAD_LIMIT = 6 * 1024 * 1024;
-export const ASYNC_PAYLOAD_LIMIT = 256 * 1024;
+const SYNC_PAYLOAD_LIMIT = 6 * 1024 * 1024;
+const ASYNC_PAYLOAD_LIMIT = 256 * 1024;
 const LINES_PER_RECORD = 200;
 const ASYNC_ATTEMPTS = 3;
 

@@ -1,5 +1,5 @@
 /** Bounded JSON for the console: enough to recognise an event, never a megabyte of it. */
-export const SUMMARY_LIMIT = 4096;
+const SUMMARY_LIMIT = 4096;
 
 export function summarize(value: unknown, limit = SUMMARY_LIMIT): string {
   let json: string | undefined;

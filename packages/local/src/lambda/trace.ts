@@ -6,7 +6,7 @@
  */
 import { randomBytes } from "node:crypto";
 
-export interface InvocationTrace {
+interface InvocationTrace {
   /** `1-<epoch seconds, 8 hex>-<24 hex>` */
   root: string;
   /** The function segment's id, 16 hex. */

@@ -29,7 +29,7 @@ export interface LocalFunction {
 }
 
 /** Where the runtime's X-Ray segments go: the local X-Ray daemon (src/services/xray). */
-export interface TraceCollector {
+interface TraceCollector {
   /** `host:port` of its UDP endpoint, handed to traced functions as `AWS_XRAY_DAEMON_ADDRESS`. */
   readonly address: string;
   /** Records a segment document made in this process (the invocation's function segment). */

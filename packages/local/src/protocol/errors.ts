@@ -12,7 +12,7 @@ import type { ServiceResponse } from "../types";
 
 export type Fault = "client" | "server";
 
-export interface AwsServiceErrorOptions {
+interface AwsServiceErrorOptions {
   /** 400 for a client fault, 500 for a server fault unless the API models another status. */
   status?: number;
   /** Whose fault: decided from the status when not given (5xx is the service's). */

@@ -14,7 +14,7 @@ export const JSON_1_0 = "application/x-amz-json-1.0";
 export const JSON_1_1 = "application/x-amz-json-1.1";
 export type JsonContentType = typeof JSON_1_0 | typeof JSON_1_1;
 
-export type JsonErrorHeader =
+type JsonErrorHeader =
   /** The code, which the SDK prefers to the body's `__type`. */
   | "x-amzn-errortype"
   /** The message again; not for a service whose messages quote input a header cannot carry. */

@@ -13,7 +13,7 @@ export interface Jwks {
   keys: JsonWebKey[];
 }
 
-export type JwtAlgorithm = "RS256" | "RS384" | "RS512";
+type JwtAlgorithm = "RS256" | "RS384" | "RS512";
 
 export const RSA_ALGORITHMS: readonly JwtAlgorithm[] = ["RS256", "RS384", "RS512"];
 
@@ -23,7 +23,7 @@ const DIGESTS: Record<JwtAlgorithm, string> = {
   RS512: "RSA-SHA512",
 };
 
-export interface JwtHeader {
+interface JwtHeader {
   alg: string;
   kid?: string;
   typ?: string;
@@ -38,7 +38,7 @@ export interface DecodedJwt {
  * `kind` is the class callers have always mapped to their errors (a token not yet valid counts as
  * malformed); `reason` says exactly what failed.
  */
-export type JwtFailure =
+type JwtFailure =
   | {
       kind: "malformed";
       reason:

@@ -75,18 +75,7 @@ export function readEntryMap(params: URLSearchParams, prefix: string): Record<st
   return out;
 }
 
-/** `Prefix.member.N` string lists. */
-export function readMemberList(params: URLSearchParams, prefix: string): string[] {
-  const tree = nested(params, prefix);
-  const list = tree?.member;
-  if (!list || typeof list !== "object") return [];
-  return Object.keys(list)
-    .sort((a, b) => Number(a) - Number(b))
-    .map((k) => list[k])
-    .filter((v): v is string => typeof v === "string");
-}
-
-export function xmlEscape(value: string): string {
+function xmlEscape(value: string): string {
   return value
     .replace(/&/g, "&amp;")
     .replace(/</g, "&lt;")
@@ -97,7 +86,7 @@ export function xmlEscape(value: string): string {
 }
 
 /** Pre-rendered XML, for the shapes `xml()` cannot express on its own (maps of entries). */
-export class RawXml {
+class RawXml {
   constructor(readonly xml: string) {}
 }
 
@@ -114,7 +103,7 @@ export type XmlValue =
  * Renders a value as XML children. Objects become elements, arrays become `<member>` lists (the
  * query protocol's default list encoding), `undefined` is omitted so optional fields vanish.
  */
-export function xml(value: XmlValue): string {
+function xml(value: XmlValue): string {
   if (value === undefined) return "";
   if (value instanceof RawXml) return value.xml;
   if (Array.isArray(value)) return value.map((item) => `<member>${xml(item)}</member>`).join("");

@@ -6,7 +6,7 @@
 import type { ServiceResponse } from "../types";
 import type { AwsServiceError } from "./errors";
 
-export const REST_JSON_CONTENT_TYPE = "application/json";
+const REST_JSON_CONTENT_TYPE = "application/json";
 
 export function restJsonErrorResponse(error: AwsServiceError, requestId: string): ServiceResponse {
   return {

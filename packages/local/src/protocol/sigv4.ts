@@ -22,11 +22,11 @@
 import { createHash, createHmac, timingSafeEqual } from "node:crypto";
 
 export const SIGV4_ALGORITHM = "AWS4-HMAC-SHA256";
-export const UNSIGNED_PAYLOAD = "UNSIGNED-PAYLOAD";
+const UNSIGNED_PAYLOAD = "UNSIGNED-PAYLOAD";
 /** AWS accepts a signing time this far either side of its clock. */
 export const CLOCK_SKEW_MS = 15 * 60 * 1000;
 /** The longest a presigned URL may be valid: seven days. */
-export const MAX_PRESIGN_SECONDS = 7 * 24 * 3600;
+const MAX_PRESIGN_SECONDS = 7 * 24 * 3600;
 
 /** RFC 3986 unreserved characters stay, everything else is %XX (upper case), as SigV4 wants. */
 export function uriEncode(value: string): string {
@@ -36,21 +36,21 @@ export function uriEncode(value: string): string {
   );
 }
 
-export function sha256Hex(value: string | Buffer): string {
+function sha256Hex(value: string | Buffer): string {
   return createHash("sha256").update(value).digest("hex");
 }
 
 const EMPTY_SHA256 = sha256Hex("");
 
 /** Constant-time comparison (signatures, session tokens). */
-export function equalStrings(a: string, b: string): boolean {
+function equalStrings(a: string, b: string): boolean {
   const left = Buffer.from(a);
   const right = Buffer.from(b);
   return left.length === right.length && timingSafeEqual(left, right);
 }
 
 /** `20261126T160000Z` → epoch ms. */
-export function parseAmzDate(value: string): number | undefined {
+function parseAmzDate(value: string): number | undefined {
   const m = /^(\d{4})(\d{2})(\d{2})T(\d{2})(\d{2})(\d{2})Z$/.exec(value);
   if (!m) return undefined;
   const ms = Date.UTC(+m[1]!, +m[2]! - 1, +m[3]!, +m[4]!, +m[5]!, +m[6]!);
@@ -92,7 +92,7 @@ export function decodeQuery(rawQuery: string): {
 }
 
 /** Decoded pairs, encoded and sorted by name then value, joined as the canonical query. */
-export function canonicalQuery(pairs: Array<[string, string]>): string {
+function canonicalQuery(pairs: Array<[string, string]>): string {
   return pairs
     .map(([name, value]) => [uriEncode(name), uriEncode(value)] as const)
     .sort(([a, av], [b, bv]) => (a < b ? -1 : a > b ? 1 : av < bv ? -1 : av > bv ? 1 : 0))
@@ -101,7 +101,7 @@ export function canonicalQuery(pairs: Array<[string, string]>): string {
 }
 
 /** The raw (percent-encoded) path, normalized and encoded once more, as non-S3 services sign it. */
-export function canonicalPath(rawPath: string): string {
+function canonicalPath(rawPath: string): string {
   const segments: string[] = [];
   for (const segment of rawPath.split("/")) {
     if (segment === "" || segment === ".") continue;
@@ -112,14 +112,14 @@ export function canonicalPath(rawPath: string): string {
   return `/${segments.map(uriEncode).join("/")}${trailing}`;
 }
 
-export function canonicalHeaderValue(value: string): string {
+function canonicalHeaderValue(value: string): string {
   return value
     .replace(/[\r\n]/g, " ")
     .replace(/[ \t]+/g, " ")
     .replace(/^ | $/g, "");
 }
 
-export interface CanonicalRequestParts {
+interface CanonicalRequestParts {
   method: string;
   rawPath: string;
   /** Decoded pairs, `X-Amz-Signature` already left out. */
@@ -129,7 +129,7 @@ export interface CanonicalRequestParts {
   payloadHash: string;
 }
 
-export function canonicalRequest(parts: CanonicalRequestParts): string {
+function canonicalRequest(parts: CanonicalRequestParts): string {
   return [
     parts.method,
     canonicalPath(parts.rawPath),
@@ -141,11 +141,11 @@ export function canonicalRequest(parts: CanonicalRequestParts): string {
   ].join("\n");
 }
 
-export function stringToSign(amzDate: string, scope: string, canonical: string): string {
+function stringToSign(amzDate: string, scope: string, canonical: string): string {
   return [SIGV4_ALGORITHM, amzDate, scope, sha256Hex(canonical)].join("\n");
 }
 
-export function signingKey(secret: string, date: string, region: string, service: string): Buffer {
+function signingKey(secret: string, date: string, region: string, service: string): Buffer {
   let key = createHmac("sha256", `AWS4${secret}`).update(date).digest();
   for (const part of [region, service, "aws4_request"]) {
     key = createHmac("sha256", key).update(part).digest();
@@ -154,7 +154,7 @@ export function signingKey(secret: string, date: string, region: string, service
 }
 
 /** The hex signature of `stringToSign` under the derived key. */
-export function sign(key: Buffer, toSign: string): string {
+function sign(key: Buffer, toSign: string): string {
   return createHmac("sha256", key).update(toSign).digest("hex");
 }
 
@@ -178,7 +178,7 @@ export interface SigningCredentials {
   expiration: string;
 }
 
-export type Placement = "header" | "query";
+type Placement = "header" | "query";
 
 export interface SigV4Rules<C extends SigningCredentials> {
   service: string;
@@ -224,9 +224,7 @@ export type SigV4Failure =
   | { reason: "signature-format" }
   | { reason: "mismatch" };
 
-export type SigV4Verification<C> =
-  | { ok: true; credentials: C }
-  | { ok: false; failure: SigV4Failure };
+type SigV4Verification<C> = { ok: true; credentials: C } | { ok: false; failure: SigV4Failure };
 
 interface ParsedSignature {
   placement: Placement;

@@ -25,7 +25,7 @@ export const SERVICE_PROTOCOLS: Readonly<Record<ServiceName, WireProtocol>> = {
 };
 
 /** JSON protocol content types (JSON 1.0 for DynamoDB and SQS, 1.1 for the others). */
-export const JSON_CONTENT_TYPE: Readonly<Partial<Record<ServiceName, JsonContentType>>> = {
+const JSON_CONTENT_TYPE: Readonly<Partial<Record<ServiceName, JsonContentType>>> = {
   dynamodb: JSON_1_0,
   sqs: JSON_1_0,
   kinesis: JSON_1_1,

@@ -25,7 +25,7 @@ export function clientId(): string {
   return randomBytes(13).toString("hex");
 }
 
-/** The trust policy the field guide requires: the pool's `aud` and the `amr` of the caller. */
+/** The trust policy Cognito requires ("Role trust and permissions"): the pool's `aud` and the `amr` of the caller. */
 export const cognitoTrust = identityPoolTrustPolicy;
 
 /** Registers each role in STS trusting `identityPoolId` for `amr`. */

@@ -31,7 +31,7 @@ function referenceModPow(base: bigint, exponent: bigint, modulus: bigint): bigin
 }
 
 describe("SRP arithmetic", () => {
-  it("k is H(padHex(N) || padHex(g)) as the field guide gives it", () => {
+  it("k is H(padHex(N) || padHex(g)) as SRP-6a defines it (RFC 5054)", () => {
     expect(k.toString(16)).toBe("538282c4354742d7cbbde2359fcf67f9f5b3a6b08791e5011b43b8a5b66d9ee6");
   });
 

@@ -27,7 +27,8 @@ const NOW = Date.parse("2026-01-01T00:00:00Z");
 /** IoT policy variable (a literal `${...}`, not a template placeholder). */
 const SUB = "${cognito-identity.amazonaws.com:sub}";
 
-/** The per-identity policy the field guide recommends (§3). */
+/** The per-identity policy AWS IoT recommends for Cognito identities ("Authorization with Amazon
+ * Cognito identities"). */
 const DOCUMENT = JSON.stringify({
   Version: "2012-10-17",
   Statement: [

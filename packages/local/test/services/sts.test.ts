@@ -20,7 +20,7 @@ const AUTH_ROLE = "arn:aws:iam::000000000000:role/app/Authenticated";
 const GUEST_ROLE = "arn:aws:iam::000000000000:role/Guest";
 const NOW = Date.parse("2026-01-01T00:00:00Z");
 
-/** The trust policy the field guide requires: aud AND amr conditions. */
+/** The trust policy Cognito requires ("Role trust and permissions"): aud AND amr conditions. */
 function cognitoTrust(amr: "authenticated" | "unauthenticated") {
   return {
     Version: "2012-10-17",

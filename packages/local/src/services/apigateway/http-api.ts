@@ -31,9 +31,9 @@ import { createThrottle } from "./throttle";
 import type { AuthorizerContext, HttpApi, HttpApiOptions, HttpRoute, Rejection } from "./types";
 
 /** HTTP APIs refuse request bodies over 10 MB. */
-export const MAX_BODY_BYTES = 10 * 1024 * 1024;
+const MAX_BODY_BYTES = 10 * 1024 * 1024;
 /** HTTP APIs wait at most 30 s for an integration. */
-export const INTEGRATION_TIMEOUT_MS = 30_000;
+const INTEGRATION_TIMEOUT_MS = 30_000;
 
 export async function startHttpApi(options: HttpApiOptions): Promise<HttpApi> {
   const host = assertLoopbackHost(options.host ?? "127.0.0.1");

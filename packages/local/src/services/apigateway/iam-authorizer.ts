@@ -15,7 +15,7 @@ import type { IamAuthorizerContext, Rejection } from "./types";
 const COGNITO_IDENTITY = "cognito-identity.amazonaws.com";
 const MAX_VALIDATED = 1000;
 
-export interface IamAuthorizerOptions {
+interface IamAuthorizerOptions {
   region: string;
   accountId: string;
   apiId: string;
@@ -26,7 +26,7 @@ export interface IamAuthorizerOptions {
   identities?: Pick<CognitoIdentityService, "identity">;
 }
 
-export interface IamRequest extends SignedRequest {
+interface IamRequest extends SignedRequest {
   /** The raw (still percent-encoded) path below the stage: the `execute-api` ARN's path. */
   stagePath: string;
   sourceIp: string;

@@ -15,13 +15,13 @@ const FETCH_TIMEOUT_MS = 5_000;
 /** How far ahead of the clock `iat` may be. */
 const IAT_LEEWAY_SECONDS = 60;
 
-export interface JwtRequest {
+interface JwtRequest {
   headers: Record<string, string>;
   query: Array<[string, string]>;
   nowMs: number;
 }
 
-export interface JwtAuthorization {
+interface JwtAuthorization {
   claims: Record<string, string>;
   scopes: string[] | null;
 }
@@ -159,7 +159,7 @@ function scopesOf(claims: Record<string, unknown>): string[] | null {
  * API Gateway hands claims to the integration as strings: numbers and booleans as text, arrays
  * as `[a b c]` (how `cognito:groups` arrives), objects as JSON.
  */
-export function flattenClaims(claims: Record<string, unknown>): Record<string, string> {
+function flattenClaims(claims: Record<string, unknown>): Record<string, string> {
   const out: Record<string, string> = {};
   for (const [name, value] of Object.entries(claims)) {
     if (Array.isArray(value)) out[name] = `[${value.map(String).join(" ")}]`;

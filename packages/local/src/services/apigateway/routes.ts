@@ -11,14 +11,14 @@ type Segment =
   | { kind: "param"; name: string }
   | { kind: "greedy"; name: string };
 
-export interface CompiledRoute {
+interface CompiledRoute {
   route: HttpRoute;
   /** Upper case, or `ANY`; undefined for `$default`. */
   method?: string;
   segments: Segment[];
 }
 
-export interface RouteMatch {
+interface RouteMatch {
   route: HttpRoute;
   pathParameters: Record<string, string> | undefined;
 }

@@ -36,7 +36,7 @@ export interface SignedRequest {
   body: Buffer;
 }
 
-export interface VerifiedCaller {
+interface VerifiedCaller {
   credentials: IssuedCredentials;
 }
 

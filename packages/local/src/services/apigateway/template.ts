@@ -7,12 +7,12 @@
  */
 import type { HttpApiCors, HttpApiThrottling, HttpRoute, ThrottleLimits } from "./types";
 
-export interface TemplateResource {
+interface TemplateResource {
   Type: string;
   Properties?: Record<string, unknown>;
 }
 
-export type Resolve = (value: unknown) => string;
+type Resolve = (value: unknown) => string;
 
 export interface TemplateHttpApi {
   /** Logical id of the `AWS::ApiGatewayV2::Api`. */

@@ -11,7 +11,7 @@ import type { StsService } from "../sts/index";
 
 export type { Jwks } from "../../protocol/jwt";
 
-export type AuthorizationType = "NONE" | "AWS_IAM" | "JWT";
+type AuthorizationType = "NONE" | "AWS_IAM" | "JWT";
 
 export interface JwtAuthorizerConfig {
   /** Exactly the `iss` tokens carry; locally `<endpoint>/<userPoolId>` (no trailing slash). */

@@ -31,7 +31,7 @@ export interface IdentityPoolContext {
   jwksRegistered: boolean;
 }
 
-export interface IdentityPoolContextOptions {
+interface IdentityPoolContextOptions {
   region: string;
   dataDir?: string;
   sts: StsService;

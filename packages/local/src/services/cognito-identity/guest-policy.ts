@@ -4,7 +4,8 @@
  * `arn:aws:iam::aws:policy/AmazonCognitoUnAuthedIdentitiesSessionPolicy`: the guest's effective
  * permissions are the intersection of the unauthenticated role and that list of services, so an
  * over-broad guest role cannot leak `iam:*`, `sts:*` or `iot:AttachPolicy`. The classic flow
- * (GetOpenIdToken + AssumeRoleWithWebIdentity) applies no such cap (field guide §2).
+ * (GetOpenIdToken + AssumeRoleWithWebIdentity) applies no such cap ("Identity pools (federated identities) authentication
+ * flow", https://docs.aws.amazon.com/cognito/latest/developerguide/authentication-flow.html).
  *
  * Locally the policy is recorded on the issued credentials (`sessionPolicy` in STS) and intersected
  * with the role's policies wherever the local cloud evaluates IAM: the HTTP API's IAM authorizer
@@ -14,9 +15,6 @@
  * its first entries were verified). No IAM, STS or IoT control-plane action is ever included.
  * STS caps session policies at 2,048 characters, so it stays compact.
  */
-export const GUEST_SESSION_POLICY_ARN =
-  "arn:aws:iam::aws:policy/AmazonCognitoUnAuthedIdentitiesSessionPolicy";
-
 const GUEST_ACTIONS = [
   "cognito-identity:*",
   "cognito-sync:*",

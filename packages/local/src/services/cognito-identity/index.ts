@@ -2,7 +2,8 @@
  * Emulated Amazon Cognito identity pools (federated identities), JSON 1.1 behind the edge's
  * `X-Amz-Target: AWSCognitoIdentityService.*` route.
  *
- * Semantics follow the field guide §2 and the API reference; where AWS does not document a
+ * Semantics follow the Amazon Cognito Developer Guide ("Identity pools (federated identities)
+ * authentication flow") and the Amazon Cognito Federated Identities API Reference; where AWS does not document a
  * behaviour, the choice is written next to the code and in docs/local-cognito-identity.md:
  *
  * - Enhanced flow (GetId, GetCredentialsForIdentity): Logins validated (login-tokens.ts), linked
@@ -53,20 +54,11 @@ import {
 } from "./pools";
 import { type IdMember, validateIds } from "./validation";
 
-export { Messages } from "./errors";
 export { GUEST_SESSION_POLICY } from "./guest-policy";
-export type { LoginRef } from "./identity-store";
-export type { ServerSideTokenCheck, UserPoolKeySource } from "./login-tokens";
 export { userPoolKeysFrom } from "./login-tokens";
-export { DEFAULT_OPENID_ISSUER } from "./openid-tokens";
-export type {
-  IdentityPoolDefinition,
-  IdentityPoolRolesDefinition,
-  MappingRuleDefinition,
-  RoleMappingDefinition,
-} from "./pools";
+export type { IdentityPoolDefinition, IdentityPoolRolesDefinition } from "./pools";
 
-export interface CognitoIdentityServiceOptions {
+interface CognitoIdentityServiceOptions {
   region: string;
   /** Persist pools, identities, logins and the signing key under this directory. */
   dataDir?: string;
@@ -95,7 +87,7 @@ export interface CognitoIdentityServiceOptions {
   now?: () => number;
 }
 
-export interface IdentityView {
+interface IdentityView {
   identityId: string;
   identityPoolId: string;
   /** Linked logins: provider name and the user within it (ID token `sub`, developer user id). */

@@ -1,5 +1,6 @@
 /**
- * Linking and merging, the core of the identity pool's semantics (field guide §2):
+ * Linking and merging, the core of the identity pool's semantics (Amazon Cognito Developer Guide, "Identity pools (federated identities) authentication flow",
+ * https://docs.aws.amazon.com/cognito/latest/developerguide/authentication-flow.html):
  *
  * - a login linked nowhere is linked to the identity the caller passes (same id, now
  *   authenticated);

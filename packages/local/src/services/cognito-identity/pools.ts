@@ -28,14 +28,14 @@ export interface IdentityPoolDefinition {
   IdentityPoolTags?: Record<string, string>;
 }
 
-export interface MappingRuleDefinition {
+interface MappingRuleDefinition {
   Claim: string;
   MatchType: "Equals" | "NotEqual" | "StartsWith" | "Contains";
   Value: string;
   RoleARN: string;
 }
 
-export interface RoleMappingDefinition {
+interface RoleMappingDefinition {
   /** CloudFormation form: the map key is free and this names the provider. */
   IdentityProvider?: string;
   Type: "Token" | "Rules";

@@ -37,16 +37,16 @@ import * as z from "zod";
 // ---------------------------------------------------------------------------------------------
 
 /** Per identity provider (RulesConfigurationType: "up to 25 rules per identity provider"). */
-export const MAX_RULES_PER_PROVIDER = 25;
+const MAX_RULES_PER_PROVIDER = 25;
 /** SetIdentityPoolRoles: RoleMappings "Map Entries: Maximum number of 10 items". */
-export const MAX_ROLE_MAPPINGS = 10;
+const MAX_ROLE_MAPPINGS = 10;
 
 const roleArnSchema = z.string().check(z.minLength(20), z.maxLength(2048));
 
-export const matchTypeSchema = z.enum(["Equals", "NotEqual", "StartsWith", "Contains"]);
+const matchTypeSchema = z.enum(["Equals", "NotEqual", "StartsWith", "Contains"]);
 export type MatchType = z.infer<typeof matchTypeSchema>;
 
-export const mappingRuleSchema = z.object({
+const mappingRuleSchema = z.object({
   claim: z.string().check(z.minLength(1), z.maxLength(64)),
   matchType: matchTypeSchema,
   value: z.string().check(z.minLength(1), z.maxLength(128)),
@@ -54,7 +54,7 @@ export const mappingRuleSchema = z.object({
 });
 export type MappingRule = z.infer<typeof mappingRuleSchema>;
 
-export const roleMappingSchema = z
+const roleMappingSchema = z
   .object({
     type: z.enum(["Token", "Rules"]),
     ambiguousRoleResolution: z.enum(["AuthenticatedRole", "Deny"]),
@@ -74,7 +74,7 @@ export const roleMappingSchema = z
   );
 export type RoleMapping = z.infer<typeof roleMappingSchema>;
 
-export const identityPoolRoleConfigSchema = z.object({
+const identityPoolRoleConfigSchema = z.object({
   roles: z.object({
     authenticated: z.optional(roleArnSchema),
     unauthenticated: z.optional(roleArnSchema),
@@ -120,7 +120,7 @@ export function parseIdentityPoolRoleConfig(input: unknown): IdentityPoolRoleCon
 /** The decoded ID token payload. Cognito may add claims at any time: no fixed shape. */
 export type TokenClaims = Readonly<Record<string, unknown>>;
 
-export interface ResolveRoleInput {
+interface ResolveRoleInput {
   readonly config: IdentityPoolRoleConfig;
   /** `cognito-idp.<region>.amazonaws.com/<userPoolId>:<appClientId>`; ignored for guests. */
   readonly providerKey: string;
@@ -130,7 +130,7 @@ export interface ResolveRoleInput {
   readonly customRoleArn?: string;
 }
 
-export type RoleResolutionStep =
+type RoleResolutionStep =
   | "guest"
   | "no-mapping"
   | "custom-role-arn"
@@ -139,11 +139,9 @@ export type RoleResolutionStep =
   | "rule-match"
   | "ambiguous";
 
-export type RoleDenialError =
-  | "NotAuthorizedException"
-  | "InvalidIdentityPoolConfigurationException";
+type RoleDenialError = "NotAuthorizedException" | "InvalidIdentityPoolConfigurationException";
 
-export interface RoleAllowed {
+interface RoleAllowed {
   readonly decision: "allow";
   readonly roleArn: string;
   readonly step: RoleResolutionStep;
@@ -153,7 +151,7 @@ export interface RoleAllowed {
   readonly trace: readonly string[];
 }
 
-export interface RoleDenied {
+interface RoleDenied {
   readonly decision: "deny";
   readonly error: RoleDenialError;
   /** The message Cognito puts in the error body. */
@@ -163,7 +161,7 @@ export interface RoleDenied {
   readonly trace: readonly string[];
 }
 
-export type RoleResolution = RoleAllowed | RoleDenied;
+type RoleResolution = RoleAllowed | RoleDenied;
 
 /**
  * Cognito's wording, where known. `ambiguousDenied` is the text AWS returned to real clients
@@ -180,8 +178,8 @@ export const CognitoMessages = {
   CUSTOM_ROLE_NOT_ALLOWED: "The role requested with CustomRoleArn is not allowed for this token.",
 } as const;
 
-export const COGNITO_ROLES_CLAIM = "cognito:roles";
-export const COGNITO_PREFERRED_ROLE_CLAIM = "cognito:preferred_role";
+const COGNITO_ROLES_CLAIM = "cognito:roles";
+const COGNITO_PREFERRED_ROLE_CLAIM = "cognito:preferred_role";
 
 export function resolveRole(input: ResolveRoleInput): RoleResolution {
   const trace: string[] = [];
@@ -420,7 +418,7 @@ function claimOf(claims: TokenClaims | null, name: string): unknown {
   return claims === null ? undefined : ownValue(claims, name);
 }
 
-export type RuleOutcome = "match" | "no match" | "claim missing";
+type RuleOutcome = "match" | "no match" | "claim missing";
 
 /** One rule against one claim value; see the module comment for array and scalar handling. */
 export function evaluateRule(rule: MappingRule, claim: unknown): RuleOutcome {
@@ -461,7 +459,7 @@ function describeRule(rule: MappingRule): string {
  * The provider as a client names it in Logins: the role-mapping key without the app client id.
  * Used in the ambiguity message; AWS shows the provider name there (see CognitoMessages).
  */
-export function loginProviderName(providerKey: string): string {
+function loginProviderName(providerKey: string): string {
   return providerKey.startsWith("cognito-idp.") ? providerKey.replace(/:[^:/]*$/, "") : providerKey;
 }
 
@@ -494,7 +492,7 @@ export interface ExplainRoleInput {
   readonly configSource?: string;
 }
 
-export interface RoleExplanation {
+interface RoleExplanation {
   readonly resolution: RoleResolution;
   readonly lines: readonly string[];
   /** 0 when a role would be issued, 3 when Cognito would refuse. */

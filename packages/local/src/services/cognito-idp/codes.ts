@@ -16,12 +16,12 @@ export type CodeContext = Pick<
 
 export const SIGNUP_CODE_MS = 24 * 3600 * 1000;
 export const RESET_CODE_MS = 3600 * 1000;
-export const MAX_CODE_ATTEMPTS = 5;
-export const MAX_CODE_SENDS = 10;
-export const CODE_SEND_WINDOW_MS = 15 * 60 * 1000;
+const MAX_CODE_ATTEMPTS = 5;
+const MAX_CODE_SENDS = 10;
+const CODE_SEND_WINDOW_MS = 15 * 60 * 1000;
 export const CODE_MISMATCH = "Invalid verification code provided, please try again.";
-export const CODE_EXPIRED = "Invalid code provided, please request a code again.";
-export const ATTEMPTS_EXCEEDED = "Attempt limit exceeded, please try after some time.";
+const CODE_EXPIRED = "Invalid code provided, please request a code again.";
+const ATTEMPTS_EXCEEDED = "Attempt limit exceeded, please try after some time.";
 
 export function throttleSends(ctx: CodeContext, pool: PoolState, user: UserRecord): void {
   const key = `${pool.record.id}/${user.username}`;

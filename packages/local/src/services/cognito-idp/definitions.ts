@@ -32,9 +32,9 @@ export const DEFAULT_FLOWS: ExplicitAuthFlow[] = [
   "ALLOW_CUSTOM_AUTH",
   "ALLOW_REFRESH_TOKEN_AUTH",
 ];
-export const ALPHANUMERIC = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789";
+const ALPHANUMERIC = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789";
 
-export function randomString(length: number, alphabet: string): string {
+function randomString(length: number, alphabet: string): string {
   let out = "";
   for (let i = 0; i < length; i++) out += alphabet[randomInt(alphabet.length)];
   return out;
@@ -102,7 +102,7 @@ export function validatePoolDefinition(definition: UserPoolDefinition): void {
 }
 
 /** SMS and email MFA in a definition: said once per write, never pretended to work. */
-export function warnUnemulatedMfa(
+function warnUnemulatedMfa(
   ctx: DefinitionContext,
   id: string,
   definition: UserPoolDefinition,
@@ -147,7 +147,7 @@ export function putUserPool(ctx: DefinitionContext, id: string, definition: User
   return { Id: id, Arn: poolArn(ctx, id), Name: record.name };
 }
 
-export function writePool(ctx: DefinitionContext, id: string, definition: UserPoolDefinition) {
+function writePool(ctx: DefinitionContext, id: string, definition: UserPoolDefinition) {
   const record: PoolRecord = {
     id,
     name: definition.UserPoolName ?? id,
@@ -224,7 +224,7 @@ export function createGroup(
   return group;
 }
 
-export function attributeExists(pool: PoolState, name: string): boolean {
+function attributeExists(pool: PoolState, name: string): boolean {
   if (STANDARD_ATTRIBUTES.has(name)) return true;
   return (pool.record.definition.Schema ?? []).some(
     (attribute) => attribute.Name === name || `custom:${attribute.Name}` === name,

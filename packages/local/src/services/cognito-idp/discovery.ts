@@ -14,7 +14,7 @@ import { issuer } from "./token-issuer";
  * being sent to a URL that answers 404. `response_types_supported` (required by OpenID Connect
  * Discovery 1.0) is therefore empty.
  */
-export function openIdConfiguration(issuer: string) {
+function openIdConfiguration(issuer: string) {
   return {
     issuer,
     jwks_uri: `${issuer}/.well-known/jwks.json`,

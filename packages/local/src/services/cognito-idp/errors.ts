@@ -11,7 +11,7 @@ export const COGNITO_IDP_ERRORS: JsonErrorDialect = {
   headers: ["x-amzn-errortype", "x-amzn-errormessage"],
 };
 
-export const INCORRECT_CREDENTIALS = "Incorrect username or password.";
+const INCORRECT_CREDENTIALS = "Incorrect username or password.";
 
 export function notAuthorized(message = INCORRECT_CREDENTIALS): AwsServiceError {
   return new AwsServiceError("NotAuthorizedException", message);

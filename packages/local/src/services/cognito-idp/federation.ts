@@ -12,7 +12,7 @@ import { findUser, putUser, requireClient, requirePool } from "./state";
 import { issueTokens, type TokenContext } from "./token-issuer";
 import { runPostConfirmation, runPreSignUp, triggerContext } from "./triggers/pool-triggers";
 
-export type FederationContext = DefinitionContext & TokenContext;
+type FederationContext = DefinitionContext & TokenContext;
 
 export async function signInWithExternalProvider(
   ctx: FederationContext,

@@ -48,15 +48,7 @@ import { issuer, isTokenActive } from "./token-issuer";
 import { DEFAULT_TRIGGER_TIMEOUT_MS, type InvokeTrigger } from "./triggers";
 import { type Input, jsonResponse, type Operation } from "./wire";
 
-export type {
-  AuthenticationResult,
-  ExternalSignInInput,
-  GroupDefinition,
-  OutboxMessage,
-  UserPoolClientDefinition,
-  UserPoolDefinition,
-} from "./model";
-export type { InvokeTrigger } from "./triggers";
+export type { OutboxMessage, UserPoolDefinition } from "./model";
 
 export interface CognitoIdpServiceOptions {
   region: string;

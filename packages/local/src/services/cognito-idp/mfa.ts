@@ -44,16 +44,16 @@ export interface MfaSession {
 }
 
 export const MFA_CODE_MISMATCH = "Invalid code received for user";
-export const TOTP_REUSED = "Your software token has already been used once.";
+const TOTP_REUSED = "Your software token has already been used once.";
 /** Wrong codes one MFA session takes before it is spent (the user signs in again). */
-export const MAX_MFA_ATTEMPTS = 5;
+const MAX_MFA_ATTEMPTS = 5;
 export const SMS_NOT_EMULATED =
   "SMS MFA is not emulated by the local user pool; only software token (TOTP) MFA is.";
 export const EMAIL_NOT_EMULATED =
   "Email MFA is not emulated by the local user pool; only software token (TOTP) MFA is.";
 
 /** Whether the pool challenges for TOTP at all (OPTIONAL or ON, with SOFTWARE_TOKEN_MFA). */
-export function totpMfa(pool: PoolState): "OFF" | "OPTIONAL" | "ON" {
+function totpMfa(pool: PoolState): "OFF" | "OPTIONAL" | "ON" {
   const def = pool.record.definition;
   const mode = def.MfaConfiguration ?? "OFF";
   return mode !== "OFF" && def.EnabledMfas?.includes("SOFTWARE_TOKEN_MFA") ? mode : "OFF";
@@ -68,7 +68,7 @@ export function requireTotpPool(pool: PoolState): void {
   }
 }
 
-export function mfaSessionFor(
+function mfaSessionFor(
   ctx: MfaContext,
   pool: PoolState,
   client: ClientRecord,
@@ -129,7 +129,7 @@ export function openMfaSession(ctx: MfaContext, pool: PoolState, token: string):
 }
 
 /** An MFA session, checked: sealed by this pool, unexpired and not yet spent. */
-export function checkMfaSession(
+function checkMfaSession(
   ctx: MfaContext,
   pool: PoolState,
   session: MfaSession | undefined,

@@ -24,14 +24,14 @@ export interface UserPoolDefinition {
   EnabledMfas?: Array<"SOFTWARE_TOKEN_MFA" | "SMS_MFA" | "EMAIL_OTP">;
 }
 
-export interface SchemaAttribute {
+interface SchemaAttribute {
   Name: string;
   AttributeDataType?: "String" | "Number" | "DateTime" | "Boolean";
   Mutable?: boolean;
   Required?: boolean;
 }
 
-export interface LambdaConfig {
+interface LambdaConfig {
   PreSignUp?: string;
   PostConfirmation?: string;
   PreTokenGeneration?: string;
@@ -95,7 +95,7 @@ export interface GroupRecord extends GroupDefinition {
   modified: number;
 }
 
-export type UserStatus =
+type UserStatus =
   | "UNCONFIRMED"
   | "CONFIRMED"
   | "FORCE_CHANGE_PASSWORD"
@@ -131,7 +131,7 @@ export interface UserRecord {
   totp?: TotpState;
 }
 
-export interface TotpState {
+interface TotpState {
   /** Base32 secret from AssociateSoftwareToken, awaiting VerifySoftwareToken. */
   pendingSecret?: string;
   /** Base32 secret a VerifySoftwareToken proved; what sign-in checks codes against. */

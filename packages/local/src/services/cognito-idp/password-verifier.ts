@@ -20,7 +20,7 @@ import {
 import { seal, unseal } from "./tokens";
 
 /** The server's half of one SRP exchange, sealed into `SECRET_BLOCK`. */
-export interface SrpSession {
+interface SrpSession {
   t: "srp";
   /** Pool, client and internal username the exchange is for. */
   p: string;
@@ -100,7 +100,7 @@ export function passwordVerifierChallenge(input: {
 }
 
 /** The client's answer to `PASSWORD_VERIFIER`, every documented parameter present. */
-export interface PasswordClaim {
+interface PasswordClaim {
   signature: string;
   secretBlock: Buffer;
   timestamp: string;

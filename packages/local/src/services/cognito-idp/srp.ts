@@ -22,7 +22,7 @@ const N_HEX =
   "BBE117577A615D6C770988C0BAD946E208E24FA074E5AB3143DB5BFCE0FD108E4B82D120A93AD2CAFFFFFFFFFFFFFFFF";
 
 export const N = BigInt(`0x${N_HEX}`);
-export const g = 2n;
+const g = 2n;
 const N_BYTES = N_HEX.length / 2;
 
 /** Hex of the magnitude, even length, with `00` prepended when the top bit is set (a positive sign). */
@@ -63,12 +63,7 @@ export function modPowN(base: bigint, exponent: bigint): bigint {
 }
 
 /** x = H(padHex(salt) ‖ H(poolName ‖ userId ‖ ":" ‖ password)), hashes as the clients build them. */
-export function computeX(
-  poolName: string,
-  userId: string,
-  password: string,
-  saltHex: string,
-): bigint {
+function computeX(poolName: string, userId: string, password: string, saltHex: string): bigint {
   const inner = createHash("sha256")
     .update(`${poolName}${userId}:${password}`, "utf8")
     .digest("hex");
@@ -88,7 +83,7 @@ export function createVerifier(poolName: string, userId: string, password: strin
   return { salt, verifier: modPowN(g, x).toString(16) };
 }
 
-export interface ServerChallenge {
+interface ServerChallenge {
   /** Hex of B. */
   B: string;
   /** Hex of the private b: kept server-side only (in the sealed session). */

@@ -159,7 +159,7 @@ export function normalizeAlias(pool: PoolState, value: string): string {
   return value.includes("@") ? value.toLowerCase() : normalize(pool, value);
 }
 
-export function indexUser(pool: PoolState, user: UserRecord | undefined, key: string): void {
+function indexUser(pool: PoolState, user: UserRecord | undefined, key: string): void {
   for (const alias of pool.aliasesOfUser.get(key) ?? []) {
     if (pool.aliases.get(alias) === key) pool.aliases.delete(alias);
   }

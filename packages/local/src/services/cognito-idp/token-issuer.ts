@@ -54,7 +54,7 @@ export function sortedGroups(pool: PoolState, user: UserRecord): GroupRecord[] {
     );
 }
 
-export function groupConfiguration(pool: PoolState, user: UserRecord): GroupConfiguration {
+function groupConfiguration(pool: PoolState, user: UserRecord): GroupConfiguration {
   const groups = sortedGroups(pool, user);
   const roles = [...new Set(groups.flatMap((group) => (group.RoleArn ? [group.RoleArn] : [])))];
   // The preferred role is the role of the group with the lowest precedence, when that is unique.

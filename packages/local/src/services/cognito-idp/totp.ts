@@ -5,10 +5,10 @@
 import { createHmac, randomBytes, timingSafeEqual } from "node:crypto";
 
 const ALPHABET = "ABCDEFGHIJKLMNOPQRSTUVWXYZ234567";
-export const TOTP_STEP_SECONDS = 30;
-export const TOTP_DIGITS = 6;
+const TOTP_STEP_SECONDS = 30;
+const TOTP_DIGITS = 6;
 
-export function base32Encode(bytes: Buffer): string {
+function base32Encode(bytes: Buffer): string {
   let bits = 0;
   let value = 0;
   let out = "";
@@ -24,7 +24,7 @@ export function base32Encode(bytes: Buffer): string {
   return out;
 }
 
-export function base32Decode(text: string): Buffer {
+function base32Decode(text: string): Buffer {
   const clean = text.replace(/=+$/, "").toUpperCase();
   const out: number[] = [];
   let bits = 0;
@@ -56,7 +56,7 @@ function hotp(key: Buffer, counter: number): string {
   return String(binary % 10 ** TOTP_DIGITS).padStart(TOTP_DIGITS, "0");
 }
 
-export function totpStep(nowMs: number): number {
+function totpStep(nowMs: number): number {
   return Math.floor(nowMs / 1000 / TOTP_STEP_SECONDS);
 }
 

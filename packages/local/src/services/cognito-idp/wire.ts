@@ -3,7 +3,7 @@ import { AwsServiceError } from "../../protocol/errors";
 import { JSON_1_1 } from "../../protocol/json";
 import type { ServiceResponse } from "../../types";
 
-export const CONTENT_TYPE = JSON_1_1;
+const CONTENT_TYPE = JSON_1_1;
 
 export type Input = Record<string, unknown>;
 

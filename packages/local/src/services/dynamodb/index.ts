@@ -27,7 +27,7 @@ export type LocalTableDefinition = CreateTableInput & {
   TimeToLiveSpecification?: TimeToLiveSpecification;
 };
 
-export interface DynamoDbOptions {
+interface DynamoDbOptions {
   /** LevelDB directory; in memory when undefined. */
   dataDir?: string;
   region: string;
@@ -283,7 +283,7 @@ function internalRequest(operation: string, input: unknown, region: string): Ser
 }
 
 /** Raised when `createTables` cannot bring a table into the declared shape. */
-export class TableSetupError extends LocalAwsError {
+class TableSetupError extends LocalAwsError {
   constructor(message: string) {
     super("TableSetupFailed", message);
   }

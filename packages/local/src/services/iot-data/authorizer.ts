@@ -5,7 +5,7 @@
  *   iot:Subscribe on `topicfilter/<filter>`, each under `arn:aws:iot:<region>:<account>:`.
  * - An authenticated identity is allowed only what **both** its role's IAM identity policies and
  *   the IoT policies attached to its identity id allow; a guest by its role's policies alone
- *   (field guide §3). A session policy on the credentials (the enhanced flow's guest scope-down)
+ *   (AWS IoT Developer Guide, "Authorization with Amazon Cognito identities"). A session policy on the credentials (the enhanced flow's guest scope-down)
  *   must allow it too. An explicit Deny in any of them wins, as each layer must say Allowed.
  * - Policy variables: `${cognito-identity.amazonaws.com:sub}` is the identity id,
  *   `${iot:ClientId}` the MQTT client id; `${iot:Connection.Thing.ThingName}` is unset (Cognito
@@ -34,14 +34,14 @@ const RESOURCE_TYPE: Record<IotAction, string> = {
   "iot:Subscribe": "topicfilter",
 };
 
-export type Decision = { allowed: true } | { allowed: false; reason: string };
+type Decision = { allowed: true } | { allowed: false; reason: string };
 
-export interface IotAuthorizer {
+interface IotAuthorizer {
   /** `name` is the client id, topic or topic filter the action is on. */
   authorize(principal: IotPrincipal, clientId: string, action: IotAction, name: string): Decision;
 }
 
-export interface IotAuthorizerOptions {
+interface IotAuthorizerOptions {
   region: string;
   accountId: string;
   iot: Pick<IotService, "attachedPolicies">;

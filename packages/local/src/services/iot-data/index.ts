@@ -36,12 +36,7 @@ import { type MessageListener, MessageLog, type MqttMessage } from "./message-lo
 import { verifyPresignedUrl } from "./presigned-url";
 import { type IdentityLookup, type IotPrincipal, resolvePrincipal } from "./principal";
 
-export type { Decision, IotAction } from "./authorizer";
-export type { MessageListener, MqttMessage } from "./message-log";
-export { IOT_SIGNING_SERVICE } from "./presigned-url";
-export type { IdentityLookup, IotPrincipal } from "./principal";
-
-export const MQTT_PATH = "/mqtt";
+const MQTT_PATH = "/mqtt";
 /** AWS IoT's client id limit (MQTT 3.1's 23 would refuse `us-east-1:<uuid>`). */
 const MAX_CLIENT_ID_LENGTH = 128;
 /** AWS IoT's message payload limit. */
@@ -56,7 +51,7 @@ const BASIC_INGEST = /^\$aws\/rules\/[^/]+\//i;
 /** aedes' own `$SYS/` topics (heartbeats, client events): no AWS IoT topic, not for clients. */
 const SYS_PREFIX = "$SYS/";
 
-export interface MqttBrokerOptions {
+interface MqttBrokerOptions {
   /** Loopback only (`127.0.0.1` by default); anything else is refused. */
   host?: string;
   /** 0 (default) picks a free port. */
@@ -81,7 +76,7 @@ export interface MqttBrokerOptions {
   origins?: OriginPolicy;
 }
 
-export interface MqttConnection {
+interface MqttConnection {
   clientId: string;
   identityId: string | undefined;
   roleArn: string;

@@ -17,9 +17,9 @@
 import { type SigV4Failure, verifySigV4 } from "../../protocol/sigv4";
 import type { IssuedCredentials } from "../sts/index";
 
-export const IOT_SIGNING_SERVICE = "iotdevicegateway";
+const IOT_SIGNING_SERVICE = "iotdevicegateway";
 
-export interface PresignedRequest {
+interface PresignedRequest {
   method: string;
   /** The request target as received: path and raw (still percent-encoded) query. */
   url: string;
@@ -27,11 +27,11 @@ export interface PresignedRequest {
   headers: Record<string, string | string[] | undefined>;
 }
 
-export type PresignedVerification =
+type PresignedVerification =
   | { ok: true; credentials: IssuedCredentials }
   | { ok: false; reason: string };
 
-export interface VerifyOptions {
+interface VerifyOptions {
   region: string;
   lookupCredentials(accessKeyId: string): IssuedCredentials | undefined;
   now: number;

@@ -68,7 +68,7 @@ export function isGuestRole(role: LocalRole): boolean {
   return amr.has("unauthenticated") && !amr.has("authenticated");
 }
 
-export function statementsOf(document: PolicyDocument) {
+function statementsOf(document: PolicyDocument) {
   const s = document.Statement;
   return Array.isArray(s) ? s : s ? [s] : [];
 }

@@ -30,9 +30,9 @@ import { targetOperations } from "./operations/targets";
 import { type IotOperation, IotState } from "./state";
 import { decodeSegment, parseBody } from "./wire";
 
-export type { EndpointType, IotPolicy } from "./model";
+export type { IotPolicy } from "./model";
 
-export interface IotServiceOptions {
+interface IotServiceOptions {
   region: string;
   accountId?: string;
   dataDir?: string;

@@ -1,7 +1,7 @@
 import { AwsServiceError } from "../../protocol/errors";
 /** What the local IoT control plane stores (policies, attachments), its quotas, its wire error. */
 
-/** Policies per target, IoT's documented quota (field guide §3). */
+/** Policies per target, IoT's documented quota (AWS General Reference, "AWS IoT Core endpoints and quotas"). */
 export const MAX_POLICIES_PER_TARGET = 10;
 /** Document size quota, counted without whitespace as IoT does. */
 export const MAX_POLICY_CHARS = 2048;

@@ -6,7 +6,7 @@ import { Journal } from "../../journal";
 import type { ServiceResponse } from "../../types";
 import { type EndpointType, type IotJournalRecord, type IotPolicy, notFound } from "./model";
 
-export interface IotStateOptions {
+interface IotStateOptions {
   region: string;
   accountId: string;
   dataDir?: string;

@@ -46,7 +46,7 @@ import { KinesisState } from "./state";
 const CONTENT_TYPE = JSON_1_1;
 const TARGET_PREFIX = "Kinesis_20131202.";
 
-export interface KinesisOptions {
+interface KinesisOptions {
   /** Directory of the journal; in memory when undefined. */
   dataDir?: string;
   region: string;

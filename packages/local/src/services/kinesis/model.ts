@@ -153,7 +153,7 @@ export function uniformRanges(count: number, start = 0n, end = MAX_HASH_KEY): [b
 }
 
 /** Where an iterator reads from: the first record at or above `from` in one shard. */
-export interface IteratorPosition {
+interface IteratorPosition {
   region: string;
   stream: string;
   /** The stream's creation time: an iterator of a deleted and re-created stream is stale. */

@@ -15,7 +15,6 @@ import {
   createPrivateKey,
   createPublicKey,
   generateKeyPairSync,
-  type KeyObject,
   sign as nodeSign,
   verify as nodeVerify,
   privateDecrypt,
@@ -294,7 +293,7 @@ export function rsaDecrypt(
 const BLOB_VERSION = 1;
 const UUID_BYTES = 16;
 
-export function contextAad(context: Record<string, string> | undefined): Buffer {
+function contextAad(context: Record<string, string> | undefined): Buffer {
   const entries = Object.entries(context ?? {}).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
   return Buffer.from(JSON.stringify(entries), "utf8");
 }
@@ -342,5 +341,3 @@ export function openBlob(
     return undefined;
   }
 }
-
-export type { KeyObject };

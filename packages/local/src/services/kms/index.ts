@@ -46,12 +46,10 @@ import { createKey, keyOperations } from "./operations/keys";
 import { signingOperations } from "./operations/signing";
 import { type KmsOperation, KmsState } from "./state";
 
-export type { KmsKeyDefinition, KmsTag } from "./model";
-
 const CONTENT_TYPE = JSON_1_1;
 const TARGET_PREFIX = "TrentService.";
 
-export interface KmsServiceOptions {
+interface KmsServiceOptions {
   region: string;
   accountId?: string;
   /** Persist keys and aliases under this directory; in memory when undefined. */

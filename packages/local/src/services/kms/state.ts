@@ -14,7 +14,7 @@ import {
   validation,
 } from "./model";
 
-export interface KmsStateOptions {
+interface KmsStateOptions {
   region: string;
   accountId: string;
   dataDir?: string;

@@ -39,12 +39,7 @@ export const DEFAULT_RETRY: RetryPolicy = {
   maxConcurrency: 16,
 };
 
-export type DeliveryStatus =
-  | "delivered"
-  | "failed"
-  | "dead-lettered"
-  | "dead-letter-failed"
-  | "dropped";
+type DeliveryStatus = "delivered" | "failed" | "dead-lettered" | "dead-letter-failed" | "dropped";
 
 export interface DeliveryRecord {
   messageId: string;

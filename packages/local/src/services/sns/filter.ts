@@ -25,7 +25,7 @@ export interface FilterableAttribute {
   BinaryValue?: string;
 }
 
-export interface FilterableMessage {
+interface FilterableMessage {
   attributes?: Record<string, FilterableAttribute>;
   body?: string;
 }

@@ -63,19 +63,7 @@ import {
 import { SnsPublisher } from "./publisher";
 import { SnsState } from "./state";
 
-export type { DeliveryRecord, RetryPolicy } from "./delivery";
-export type {
-  DeliveryPayload,
-  DeliveryTarget,
-  LambdaCallback,
-  MessageAttribute,
-  PendingMessageView,
-  QueueCallback,
-  SnsProtocol,
-  SnsQueueTarget,
-  SnsServiceOptions,
-  SqsMessageAttributes,
-} from "./model";
+export type { SqsMessageAttributes } from "./model";
 
 export interface SnsService extends LocalService {
   readonly name: "sns";

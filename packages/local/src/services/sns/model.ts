@@ -50,7 +50,7 @@ export type LambdaCallback = (event: SNSEvent) => Promise<void>;
 export type QueueCallback = (body: string, attributes: SqsMessageAttributes) => Promise<void>;
 
 /** The local SQS service, as SNS needs it (see `services/sqs`). */
-export interface SnsQueueTarget {
+interface SnsQueueTarget {
   hasQueue(queueArn: string): boolean;
   /** Stores the message in the queue (durably when the queue service persists); throws if not. */
   enqueue(queueArn: string, body: string, attributes: SqsMessageAttributes): unknown;
@@ -58,12 +58,12 @@ export interface SnsQueueTarget {
   onQueueCreated?(listener: (queueArn: string) => void): void;
 }
 
-export interface DeliveryTarget {
+interface DeliveryTarget {
   protocol: SnsProtocol;
   endpoint: string;
   subscriptionArn: string;
 }
-export interface DeliveryPayload {
+interface DeliveryPayload {
   /** For lambda endpoints. */
   event?: SNSEvent;
   /** SQS/HTTP body (the JSON envelope, or the raw message with RawMessageDelivery). */

@@ -50,14 +50,7 @@ import { changeMessageVisibility, changeMessageVisibilityBatch } from "./operati
 import { parseInput, SQS_ERRORS, SQS_TARGET_PREFIX, sqsError, sqsResponse } from "./protocol";
 import { SqsState } from "./state";
 
-export type { SqsAttributeValue } from "./md5";
-export type {
-  MessageView,
-  QueueView,
-  ReceivedMessage,
-  SqsServiceOptions,
-  StoredMessage,
-} from "./model";
+export type { ReceivedMessage } from "./model";
 
 /** The SenderId SQS shows for messages SNS delivered (the SNS service principal's id). */
 const SNS_SENDER_ID = "AIDAIT2UOQQY3AUEKVGXU";

@@ -11,8 +11,6 @@ import type { SqsAttributeValue } from "./md5";
 import { sqsError } from "./protocol";
 import type { SqsState } from "./state";
 
-export type { SqsAttributeValue } from "./md5";
-
 export const MAX_WAIT_SECONDS = 20;
 
 export interface SqsServiceOptions {
@@ -113,7 +111,7 @@ export type SqsRecord =
   /** Redrive: the message leaves `name` for the dead-letter queue `to`, keeping its id. */
   | { op: "move"; name: string; to: string; id: string; at: number };
 
-export const DEFAULT_QUEUE_ATTRIBUTES: Readonly<Record<string, string>> = {
+const DEFAULT_QUEUE_ATTRIBUTES: Readonly<Record<string, string>> = {
   VisibilityTimeout: "30",
   MaximumMessageSize: "262144",
   MessageRetentionPeriod: "345600",
@@ -130,7 +128,7 @@ export function queueSeconds(queue: QueueState, name: string): number {
   return Number(queueAttribute(queue, name) ?? "0");
 }
 
-export interface RedrivePolicy {
+interface RedrivePolicy {
   deadLetterTargetArn: string;
   maxReceiveCount: number;
 }

@@ -9,7 +9,7 @@ import { AwsServiceError, type Fault } from "../../protocol/errors";
 import { JSON_1_0, type JsonErrorDialect } from "../../protocol/json";
 import type { ServiceResponse } from "../../types";
 
-export const SQS_CONTENT_TYPE = JSON_1_0;
+const SQS_CONTENT_TYPE = JSON_1_0;
 export const SQS_TARGET_PREFIX = "AmazonSQS";
 
 /** Modeled errors whose legacy query code differs from their name (from the SQS model). */

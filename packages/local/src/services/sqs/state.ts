@@ -9,7 +9,7 @@ import { LOCAL_ACCOUNT_ID, type ServiceRequest } from "../../types";
 import type { QueueState, SqsRecord, SqsServiceOptions, StoredMessage } from "./model";
 import { queueDoesNotExist, requireString, sqsError } from "./protocol";
 
-export class QueueStore {
+class QueueStore {
   readonly queues = new Map<string, QueueState>();
 
   constructor(private readonly arnOf: (name: string) => string) {}

@@ -6,7 +6,7 @@
 import type { SqsAttributeValue } from "./md5";
 import { invalidParameter, sqsError } from "./protocol";
 
-export const MAX_MESSAGE_ATTRIBUTES = 10;
+const MAX_MESSAGE_ATTRIBUTES = 10;
 
 const RANGES: Readonly<Record<string, readonly [number, number]>> = {
   VisibilityTimeout: [0, 43_200],

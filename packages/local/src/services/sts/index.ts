@@ -43,15 +43,9 @@ import { StsState } from "./state";
 import { parseTrustPolicy, TrustPolicyError } from "./trust";
 
 export type { Jwks } from "./jwt";
-export type {
-  AssumeRoleWithWebIdentityInput,
-  AssumeRoleWithWebIdentityOutput,
-  IssueCredentialsInput,
-  IssuedCredentials,
-  RoleDefinition,
-} from "./model";
+export type { IssuedCredentials } from "./model";
 
-export interface StsServiceOptions {
+interface StsServiceOptions {
   region: string;
   accountId?: string;
   dataDir?: string;

@@ -14,7 +14,7 @@ import {
 export type { Jwks } from "../../protocol/jwt";
 export { JwtError } from "../../protocol/jwt";
 
-export interface VerifiedToken extends DecodedJwt {
+interface VerifiedToken extends DecodedJwt {
   /**
    * `iss` without scheme and trailing slash: the IAM provider name
    * (`cognito-identity.amazonaws.com`).

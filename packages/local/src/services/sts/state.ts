@@ -13,7 +13,7 @@ import {
 } from "./model";
 import { parseTrustPolicy } from "./trust";
 
-export interface StsStateOptions {
+interface StsStateOptions {
   accountId: string;
   dataDir?: string;
   compactAfter?: number;

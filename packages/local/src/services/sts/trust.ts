@@ -1,6 +1,6 @@
 /**
  * Evaluation of a role's trust policy for `sts:AssumeRoleWithWebIdentity`: the subset of IAM the
- * identity backend relies on (field guide §2: roles trusted by the identity pool must condition on
+ * identity backend relies on (Amazon Cognito Developer Guide, "Role trust and permissions": roles trusted by the identity pool must condition on
  * both `cognito-identity.amazonaws.com:aud` and `:amr`).
  *
  * Supported: Effect Allow/Deny (an explicit Deny wins), Action as string or list with `*`
@@ -11,7 +11,7 @@
  * set operator there.
  */
 
-export interface TrustContext {
+interface TrustContext {
   /** Provider name, e.g. `cognito-identity.amazonaws.com`. */
   provider: string;
   /** Condition keys available to the policy, e.g. `cognito-identity.amazonaws.com:amr`. */

@@ -45,7 +45,7 @@ export interface StoredTrace {
   dropped: number;
 }
 
-export interface TraceStoreOptions {
+interface TraceStoreOptions {
   /** Traces kept; beyond it the one quiet the longest is evicted. Default 200. */
   maxTraces?: number;
   /** Documents kept per trace; beyond it the oldest subsegment is evicted. Default 100. */
@@ -65,7 +65,7 @@ export interface TraceSource {
  * id, name, start time, and for an independent subsegment its parent). Anything else is kept as
  * sent.
  */
-export function validDocument(value: unknown): SegmentDocument | undefined {
+function validDocument(value: unknown): SegmentDocument | undefined {
   if (value === null || typeof value !== "object" || Array.isArray(value)) return undefined;
   const doc = value as Record<string, unknown>;
   if (typeof doc.trace_id !== "string" || !TRACE_ID.test(doc.trace_id)) return undefined;
@@ -221,7 +221,7 @@ function copy(entry: Entry): StoredTrace {
   };
 }
 
-export interface XRayDaemonOptions extends TraceStoreOptions {
+interface XRayDaemonOptions extends TraceStoreOptions {
   /** UDP port on 127.0.0.1; 0 (the default) picks a free one. */
   port?: number;
 }

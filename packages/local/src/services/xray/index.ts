@@ -8,8 +8,5 @@ export {
   startXRayDaemon,
   type TraceSource,
   TraceStore,
-  type TraceStoreOptions,
-  validDocument,
   type XRayDaemon,
-  type XRayDaemonOptions,
 } from "./daemon";

@@ -37,12 +37,12 @@ import {
 import { assertNewUserIsFree, isUuid, resolveNewUsername } from "./sign-up";
 import { changeAttributes } from "./user-attributes";
 
-export type AdminUserContext = StoreContext & CodeContext & TokenContext;
+type AdminUserContext = StoreContext & CodeContext & TokenContext;
 
 const ADMIN_CLIENT = "CLIENT_ID_NOT_APPLICABLE";
 const MAX_LINKED_IDENTITIES = 5;
 
-export function userShape(user: UserRecord, attributesKey: "Attributes" | "UserAttributes") {
+function userShape(user: UserRecord, attributesKey: "Attributes" | "UserAttributes") {
   return {
     Username: user.username,
     [attributesKey]: toAttributeList(userAttributes(user)),
@@ -53,7 +53,7 @@ export function userShape(user: UserRecord, attributesKey: "Attributes" | "UserA
   };
 }
 
-export async function adminCreateUser(ctx: AdminUserContext, input: Input) {
+async function adminCreateUser(ctx: AdminUserContext, input: Input) {
   const pool = requirePool(ctx, requireString(input, "UserPoolId"));
   const name = requireString(input, "Username");
   const attributes = attributeList(input.UserAttributes);
@@ -114,7 +114,7 @@ export async function adminCreateUser(ctx: AdminUserContext, input: Input) {
   return { User: userShape(user, "Attributes") };
 }
 
-export async function adminSetUserPassword(ctx: AdminUserContext, input: Input) {
+async function adminSetUserPassword(ctx: AdminUserContext, input: Input) {
   const pool = requirePool(ctx, requireString(input, "UserPoolId"));
   const found = requireUser(pool, requireString(input, "Username"));
   const password = requireString(input, "Password");
@@ -134,19 +134,19 @@ export async function adminSetUserPassword(ctx: AdminUserContext, input: Input) 
   return {};
 }
 
-export function adminUpdateUserAttributes(ctx: AdminUserContext, input: Input) {
+function adminUpdateUserAttributes(ctx: AdminUserContext, input: Input) {
   const pool = requirePool(ctx, requireString(input, "UserPoolId"));
   const user = draft(requireUser(pool, requireString(input, "Username")));
   return changeAttributes(ctx, pool, user, attributeList(input.UserAttributes));
 }
 
-export function adminGetUser(ctx: AdminUserContext, input: Input) {
+function adminGetUser(ctx: AdminUserContext, input: Input) {
   const pool = requirePool(ctx, requireString(input, "UserPoolId"));
   const user = draft(requireUser(pool, requireString(input, "Username")));
   return { ...userShape(user, "UserAttributes"), MFAOptions: [], ...mfaSettings(user) };
 }
 
-export async function adminConfirmSignUp(ctx: AdminUserContext, input: Input) {
+async function adminConfirmSignUp(ctx: AdminUserContext, input: Input) {
   const pool = requirePool(ctx, requireString(input, "UserPoolId"));
   const user = draft(requireUser(pool, requireString(input, "Username")));
   if (user.status !== "UNCONFIRMED") {
@@ -166,14 +166,14 @@ export async function adminConfirmSignUp(ctx: AdminUserContext, input: Input) {
   return {};
 }
 
-export function adminDeleteUser(ctx: AdminUserContext, input: Input) {
+function adminDeleteUser(ctx: AdminUserContext, input: Input) {
   const pool = requirePool(ctx, requireString(input, "UserPoolId"));
   const user = draft(requireUser(pool, requireString(input, "Username")));
   ctx.journal.commit({ op: "deleteUser", poolId: pool.record.id, username: user.username });
   return {};
 }
 
-export function adminSetEnabled(ctx: AdminUserContext, input: Input, enabled: boolean) {
+function adminSetEnabled(ctx: AdminUserContext, input: Input, enabled: boolean) {
   const pool = requirePool(ctx, requireString(input, "UserPoolId"));
   const user = draft(requireUser(pool, requireString(input, "Username")));
   user.enabled = enabled;
@@ -181,7 +181,7 @@ export function adminSetEnabled(ctx: AdminUserContext, input: Input, enabled: bo
   return {};
 }
 
-export function adminUserGlobalSignOut(ctx: AdminUserContext, input: Input) {
+function adminUserGlobalSignOut(ctx: AdminUserContext, input: Input) {
   const pool = requirePool(ctx, requireString(input, "UserPoolId"));
   const user = draft(requireUser(pool, requireString(input, "Username")));
   user.signedOutAt = ctx.now();
@@ -189,7 +189,7 @@ export function adminUserGlobalSignOut(ctx: AdminUserContext, input: Input) {
   return {};
 }
 
-export function adminLinkProviderForUser(ctx: AdminUserContext, input: Input) {
+function adminLinkProviderForUser(ctx: AdminUserContext, input: Input) {
   const pool = requirePool(ctx, requireString(input, "UserPoolId"));
   const destination = (input.DestinationUser ?? {}) as Record<string, unknown>;
   const source = (input.SourceUser ?? {}) as Record<string, unknown>;
@@ -260,7 +260,7 @@ for (const name of [
   FILTERABLE[name] = (user) => user.attributes[name];
 }
 
-export function listUsers(ctx: AdminUserContext, input: Input) {
+function listUsers(ctx: AdminUserContext, input: Input) {
   const pool = requirePool(ctx, requireString(input, "UserPoolId"));
   const filter = optionalString(input, "Filter");
   let matches = (_user: UserRecord) => true;

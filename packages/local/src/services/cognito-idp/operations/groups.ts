@@ -10,15 +10,15 @@ import { draft, type PoolState, putUser, requirePool, requireUser } from "../sta
 import { sortedGroups } from "../token-issuer";
 import { epochSeconds, type Input, type Operation, optionalString, requireString } from "../wire";
 
-export type GroupContext = DefinitionContext;
+type GroupContext = DefinitionContext;
 
-export function requireGroup(pool: PoolState, name: string): GroupRecord {
+function requireGroup(pool: PoolState, name: string): GroupRecord {
   const group = pool.groups.get(name);
   if (!group) throw new AwsServiceError("ResourceNotFoundException", "Group not found.");
   return group;
 }
 
-export function groupShape(group: GroupRecord) {
+function groupShape(group: GroupRecord) {
   return {
     GroupName: group.GroupName,
     UserPoolId: group.poolId,
@@ -30,7 +30,7 @@ export function groupShape(group: GroupRecord) {
   };
 }
 
-export function adminAddUserToGroup(ctx: GroupContext, input: Input) {
+function adminAddUserToGroup(ctx: GroupContext, input: Input) {
   const pool = requirePool(ctx, requireString(input, "UserPoolId"));
   const group = requireGroup(pool, requireString(input, "GroupName"));
   const user = draft(requireUser(pool, requireString(input, "Username")));
@@ -41,7 +41,7 @@ export function adminAddUserToGroup(ctx: GroupContext, input: Input) {
   return {};
 }
 
-export function adminRemoveUserFromGroup(ctx: GroupContext, input: Input) {
+function adminRemoveUserFromGroup(ctx: GroupContext, input: Input) {
   const pool = requirePool(ctx, requireString(input, "UserPoolId"));
   const group = requireGroup(pool, requireString(input, "GroupName"));
   const user = draft(requireUser(pool, requireString(input, "Username")));
@@ -52,13 +52,13 @@ export function adminRemoveUserFromGroup(ctx: GroupContext, input: Input) {
   return {};
 }
 
-export function adminListGroupsForUser(ctx: GroupContext, input: Input) {
+function adminListGroupsForUser(ctx: GroupContext, input: Input) {
   const pool = requirePool(ctx, requireString(input, "UserPoolId"));
   const user = draft(requireUser(pool, requireString(input, "Username")));
   return { Groups: sortedGroups(pool, user).map(groupShape) };
 }
 
-export function listGroups(ctx: GroupContext, input: Input) {
+function listGroups(ctx: GroupContext, input: Input) {
   const pool = requirePool(ctx, requireString(input, "UserPoolId"));
   const all = [...pool.groups.values()].sort((a, b) => a.GroupName.localeCompare(b.GroupName));
   const limit = typeof input.Limit === "number" ? Math.min(Math.max(input.Limit, 1), 60) : 60;
@@ -69,7 +69,7 @@ export function listGroups(ctx: GroupContext, input: Input) {
   };
 }
 
-export function createGroupOperation(ctx: GroupContext, input: Input) {
+function createGroupOperation(ctx: GroupContext, input: Input) {
   return {
     Group: groupShape(
       createGroup(ctx, requireString(input, "UserPoolId"), {

@@ -44,10 +44,10 @@ import { seal } from "../tokens";
 import { generateTotpSecret } from "../totp";
 import { type Input, type Operation, optionalString, requireString, stringMap } from "../wire";
 
-export type MfaOperationContext = StoreContext & MfaContext & TokenContext;
+type MfaOperationContext = StoreContext & MfaContext & TokenContext;
 
 /** AssociateSoftwareToken / VerifySoftwareToken: the caller names itself by exactly one. */
-export function accessTokenOrSession(input: Input): {
+function accessTokenOrSession(input: Input): {
   accessToken?: string;
   sessionToken?: string;
 } {
@@ -59,7 +59,7 @@ export function accessTokenOrSession(input: Input): {
   return { accessToken, sessionToken };
 }
 
-export function associateSoftwareToken(ctx: MfaOperationContext, input: Input) {
+function associateSoftwareToken(ctx: MfaOperationContext, input: Input) {
   const { accessToken, sessionToken } = accessTokenOrSession(input);
   const secret = generateTotpSecret();
   if (accessToken !== undefined) {
@@ -82,7 +82,7 @@ export function associateSoftwareToken(ctx: MfaOperationContext, input: Input) {
   return { SecretCode: secret, Session: seal(pool.keys.sealKey, next) };
 }
 
-export function verifySoftwareToken(ctx: MfaOperationContext, input: Input) {
+function verifySoftwareToken(ctx: MfaOperationContext, input: Input) {
   const { accessToken, sessionToken } = accessTokenOrSession(input);
   const code = requireString(input, "UserCode");
   const deviceName = optionalString(input, "FriendlyDeviceName");
@@ -138,7 +138,7 @@ export function verifySoftwareToken(ctx: MfaOperationContext, input: Input) {
 }
 
 /** SetUserMFAPreference / AdminSetUserMFAPreference: only the software token settings work. */
-export function setMfaPreference(
+function setMfaPreference(
   ctx: MfaOperationContext,
   pool: PoolState,
   user: UserRecord,
@@ -167,7 +167,7 @@ export function setMfaPreference(
   return {};
 }
 
-export function getUserPoolMfaConfig(ctx: MfaOperationContext, input: Input) {
+function getUserPoolMfaConfig(ctx: MfaOperationContext, input: Input) {
   const pool = requirePool(ctx, requireString(input, "UserPoolId"));
   const def = pool.record.definition;
   return {
@@ -178,7 +178,7 @@ export function getUserPoolMfaConfig(ctx: MfaOperationContext, input: Input) {
   };
 }
 
-export function setUserPoolMfaConfig(ctx: MfaOperationContext, input: Input) {
+function setUserPoolMfaConfig(ctx: MfaOperationContext, input: Input) {
   const pool = requirePool(ctx, requireString(input, "UserPoolId"));
   for (const other of ["SmsMfaConfiguration", "EmailMfaConfiguration"] as const) {
     const config = input[other];
@@ -263,12 +263,12 @@ export async function respondToMfaChallenge(
   };
 }
 
-export function setUserMfaPreferenceOperation(ctx: MfaOperationContext, input: Input) {
+function setUserMfaPreferenceOperation(ctx: MfaOperationContext, input: Input) {
   const { pool, user } = authenticateAccessToken(ctx, requireString(input, "AccessToken"));
   return setMfaPreference(ctx, pool, user, input);
 }
 
-export function adminSetUserMfaPreference(ctx: MfaOperationContext, input: Input) {
+function adminSetUserMfaPreference(ctx: MfaOperationContext, input: Input) {
   const pool = requirePool(ctx, requireString(input, "UserPoolId"));
   const user = draft(requireUser(pool, requireString(input, "Username")));
   return setMfaPreference(ctx, pool, user, input);

@@ -21,9 +21,9 @@ import { authenticateAccessToken, type TokenContext } from "../token-issuer";
 import { runPostConfirmation } from "../triggers/pool-triggers";
 import { type Input, maskDestination, type Operation, requireString, stringMap } from "../wire";
 
-export type PasswordContext = StoreContext & TokenContext & CodeContext;
+type PasswordContext = StoreContext & TokenContext & CodeContext;
 
-export function forgotPassword(ctx: PasswordContext, input: Input) {
+function forgotPassword(ctx: PasswordContext, input: Input) {
   const { client, pool } = requireClient(ctx, requireString(input, "ClientId"));
   const user = draft(findUser(pool, requireString(input, "Username")));
   const hidden = client.definition.PreventUserExistenceErrors === "ENABLED";
@@ -53,7 +53,7 @@ export function forgotPassword(ctx: PasswordContext, input: Input) {
   return { CodeDeliveryDetails: deliver(ctx, pool, user, "reset", code) };
 }
 
-export async function confirmForgotPassword(ctx: PasswordContext, input: Input) {
+async function confirmForgotPassword(ctx: PasswordContext, input: Input) {
   const { client, pool } = requireClient(ctx, requireString(input, "ClientId"));
   const found = findUser(pool, requireString(input, "Username"));
   const code = requireString(input, "ConfirmationCode");
@@ -84,7 +84,7 @@ export async function confirmForgotPassword(ctx: PasswordContext, input: Input) 
   return {};
 }
 
-export async function changePassword(ctx: PasswordContext, input: Input) {
+async function changePassword(ctx: PasswordContext, input: Input) {
   const { pool, user: found } = authenticateAccessToken(ctx, requireString(input, "AccessToken"));
   const previous = requireString(input, "PreviousPassword");
   const proposed = requireString(input, "ProposedPassword");

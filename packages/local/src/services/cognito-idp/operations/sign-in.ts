@@ -50,10 +50,10 @@ import { seal, unseal } from "../tokens";
 import { epochSeconds, type Input, type Operation, requireString, stringMap } from "../wire";
 import { respondToMfaChallenge } from "./mfa";
 
-export type SignInContext = StoreContext & TokenContext & MfaContext & CredentialContext;
+type SignInContext = StoreContext & TokenContext & MfaContext & CredentialContext;
 
 /** After a password proved right: tokens, or the NEW_PASSWORD_REQUIRED challenge. */
-export async function completeSignIn(
+async function completeSignIn(
   ctx: SignInContext,
   pool: PoolState,
   client: ClientRecord,
@@ -103,7 +103,7 @@ export async function completeSignIn(
   );
 }
 
-export async function initiateAuth(ctx: SignInContext, input: Input) {
+async function initiateAuth(ctx: SignInContext, input: Input) {
   const { client, pool } = requireClient(ctx, requireString(input, "ClientId"));
   const flow = requireString(input, "AuthFlow");
   const parameters = stringMap(input.AuthParameters) ?? {};
@@ -150,7 +150,7 @@ export async function initiateAuth(ctx: SignInContext, input: Input) {
  * GetTokensFromRefreshToken (the refresh Amplify v6 uses): REFRESH_TOKEN_AUTH under its own
  * name, answering only the tokens. Refresh token rotation is not emulated: no new refresh token.
  */
-export async function getTokensFromRefreshToken(ctx: SignInContext, input: Input) {
+async function getTokensFromRefreshToken(ctx: SignInContext, input: Input) {
   const refreshed = (await initiateAuth(ctx, {
     ClientId: requireString(input, "ClientId"),
     AuthFlow: "REFRESH_TOKEN_AUTH",
@@ -159,7 +159,7 @@ export async function getTokensFromRefreshToken(ctx: SignInContext, input: Input
   return { AuthenticationResult: refreshed.AuthenticationResult };
 }
 
-export async function passwordSignIn(
+async function passwordSignIn(
   ctx: SignInContext,
   pool: PoolState,
   client: ClientRecord,
@@ -181,7 +181,7 @@ export async function passwordSignIn(
 }
 
 /** AdminInitiateAuth: the server-side flows, for a client of the named pool. */
-export async function adminInitiateAuth(ctx: SignInContext, input: Input) {
+async function adminInitiateAuth(ctx: SignInContext, input: Input) {
   const pool = requirePool(ctx, requireString(input, "UserPoolId"));
   const { client } = requireClient(ctx, requireString(input, "ClientId"));
   if (client.poolId !== pool.record.id) {
@@ -205,7 +205,7 @@ export async function adminInitiateAuth(ctx: SignInContext, input: Input) {
 }
 
 /** USER_SRP_AUTH: the PASSWORD_VERIFIER challenge (password-verifier.ts). */
-export function srpSignIn(
+function srpSignIn(
   ctx: SignInContext,
   pool: PoolState,
   client: ClientRecord,
@@ -233,7 +233,7 @@ export function srpSignIn(
  * `UserPoolId` is required (API reference) and must be the client's pool, as AdminInitiateAuth
  * checks it; a session sealed by another pool does not open here.
  */
-export async function adminRespondToAuthChallenge(ctx: SignInContext, input: Input) {
+async function adminRespondToAuthChallenge(ctx: SignInContext, input: Input) {
   const pool = requirePool(ctx, requireString(input, "UserPoolId"));
   const { client } = requireClient(ctx, requireString(input, "ClientId"));
   if (client.poolId !== pool.record.id) {
@@ -245,7 +245,7 @@ export async function adminRespondToAuthChallenge(ctx: SignInContext, input: Inp
   return respondToAuthChallenge(ctx, input);
 }
 
-export async function respondToAuthChallenge(ctx: SignInContext, input: Input) {
+async function respondToAuthChallenge(ctx: SignInContext, input: Input) {
   const { client, pool } = requireClient(ctx, requireString(input, "ClientId"));
   const challengeName = requireString(input, "ChallengeName");
   const responses = stringMap(input.ChallengeResponses) ?? {};

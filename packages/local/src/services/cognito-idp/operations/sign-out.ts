@@ -8,16 +8,16 @@ import { authenticateAccessToken, type TokenContext } from "../token-issuer";
 import { unseal } from "../tokens";
 import { type Input, type Operation, requireString } from "../wire";
 
-export type SignOutContext = StoreContext & TokenContext;
+type SignOutContext = StoreContext & TokenContext;
 
-export function globalSignOut(ctx: SignOutContext, input: Input) {
+function globalSignOut(ctx: SignOutContext, input: Input) {
   const { pool, user } = authenticateAccessToken(ctx, requireString(input, "AccessToken"));
   user.signedOutAt = ctx.now();
   putUser(ctx, pool, user);
   return {};
 }
 
-export function revokeToken(ctx: SignOutContext, input: Input) {
+function revokeToken(ctx: SignOutContext, input: Input) {
   const { client, pool } = requireClient(ctx, requireString(input, "ClientId"));
   const payload = unseal<RefreshPayload>(pool.keys.sealKey, requireString(input, "Token"));
   if (payload?.t !== "refresh") {

@@ -45,9 +45,9 @@ import {
   stringMap,
 } from "../wire";
 
-export type SignUpContext = StoreContext & CodeContext & PoolTriggerContext;
+type SignUpContext = StoreContext & CodeContext & PoolTriggerContext;
 
-export async function signUp(ctx: SignUpContext, input: Input) {
+async function signUp(ctx: SignUpContext, input: Input) {
   const { client, pool } = requireClient(ctx, requireString(input, "ClientId"));
   const name = requireString(input, "Username");
   const password = requireString(input, "Password");
@@ -193,7 +193,7 @@ export function assertNewUserIsFree(
   }
 }
 
-export async function confirmSignUp(ctx: SignUpContext, input: Input) {
+async function confirmSignUp(ctx: SignUpContext, input: Input) {
   const { client, pool } = requireClient(ctx, requireString(input, "ClientId"));
   const user = draft(findUser(pool, requireString(input, "Username")));
   const code = requireString(input, "ConfirmationCode");
@@ -234,7 +234,7 @@ export async function confirmSignUp(ctx: SignUpContext, input: Input) {
  * AliasExistsException, or with ForceAliasCreation taken over (the other user's attribute
  * becomes unverified). Returns the displaced users, drafted, to commit first.
  */
-export function claimAliases(pool: PoolState, user: UserRecord, force: boolean): UserRecord[] {
+function claimAliases(pool: PoolState, user: UserRecord, force: boolean): UserRecord[] {
   const self = normalize(pool, user.username);
   const displaced: UserRecord[] = [];
   for (const alias of aliasKeys(pool, user)) {
@@ -256,7 +256,7 @@ export function claimAliases(pool: PoolState, user: UserRecord, force: boolean):
   return displaced;
 }
 
-export function resendConfirmationCode(ctx: SignUpContext, input: Input) {
+function resendConfirmationCode(ctx: SignUpContext, input: Input) {
   const { client, pool } = requireClient(ctx, requireString(input, "ClientId"));
   const user = draft(findUser(pool, requireString(input, "Username")));
   if (!user) {

@@ -25,9 +25,9 @@ import { type PoolState, putUser, type StoreContext } from "../state";
 import { authenticateAccessToken, type TokenContext } from "../token-issuer";
 import { attributeList, type Input, type Operation, requireString, toAttributeList } from "../wire";
 
-export type UserAttributeContext = StoreContext & TokenContext & CodeContext;
+type UserAttributeContext = StoreContext & TokenContext & CodeContext;
 
-export function getUser(ctx: UserAttributeContext, input: Input) {
+function getUser(ctx: UserAttributeContext, input: Input) {
   const { client, user } = authenticateAccessToken(ctx, requireString(input, "AccessToken"));
   return {
     Username: user.username,
@@ -37,7 +37,7 @@ export function getUser(ctx: UserAttributeContext, input: Input) {
   };
 }
 
-export function updateUserAttributes(ctx: UserAttributeContext, input: Input) {
+function updateUserAttributes(ctx: UserAttributeContext, input: Input) {
   const { pool, client, user } = authenticateAccessToken(ctx, requireString(input, "AccessToken"));
   const updates = attributeList(input.UserAttributes);
   enforceWriteAttributes(client, updates);
@@ -76,7 +76,7 @@ export function changeAttributes(
   return { CodeDeliveryDetailsList: deliveries };
 }
 
-export function verifyUserAttribute(ctx: UserAttributeContext, input: Input) {
+function verifyUserAttribute(ctx: UserAttributeContext, input: Input) {
   const { pool, user } = authenticateAccessToken(ctx, requireString(input, "AccessToken"));
   const attribute = requireString(input, "AttributeName");
   if (attribute !== "email") throw invalidParameter(`Cannot verify attribute ${attribute}.`);

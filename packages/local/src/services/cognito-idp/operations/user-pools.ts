@@ -17,13 +17,13 @@ import type { ClientRecord, UserPoolClientDefinition, UserPoolDefinition } from 
 import { type PoolState, requireClient, requirePool } from "../state";
 import { epochSeconds, type Input, type Operation, optionalString, requireString } from "../wire";
 
-export type UserPoolOperationContext = DefinitionContext;
+type UserPoolOperationContext = DefinitionContext;
 
 /**
  * A page of a listing, as Cognito pages: `MaxResults` (1 to 60; required where the API requires
  * it) and an opaque `NextToken`, here the offset into the sorted listing.
  */
-export function page<T>(input: Input, all: readonly T[], maxRequired: boolean) {
+function page<T>(input: Input, all: readonly T[], maxRequired: boolean) {
   const max = input.MaxResults;
   if (max === undefined && maxRequired) {
     throw invalidParameter(
@@ -51,7 +51,7 @@ export function page<T>(input: Input, all: readonly T[], maxRequired: boolean) {
   };
 }
 
-export function listUserPools(ctx: UserPoolOperationContext, input: Input) {
+function listUserPools(ctx: UserPoolOperationContext, input: Input) {
   const all = [...ctx.pools.values()].sort((a, b) => a.record.id.localeCompare(b.record.id));
   const { items, nextToken } = page(input, all, true);
   return {
@@ -66,7 +66,7 @@ export function listUserPools(ctx: UserPoolOperationContext, input: Input) {
   };
 }
 
-export function listUserPoolClients(ctx: UserPoolOperationContext, input: Input) {
+function listUserPoolClients(ctx: UserPoolOperationContext, input: Input) {
   const pool = requirePool(ctx, requireString(input, "UserPoolId"));
   const all = [...ctx.clients.values()]
     .filter((client) => client.poolId === pool.record.id)
@@ -82,7 +82,7 @@ export function listUserPoolClients(ctx: UserPoolOperationContext, input: Input)
   };
 }
 
-export function createUserPoolOperation(ctx: UserPoolOperationContext, input: Input) {
+function createUserPoolOperation(ctx: UserPoolOperationContext, input: Input) {
   const { PoolName, ...rest } = input as Input & { PoolName?: string };
   const created = createUserPool(ctx, {
     ...(rest as UserPoolDefinition),
@@ -91,7 +91,7 @@ export function createUserPoolOperation(ctx: UserPoolOperationContext, input: In
   return { UserPool: describePool(ctx, requirePool(ctx, created.Id)) };
 }
 
-export function describePool(ctx: UserPoolOperationContext, pool: PoolState) {
+function describePool(ctx: UserPoolOperationContext, pool: PoolState) {
   const def = pool.record.definition;
   return {
     Id: pool.record.id,
@@ -111,7 +111,7 @@ export function describePool(ctx: UserPoolOperationContext, pool: PoolState) {
   };
 }
 
-export function describeClient(client: ClientRecord) {
+function describeClient(client: ClientRecord) {
   const def = client.definition;
   const validity = tokenValidity(def);
   return {
@@ -132,7 +132,7 @@ export function describeClient(client: ClientRecord) {
   };
 }
 
-export function createUserPoolClientOperation(ctx: UserPoolOperationContext, input: Input) {
+function createUserPoolClientOperation(ctx: UserPoolOperationContext, input: Input) {
   const poolId = requireString(input, "UserPoolId");
   const { UserPoolId: _, ...definition } = input;
   const created = createUserPoolClient(ctx, poolId, definition as UserPoolClientDefinition);
@@ -140,11 +140,11 @@ export function createUserPoolClientOperation(ctx: UserPoolOperationContext, inp
   return { UserPoolClient: client ? describeClient(client) : created };
 }
 
-export function describeUserPool(ctx: UserPoolOperationContext, input: Input) {
+function describeUserPool(ctx: UserPoolOperationContext, input: Input) {
   return { UserPool: describePool(ctx, requirePool(ctx, requireString(input, "UserPoolId"))) };
 }
 
-export function describeUserPoolClient(ctx: UserPoolOperationContext, input: Input) {
+function describeUserPoolClient(ctx: UserPoolOperationContext, input: Input) {
   const { client } = requireClient(ctx, requireString(input, "ClientId"));
   if (client.poolId !== input.UserPoolId) {
     throw new AwsServiceError(

@@ -25,9 +25,9 @@ export type InvokeTrigger = (
 
 /** Cognito waits 5 s and tries a timed-out trigger up to three times in all. */
 export const DEFAULT_TRIGGER_TIMEOUT_MS = 5000;
-export const TRIGGER_ATTEMPTS = 3;
+const TRIGGER_ATTEMPTS = 3;
 
-export type TriggerName = "PreSignUp" | "PostConfirmation" | "PreTokenGeneration";
+type TriggerName = "PreSignUp" | "PostConfirmation" | "PreTokenGeneration";
 
 /**
  * A trigger that did not answer in time. Thrown by the timer below, or by an `InvokeTrigger` whose

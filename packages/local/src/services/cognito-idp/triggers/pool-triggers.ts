@@ -38,12 +38,12 @@ export function triggerContext(
   };
 }
 
-export function triggerAttributes(user: UserRecord): Record<string, string> {
+function triggerAttributes(user: UserRecord): Record<string, string> {
   return { ...userAttributes(user), "cognito:user_status": user.status };
 }
 
 /** `cognito:email_alias` / `cognito:phone_number_alias` when that attribute signs the user in. */
-export function signInAliases(pool: PoolState, user: UserRecord): Record<string, string> {
+function signInAliases(pool: PoolState, user: UserRecord): Record<string, string> {
   const key = normalize(pool, user.username);
   const aliases: Record<string, string> = {};
   for (const alias of pool.aliasesOfUser.get(key) ?? []) {
@@ -103,7 +103,7 @@ export async function runPostConfirmation(
   );
 }
 
-export function preTokenConfig(
+function preTokenConfig(
   pool: PoolState,
 ): { arn: string; version: PreTokenGenerationVersion } | undefined {
   const config = pool.record.definition.LambdaConfig;

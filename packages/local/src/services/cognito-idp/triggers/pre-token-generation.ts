@@ -16,7 +16,7 @@ import type { PreTokenGenerationVersion } from "../model";
  * documented; we take the stricter reading and fail it (InvalidLambdaResponseException), so a
  * trigger that relies on one is caught locally rather than silently ignored in AWS.
  */
-export const PROTECTED_CLAIMS = new Set([
+const PROTECTED_CLAIMS = new Set([
   "acr",
   "amr",
   "aud",
@@ -41,7 +41,7 @@ export const PROTECTED_CLAIMS = new Set([
 /** Claim names Cognito reserves as a family: every `dev:` claim. */
 const PROTECTED_PREFIXES = ["dev:"];
 
-export function isProtectedClaim(name: string): boolean {
+function isProtectedClaim(name: string): boolean {
   return PROTECTED_CLAIMS.has(name) || PROTECTED_PREFIXES.some((prefix) => name.startsWith(prefix));
 }
 

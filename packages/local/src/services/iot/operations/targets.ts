@@ -12,7 +12,7 @@ const attachPolicy: IotOperation = (state, [policyName], _query, body) => {
   const target = requireTarget(body);
   state.requirePolicy(name);
   const current = state.attachments.get(target);
-  // Re-attaching is a no-op success, as in IoT (field guide §3).
+  // Re-attaching is a no-op success, as in IoT (AWS IoT API Reference, "AttachPolicy").
   if (current?.has(name)) return empty();
   if ((current?.size ?? 0) >= MAX_POLICIES_PER_TARGET) {
     throw new AwsServiceError(

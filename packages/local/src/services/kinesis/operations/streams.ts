@@ -234,7 +234,7 @@ function streamFields(stream: StoredStream) {
   };
 }
 
-export function shardShape(shard: StoredShard) {
+function shardShape(shard: StoredShard) {
   return {
     ShardId: shardId(shard.index),
     ...(shard.parentIndex !== undefined ? { ParentShardId: shardId(shard.parentIndex) } : {}),

@@ -18,7 +18,7 @@ import { messageSize, readMessageAttributes, validateBody } from "../validate";
 
 const MAX_BATCH_BYTES = 262_144;
 
-export interface Outgoing {
+interface Outgoing {
   message: StoredMessage;
   result: {
     MessageId: string;

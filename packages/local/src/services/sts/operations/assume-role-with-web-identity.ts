@@ -80,7 +80,8 @@ export function assumeRoleWithWebIdentity(
     subject,
     durationSeconds,
   };
-  // For Cognito identity tokens the subject *is* the identity id (field guide §2).
+  // For Cognito identity tokens the subject *is* the identity id ("Role trust and permissions",
+  // https://docs.aws.amazon.com/cognito/latest/developerguide/role-trust-and-permissions.html).
   if (provider === "cognito-identity.amazonaws.com") {
     issueInput.identityId = subject;
     issueInput.cognitoIdentity = { identityPoolId: audience[0]!, amr: amr ?? [] };
