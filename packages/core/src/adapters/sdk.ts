@@ -53,3 +53,47 @@ export async function conditionHeld(write: Promise<unknown>): Promise<boolean> {
     throw error;
   }
 }
+
+/** The parts of an SDK client priming uses (every smithy client has them). */
+interface PrimableClient {
+  config: object;
+  send(command: never): Promise<unknown>;
+}
+
+/** A command priming may send: it never leaves the process (see `primeSdkClient`). */
+interface PrimingProbe {
+  middlewareStack: { add(middleware: unknown, options: object): void };
+}
+
+class PrimingStop extends Error {
+  override readonly name = "PrimingStop";
+}
+
+/**
+ * Makes a client's first real request cost what its later ones do, without sending anything:
+ * resolves its region and credentials (loading the credential chain's lazily imported modules)
+ * and, given a probe command, runs the whole request pipeline once (serialization, endpoint
+ * rules, signing) and stops it before the HTTP handler, so nothing reaches the network. Meant for
+ * a Lambda's init phase ("Lambda execution environment lifecycle", AWS Lambda Developer Guide:
+ * init is where static initialization belongs). Best effort: never throws; a real call reports
+ * any problem.
+ */
+export async function primeSdkClient(client: PrimableClient, probe?: PrimingProbe): Promise<void> {
+  const config = client.config as { region?: unknown; credentials?: unknown };
+  const resolve = (value: unknown) =>
+    typeof value === "function" ? (value as () => unknown)() : value;
+  try {
+    await Promise.all([resolve(config.region), resolve(config.credentials)]);
+    if (probe === undefined) return;
+    // After signing (the last step before the HTTP handler), on this command only.
+    probe.middlewareStack.add(
+      () => async () => {
+        throw new PrimingStop("primed");
+      },
+      { step: "finalizeRequest", priority: "low", name: "primingStop" },
+    );
+    await client.send(probe as never);
+  } catch {
+    // PrimingStop is the expected end; anything else is left to the first real call.
+  }
+}

@@ -8,18 +8,23 @@ import { OutboxIdentityEventSink } from "@boarding-pass/core/adapters/identities
 import { DynamoOutboxStore } from "@boarding-pass/core/adapters/outbox-store";
 import { traced } from "../observability";
 
+/** The traced SNS and Kinesis clients the identity routes publish through. */
+export function createEventClients() {
+  return { sns: traced(createSnsClient()), kinesis: traced(createKinesisClient()) };
+}
+
 /**
  * The identity routes' event sink: events kept in the table's outbox, then published to SNS and
- * Kinesis over traced clients (the relay retries what does not go out).
+ * Kinesis (the relay retries what does not go out).
  */
 export function outboxEventSink(
   dynamo: DynamoDBDocumentClient,
+  clients: ReturnType<typeof createEventClients>,
   config: { tableName: string; topicArn: string; streamName: string },
 ): OutboxIdentityEventSink {
   return new OutboxIdentityEventSink(
     new SnsKinesisEventPublisher({
-      sns: traced(createSnsClient()),
-      kinesis: traced(createKinesisClient()),
+      ...clients,
       topicArn: config.topicArn,
       streamName: config.streamName,
     }),

@@ -8,10 +8,10 @@ import {
 } from "@boarding-pass/core/identities/index";
 import type { APIGatewayProxyEventV2WithJWTAuthorizer } from "aws-lambda";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { createAdminGetUserHandler } from "../../src/api/admin-get-user";
-import { createEnsureIotHandler } from "../../src/api/ensure-iot";
-import { createGetProfileHandler } from "../../src/api/get-profile";
-import { createPreferencesHandler } from "../../src/api/preferences";
+import { createAdminGetUserHandler } from "../../src/api/handlers/admin-get-user";
+import { createEnsureIotHandler } from "../../src/api/handlers/ensure-iot";
+import { createGetProfileHandler } from "../../src/api/handlers/get-profile";
+import { createPreferencesHandler } from "../../src/api/handlers/preferences";
 import {
   ADMIN_ROLE_ARN,
   bodyOf,

@@ -10,8 +10,8 @@ import {
 } from "@boarding-pass/core/identities/index";
 import { relayOutbox } from "@boarding-pass/core/outbox";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { createLinkIdentityHandler } from "../../src/api/link-identity";
-import { createPreferencesHandler } from "../../src/api/preferences";
+import { createLinkIdentityHandler } from "../../src/api/handlers/link-identity";
+import { createPreferencesHandler } from "../../src/api/handlers/preferences";
 import {
   bodyOf,
   type Caller,

@@ -8,8 +8,8 @@
 import { readFileSync } from "node:fs";
 import type { APIGatewayProxyEventV2WithIAMAuthorizer } from "aws-lambda";
 import { describe, expect, it } from "vitest";
-import { createAdminGetUserHandler } from "../../src/api/admin-get-user";
-import { createAdminDeleteUserHandler } from "../../src/api/delete-user";
+import { createAdminGetUserHandler } from "../../src/api/handlers/admin-get-user";
+import { createAdminDeleteUserHandler } from "../../src/api/handlers/delete-user";
 import {
   ADMIN_ROLE_ARN,
   bodyOf,

@@ -33,9 +33,6 @@ export function json(
   };
 }
 
-export const notImplemented = () =>
-  json(501, { error: "NotImplemented", message: "This route is not available yet." });
-
 /** A request the route refuses before calling core (malformed body, wrong authorizer). */
 export class HttpError extends Error {
   constructor(
