@@ -1,4 +1,10 @@
-import { parseFunctionEnvironment } from "@boarding-pass/contracts/env";
+import {
+  outboxRelayEnvironment,
+  parseEnvironment,
+  postConfirmationEnvironment,
+  preSignUpEnvironment,
+  preTokenGenerationEnvironment,
+} from "@boarding-pass/contracts/env/triggers";
 import { parseRoleCatalog, type RoleCatalog } from "@boarding-pass/core/claims";
 import type { ProfileDefaults } from "@boarding-pass/core/profiles";
 import { parseSignUpPolicy, type SignUpPolicy } from "@boarding-pass/core/signup-policy";
@@ -27,7 +33,7 @@ export interface PreSignUpConfig extends BaseConfig {
 }
 
 export function preSignUpConfig(env: NodeJS.ProcessEnv = process.env): PreSignUpConfig {
-  const parsed = parseFunctionEnvironment("preSignUp", env);
+  const parsed = parseEnvironment("preSignUp", preSignUpEnvironment(), env);
   const config: PreSignUpConfig = {
     stage: parsed.STAGE,
     tableName: parsed.TABLE_NAME,
@@ -49,7 +55,7 @@ export interface PostConfirmationConfig extends BaseConfig {
 export function postConfirmationConfig(
   env: NodeJS.ProcessEnv = process.env,
 ): PostConfirmationConfig {
-  const parsed = parseFunctionEnvironment("postConfirmation", env);
+  const parsed = parseEnvironment("postConfirmation", postConfirmationEnvironment(), env);
   return {
     stage: parsed.STAGE,
     tableName: parsed.TABLE_NAME,
@@ -75,7 +81,7 @@ export interface PreTokenGenerationConfig extends BaseConfig {
 export function preTokenGenerationConfig(
   env: NodeJS.ProcessEnv = process.env,
 ): PreTokenGenerationConfig {
-  const parsed = parseFunctionEnvironment("preTokenGeneration", env);
+  const parsed = parseEnvironment("preTokenGeneration", preTokenGenerationEnvironment(), env);
   const catalog = parseRoleCatalog(parsed.ROLE_CATALOG);
   return {
     stage: parsed.STAGE,
@@ -97,7 +103,7 @@ export interface OutboxRelayConfig extends BaseConfig {
 }
 
 export function outboxRelayConfig(env: NodeJS.ProcessEnv = process.env): OutboxRelayConfig {
-  const parsed = parseFunctionEnvironment("outboxRelay", env);
+  const parsed = parseEnvironment("outboxRelay", outboxRelayEnvironment(), env);
   return {
     stage: parsed.STAGE,
     tableName: parsed.TABLE_NAME,

@@ -1,4 +1,5 @@
-import { type FunctionConfig, parseFunctionEnvironment } from "@boarding-pass/contracts/env";
+import type { FunctionConfig } from "@boarding-pass/contracts/env";
+import * as environments from "@boarding-pass/contracts/env/routes";
 import {
   COGNITO_IDENTITY_ISSUER,
   COGNITO_IDENTITY_JWKS_URI,
@@ -49,7 +50,11 @@ const identityRoute = (parsed: FunctionConfig<"preferences">): IdentityRoutesCon
 });
 
 export function issueGuestProofConfig(env: NodeJS.ProcessEnv = process.env): IssueGuestProofConfig {
-  const parsed = parseFunctionEnvironment("issueGuestProof", env);
+  const parsed = environments.parseEnvironment(
+    "issueGuestProof",
+    environments.issueGuestProofEnvironment(),
+    env,
+  );
   return {
     ...identityRoute(parsed),
     keyId: parsed.GUEST_PROOF_KEY_ID,
@@ -65,26 +70,40 @@ export function issueGuestProofConfig(env: NodeJS.ProcessEnv = process.env): Iss
 
 /** `GET|PUT /identity/preferences`. */
 export function identityRoutesConfig(env: NodeJS.ProcessEnv = process.env): IdentityRoutesConfig {
-  return identityRoute(parseFunctionEnvironment("preferences", env));
+  return identityRoute(
+    environments.parseEnvironment("preferences", environments.preferencesEnvironment(), env),
+  );
 }
 
 /** The admin routes: only callers signed with the admin role (`ADMIN_ROLE_ARN`) are served. */
 export function adminRoutesConfig(
   env: NodeJS.ProcessEnv = process.env,
 ): IdentityRoutesConfig & { adminRoleArn: string } {
-  const parsed = parseFunctionEnvironment("adminGetUser", env);
+  const parsed = environments.parseEnvironment(
+    "adminGetUser",
+    environments.adminGetUserEnvironment(),
+    env,
+  );
   return { ...identityRoute(parsed), adminRoleArn: parsed.ADMIN_ROLE_ARN };
 }
 
 export function ensureIotConfig(
   env: NodeJS.ProcessEnv = process.env,
 ): IdentityRoutesConfig & { iotPolicyName: string } {
-  const parsed = parseFunctionEnvironment("ensureIot", env);
+  const parsed = environments.parseEnvironment(
+    "ensureIot",
+    environments.ensureIotEnvironment(),
+    env,
+  );
   return { ...identityRoute(parsed), iotPolicyName: parsed.IOT_POLICY_NAME };
 }
 
 export function linkIdentityConfig(env: NodeJS.ProcessEnv = process.env): LinkIdentityConfig {
-  const parsed = parseFunctionEnvironment("linkIdentity", env);
+  const parsed = environments.parseEnvironment(
+    "linkIdentity",
+    environments.linkIdentityEnvironment(),
+    env,
+  );
   return {
     ...identityRoute(parsed),
     iotPolicyName: parsed.IOT_POLICY_NAME,
@@ -125,7 +144,7 @@ const deletion = (
 export function deleteMeConfig(
   env: NodeJS.ProcessEnv = process.env,
 ): DeleteUserConfig & { recentSessionMaxAgeSeconds: number } {
-  const parsed = parseFunctionEnvironment("deleteMe", env);
+  const parsed = environments.parseEnvironment("deleteMe", environments.deleteMeEnvironment(), env);
   return { ...deletion(parsed), recentSessionMaxAgeSeconds: parsed.RECENT_SESSION_MAX_AGE_SECONDS };
 }
 
@@ -133,11 +152,21 @@ export function deleteMeConfig(
 export function adminDeleteUserConfig(
   env: NodeJS.ProcessEnv = process.env,
 ): DeleteUserConfig & { adminRoleArn: string } {
-  const parsed = parseFunctionEnvironment("adminDeleteUser", env);
+  const parsed = environments.parseEnvironment(
+    "adminDeleteUser",
+    environments.adminDeleteUserEnvironment(),
+    env,
+  );
   return { ...deletion(parsed), adminRoleArn: parsed.ADMIN_ROLE_ARN };
 }
 
 /** `GET /profile`. */
 export function getProfileConfig(env: NodeJS.ProcessEnv = process.env): { tableName: string } {
-  return { tableName: parseFunctionEnvironment("getProfile", env).TABLE_NAME };
+  return {
+    tableName: environments.parseEnvironment(
+      "getProfile",
+      environments.getProfileEnvironment(),
+      env,
+    ).TABLE_NAME,
+  };
 }
