@@ -65,15 +65,22 @@ interface PrimingProbe {
   middlewareStack: { add(middleware: unknown, options: object): void };
 }
 
-class PrimingStop extends Error {
-  override readonly name = "PrimingStop";
-}
+/**
+ * What the probe gets instead of a network answer: an empty JSON 200, so the response side
+ * (deserializer, output shaping) runs once too. Every JSON protocol reads `{}` as an empty output.
+ */
+const EMPTY_JSON_RESPONSE = () => ({
+  statusCode: 200,
+  headers: { "content-type": "application/x-amz-json-1.0" },
+  body: new TextEncoder().encode("{}"),
+});
 
 /**
  * Makes a client's first real request cost what its later ones do, without sending anything:
  * resolves its region and credentials (loading the credential chain's lazily imported modules)
- * and, given a probe command, runs the whole request pipeline once (serialization, endpoint
- * rules, signing) and stops it before the HTTP handler, so nothing reaches the network. Meant for
+ * and, given a probe command, runs the whole pipeline once (serialization, endpoint rules,
+ * signing, then the response side over an empty answer made in place of the HTTP handler's), so
+ * nothing reaches the network. Meant for
  * a Lambda's init phase ("Lambda execution environment lifecycle", AWS Lambda Developer Guide:
  * init is where static initialization belongs). Best effort: never throws; a real call reports
  * any problem.
@@ -85,15 +92,14 @@ export async function primeSdkClient(client: PrimableClient, probe?: PrimingProb
   try {
     await Promise.all([resolve(config.region), resolve(config.credentials)]);
     if (probe === undefined) return;
-    // After signing (the last step before the HTTP handler), on this command only.
-    probe.middlewareStack.add(
-      () => async () => {
-        throw new PrimingStop("primed");
-      },
-      { step: "finalizeRequest", priority: "low", name: "primingStop" },
-    );
+    // Innermost (after signing, under the deserializer), on this command only. Unnamed: a
+    // lib-dynamodb command resolves its stack with its inner command's, and a name would clash.
+    probe.middlewareStack.add(() => async () => ({ response: EMPTY_JSON_RESPONSE(), output: {} }), {
+      step: "deserialize",
+      priority: "low",
+    });
     await client.send(probe as never);
   } catch {
-    // PrimingStop is the expected end; anything else is left to the first real call.
+    // Anything that goes wrong here is left to the first real call to report.
   }
 }
