@@ -22,7 +22,14 @@ export interface DeadExport {
 }
 
 /** The workspaces whose `src` exports are checked. */
-export const CHECKED_PACKAGES = ["core", "functions", "client", "local"] as const;
+export const CHECKED_PACKAGES = [
+  "core",
+  "contracts",
+  "functions",
+  "client",
+  "local",
+  "testing",
+] as const;
 
 /**
  * Entry points whose exports are used outside this repository, so count as used: the app-side

@@ -1,3 +1,5 @@
+import { functionEnvironment } from "@boarding-pass/contracts/env";
+import { ROUTE_KEYS } from "@boarding-pass/contracts/routes";
 import { RemovalPolicy } from "aws-cdk-lib";
 import { CfnRoute, type CfnStage, type IHttpApi } from "aws-cdk-lib/aws-apigatewayv2";
 import { Policy, PolicyStatement } from "aws-cdk-lib/aws-iam";
@@ -12,18 +14,11 @@ import { Events } from "./Events";
 import { Iot } from "./Iot";
 import { grantTableAccess } from "./table-access";
 
-/** Route keys, shared by the API definition and the role policies that may invoke them. */
-const ROUTES = {
-  issueGuestProof: "POST /identity/guest-proof",
-  linkIdentity: "POST /identity/link",
-  ensureIot: "POST /identity/iot",
-  getPreferences: "GET /identity/preferences",
-  putPreferences: "PUT /identity/preferences",
-  adminGetUser: "GET /admin/users/{sub}",
-  adminDeleteUser: "DELETE /admin/users/{sub}",
-  deleteMe: "DELETE /identity/me",
-  getProfile: "GET /profile",
-} as const;
+/**
+ * Route keys, shared by the API definition, the role policies that may invoke them and the
+ * handlers and client that speak them (packages/contracts/routes.ts).
+ */
+const ROUTES = ROUTE_KEYS;
 
 /**
  * The HTTP API apps call. Identity routes use IAM authorization: the caller is the identity-pool
@@ -63,10 +58,11 @@ export function Api({ stack, app }: StackContext) {
     defaults: {
       authorizer: "iam",
       function: {
-        environment: {
+        // Every route's; each route adds its own below (packages/contracts/env.ts lists them).
+        environment: functionEnvironment("preferences", {
           TABLE_NAME: table.tableName,
           IDENTITY_POOL_ID: identityPool.ref,
-        },
+        }),
       },
     },
     routes: {
@@ -74,25 +70,27 @@ export function Api({ stack, app }: StackContext) {
         function: {
           handler: "packages/functions/src/api/issue-guest-proof.handler",
           description: "Signs a short-lived proof that the calling guest holds its identity",
-          environment: { GUEST_PROOF_KEY_ID: guestProofKey.keyId },
+          environment: functionEnvironment("issueGuestProof", {
+            GUEST_PROOF_KEY_ID: guestProofKey.keyId,
+          }),
         },
       },
       [ROUTES.linkIdentity]: {
         function: {
           handler: "packages/functions/src/api/link-identity.handler",
           description: "Links or merges a guest identity into the caller's identity",
-          environment: {
+          environment: functionEnvironment("linkIdentity", {
             ...eventsEnvironment,
             IOT_POLICY_NAME: iotPolicyName,
             GUEST_PROOF_KEY_ID: guestProofKey.keyId,
-          },
+          }),
         },
       },
       [ROUTES.ensureIot]: {
         function: {
           handler: "packages/functions/src/api/ensure-iot.handler",
           description: "Attaches the per-identity IoT policy to the caller's identity",
-          environment: { IOT_POLICY_NAME: iotPolicyName },
+          environment: functionEnvironment("ensureIot", { IOT_POLICY_NAME: iotPolicyName }),
         },
       },
       [ROUTES.getPreferences]: "packages/functions/src/api/preferences.handler",
@@ -100,7 +98,9 @@ export function Api({ stack, app }: StackContext) {
       [ROUTES.adminGetUser]: {
         function: {
           handler: "packages/functions/src/api/admin-get-user.handler",
-          environment: { ADMIN_ROLE_ARN: appRoles.admin.roleArn },
+          environment: functionEnvironment("adminGetUser", {
+            ADMIN_ROLE_ARN: appRoles.admin.roleArn,
+          }),
         },
       },
       // Account deletion (ADR 0007): the backend owns it, Cognito has no deletion trigger.
@@ -109,10 +109,10 @@ export function Api({ stack, app }: StackContext) {
         function: {
           handler: "packages/functions/src/api/delete-me.handler",
           description: "Deletes the caller's own account (access token): identities, user, profile",
-          environment: {
+          environment: functionEnvironment("deleteMe", {
             ...deletionEnvironment,
             RECENT_SESSION_MAX_AGE_SECONDS: String(config.recentSessionMaxAgeSeconds),
-          },
+          }),
         },
       },
       [ROUTES.adminDeleteUser]: {
@@ -120,7 +120,10 @@ export function Api({ stack, app }: StackContext) {
           handler: "packages/functions/src/api/admin-delete-user.handler",
           description: "Deletes a user's account on an admin's request",
           // The handler checks the caller's assumed role is this one, whatever IAM allowed.
-          environment: { ...deletionEnvironment, ADMIN_ROLE_ARN: appRoles.admin.roleArn },
+          environment: functionEnvironment("adminDeleteUser", {
+            ...deletionEnvironment,
+            ADMIN_ROLE_ARN: appRoles.admin.roleArn,
+          }),
         },
       },
       [ROUTES.getProfile]: {

@@ -1,3 +1,4 @@
+import { functionEnvironment } from "@boarding-pass/contracts/env";
 import { Duration, Fn, RemovalPolicy, type Stack } from "aws-cdk-lib";
 import {
   AccountRecovery,
@@ -60,6 +61,7 @@ export function Auth({ stack, app }: StackContext) {
 
   const triggerDefaults = {
     timeout: TRIGGER_TIMEOUT_SECONDS,
+    // What every trigger is told (each adds its own: packages/contracts/env.ts lists them).
     environment: {
       TABLE_NAME: table.tableName,
       DEFAULT_TENANT: config.defaultTenant,
@@ -86,22 +88,22 @@ export function Auth({ stack, app }: StackContext) {
         ...triggerDefaults,
         handler: "packages/functions/src/cognito/pre-sign-up.handler",
         description: "Sign-up policy, canonical email uniqueness, safe federated linking",
-        environment: {
+        environment: functionEnvironment("preSignUp", {
           ...triggerDefaults.environment,
           // A federated link's event goes out inline; the outbox relay covers failures.
           ...eventsEnvironment,
           SIGNUP_POLICY: JSON.stringify(config.signUpPolicy),
-        },
+        }),
       },
       postConfirmation: {
         ...triggerDefaults,
         handler: "packages/functions/src/cognito/post-confirmation.handler",
         description: "Creates the profile exactly once and emits user.confirmed",
-        environment: {
+        environment: functionEnvironment("postConfirmation", {
           ...triggerDefaults.environment,
           ...eventsEnvironment,
           DEFAULT_GROUP: config.defaultGroup,
-        },
+        }),
       },
     },
     cdk: {
@@ -180,12 +182,12 @@ export function Auth({ stack, app }: StackContext) {
     description: "Claims and IAM roles from the server-owned profile",
     // No event destinations: the hot path only reads. A repaired profile's event is written
     // to the outbox with the profile and published by the relay.
-    environment: {
+    environment: functionEnvironment("preTokenGeneration", {
       ...triggerDefaults.environment,
       ROLE_CATALOG: stack.toJsonString(roleCatalog),
       // Email claims follow the verified email (claim addresses as pre sign-up makes them).
       FOLD_MAILBOX_ALIASES: String(config.signUpPolicy.foldMailboxAliases),
-    },
+    }),
   });
   userPool.addTrigger(
     UserPoolOperation.PRE_TOKEN_GENERATION_CONFIG,

@@ -1,3 +1,4 @@
+import { functionEnvironment } from "@boarding-pass/contracts/env";
 import { Duration } from "aws-cdk-lib";
 import { StreamEncryption, StreamMode } from "aws-cdk-lib/aws-kinesis";
 import { Alias } from "aws-cdk-lib/aws-kms";
@@ -51,7 +52,7 @@ export function Events({ stack }: StackContext) {
     handler: "packages/functions/src/events/outbox-relay.handler",
     description: "Relays pending identity events from the outbox to SNS and Kinesis",
     timeout: "60 seconds",
-    environment: eventsEnvironment,
+    environment: functionEnvironment("outboxRelay", eventsEnvironment),
   });
   grantTableAccess(table, relay, "outboxRelay");
   topic.cdk.topic.grantPublish(relay);

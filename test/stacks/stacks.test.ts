@@ -8,6 +8,11 @@ import {
   UpdateTimeToLiveCommand,
 } from "@aws-sdk/client-dynamodb";
 import {
+  FUNCTION_ENVIRONMENTS,
+  type FunctionName,
+  requiredVariables,
+} from "@boarding-pass/contracts/env";
+import {
   buildClaimsResponse,
   type ClaimsResponseV2,
   parseRoleCatalog,
@@ -891,5 +896,64 @@ describe("role resolution over the synthesized role mapping", () => {
       ),
       { numRuns: 200 },
     );
+  });
+});
+
+describe("function environments (packages/contracts/env.ts)", () => {
+  const CONTRACT_OF: Record<string, FunctionName> = {
+    "cognito/pre-sign-up": "preSignUp",
+    "cognito/post-confirmation": "postConfirmation",
+    "cognito/pre-token-generation": "preTokenGeneration",
+    "events/outbox-relay": "outboxRelay",
+    "api/issue-guest-proof": "issueGuestProof",
+    "api/link-identity": "linkIdentity",
+    "api/ensure-iot": "ensureIot",
+    "api/preferences": "preferences",
+    "api/admin-get-user": "adminGetUser",
+    "api/delete-me": "deleteMe",
+    "api/admin-delete-user": "adminDeleteUser",
+    "api/get-profile": "getProfile",
+  };
+  const functions = () =>
+    resourcesOfType(templates(), "AWS::Lambda::Function").flatMap((fn) => {
+      const match = /^packages\/functions\/src\/(.+)\.handler$/.exec(
+        String(fn.Properties?.Handler),
+      );
+      return match ? [{ source: match[1]!, fn }] : [];
+    });
+
+  test("every function that reads its environment has a contract", () => {
+    const sources = functions().map(({ source }) => source);
+    const withoutContract = sources.filter(
+      (source) => CONTRACT_OF[source] === undefined && !source.startsWith("consumers/"),
+    );
+    expect(withoutContract).toEqual([]);
+    expect(new Set(sources)).toEqual(new Set([...Object.keys(CONTRACT_OF), ...sources]));
+  });
+
+  test("each function is given every variable its contract requires, and none it does not read", () => {
+    // Set on every function by sst.config.ts and the stacks' defaults, not a function's own.
+    const APP_WIDE = /^(POWERTOOLS_|AWS_|NODE_OPTIONS$|SST_)/;
+    for (const { source, fn } of functions()) {
+      const contract = CONTRACT_OF[source];
+      if (contract === undefined) continue;
+      const variables = Object.keys(fn.Properties?.Environment?.Variables ?? {});
+      // STAGE comes from sst.config.ts's app-wide defaults, outside these stacks.
+      const missing = requiredVariables(contract).filter(
+        (key) => key !== "STAGE" && !variables.includes(key),
+      );
+      expect(missing, source).toEqual([]);
+      const unknown = variables.filter(
+        (key) =>
+          !APP_WIDE.test(key) &&
+          key !== "STAGE" &&
+          !Object.hasOwn(FUNCTION_ENVIRONMENTS[contract], key),
+      );
+      // The route defaults give every route the identity pool; only get-profile does not read it.
+      expect(
+        unknown.filter((key) => !(source === "api/get-profile" && key === "IDENTITY_POOL_ID")),
+        source,
+      ).toEqual([]);
+    }
   });
 });

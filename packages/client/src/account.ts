@@ -1,3 +1,5 @@
+import type { DeleteUserResult } from "@boarding-pass/contracts/routes";
+
 /**
  * Account deletion through the backend (ADR 0007). Cognito has no deletion trigger, so an app
  * that called Cognito's own `DeleteUser` would leave the user's identities, IoT attachments and
@@ -12,13 +14,12 @@ export interface DeleteAccountOptions {
   fetch?: typeof fetch;
 }
 
-export interface DeletedAccount {
-  sub: string;
-  /** `already-deleted`: an earlier call had finished it (a retry). */
-  outcome: "deleted" | "already-deleted";
-  /** Identities whose IoT policies this call detached. */
-  released: Array<{ identityId: string; policies: string[] }>;
-}
+/**
+ * The deletion route's result (packages/contracts/routes.ts) as apps need it: `already-deleted`
+ * when an earlier call had finished it (a retry); `released`, the identities whose IoT policies
+ * this call detached.
+ */
+export type DeletedAccount = Pick<DeleteUserResult, "sub" | "outcome" | "released">;
 
 /** The route refused or failed: `status` and the server's `error` code and message. */
 export class AccountDeletionError extends Error {

@@ -1,4 +1,5 @@
 import { CognitoIdentityClient, GetOpenIdTokenCommand } from "@aws-sdk/client-cognito-identity";
+import type { GuestProofIssued } from "@boarding-pass/contracts/routes";
 import { type AwsCredentials, signedFetch } from "./signing";
 
 /** A guest identity's OpenID token (10 minutes): the proof that this app held the guest. */
@@ -97,9 +98,7 @@ export function backendGuestProofSource(options: {
         },
         options.fetch,
       );
-      const body = (await response.json().catch(() => ({}))) as {
-        guestProof?: string;
-        guestIdentityId?: string;
+      const body = (await response.json().catch(() => ({}))) as Partial<GuestProofIssued> & {
         message?: string;
       };
       if (!response.ok || body.guestProof === undefined) {

@@ -1,3 +1,8 @@
+import type {
+  LinkIdentityBody,
+  LinkIdentityResult,
+  RouteErrorBody,
+} from "@boarding-pass/contracts/routes";
 import type { GuestProofSource, GuestProofStore } from "./guest-proof";
 import { memoryProofStore } from "./guest-proof";
 import { type AwsCredentials, signedFetch } from "./signing";
@@ -28,15 +33,15 @@ export function detectIdentityChange(
   return guestIdentityId === signedInIdentityId ? "unchanged" : "changed";
 }
 
+/**
+ * What `afterSignIn` reports: the link route's result (packages/contracts/routes.ts) with what the
+ * app saw, or why there was nothing to send.
+ */
 export type LinkReport =
-  | {
-      outcome: "linked" | "merged";
-      identityId: string;
-      guestIdentityId: string;
+  | (Pick<LinkIdentityResult, "outcome" | "identityId" | "guestIdentityId" | "alreadyDone"> & {
       /** What the app saw: `changed` means Cognito merged the guest into another identity. */
       change: IdentityChange;
-      alreadyDone: boolean;
-    }
+    })
   | { outcome: "no-guest" }
   | { outcome: "proof-expired"; guestIdentityId: string };
 
@@ -96,13 +101,17 @@ export class GuestLinkClient {
       {
         url: new URL("identity/link", withSlash(this.options.apiUrl)).toString(),
         method: "POST",
-        body: { guestProof: proof.token, guestIdentityId: proof.identityId },
+        body: {
+          guestProof: proof.token,
+          guestIdentityId: proof.identityId,
+        } satisfies LinkIdentityBody,
         region: this.options.region,
         credentials: session.credentials,
       },
       this.options.fetch,
     );
-    const body = (await response.json().catch(() => ({}))) as Record<string, unknown>;
+    const body = (await response.json().catch(() => ({}))) as Partial<LinkIdentityResult> &
+      Partial<RouteErrorBody>;
     if (!response.ok) {
       throw new LinkRequestError(
         response.status,

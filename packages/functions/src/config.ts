@@ -1,47 +1,19 @@
+import {
+  outboxRelayEnvironment,
+  parseEnvironment,
+  postConfirmationEnvironment,
+  preSignUpEnvironment,
+  preTokenGenerationEnvironment,
+} from "@boarding-pass/contracts/env/triggers";
 import type { ProfileDefaults } from "@boarding-pass/core/profile";
 import { parseSignUpPolicy, type SignUpPolicy } from "@boarding-pass/core/sign-up";
 import { parseRoleCatalog, type RoleCatalog } from "@boarding-pass/core/token-claims";
-// zod/mini through core: one zod per bundle (see core/src/zod.ts); a namespace import so esbuild
-// tree-shakes.
-import * as z from "@boarding-pass/core/zod";
 
 /**
- * Parses a handler's environment once, at cold start, and fails fast naming what is missing:
- * a misconfigured function should never reach its first event.
+ * The triggers' and the relay's configuration: each parses its environment with its schema in
+ * packages/contracts/env.ts (the one the stacks build it from), once, at cold start, and fails
+ * fast naming what is missing: a misconfigured function never reaches its first event.
  */
-export function parseEnvironment<T extends z.core.$ZodShape>(
-  shape: T,
-  env: NodeJS.ProcessEnv = process.env,
-): z.infer<z.ZodMiniObject<T>> {
-  const result = z.object(shape).safeParse(env);
-  if (!result.success) {
-    const problems = result.error.issues
-      .map((issue) => `${issue.path.join(".")}: ${issue.message}`)
-      .join("; ");
-    throw new Error(`Invalid function configuration: ${problems}`);
-  }
-  return result.data;
-}
-
-const required = z.string().check(z.minLength(1, "is required"));
-const slug = z
-  .string()
-  .check(z.regex(/^[a-z0-9](?:[a-z0-9-]{0,62}[a-z0-9])?$/, "must be a lowercase slug"));
-
-/** Set on every function by sst.config.ts (STAGE) and by the stacks (TABLE_NAME). */
-const common = {
-  STAGE: required,
-  TABLE_NAME: required,
-  /** Tenant and plan of a profile created by a trigger; optional, server-side only. */
-  DEFAULT_TENANT: z._default(slug, "default"),
-  DEFAULT_PLAN: z._default(slug, "free"),
-};
-
-/** The event destinations of a function that publishes (also the identity routes', api/config.ts). */
-export const events = {
-  EVENTS_TOPIC_ARN: z.string().check(z.startsWith("arn:", "must be an SNS topic ARN")),
-  EVENTS_STREAM_NAME: required,
-};
 
 interface EventsConfig {
   topicArn: string;
@@ -61,15 +33,7 @@ interface PreSignUpConfig extends BaseConfig {
 }
 
 export function preSignUpConfig(env: NodeJS.ProcessEnv = process.env): PreSignUpConfig {
-  const parsed = parseEnvironment(
-    {
-      ...common,
-      SIGNUP_POLICY: required,
-      EVENTS_TOPIC_ARN: z.optional(events.EVENTS_TOPIC_ARN),
-      EVENTS_STREAM_NAME: z.optional(required),
-    },
-    env,
-  );
+  const parsed = parseEnvironment("preSignUp", preSignUpEnvironment(), env);
   const config: PreSignUpConfig = {
     stage: parsed.STAGE,
     tableName: parsed.TABLE_NAME,
@@ -91,7 +55,7 @@ interface PostConfirmationConfig extends BaseConfig {
 export function postConfirmationConfig(
   env: NodeJS.ProcessEnv = process.env,
 ): PostConfirmationConfig {
-  const parsed = parseEnvironment({ ...common, ...events, DEFAULT_GROUP: slug }, env);
+  const parsed = parseEnvironment("postConfirmation", postConfirmationEnvironment(), env);
   return {
     stage: parsed.STAGE,
     tableName: parsed.TABLE_NAME,
@@ -117,16 +81,7 @@ interface PreTokenGenerationConfig extends BaseConfig {
 export function preTokenGenerationConfig(
   env: NodeJS.ProcessEnv = process.env,
 ): PreTokenGenerationConfig {
-  // EVENTS_* may be set (the stack passes them) but are not used: the relay publishes repairs.
-  const parsed = parseEnvironment(
-    {
-      ...common,
-      ROLE_CATALOG: required,
-      // Absent means on, as in the sign-up policy.
-      FOLD_MAILBOX_ALIASES: z._default(z.enum(["true", "false"]), "true"),
-    },
-    env,
-  );
+  const parsed = parseEnvironment("preTokenGeneration", preTokenGenerationEnvironment(), env);
   const catalog = parseRoleCatalog(parsed.ROLE_CATALOG);
   return {
     stage: parsed.STAGE,
@@ -148,14 +103,7 @@ interface OutboxRelayConfig extends BaseConfig {
 }
 
 export function outboxRelayConfig(env: NodeJS.ProcessEnv = process.env): OutboxRelayConfig {
-  const parsed = parseEnvironment(
-    {
-      ...common,
-      ...events,
-      RELAY_GRACE_SECONDS: z._default(z.coerce.number().check(z.int(), z.gte(0), z.lte(600)), 30),
-    },
-    env,
-  );
+  const parsed = parseEnvironment("outboxRelay", outboxRelayEnvironment(), env);
   return {
     stage: parsed.STAGE,
     tableName: parsed.TABLE_NAME,

@@ -26,7 +26,7 @@ export function inProcessProbe(local: LocalCloud): CloudProbe {
 }
 
 /** The journey's view of a booted cloud: endpoints and the stacks' outputs. */
-export function journeyTarget(cloud: LocalCloud): JourneyTarget {
+function journeyTarget(cloud: LocalCloud): JourneyTarget {
   return {
     region: cloud.region,
     endpoint: cloud.endpoint,

@@ -2,10 +2,10 @@ import { type LocalAws, type LocalAwsOptions, startLocalAws } from "@boarding-pa
 import { assertLoopbackEndpoint } from "./loopback";
 
 /** The region and static credentials every embedded service and SDK client in the tests use. */
-export const LOCAL_REGION = "us-east-1";
-export const LOCAL_CREDENTIALS = { accessKeyId: "local", secretAccessKey: "local" };
+const LOCAL_REGION = "us-east-1";
+const LOCAL_CREDENTIALS = { accessKeyId: "local", secretAccessKey: "local" };
 
-export interface EmbeddedAws {
+interface EmbeddedAws {
   aws: LocalAws;
   /** The plane's endpoint, checked to be on loopback. */
   endpoint: string;

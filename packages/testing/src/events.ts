@@ -2,13 +2,13 @@ import { readdirSync, readFileSync } from "node:fs";
 import path from "node:path";
 
 /** Where the real-shape event fixtures live: `test/events/<source>/<name>.json` at the repository root. */
-export const EVENTS_DIR = path.resolve(import.meta.dirname, "../../../test/events");
+const EVENTS_DIR = path.resolve(import.meta.dirname, "../../../test/events");
 
 /**
  * The AWS services whose Lambda events have fixtures: user-pool triggers, HTTP API (payload format
  * 2.0) proxy requests, SNS deliveries and Kinesis batches.
  */
-export type EventSource = "cognito" | "apigw" | "sns" | "kinesis";
+type EventSource = "cognito" | "apigw" | "sns" | "kinesis";
 
 /**
  * A fresh deep copy of the fixture `name` of `source` (parsed from its JSON, so a test may mutate

@@ -3,6 +3,6 @@
  * fixtures. The heavier helpers (embedded planes, the local cloud, the journey) are subpath
  * exports, so a unit test importing this entry loads nothing that opens a socket.
  */
-export { EVENTS_DIR, type EventSource, eventNames, loadEvent } from "./events";
+export { eventNames, loadEvent } from "./events";
 export { fakeContext } from "./lambda-context";
 export { assertLoopbackEndpoint } from "./loopback";

@@ -111,7 +111,7 @@ export interface JourneyOptions {
 }
 
 /** A step's outcome: a sentence for people and the observed facts for assertions. */
-export interface StepResult {
+interface StepResult {
   say: string;
 }
 
@@ -120,7 +120,7 @@ const ANY_CREDENTIALS = { accessKeyId: "local", secretAccessKey: "local" };
 const CONFIRMED_TYPE = "boardingpass.user.confirmed.v1";
 
 /** `us-east-1:0a1b2c3d-...` → `us-east-1:0a1b2c3d…`: enough to tell ids apart, not to copy. */
-export const short = (id: string | undefined): string => {
+const short = (id: string | undefined): string => {
   if (id === undefined) return "(none)";
   const colon = id.indexOf(":");
   const head = colon === -1 ? "" : id.slice(0, colon + 1);
@@ -129,11 +129,11 @@ export const short = (id: string | undefined): string => {
 };
 
 /** The role name in an STS assumed-role ARN (`arn:aws:sts::<acct>:assumed-role/<name>/<session>`). */
-export const roleNameOf = (arn: string | undefined): string =>
+const roleNameOf = (arn: string | undefined): string =>
   /:assumed-role\/([^/]+)\//.exec(arn ?? "")?.[1] ?? String(arn);
 
 /** The app role (`guest`, `member`, `admin`) of a role named `<stage>-boarding-pass-<role>-<region>`. */
-export const appRoleOf = (roleName: string): string =>
+const appRoleOf = (roleName: string): string =>
   /-boarding-pass-([a-z]+)-[a-z0-9-]+$/.exec(roleName)?.[1] ?? roleName;
 
 export class Journey {

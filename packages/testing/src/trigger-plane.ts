@@ -25,8 +25,8 @@ import type { SNSEvent } from "aws-lambda";
 import { startEmbeddedAws } from "./embedded";
 import { identityTableDefinition } from "./identity-table";
 
-export const REGION = "us-east-1";
-export const SINK_FUNCTION_ARN = "arn:aws:lambda:us-east-1:000000000000:function:events-sink";
+const REGION = "us-east-1";
+const SINK_FUNCTION_ARN = "arn:aws:lambda:us-east-1:000000000000:function:events-sink";
 
 /** The stage's role catalog, in the shape stacks/Auth.ts passes as ROLE_CATALOG. */
 export const ROLE_CATALOG = {
@@ -50,7 +50,7 @@ export const SIGNUP_POLICY = {
   trustedFederationProviders: ["Google", "SignInWithApple"],
 };
 
-export interface SnsDelivery {
+interface SnsDelivery {
   event: BoardingPassEvent;
   attributes: Record<string, string>;
 }

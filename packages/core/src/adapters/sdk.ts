@@ -53,3 +53,53 @@ export async function conditionHeld(write: Promise<unknown>): Promise<boolean> {
     throw error;
   }
 }
+
+/** The parts of an SDK client priming uses (every smithy client has them). */
+interface PrimableClient {
+  config: object;
+  send(command: never): Promise<unknown>;
+}
+
+/** A command priming may send: it never leaves the process (see `primeSdkClient`). */
+interface PrimingProbe {
+  middlewareStack: { add(middleware: unknown, options: object): void };
+}
+
+/**
+ * What the probe gets instead of a network answer: an empty JSON 200, so the response side
+ * (deserializer, output shaping) runs once too. Every JSON protocol reads `{}` as an empty output.
+ */
+const EMPTY_JSON_RESPONSE = () => ({
+  statusCode: 200,
+  headers: { "content-type": "application/x-amz-json-1.0" },
+  body: new TextEncoder().encode("{}"),
+});
+
+/**
+ * Makes a client's first real request cost what its later ones do, without sending anything:
+ * resolves its region and credentials (loading the credential chain's lazily imported modules)
+ * and, given a probe command, runs the whole pipeline once (serialization, endpoint rules,
+ * signing, then the response side over an empty answer made in place of the HTTP handler's), so
+ * nothing reaches the network. Meant for
+ * a Lambda's init phase ("Lambda execution environment lifecycle", AWS Lambda Developer Guide:
+ * init is where static initialization belongs). Best effort: never throws; a real call reports
+ * any problem.
+ */
+export async function primeSdkClient(client: PrimableClient, probe?: PrimingProbe): Promise<void> {
+  const config = client.config as { region?: unknown; credentials?: unknown };
+  const resolve = (value: unknown) =>
+    typeof value === "function" ? (value as () => unknown)() : value;
+  try {
+    await Promise.all([resolve(config.region), resolve(config.credentials)]);
+    if (probe === undefined) return;
+    // Innermost (after signing, under the deserializer), on this command only. Unnamed: a
+    // lib-dynamodb command resolves its stack with its inner command's, and a name would clash.
+    probe.middlewareStack.add(() => async () => ({ response: EMPTY_JSON_RESPONSE(), output: {} }), {
+      step: "deserialize",
+      priority: "low",
+    });
+    await client.send(probe as never);
+  } catch {
+    // Anything that goes wrong here is left to the first real call to report.
+  }
+}

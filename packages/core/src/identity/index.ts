@@ -21,6 +21,5 @@ export {
 export { type GuestProofIssuerDeps, issueGuestProof } from "./guest-proof-issuer";
 export { DEFAULT_GUEST_PROOF_LIMIT, type GuestProofLimit } from "./guest-proof-quota";
 export { type LinkDeps, linkIdentity } from "./link";
-export { IdentityId } from "./model";
 export type { IdentityGraph, IdentityPoolDirectory, ProfileReader, UserAccounts } from "./ports";
 export { type RecentSessionPolicy, requireRecentSession } from "./session";

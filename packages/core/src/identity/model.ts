@@ -1,5 +1,3 @@
-import * as z from "../zod";
-
 /**
  * The identity graph's records: identities, guest data, merge states and user deletions (their
  * keys in the single table: adapters/dynamodb/keys.ts).
@@ -10,15 +8,8 @@ import * as z from "../zod";
  * (the tombstone that redirects late writers).
  */
 
-/** Cognito identity-pool IdentityId: `<region>:<uuid>`. */
-export const IdentityId = z
-  .string()
-  .check(
-    z.regex(
-      /^[a-z]{2}(?:-[a-z]+)+-\d:[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/,
-    ),
-  );
-export type IdentityId = z.infer<typeof IdentityId>;
+/** Cognito identity-pool IdentityId, `<region>:<uuid>`: the routes' contract spells it. */
+export { IdentityId } from "@boarding-pass/contracts/routes";
 
 export interface IdentityRecord {
   identityId: string;

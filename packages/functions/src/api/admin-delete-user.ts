@@ -1,10 +1,18 @@
-import type { APIGatewayProxyEventV2WithIAMAuthorizer } from "aws-lambda";
-import { adminDeleteUserDepsFromEnvironment, createAdminDeleteUserHandler } from "./delete-user";
+import { primeAtInit } from "../kit/route";
+import { adminDeleteUserConfig } from "./config";
+import { createDeletionClients, deletionDeps, deletionPrimers } from "./delete-user";
+import { createAdminDeleteUserHandler } from "./handlers/delete-user";
 
-let route: ReturnType<typeof createAdminDeleteUserHandler> | undefined;
+/**
+ * `DELETE /admin/users/{sub}` (IAM, admin role only, checked again by the handler): see
+ * handlers/delete-user.ts and ADR 0007.
+ */
+const config = adminDeleteUserConfig();
+const clients = createDeletionClients();
 
-/** `DELETE /admin/users/{sub}` (IAM, admin role only, checked again by the handler): see delete-user.ts and ADR 0007. */
-export const handler = (event: APIGatewayProxyEventV2WithIAMAuthorizer) => {
-  route ??= createAdminDeleteUserHandler(adminDeleteUserDepsFromEnvironment(process.env));
-  return route(event);
-};
+export const handler = createAdminDeleteUserHandler({
+  ...deletionDeps(config, clients, "admin-delete-user"),
+  adminRoleArn: config.adminRoleArn,
+});
+
+await primeAtInit(...deletionPrimers(clients));

@@ -1,20 +1,19 @@
+import type { FunctionConfig } from "@boarding-pass/contracts/env";
+import * as environments from "@boarding-pass/contracts/env/routes";
 import {
   COGNITO_IDENTITY_ISSUER,
   COGNITO_IDENTITY_JWKS_URI,
   DEFAULT_GUEST_PROOF_LIMIT,
   type GuestProofLimit,
 } from "@boarding-pass/core/identity";
-import * as z from "@boarding-pass/core/zod";
-import { events, parseEnvironment } from "../config";
 
 /**
- * Environment of the identity routes, parsed once per cold start (fails fast, naming what is
- * missing). `GUEST_PROOF_ISSUER` / `GUEST_PROOF_JWKS_URI` default to Cognito's; the local cloud
- * overrides them. `GUEST_PROOF_KEY_ID` (a KMS RSA signing key) enables backend-issued guest proofs
+ * The identity routes' configuration, each parsed from its environment with its schema in
+ * packages/contracts/env.ts, once per cold start (fails fast, naming what is missing).
+ * `GUEST_PROOF_ISSUER` / `GUEST_PROOF_JWKS_URI` default to Cognito's; the local cloud overrides
+ * them. `GUEST_PROOF_KEY_ID` (a KMS RSA signing key) enables backend-issued guest proofs
  * (ADR 0006), which pools with classic flow off need.
  */
-
-const required = z.string().check(z.minLength(1, "is required"));
 
 interface IdentityRoutesConfig {
   stage: string;
@@ -44,114 +43,77 @@ interface IssueGuestProofConfig extends IdentityRoutesConfig {
   limit: GuestProofLimit;
 }
 
-/** A positive whole number of at most `digits` digits from the environment (e.g. `"5"`). */
-const positiveInteger = (digits: number, fallback: number) =>
-  z._default(
-    z
-      .string()
-      .check(
-        z.regex(
-          new RegExp(`^[1-9]\\d{0,${digits - 1}}$`),
-          `must be a whole number from 1 to ${"9".repeat(digits)}`,
-        ),
-      ),
-    String(fallback),
-  );
+const identityRoute = (parsed: FunctionConfig<"preferences">): IdentityRoutesConfig => ({
+  stage: parsed.STAGE,
+  tableName: parsed.TABLE_NAME,
+  identityPoolId: parsed.IDENTITY_POOL_ID,
+});
 
 export function issueGuestProofConfig(env: NodeJS.ProcessEnv = process.env): IssueGuestProofConfig {
-  const parsed = parseEnvironment(
-    {
-      ...base,
-      GUEST_PROOF_KEY_ID: required,
-      GUEST_PROOF_LIMIT: positiveInteger(3, DEFAULT_GUEST_PROOF_LIMIT.limit),
-      GUEST_PROOF_WINDOW_SECONDS: positiveInteger(5, DEFAULT_GUEST_PROOF_LIMIT.windowSeconds),
-    },
+  const parsed = environments.parseEnvironment(
+    "issueGuestProof",
+    environments.issueGuestProofEnvironment(),
     env,
   );
   return {
-    stage: parsed.STAGE,
-    tableName: parsed.TABLE_NAME,
-    identityPoolId: parsed.IDENTITY_POOL_ID,
+    ...identityRoute(parsed),
     keyId: parsed.GUEST_PROOF_KEY_ID,
     issuer: selfGuestProofIssuer(parsed.STAGE),
     limit: {
-      limit: Number(parsed.GUEST_PROOF_LIMIT),
-      windowSeconds: Number(parsed.GUEST_PROOF_WINDOW_SECONDS),
+      limit: Number(parsed.GUEST_PROOF_LIMIT ?? DEFAULT_GUEST_PROOF_LIMIT.limit),
+      windowSeconds: Number(
+        parsed.GUEST_PROOF_WINDOW_SECONDS ?? DEFAULT_GUEST_PROOF_LIMIT.windowSeconds,
+      ),
     },
   };
 }
 
-const base = { STAGE: required, TABLE_NAME: required, IDENTITY_POOL_ID: required };
-
+/** `GET|PUT /identity/preferences`. */
 export function identityRoutesConfig(env: NodeJS.ProcessEnv = process.env): IdentityRoutesConfig {
-  const parsed = parseEnvironment(base, env);
-  return {
-    stage: parsed.STAGE,
-    tableName: parsed.TABLE_NAME,
-    identityPoolId: parsed.IDENTITY_POOL_ID,
-  };
-}
-
-/** `arn:<partition>:iam::<account>:role/<path/>name`: the role the stacks pass to admin routes. */
-const IamRoleArn = z
-  .string()
-  .check(
-    z.regex(
-      /^arn:aws[\w-]*:iam::\d{12}:role\/(?:[\w+=,.@-]+\/)*[\w+=,.@-]{1,64}$/,
-      "must be an IAM role ARN",
-    ),
+  return identityRoute(
+    environments.parseEnvironment("preferences", environments.preferencesEnvironment(), env),
   );
+}
 
 /** The admin routes: only callers signed with the admin role (`ADMIN_ROLE_ARN`) are served. */
 export function adminRoutesConfig(
   env: NodeJS.ProcessEnv = process.env,
 ): IdentityRoutesConfig & { adminRoleArn: string } {
-  const parsed = parseEnvironment({ ...base, ADMIN_ROLE_ARN: IamRoleArn }, env);
-  return { ...identityRoutesConfig(env), adminRoleArn: parsed.ADMIN_ROLE_ARN };
-}
-
-/** `DELETE /identity/me`: a sign-in older than this is not recent (stacks/config.ts). */
-export function recentSessionMaxAgeSeconds(env: NodeJS.ProcessEnv = process.env): number {
-  const parsed = parseEnvironment(
-    {
-      RECENT_SESSION_MAX_AGE_SECONDS: z._default(
-        z.coerce.number().check(z.int(), z.positive("must be a positive number of seconds")),
-        900,
-      ),
-    },
+  const parsed = environments.parseEnvironment(
+    "adminGetUser",
+    environments.adminGetUserEnvironment(),
     env,
   );
-  return parsed.RECENT_SESSION_MAX_AGE_SECONDS;
+  return { ...identityRoute(parsed), adminRoleArn: parsed.ADMIN_ROLE_ARN };
 }
 
 export function ensureIotConfig(
   env: NodeJS.ProcessEnv = process.env,
 ): IdentityRoutesConfig & { iotPolicyName: string } {
-  const parsed = parseEnvironment({ ...base, IOT_POLICY_NAME: required }, env);
-  return { ...identityRoutesConfig(env), iotPolicyName: parsed.IOT_POLICY_NAME };
+  const parsed = environments.parseEnvironment(
+    "ensureIot",
+    environments.ensureIotEnvironment(),
+    env,
+  );
+  return { ...identityRoute(parsed), iotPolicyName: parsed.IOT_POLICY_NAME };
 }
 
 export function linkIdentityConfig(env: NodeJS.ProcessEnv = process.env): LinkIdentityConfig {
-  const parsed = parseEnvironment(
-    {
-      ...base,
-      IOT_POLICY_NAME: required,
-      ...events,
-      GUEST_PROOF_ISSUER: z._default(z.url(), COGNITO_IDENTITY_ISSUER),
-      GUEST_PROOF_JWKS_URI: z._default(z.url(), COGNITO_IDENTITY_JWKS_URI),
-      GUEST_PROOF_KEY_ID: z.optional(required),
-    },
+  const parsed = environments.parseEnvironment(
+    "linkIdentity",
+    environments.linkIdentityEnvironment(),
     env,
   );
   return {
-    stage: parsed.STAGE,
-    tableName: parsed.TABLE_NAME,
-    identityPoolId: parsed.IDENTITY_POOL_ID,
+    ...identityRoute(parsed),
     iotPolicyName: parsed.IOT_POLICY_NAME,
     topicArn: parsed.EVENTS_TOPIC_ARN,
     streamName: parsed.EVENTS_STREAM_NAME,
     guestProof: {
-      cognito: { issuer: parsed.GUEST_PROOF_ISSUER, jwksUri: parsed.GUEST_PROOF_JWKS_URI },
+      cognito: {
+        issuer: parsed.GUEST_PROOF_ISSUER ?? COGNITO_IDENTITY_ISSUER,
+        jwksUri: parsed.GUEST_PROOF_JWKS_URI ?? COGNITO_IDENTITY_JWKS_URI,
+      },
       ...(parsed.GUEST_PROOF_KEY_ID !== undefined
         ? { self: { issuer: selfGuestProofIssuer(parsed.STAGE), keyId: parsed.GUEST_PROOF_KEY_ID } }
         : {}),
@@ -159,7 +121,7 @@ export function linkIdentityConfig(env: NodeJS.ProcessEnv = process.env): LinkId
   };
 }
 
-interface DeleteUserConfig extends IdentityRoutesConfig {
+export interface DeleteUserConfig extends IdentityRoutesConfig {
   userPoolId: string;
   iotPolicyName: string;
   topicArn: string;
@@ -167,26 +129,44 @@ interface DeleteUserConfig extends IdentityRoutesConfig {
   defaultTenant: string;
 }
 
-/** `DELETE /identity/me` and `DELETE /admin/users/{sub}`. */
-export function deleteUserConfig(env: NodeJS.ProcessEnv = process.env): DeleteUserConfig {
-  const parsed = parseEnvironment(
-    {
-      ...base,
-      USER_POOL_ID: required,
-      IOT_POLICY_NAME: required,
-      ...events,
-      DEFAULT_TENANT: z._default(z.string().check(z.minLength(1)), "default"),
-    },
+const deletion = (
+  parsed: FunctionConfig<"deleteMe"> | FunctionConfig<"adminDeleteUser">,
+): DeleteUserConfig => ({
+  ...identityRoute(parsed),
+  userPoolId: parsed.USER_POOL_ID,
+  iotPolicyName: parsed.IOT_POLICY_NAME,
+  topicArn: parsed.EVENTS_TOPIC_ARN,
+  streamName: parsed.EVENTS_STREAM_NAME,
+  defaultTenant: parsed.DEFAULT_TENANT,
+});
+
+/** `DELETE /identity/me`; a sign-in older than `recentSessionMaxAgeSeconds` is not recent. */
+export function deleteMeConfig(
+  env: NodeJS.ProcessEnv = process.env,
+): DeleteUserConfig & { recentSessionMaxAgeSeconds: number } {
+  const parsed = environments.parseEnvironment("deleteMe", environments.deleteMeEnvironment(), env);
+  return { ...deletion(parsed), recentSessionMaxAgeSeconds: parsed.RECENT_SESSION_MAX_AGE_SECONDS };
+}
+
+/** `DELETE /admin/users/{sub}`: for callers of the admin role only. */
+export function adminDeleteUserConfig(
+  env: NodeJS.ProcessEnv = process.env,
+): DeleteUserConfig & { adminRoleArn: string } {
+  const parsed = environments.parseEnvironment(
+    "adminDeleteUser",
+    environments.adminDeleteUserEnvironment(),
     env,
   );
+  return { ...deletion(parsed), adminRoleArn: parsed.ADMIN_ROLE_ARN };
+}
+
+/** `GET /profile`. */
+export function getProfileConfig(env: NodeJS.ProcessEnv = process.env): { tableName: string } {
   return {
-    stage: parsed.STAGE,
-    tableName: parsed.TABLE_NAME,
-    identityPoolId: parsed.IDENTITY_POOL_ID,
-    userPoolId: parsed.USER_POOL_ID,
-    iotPolicyName: parsed.IOT_POLICY_NAME,
-    topicArn: parsed.EVENTS_TOPIC_ARN,
-    streamName: parsed.EVENTS_STREAM_NAME,
-    defaultTenant: parsed.DEFAULT_TENANT,
+    tableName: environments.parseEnvironment(
+      "getProfile",
+      environments.getProfileEnvironment(),
+      env,
+    ).TABLE_NAME,
   };
 }

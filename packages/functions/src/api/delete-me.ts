@@ -1,10 +1,20 @@
-import type { APIGatewayProxyEventV2WithJWTAuthorizer } from "aws-lambda";
-import { createDeleteMeHandler, deleteMeDepsFromEnvironment } from "./delete-user";
+import { CognitoLiveSessions } from "@boarding-pass/core/adapters/cognito-user-pool";
+import { primeAtInit } from "../kit/route";
+import { deleteMeConfig } from "./config";
+import { createDeletionClients, deletionDeps, deletionPrimers } from "./delete-user";
+import { createDeleteMeHandler } from "./handlers/delete-user";
 
-let route: ReturnType<typeof createDeleteMeHandler> | undefined;
+/** `DELETE /identity/me` (user-pool JWT, access token): see handlers/delete-user.ts and ADR 0007. */
+const config = deleteMeConfig();
+const clients = createDeletionClients();
 
-/** `DELETE /identity/me` (user-pool JWT, access token): see delete-user.ts and ADR 0007. */
-export const handler = (event: APIGatewayProxyEventV2WithJWTAuthorizer) => {
-  route ??= createDeleteMeHandler(deleteMeDepsFromEnvironment(process.env));
-  return route(event);
-};
+export const handler = createDeleteMeHandler({
+  ...deletionDeps(config, clients, "delete-me"),
+  session: {
+    sessions: new CognitoLiveSessions(clients.cognito),
+    maxAgeSeconds: config.recentSessionMaxAgeSeconds,
+    now: () => new Date(),
+  },
+});
+
+await primeAtInit(...deletionPrimers(clients));

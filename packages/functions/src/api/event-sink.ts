@@ -8,18 +8,23 @@ import {
 import type { EventPublisher, OutboxStore } from "@boarding-pass/core/events";
 import { traced } from "../observability";
 
+/** The traced SNS and Kinesis clients the identity routes publish through (primed at init). */
+export function createEventClients() {
+  return { sns: traced(createSnsClient()), kinesis: traced(createKinesisClient()) };
+}
+
 /**
  * Where the identity routes' events go: kept in the table's outbox, then published to SNS and
- * Kinesis over traced clients (the relay retries what does not go out).
+ * Kinesis (the relay retries what does not go out).
  */
 export function outboxEventSink(
   dynamo: DynamoDBDocumentClient,
+  clients: ReturnType<typeof createEventClients>,
   config: { tableName: string; topicArn: string; streamName: string },
 ): { publisher: EventPublisher; outbox: OutboxStore } {
   return {
     publisher: new SnsKinesisEventPublisher({
-      sns: traced(createSnsClient()),
-      kinesis: traced(createKinesisClient()),
+      ...clients,
       topicArn: config.topicArn,
       streamName: config.streamName,
     }),

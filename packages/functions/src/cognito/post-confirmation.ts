@@ -16,17 +16,8 @@ import {
 } from "@boarding-pass/core/sign-up";
 import type { PostConfirmationTriggerEvent } from "aws-lambda";
 import { postConfirmationConfig } from "../config";
-import {
-  errorFields,
-  finishInvocation,
-  logger,
-  MetricUnit,
-  metrics,
-  remainingTimeOf,
-  startInvocation,
-  type TriggerContext,
-  traced,
-} from "../observability";
+import { TriggerRefusal, trigger } from "../kit/trigger";
+import { logger, MetricUnit, metrics, remainingTimeOf, traced } from "../observability";
 import { attributesOf, isUuid } from "./trigger-input";
 
 /**
@@ -60,14 +51,17 @@ export interface PostConfirmationDeps {
 const CALL_BUDGET = { reserveMs: 1000, maxMs: 1500 };
 
 export function createPostConfirmationHandler(deps: PostConfirmationDeps) {
-  return async function postConfirmation(
-    event: PostConfirmationTriggerEvent,
-    context?: TriggerContext,
-  ): Promise<PostConfirmationTriggerEvent> {
-    const triggerSource = (event as { triggerSource?: unknown } | null)?.triggerSource;
-    startInvocation(context, { triggerSource });
-    try {
-      if (triggerSource !== "PostConfirmation_ConfirmSignUp") {
+  return trigger({
+    keys: (event) => ({
+      triggerSource: (event as { triggerSource?: unknown } | null)?.triggerSource,
+    }),
+    failure: {
+      log: "post confirmation failed",
+      metric: "PostConfirmationFailed",
+      message: SETUP_FAILED_MESSAGE,
+    },
+    async handle(event: PostConfirmationTriggerEvent, context) {
+      if (event?.triggerSource !== "PostConfirmation_ConfirmSignUp") {
         // ConfirmForgotPassword and anything Cognito adds later: nothing to create.
         logger.info("post confirmation: nothing to do");
         return event;
@@ -76,46 +70,35 @@ export function createPostConfirmationHandler(deps: PostConfirmationDeps) {
       const sub = attributes.sub;
       if (!isUuid(sub) || typeof event.userName !== "string" || event.userName === "") {
         logger.warn("post confirmation without a usable sub or username");
-        throw new Error(INVALID_EVENT_MESSAGE);
+        throw new TriggerRefusal(INVALID_EVENT_MESSAGE);
       }
       const remainingMs = remainingTimeOf(context);
       const now = deps.now?.() ?? new Date();
-      try {
-        const result = await confirmUser(
-          { sub, now, source: deps.source },
-          { ...deps, remainingMs },
-        );
-        logger.info("profile", {
-          outcome: result.outcome,
-          eventId: result.eventId,
-          published: result.published,
-        });
-        metrics.addMetric(
-          result.outcome === "created" ? "ProfileCreated" : "ProfileAlreadyExisted",
-          MetricUnit.Count,
-          1,
-        );
-        if (result.outcome === "created" && !result.published) {
-          metrics.addMetric("EventLeftForRelay", MetricUnit.Count, 1);
-        }
-        await Promise.all([
-          withDeadline(budgetFrom(remainingMs(), CALL_BUDGET), (signal) =>
-            deps
-              .groups(event.userPoolId)
-              .addUserToGroup(event.userName, deps.defaultGroup, { signal }),
-          ),
-          confirmEmailClaim(attributes.email, event.userName, deps, remainingMs),
-        ]);
-      } catch (error) {
-        logger.error("post confirmation failed", errorFields(error));
-        metrics.addMetric("PostConfirmationFailed", MetricUnit.Count, 1);
-        throw new Error(SETUP_FAILED_MESSAGE);
+      const result = await confirmUser({ sub, now, source: deps.source }, { ...deps, remainingMs });
+      logger.info("profile", {
+        outcome: result.outcome,
+        eventId: result.eventId,
+        published: result.published,
+      });
+      metrics.addMetric(
+        result.outcome === "created" ? "ProfileCreated" : "ProfileAlreadyExisted",
+        MetricUnit.Count,
+        1,
+      );
+      if (result.outcome === "created" && !result.published) {
+        metrics.addMetric("EventLeftForRelay", MetricUnit.Count, 1);
       }
+      await Promise.all([
+        withDeadline(budgetFrom(remainingMs(), CALL_BUDGET), (signal) =>
+          deps
+            .groups(event.userPoolId)
+            .addUserToGroup(event.userName, deps.defaultGroup, { signal }),
+        ),
+        confirmEmailClaim(attributes.email, event.userName, deps, remainingMs),
+      ]);
       return event;
-    } finally {
-      finishInvocation();
-    }
-  };
+    },
+  });
 }
 
 /** Makes the sign-up's email claim permanent (no expiry); a claim that is not ours is left alone. */

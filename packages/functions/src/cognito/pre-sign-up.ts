@@ -14,17 +14,8 @@ import { type EventPublisher, eventSource } from "@boarding-pass/core/events";
 import { type PreSignUpDeps, preSignUp, type UserDirectory } from "@boarding-pass/core/sign-up";
 import type { PreSignUpTriggerEvent } from "aws-lambda";
 import { preSignUpConfig } from "../config";
-import {
-  errorFields,
-  finishInvocation,
-  logger,
-  MetricUnit,
-  metrics,
-  remainingTimeOf,
-  startInvocation,
-  type TriggerContext,
-  traced,
-} from "../observability";
+import { trigger } from "../kit/trigger";
+import { logger, MetricUnit, metrics, remainingTimeOf, traced } from "../observability";
 import { attributesOf, isRecord } from "./trigger-input";
 
 /**
@@ -44,17 +35,18 @@ export type PreSignUpHandlerDeps = Omit<PreSignUpDeps, "directory" | "remainingM
 };
 
 export function createPreSignUpHandler(deps: PreSignUpHandlerDeps) {
-  return async function preSignUpHandler(
-    event: PreSignUpTriggerEvent,
-    context?: TriggerContext,
-  ): Promise<PreSignUpTriggerEvent> {
-    const triggerSource = isRecord(event) ? event.triggerSource : undefined;
-    startInvocation(context, { triggerSource });
-    try {
+  return trigger({
+    keys: (event) => ({ triggerSource: isRecord(event) ? event.triggerSource : undefined }),
+    refusal: (error) =>
+      error instanceof SignUpRejectedError
+        ? { message: error.userMessage, log: "sign-up rejected", metric: "SignUpRejected" }
+        : undefined,
+    failure: { log: "pre sign-up failed", metric: "PreSignUpFailed", message: UNAVAILABLE_MESSAGE },
+    async handle(event: PreSignUpTriggerEvent, context): Promise<PreSignUpTriggerEvent> {
       const attributes = attributesOf(event);
       const outcome = await preSignUp(
         {
-          triggerSource: String(triggerSource),
+          triggerSource: String(isRecord(event) ? event.triggerSource : undefined),
           userName: typeof event.userName === "string" ? event.userName : "",
           email: attributes.email,
           emailVerified: attributes.email_verified,
@@ -86,19 +78,8 @@ export function createPreSignUpHandler(deps: PreSignUpHandlerDeps) {
         autoVerifyPhone: response.autoVerifyPhone === true,
       };
       return event;
-    } catch (error) {
-      if (error instanceof SignUpRejectedError) {
-        logger.info("sign-up rejected", errorFields(error));
-        metrics.addMetric("SignUpRejected", MetricUnit.Count, 1);
-        throw new Error(error.userMessage);
-      }
-      logger.error("pre sign-up failed", errorFields(error));
-      metrics.addMetric("PreSignUpFailed", MetricUnit.Count, 1);
-      throw new Error(UNAVAILABLE_MESSAGE);
-    } finally {
-      finishInvocation();
-    }
-  };
+    },
+  });
 }
 
 /** Without events configuration the link event waits in the outbox for the relay. */

@@ -20,14 +20,13 @@ import {
 } from "@boarding-pass/core/token-claims";
 import type { PreTokenGenerationTriggerEvent, PreTokenGenerationV2TriggerEvent } from "aws-lambda";
 import { preTokenGenerationConfig } from "../config";
+import { trigger } from "../kit/trigger";
 import {
   errorFields,
-  finishInvocation,
   logger,
   MetricUnit,
   metrics,
   remainingTimeOf,
-  startInvocation,
   type TriggerContext,
   traced,
 } from "../observability";
@@ -77,58 +76,65 @@ function builderView(event: Record<string, unknown>): PreTokenGenerationRequest 
 }
 
 export function createPreTokenGenerationHandler(deps: PreTokenGenerationDeps) {
-  return async function preTokenGeneration<E extends PreTokenGenerationEvent>(
-    event: E,
-    context?: TriggerContext,
-  ): Promise<E> {
-    const raw = (isRecord(event) ? event : {}) as Record<string, unknown>;
-    startInvocation(context, { triggerSource: raw.triggerSource, version: raw.version });
-    try {
+  const run = trigger({
+    keys: (event) => {
+      const raw = isRecord(event) ? event : {};
+      return { triggerSource: raw.triggerSource, version: raw.version };
+    },
+    // No message of our own: a misconfigured trigger's error is what Cognito should report.
+    failure: { log: "pre token generation failed" },
+    handle: async (event: PreTokenGenerationEvent, context) => {
+      const raw = (isRecord(event) ? event : {}) as Record<string, unknown>;
       const view = builderView(raw);
       // Before any read or repair: a misconfigured trigger fails loudly and changes nothing.
       responseShapeOf(view.version);
-      const attributes = attributesOf(raw);
-      const sub = attributes.sub;
-      let profile: Profile | null = null;
-      if (view.triggerSource === "TokenGeneration_ClientCredentials") {
-        // Machine-to-machine: no user, no profile.
-      } else if (!isUuid(sub)) {
-        logger.warn("token request without a usable sub: base claims");
-        metrics.addMetric("DegradedClaims", MetricUnit.Count, 1);
-      } else {
-        const now = deps.now?.() ?? new Date();
-        const remainingMs = remainingTimeOf(context);
-        const [result] = await Promise.all([
-          profileForToken({ sub, now, source: deps.source }, { ...deps, remainingMs }),
-          followVerifiedEmail(raw.userName, attributes, now, remainingMs, deps),
-        ]);
-        profile = result.profile;
-        if (result.outcome === "degraded") {
-          logger.warn("profile unavailable: base claims", {
-            stage: result.stage,
-            ...errorFields(result.error),
-          });
-          metrics.addMetric("DegradedClaims", MetricUnit.Count, 1);
-        } else if (result.outcome !== "found") {
-          logger.info("profile repaired", {
-            outcome: result.outcome,
-            ...(result.outcome === "repaired"
-              ? { eventId: result.eventId, published: result.published }
-              : {}),
-          });
-          metrics.addMetric("ProfileRepaired", MetricUnit.Count, 1);
-        }
-      }
-      const response = buildClaimsResponse(view, profile, deps.catalog);
-      (event as { response: unknown }).response = response;
+      const profile =
+        view.triggerSource === "TokenGeneration_ClientCredentials"
+          ? null // Machine-to-machine: no user, no profile.
+          : await profileOf(raw, context, deps);
+      (event as { response: unknown }).response = buildClaimsResponse(view, profile, deps.catalog);
       return event;
-    } catch (error) {
-      logger.error("pre token generation failed", errorFields(error));
-      throw error;
-    } finally {
-      finishInvocation();
-    }
-  };
+    },
+  });
+  return <E extends PreTokenGenerationEvent>(event: E, context?: TriggerContext): Promise<E> =>
+    run(event, context) as Promise<E>;
+}
+
+/** The user's profile for the claims (repaired when missing), or null for base claims. */
+async function profileOf(
+  raw: Record<string, unknown>,
+  context: TriggerContext | undefined,
+  deps: PreTokenGenerationDeps,
+): Promise<Profile | null> {
+  const attributes = attributesOf(raw);
+  const sub = attributes.sub;
+  if (!isUuid(sub)) {
+    logger.warn("token request without a usable sub: base claims");
+    metrics.addMetric("DegradedClaims", MetricUnit.Count, 1);
+    return null;
+  }
+  const now = deps.now?.() ?? new Date();
+  const remainingMs = remainingTimeOf(context);
+  const [result] = await Promise.all([
+    profileForToken({ sub, now, source: deps.source }, { ...deps, remainingMs }),
+    followVerifiedEmail(raw.userName, attributes, now, remainingMs, deps),
+  ]);
+  if (result.outcome === "degraded") {
+    logger.warn("profile unavailable: base claims", {
+      stage: result.stage,
+      ...errorFields(result.error),
+    });
+    metrics.addMetric("DegradedClaims", MetricUnit.Count, 1);
+  } else if (result.outcome !== "found") {
+    logger.info("profile repaired", {
+      outcome: result.outcome,
+      ...(result.outcome === "repaired"
+        ? { eventId: result.eventId, published: result.published }
+        : {}),
+    });
+    metrics.addMetric("ProfileRepaired", MetricUnit.Count, 1);
+  }
+  return result.profile;
 }
 
 /** Email claims follow the verified email; never throws, never blocks the token. */

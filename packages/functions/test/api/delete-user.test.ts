@@ -40,10 +40,13 @@ import type {
   APIGatewayProxyStructuredResultV2,
 } from "aws-lambda";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { createAdminDeleteUserHandler, createDeleteMeHandler } from "../../src/api/delete-user";
-import { createEnsureIotHandler } from "../../src/api/ensure-iot";
-import { createLinkIdentityHandler } from "../../src/api/link-identity";
-import { createPreferencesHandler } from "../../src/api/preferences";
+import {
+  createAdminDeleteUserHandler,
+  createDeleteMeHandler,
+} from "../../src/api/handlers/delete-user";
+import { createEnsureIotHandler } from "../../src/api/handlers/ensure-iot";
+import { createLinkIdentityHandler } from "../../src/api/handlers/link-identity";
+import { createPreferencesHandler } from "../../src/api/handlers/preferences";
 import { attachedPolicies, signUpConfirmed } from "../support/user-pool";
 import {
   ADMIN_ROLE_ARN,

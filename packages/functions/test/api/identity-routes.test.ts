@@ -5,10 +5,10 @@ import { identityLinkedEventId } from "@boarding-pass/core/events";
 import { MAX_DOCUMENT_BYTES, releaseUserIdentities } from "@boarding-pass/core/identity";
 import type { APIGatewayProxyEventV2WithJWTAuthorizer } from "aws-lambda";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { createAdminGetUserHandler } from "../../src/api/admin-get-user";
-import { createEnsureIotHandler } from "../../src/api/ensure-iot";
-import { createGetProfileHandler } from "../../src/api/get-profile";
-import { createPreferencesHandler } from "../../src/api/preferences";
+import { createAdminGetUserHandler } from "../../src/api/handlers/admin-get-user";
+import { createEnsureIotHandler } from "../../src/api/handlers/ensure-iot";
+import { createGetProfileHandler } from "../../src/api/handlers/get-profile";
+import { createPreferencesHandler } from "../../src/api/handlers/preferences";
 import {
   ADMIN_ROLE_ARN,
   bodyOf,

@@ -6,9 +6,9 @@ import {
 } from "@boarding-pass/core/adapters/dynamodb";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { selfGuestProofIssuer } from "../../src/api/config";
-import { createIssueGuestProofHandler } from "../../src/api/issue-guest-proof";
-import { createLinkIdentityHandler } from "../../src/api/link-identity";
-import { createPreferencesHandler } from "../../src/api/preferences";
+import { createIssueGuestProofHandler } from "../../src/api/handlers/issue-guest-proof";
+import { createLinkIdentityHandler } from "../../src/api/handlers/link-identity";
+import { createPreferencesHandler } from "../../src/api/handlers/preferences";
 import {
   bodyOf,
   type Caller,

@@ -28,8 +28,8 @@ import {
 import { createStsService, type StsService } from "@boarding-pass/local/services/sts";
 import { identityPoolTrustPolicy } from "@boarding-pass/local/testing";
 import { afterAll, beforeAll, expect, it } from "vitest";
-import { createLinkIdentityHandler } from "../../src/api/link-identity";
-import { createPreferencesHandler } from "../../src/api/preferences";
+import { createLinkIdentityHandler } from "../../src/api/handlers/link-identity";
+import { createPreferencesHandler } from "../../src/api/handlers/preferences";
 import { attachedPolicies, signUpConfirmed } from "../support/user-pool";
 import { bodyOf, type Caller, iamEvent, type Plane, REGION, startPlane } from "./harness";
 

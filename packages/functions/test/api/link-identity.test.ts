@@ -12,8 +12,8 @@ import {
 } from "@boarding-pass/core/events";
 import type { LinkDeps } from "@boarding-pass/core/identity";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { createLinkIdentityHandler } from "../../src/api/link-identity";
-import { createPreferencesHandler } from "../../src/api/preferences";
+import { createLinkIdentityHandler } from "../../src/api/handlers/link-identity";
+import { createPreferencesHandler } from "../../src/api/handlers/preferences";
 import {
   bodyOf,
   type Caller,

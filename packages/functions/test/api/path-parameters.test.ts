@@ -2,14 +2,14 @@
  * Every route with a path parameter validates it strictly in its handler, before any work: the
  * IAM authorizer decides on the raw path, and the handler is the second line when a caller IAM
  * does let through sends something odd (an encoded slash, a traversal, an empty or oversized id).
- * The route table is read from stacks/Api.ts, so a new parameterised route without a case here
- * fails this test.
+ * The route table is read from packages/contracts/src/routes.ts (stacks/Api.ts defines the API
+ * from it), so a new parameterised route without a case here fails this test.
  */
 import { readFileSync } from "node:fs";
 import type { APIGatewayProxyEventV2WithIAMAuthorizer } from "aws-lambda";
 import { describe, expect, it } from "vitest";
-import { createAdminGetUserHandler } from "../../src/api/admin-get-user";
-import { createAdminDeleteUserHandler } from "../../src/api/delete-user";
+import { createAdminGetUserHandler } from "../../src/api/handlers/admin-get-user";
+import { createAdminDeleteUserHandler } from "../../src/api/handlers/delete-user";
 import {
   ADMIN_ROLE_ARN,
   bodyOf,
@@ -52,7 +52,7 @@ const MALFORMED: Array<[name: string, sub: string]> = [
 ];
 
 function parameterisedRoutes(): string[] {
-  const source = readFileSync(new URL("../../../../stacks/Api.ts", import.meta.url), "utf8");
+  const source = readFileSync(new URL("../../../contracts/src/routes.ts", import.meta.url), "utf8");
   return [...source.matchAll(/"((?:GET|PUT|POST|PATCH|DELETE) \/[^"]*\{[^"]*)"/g)].map(
     (match) => match[1]!,
   );

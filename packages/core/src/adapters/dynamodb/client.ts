@@ -1,6 +1,6 @@
 import { DynamoDBClient } from "@aws-sdk/client-dynamodb";
-import { DynamoDBDocumentClient } from "@aws-sdk/lib-dynamodb";
-import { type SdkClientOptions, sdkClientConfig } from "../sdk";
+import { DynamoDBDocumentClient, GetCommand } from "@aws-sdk/lib-dynamodb";
+import { primeSdkClient, type SdkClientOptions, sdkClientConfig } from "../sdk";
 
 export type { DynamoDBDocumentClient } from "@aws-sdk/lib-dynamodb";
 
@@ -11,4 +11,15 @@ export function createDynamoDbDocumentClient(
   return DynamoDBDocumentClient.from(new DynamoDBClient(sdkClientConfig(options)), {
     marshallOptions: { removeUndefinedValues: true },
   });
+}
+
+/**
+ * Primes the document client (see `primeSdkClient`) with a GetItem that is signed but never sent:
+ * the marshalling, endpoint and signing paths every DynamoDB adapter's first call takes.
+ */
+export function primeDocumentClient(client: DynamoDBDocumentClient): Promise<void> {
+  return primeSdkClient(
+    client,
+    new GetCommand({ TableName: "priming", Key: { pk: "PRIMING", sk: "PRIMING" } }),
+  );
 }

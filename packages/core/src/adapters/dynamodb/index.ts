@@ -2,7 +2,11 @@
  * `@boarding-pass/core/adapters/dynamodb`: the ports of core over the single identity table
  * (stacks/Data.ts), every item key in `./keys`.
  */
-export { createDynamoDbDocumentClient, type DynamoDBDocumentClient } from "./client";
+export {
+  createDynamoDbDocumentClient,
+  type DynamoDBDocumentClient,
+  primeDocumentClient,
+} from "./client";
 export { DynamoEmailClaimStore } from "./email-claim-store";
 export { DynamoFederatedLinkStore } from "./federated-link-store";
 export { DynamoGuestProofQuotaStore } from "./guest-proof-quota";
