@@ -226,9 +226,10 @@ describe("the checker", () => {
 describe("the repository", () => {
   const workspaces = repositoryWorkspaces();
 
-  it("has the five workspaces, each with source to check", () => {
+  it("has the six workspaces, each with source to check", () => {
     expect(workspaces.map((workspace) => workspace.manifest.name).sort()).toEqual([
       "@boarding-pass/client",
+      "@boarding-pass/contracts",
       "@boarding-pass/core",
       "@boarding-pass/functions",
       "@boarding-pass/local",
