@@ -1,5 +1,7 @@
-import type { DynamoDBDocumentClient } from "@aws-sdk/lib-dynamodb";
-import { DynamoOutboxStore } from "@boarding-pass/core/adapters/dynamodb";
+import {
+  type DynamoDBDocumentClient,
+  DynamoOutboxStore,
+} from "@boarding-pass/core/adapters/dynamodb";
 import {
   createKinesisClient,
   createSnsClient,
