@@ -426,4 +426,30 @@ describe("the repository's imports and comments", () => {
     );
     expect(citing).toEqual([]);
   });
+
+  it("only core's adapters import the AWS SDK; core never reads process.env", () => {
+    const appSource = codeFiles.filter(({ relativeFile }) =>
+      /^packages\/(?:core|functions|contracts)\/src\//.test(relativeFile.split(path.sep).join("/")),
+    );
+    expect(appSource.length).toBeGreaterThan(0);
+    const sdkOutsideAdapters = appSource
+      .filter(
+        ({ relativeFile }) =>
+          !relativeFile.split(path.sep).join("/").startsWith("packages/core/src/adapters/"),
+      )
+      .filter(({ text }) =>
+        specifiersOf(text).some((specifier) => specifier.startsWith("@aws-sdk/")),
+      )
+      .map(({ relativeFile }) => relativeFile);
+    const coreReadingEnv = appSource
+      .filter(({ relativeFile }) =>
+        relativeFile.split(path.sep).join("/").startsWith("packages/core/src/"),
+      )
+      .filter(({ text }) => /\bprocess\.env\b/.test(text))
+      .map(({ relativeFile }) => relativeFile);
+    expect({ sdkOutsideAdapters, coreReadingEnv }).toEqual({
+      sdkOutsideAdapters: [],
+      coreReadingEnv: [],
+    });
+  });
 });
