@@ -69,16 +69,23 @@ export function createPostConfirmationHandler(deps: PostConfirmationDeps) {
       const result = await confirmUser({ sub, now, source: deps.source }, { ...deps, remainingMs });
       reportConfirmation(result);
       await Promise.all([
-        withDeadline(budgetFrom(remainingMs(), CALL_BUDGET), (signal) =>
-          deps
-            .groups(event.userPoolId)
-            .addUserToGroup(event.userName, deps.defaultGroup, { signal }),
-        ),
+        addToDefaultGroup(event.userPoolId, event.userName, deps, remainingMs),
         confirmEmailClaim(attributes.email, event.userName, deps, remainingMs),
       ]);
       return event;
     },
   });
+}
+
+function addToDefaultGroup(
+  userPoolId: string,
+  username: string,
+  deps: PostConfirmationDeps,
+  remainingMs: () => number,
+): Promise<void> {
+  return withDeadline(budgetFrom(remainingMs(), CALL_BUDGET), (signal) =>
+    deps.groups(userPoolId).addUserToGroup(username, deps.defaultGroup, { signal }),
+  );
 }
 
 /** Makes the sign-up's email claim permanent (no expiry); a claim that is not ours is left alone. */
