@@ -26,9 +26,11 @@ import { fixture } from "./support/fixtures";
 let plane: Plane;
 let idp: CognitoIdentityProviderClient;
 let clientId: string;
-let preSignUp: ReturnType<typeof import("../src/cognito/pre-sign-up").createPreSignUpHandler>;
-let createPreSignUpHandler: typeof import("../src/cognito/pre-sign-up").createPreSignUpHandler;
-let createPreTokenGenerationHandler: typeof import("../src/cognito/pre-token-generation").createPreTokenGenerationHandler;
+let preSignUp: ReturnType<
+  typeof import("../src/cognito/handlers/pre-sign-up").createPreSignUpHandler
+>;
+let createPreSignUpHandler: typeof import("../src/cognito/handlers/pre-sign-up").createPreSignUpHandler;
+let createPreTokenGenerationHandler: typeof import("../src/cognito/handlers/pre-token-generation").createPreTokenGenerationHandler;
 
 const HOUR = 60 * 60 * 1000;
 const T0 = new Date("2026-03-01T10:00:00.000Z");
@@ -36,8 +38,10 @@ const at = (offsetMs: number) => new Date(T0.getTime() + offsetMs);
 
 beforeAll(async () => {
   plane = await startPlane();
-  ({ createPreSignUpHandler } = await import("../src/cognito/pre-sign-up"));
-  ({ createPreTokenGenerationHandler } = await import("../src/cognito/pre-token-generation"));
+  ({ createPreSignUpHandler } = await import("../src/cognito/handlers/pre-sign-up"));
+  ({ createPreTokenGenerationHandler } = await import(
+    "../src/cognito/handlers/pre-token-generation"
+  ));
   idp = new CognitoIdentityProviderClient({
     ...plane.sdk,
     credentials: { accessKeyId: "local", secretAccessKey: "local" },

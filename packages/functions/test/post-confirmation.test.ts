@@ -10,13 +10,14 @@ import { fixture, freshEmail, freshSub } from "./support/fixtures";
 
 let plane: Plane;
 let handler: typeof import("../src/cognito/post-confirmation").handler;
-let createPostConfirmationHandler: typeof import("../src/cognito/post-confirmation").createPostConfirmationHandler;
+let createPostConfirmationHandler: typeof import("../src/cognito/handlers/post-confirmation").createPostConfirmationHandler;
 let createOutboxRelayHandler: typeof import("../src/events/outbox-relay").createOutboxRelayHandler;
 
 beforeAll(async () => {
   plane = await startPlane();
   // Cold start after the environment exists, as in Lambda.
-  ({ handler, createPostConfirmationHandler } = await import("../src/cognito/post-confirmation"));
+  ({ handler } = await import("../src/cognito/post-confirmation"));
+  ({ createPostConfirmationHandler } = await import("../src/cognito/handlers/post-confirmation"));
   ({ createOutboxRelayHandler } = await import("../src/events/outbox-relay"));
 });
 afterAll(async () => {

@@ -16,13 +16,14 @@ import { fixture, freshEmail } from "./support/fixtures";
 
 let plane: Plane;
 let handler: typeof import("../src/cognito/pre-sign-up").handler;
-let createPreSignUpHandler: typeof import("../src/cognito/pre-sign-up").createPreSignUpHandler;
+let createPreSignUpHandler: typeof import("../src/cognito/handlers/pre-sign-up").createPreSignUpHandler;
 let UNAVAILABLE_MESSAGE: string;
 
 beforeAll(async () => {
   plane = await startPlane();
-  ({ handler, createPreSignUpHandler, UNAVAILABLE_MESSAGE } = await import(
-    "../src/cognito/pre-sign-up"
+  ({ handler } = await import("../src/cognito/pre-sign-up"));
+  ({ createPreSignUpHandler, UNAVAILABLE_MESSAGE } = await import(
+    "../src/cognito/handlers/pre-sign-up"
   ));
 });
 afterAll(async () => {

@@ -16,13 +16,14 @@ import { fixture, freshSub } from "./support/fixtures";
 
 let plane: Plane;
 let handler: typeof import("../src/cognito/pre-token-generation").handler;
-let createPreTokenGenerationHandler: typeof import("../src/cognito/pre-token-generation").createPreTokenGenerationHandler;
+let createPreTokenGenerationHandler: typeof import("../src/cognito/handlers/pre-token-generation").createPreTokenGenerationHandler;
 let createOutboxRelayHandler: typeof import("../src/events/outbox-relay").createOutboxRelayHandler;
 
 beforeAll(async () => {
   plane = await startPlane();
-  ({ handler, createPreTokenGenerationHandler } = await import(
-    "../src/cognito/pre-token-generation"
+  ({ handler } = await import("../src/cognito/pre-token-generation"));
+  ({ createPreTokenGenerationHandler } = await import(
+    "../src/cognito/handlers/pre-token-generation"
   ));
   ({ createOutboxRelayHandler } = await import("../src/events/outbox-relay"));
 });

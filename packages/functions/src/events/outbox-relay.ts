@@ -14,7 +14,8 @@ import {
   relayOutbox,
 } from "@boarding-pass/core/events";
 import { outboxRelayConfig } from "../config";
-import { finishInvocation, logger, MetricUnit, metrics, traced } from "../observability";
+import { consumer } from "../kit/consumer";
+import { logger, MetricUnit, metrics, type TriggerContext, traced } from "../observability";
 
 /**
  * Outbox relay (every minute): publishes the events that triggers left pending (crash, timeout,
@@ -30,8 +31,8 @@ export interface OutboxRelayDeps {
 }
 
 export function createOutboxRelayHandler(deps: OutboxRelayDeps) {
-  return async function outboxRelay(): Promise<RelaySummary> {
-    try {
+  const run = consumer({
+    async handle(): Promise<RelaySummary> {
       const summary = await relayOutbox(deps, {
         now: deps.now?.() ?? new Date(),
         graceMs: deps.graceMs,
@@ -42,10 +43,10 @@ export function createOutboxRelayHandler(deps: OutboxRelayDeps) {
         metrics.addMetric("CorruptOutboxEntries", MetricUnit.Count, summary.corrupt);
       logger.info("outbox relay tick", { ...summary });
       return summary;
-    } finally {
-      finishInvocation();
-    }
-  };
+    },
+  });
+  // The schedule's event carries nothing the relay reads: callers may invoke it without one.
+  return (event?: unknown, context?: TriggerContext): Promise<RelaySummary> => run(event, context);
 }
 
 const config = outboxRelayConfig();
