@@ -87,11 +87,11 @@ const context = () => fakeContext(5000);
 
 async function latencies(plane: Plane) {
   const { handler: preTokenGeneration } = await import(
-    "@boarding-pass/functions/src/cognito/pre-token-generation"
+    "@boarding-pass/functions/cognito/pre-token-generation"
   );
-  const { handler: preSignUp } = await import("@boarding-pass/functions/src/cognito/pre-sign-up");
+  const { handler: preSignUp } = await import("@boarding-pass/functions/cognito/pre-sign-up");
   const { handler: postConfirmation } = await import(
-    "@boarding-pass/functions/src/cognito/post-confirmation"
+    "@boarding-pass/functions/cognito/post-confirmation"
   );
 
   // Profiles for the token path, read round-robin so no single item is hot.

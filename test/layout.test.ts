@@ -395,6 +395,11 @@ describe("the repository's imports and comments", () => {
       wildcards: wildcardExports(workspace.manifest),
     }));
     expect(wildcards.filter(({ wildcards }) => wildcards.length > 0)).toEqual([]);
+    // Without an `exports` map every file of a package is importable: a wildcard by omission.
+    const unmapped = repositoryWorkspaces()
+      .filter((workspace) => typeof workspace.manifest.exports !== "object")
+      .map((workspace) => workspace.manifest.name);
+    expect(unmapped).toEqual([]);
   });
 
   it("no relative import leaves its package (src, test, bench, scripts, stacks, root)", () => {
