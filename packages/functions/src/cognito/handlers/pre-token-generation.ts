@@ -30,7 +30,7 @@ import { attributesOf, isRecord, isUuid, stringArray } from "./trigger-input";
  * DynamoDB failing or slow: base claims and the default (never elevated) role, whatever the user's
  * groups say (the claims builder's degraded mode), so nobody is signed out by an outage and nobody
  * keeps an admin role the profile can no longer confirm. Beside the profile read, the user's email
- * claims follow their verified email (core/email-claim-sync.ts); a failure there is logged and
+ * claims follow their verified email (core/src/sign-up/email-claim-sync.ts); a failure there is logged and
  * retried at the next token, never refused.
  */
 
