@@ -99,3 +99,9 @@ export function errorFields(error: unknown): Record<string, unknown> {
     ...(typeof e?.cause?.name === "string" ? { causeName: e.cause.name } : {}),
   };
 }
+
+/** An unexpected failure, as the kit's lifecycles report it: logged at error, counted if named. */
+export function reportFailure(failure: { log: string; metric?: string }, error: unknown): void {
+  logger.error(failure.log, errorFields(error));
+  if (failure.metric !== undefined) metrics.addMetric(failure.metric, MetricUnit.Count, 1);
+}

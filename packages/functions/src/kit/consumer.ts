@@ -1,9 +1,6 @@
 import {
-  errorFields,
   finishInvocation,
-  logger,
-  MetricUnit,
-  metrics,
+  reportFailure,
   startInvocation,
   type TriggerContext,
 } from "../observability";
@@ -30,12 +27,7 @@ export function consumer<E, R>(
     try {
       return await spec.handle(event, context);
     } catch (error) {
-      if (spec.failure !== undefined) {
-        logger.error(spec.failure.log, errorFields(error));
-        if (spec.failure.metric !== undefined) {
-          metrics.addMetric(spec.failure.metric, MetricUnit.Count, 1);
-        }
-      }
+      if (spec.failure !== undefined) reportFailure(spec.failure, error);
       throw error;
     } finally {
       finishInvocation();

@@ -4,6 +4,7 @@ import {
   logger,
   MetricUnit,
   metrics,
+  reportFailure,
   startInvocation,
   type TriggerContext,
 } from "../observability";
@@ -60,9 +61,6 @@ function mapTriggerError(
     metrics.addMetric(refusal.metric, MetricUnit.Count, 1);
     return new Error(refusal.message);
   }
-  logger.error(spec.failure.log, errorFields(error));
-  if (spec.failure.metric !== undefined) {
-    metrics.addMetric(spec.failure.metric, MetricUnit.Count, 1);
-  }
+  reportFailure(spec.failure, error);
   return spec.failure.message === undefined ? error : new Error(spec.failure.message);
 }

@@ -3,6 +3,7 @@
  * (sealed, never stored), revocation and global sign-out, and access-token authentication.
  */
 import { randomBytes, randomUUID } from "node:crypto";
+import { peekClaims } from "../../protocol/jwt";
 import { readableAttributes, tokenValidity, userAttributes } from "./definitions";
 import { notAuthorized, userNotFound } from "./errors";
 import type {
@@ -13,7 +14,7 @@ import type {
   UserRecord,
 } from "./model";
 import { draft, findUser, type PoolState, type UserPoolContext } from "./state";
-import { peekJwt, readJwt, seal, signJwt } from "./tokens";
+import { readJwt, seal, signJwt } from "./tokens";
 import type { GroupConfiguration, TokenClaims, TokenGenerationSource } from "./triggers";
 import { type PoolTriggerContext, runPreTokenGeneration } from "./triggers/pool-triggers";
 import { epochSeconds } from "./wire";
@@ -184,7 +185,7 @@ export function authenticateAccessToken(
   token: string,
 ) {
   const invalid = () => notAuthorized("Invalid Access Token");
-  const unverified = peekJwt(token);
+  const unverified = peekClaims(token);
   const poolId = typeof unverified?.iss === "string" ? unverified.iss.split("/").pop() : undefined;
   const pool = poolId ? ctx.pools.get(poolId) : undefined;
   if (!pool) throw invalid();

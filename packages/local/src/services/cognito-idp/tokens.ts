@@ -17,7 +17,7 @@ import {
   type KeyObject,
   randomBytes,
 } from "node:crypto";
-import { JwtError, peekClaims, signJwt as signToken, verifyJwt } from "../../protocol/jwt";
+import { JwtError, signJwt as signToken, verifyJwt } from "../../protocol/jwt";
 
 export interface PoolKeys {
   kid: string;
@@ -71,9 +71,6 @@ export function readJwt(keys: PoolKeys, token: string): Record<string, unknown> 
     throw error;
   }
 }
-
-/** Unverified payload of a JWT (to find its pool before verifying). */
-export const peekJwt = peekClaims;
 
 const SEAL_HEADER = Buffer.from(
   JSON.stringify({ cty: "JWT", enc: "A256GCM", alg: "dir" }),
